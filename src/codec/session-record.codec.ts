@@ -1,0 +1,77 @@
+import { Packr } from 'msgpackr';
+import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import type { SessionRecord } from './session-record.js';
+
+/** Version of the encoded record layout; the first element of the encoded array. */
+export const RECORD_VERSION = 1;
+
+/**
+ * Encodes a record as a MessagePack array `[version, createdAt, userId, authenticatedAt, ip,
+ * userAgent, data]`: positional, so no field names are stored per session.
+ * Records are self-contained (`useRecords: false`): any process can read what another wrote.
+ */
+export class SessionRecordCodec {
+  private readonly packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+
+  encode(record: SessionRecord): Buffer {
+    try {
+      return this.packr.pack([
+        RECORD_VERSION,
+        record.createdAt,
+        record.userId ?? null,
+        record.authenticatedAt ?? null,
+        record.ip ?? null,
+        record.userAgent ?? null,
+        record.data,
+      ]);
+    } catch (cause) {
+      throw new ValkeyStoreError('codec', 'Session data could not be encoded as MessagePack.', { cause });
+    }
+  }
+
+  /** Decodes bytes the caller has already size-checked; anything not a v1 record is a `codec` error. */
+  decode(bytes: Buffer): SessionRecord {
+    let value: unknown;
+    try {
+      value = this.packr.unpack(bytes);
+    } catch (cause) {
+      throw new ValkeyStoreError('codec', 'Stored session bytes are not valid MessagePack.', { cause });
+    }
+    if (!Array.isArray(value) || value.length !== 7 || value[0] !== RECORD_VERSION) {
+      throw new ValkeyStoreError('codec', `Stored session is not a version ${RECORD_VERSION} record.`);
+    }
+    const [, createdAt, userId, authenticatedAt, ip, userAgent, data] = value as unknown[];
+    if (
+      !isTime(createdAt) ||
+      !optional(userId, isString) ||
+      !optional(authenticatedAt, isTime) ||
+      !optional(ip, isString) ||
+      !optional(userAgent, isString) ||
+      !isPlainObject(data)
+    ) {
+      throw new ValkeyStoreError('codec', 'Stored session record has fields of the wrong type.');
+    }
+    const record: SessionRecord = { data, createdAt };
+    if (userId !== null) record.userId = userId as string;
+    if (authenticatedAt !== null) record.authenticatedAt = authenticatedAt as number;
+    if (ip !== null) record.ip = ip as string;
+    if (userAgent !== null) record.userAgent = userAgent as string;
+    return record;
+  }
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function optional(value: unknown, check: (v: unknown) => boolean): boolean {
+  return value === null || check(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}

@@ -1,0 +1,20 @@
+/** Application data kept in a session: any MessagePack-encodable values. */
+export type SessionData = Record<string, unknown>;
+
+/**
+ * What the store keeps for one session. Times are epoch milliseconds from the injected `Clock`.
+ */
+export interface SessionRecord {
+  /** The application's own data. */
+  data: SessionData;
+  /** When this session id was minted (the absolute timeout counts from here). */
+  createdAt: number;
+  /** The user the session is bound to, once authentication completed. */
+  userId?: string;
+  /** When authentication completed for this session. */
+  authenticatedAt?: number;
+  /** Client address seen at creation, when metadata capture is on. */
+  ip?: string;
+  /** Client user agent seen at creation, when metadata capture is on. */
+  userAgent?: string;
+}

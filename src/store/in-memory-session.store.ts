@@ -1,0 +1,139 @@
+import { Logger } from '@nestjs/common';
+import { Clock } from '../clock/clock.js';
+import { SystemClock } from '../clock/system.clock.js';
+import type { SessionRecord } from '../codec/session-record.js';
+import { PlaintextSessionCipher } from '../crypto/plaintext-session.cipher.js';
+import type { SessionCipher } from '../crypto/session-cipher.js';
+import { isSessionId } from '../crypto/session-id.js';
+import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { assertSessionId } from './key-layout.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from './sealed-record.js';
+import { SessionStore, type LoadOptions, type SaveMode } from './session-store.js';
+import { assertTtl } from './ttl.js';
+
+/** Options of {@link InMemorySessionStore}. */
+export interface InMemorySessionStoreOptions {
+  /** Source of time for expiry. @default new SystemClock() */
+  clock?: Clock;
+  /** How records are sealed; the same cipher as in production keeps size limits identical. @default plaintext (memory is not "at rest") */
+  cipher?: SessionCipher;
+  /** Largest stored record in bytes, after sealing. @default 65536 */
+  maxPayloadBytes?: number;
+  /** At most one full sweep of expired entries per this many clock ms. @default 60000 */
+  sweepIntervalMs?: number;
+  /** Called when a stored record cannot be read (load then answers `null`). */
+  onUnreadable?: UnreadableRecordHook;
+  /** Where warnings go. @default new Logger('AxessSession') */
+  logger?: Logger;
+}
+
+interface Entry {
+  bytes: Buffer;
+  expiresAt: number;
+}
+
+/**
+ * Session records in this process's memory, for a single instance or local development.
+ * Same semantics as `ValkeySessionStore` (one conformance suite covers both): expiry follows the
+ * injected `Clock`, and expired entries are swept so memory stays bounded by live sessions.
+ */
+export class InMemorySessionStore extends SessionStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly clock: Clock;
+  private readonly format: SealedRecordFormat;
+  private readonly logger: Logger;
+  private readonly onUnreadable?: UnreadableRecordHook;
+  private readonly sweepIntervalMs: number;
+  private nextSweepAt = 0;
+
+  constructor(options: InMemorySessionStoreOptions = {}) {
+    super();
+    this.clock = options.clock ?? new SystemClock();
+    this.format = new SealedRecordFormat(options.cipher ?? new PlaintextSessionCipher(), options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    this.logger = options.logger ?? new Logger('AxessSession');
+    this.onUnreadable = options.onUnreadable;
+    this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  }
+
+  /** Number of entries held, live or not yet swept. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
+    if (!isSessionId(id)) return null;
+    const now = this.tick();
+    const entry = this.live(id, now);
+    if (!entry) return null;
+    if (options.refreshTtlMs !== undefined) {
+      assertTtl(options.refreshTtlMs, 'refreshTtlMs');
+      entry.expiresAt = now + options.refreshTtlMs;
+    }
+    return this.format.readOrReport(id, entry.bytes, this.logger, this.onUnreadable);
+  }
+
+  async save(id: string, record: SessionRecord, ttlMs: number, options: { mode?: SaveMode } = {}): Promise<boolean> {
+    assertSessionId(id);
+    assertTtl(ttlMs);
+    const bytes = this.format.toBytes(id, record);
+    const now = this.tick();
+    const exists = this.live(id, now) !== undefined;
+    const mode = options.mode ?? 'upsert';
+    if ((mode === 'create' && exists) || (mode === 'update' && !exists)) return false;
+    this.entries.set(id, { bytes, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  async delete(...ids: string[]): Promise<void> {
+    ids.forEach((id) => assertSessionId(id));
+    for (const id of ids) this.entries.delete(id);
+  }
+
+  async cycle(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    assertSessionId(oldId);
+    if (!(await this.save(newId, record, ttlMs, { mode: 'create' }))) {
+      throw new ValkeyStoreError('command', 'Session id collision while cycling: the new id already exists.');
+    }
+    this.entries.delete(oldId);
+  }
+
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    const now = this.tick();
+    return new Set(ids.filter((id) => isSessionId(id) && this.live(id, now) !== undefined));
+  }
+
+  async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
+    const now = this.tick();
+    const result = new Map<string, number>();
+    for (const id of ids) {
+      const entry = isSessionId(id) ? this.live(id, now) : undefined;
+      if (entry) result.set(id, entry.expiresAt - now);
+    }
+    return result;
+  }
+
+  /** Drops every expired entry now. */
+  sweep(): void {
+    const now = this.clock.nowMs();
+    for (const [id, entry] of this.entries) {
+      if (entry.expiresAt <= now) this.entries.delete(id);
+    }
+    this.nextSweepAt = now + this.sweepIntervalMs;
+  }
+
+  private live(id: string, now: number): Entry | undefined {
+    const entry = this.entries.get(id);
+    if (entry && entry.expiresAt <= now) {
+      this.entries.delete(id);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** The current time, sweeping first when a sweep is due (amortised, so memory stays bounded). */
+  private tick(): number {
+    const now = this.clock.nowMs();
+    if (now >= this.nextSweepAt) this.sweep();
+    return now;
+  }
+}

@@ -1,0 +1,58 @@
+import type { SessionRecord } from '../codec/session-record.js';
+
+/** Options of {@link SessionStore.load}. */
+export interface LoadOptions {
+  /**
+   * Slide the record's expiry to this many ms from now in the same round trip as the read
+   * (Valkey `GETEX … PX`). Omit to read without touching the expiry.
+   */
+  refreshTtlMs?: number;
+}
+
+/**
+ * How {@link SessionStore.save} treats an existing record.
+ * - `upsert`: write whatever is there (the original's `SET … PX`).
+ * - `create`: write only if no record exists (`NX`).
+ * - `update`: write only if the record still exists (`XX`): a session deleted, evicted or
+ *   revoked meanwhile is never brought back (invariant I3).
+ */
+export type SaveMode = 'upsert' | 'create' | 'update';
+
+/**
+ * Where session records live. Inject it by this class; implementations: `ValkeySessionStore`
+ * and `InMemorySessionStore`. Times to live are milliseconds; expiry is the backend's own.
+ *
+ * `load` answers `null` for a missing or expired id, a malformed id, and a record that cannot be
+ * read (it fails to decrypt, decode or is over the size cap: reported through the `onUnreadable`
+ * hook and the logger, never as session data). It throws `ValkeyStoreError` of kind
+ * `connection` / `command` when the backend itself fails, so callers can answer 503 instead of
+ * silently signing users out.
+ */
+export abstract class SessionStore {
+  /** The record of `id`, or `null` if there is none to use. */
+  abstract load(id: string, options?: LoadOptions): Promise<SessionRecord | null>;
+
+  /**
+   * Writes `record` under `id` for `ttlMs` milliseconds.
+   * @returns whether it was written (`false` only when `mode` forbade it).
+   */
+  abstract save(id: string, record: SessionRecord, ttlMs: number, options?: { mode?: SaveMode }): Promise<boolean>;
+
+  /** Deletes the records of the given ids; missing ids are fine (idempotent). */
+  abstract delete(...ids: string[]): Promise<void>;
+
+  /**
+   * Moves a session to a new id: writes `record` under `newId` (which must not exist yet) and
+   * deletes `oldId`, in one round trip of single-key commands (Cluster-safe).
+   */
+  abstract cycle(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<void>;
+
+  /** Which of `ids` still have a record (used to prune dead registry members). */
+  abstract existing(ids: readonly string[]): Promise<Set<string>>;
+
+  /** Remaining time to live in ms for each id; ids without a record are absent from the map. */
+  abstract remainingTtl(ids: readonly string[]): Promise<Map<string, number>>;
+
+  /** Releases what the store owns (never an app-owned client). */
+  async close(): Promise<void> {}
+}

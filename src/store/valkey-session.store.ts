@@ -1,0 +1,173 @@
+import { Logger } from '@nestjs/common';
+import type { SessionRecord } from '../codec/session-record.js';
+import { AesGcmSessionCipher } from '../crypto/aes-gcm-session.cipher.js';
+import { PlaintextSessionCipher } from '../crypto/plaintext-session.cipher.js';
+import type { SecretKeyInput } from '../crypto/secret-key.js';
+import type { SessionCipher } from '../crypto/session-cipher.js';
+import { isSessionId } from '../crypto/session-id.js';
+import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import type { ValkeyClient } from '../valkey/valkey-client.js';
+import { KeyLayout } from './key-layout.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from './sealed-record.js';
+import { SessionStore, type LoadOptions, type SaveMode } from './session-store.js';
+import { assertTtl } from './ttl.js';
+
+/** Options of {@link ValkeySessionStore}. */
+export interface ValkeySessionStoreOptions {
+  /** Key prefix. @default 'axess' */
+  prefix?: string;
+  /** Largest stored record in bytes, after encryption; larger saves fail. @default 65536 */
+  maxPayloadBytes?: number;
+  /** Called when a stored record cannot be read (load then answers `null`). */
+  onUnreadable?: UnreadableRecordHook;
+  /** Where warnings go. @default new Logger('AxessSession') */
+  logger?: Logger;
+}
+
+const MODE_FLAG: Record<Exclude<SaveMode, 'upsert'>, 'NX' | 'XX'> = { create: 'NX', update: 'XX' };
+
+/**
+ * Session records in Valkey: `{prefix}:sess:{id}` holds the sealed record as a binary string
+ * with a `PX` expiry; Valkey expires it, so there is no cleanup task. Every command touches one
+ * key, so the store is Cluster-safe. The client is the caller's: `close()` never quits it.
+ *
+ * @example
+ * const store = new ValkeySessionStore(new Redis(url), process.env.AXESS_ENCRYPTION_KEY!);
+ */
+export class ValkeySessionStore extends SessionStore {
+  /** The key layout in use. */
+  readonly keys: KeyLayout;
+  private readonly format: SealedRecordFormat;
+  private readonly logger: Logger;
+  private readonly onUnreadable?: UnreadableRecordHook;
+
+  /** An encrypted store (AES-256-GCM) with one current key. */
+  constructor(client: ValkeyClient, currentKey: SecretKeyInput, options?: ValkeySessionStoreOptions);
+  /** A store with an explicit cipher (e.g. a key ring, or a cipher of your own). */
+  constructor(client: ValkeyClient, cipher: SessionCipher, options?: ValkeySessionStoreOptions);
+  constructor(
+    private readonly client: ValkeyClient,
+    key: SecretKeyInput | SessionCipher,
+    options: ValkeySessionStoreOptions = {},
+  ) {
+    super();
+    const cipher = isCipher(key) ? key : new AesGcmSessionCipher(key);
+    this.keys = new KeyLayout(options.prefix);
+    this.format = new SealedRecordFormat(cipher, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    this.logger = options.logger ?? new Logger('AxessSession');
+    this.onUnreadable = options.onUnreadable;
+    if (!cipher.encrypts) {
+      this.logger.warn('Session records are stored in PLAINTEXT: anyone who can read Valkey can read them.');
+    }
+  }
+
+  /** An encrypted store that still opens records sealed with `previousKey` (re-sealed on next save). */
+  static encryptedWithRotation(
+    client: ValkeyClient,
+    currentKey: SecretKeyInput,
+    previousKey: SecretKeyInput,
+    options?: ValkeySessionStoreOptions,
+  ): ValkeySessionStore {
+    return new ValkeySessionStore(client, new AesGcmSessionCipher(currentKey, [previousKey]), options);
+  }
+
+  /** An unencrypted store: an explicit opt-in that logs a warning. */
+  static plaintext(client: ValkeyClient, options?: ValkeySessionStoreOptions): ValkeySessionStore {
+    return new ValkeySessionStore(client, new PlaintextSessionCipher(), options);
+  }
+
+  async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
+    if (!isSessionId(id)) return null;
+    const key = this.keys.session(id);
+    let bytes: Buffer | null;
+    try {
+      if (options.refreshTtlMs === undefined) {
+        bytes = await this.client.getBuffer(key);
+      } else {
+        assertTtl(options.refreshTtlMs, 'refreshTtlMs');
+        bytes = await this.client.getexBuffer(key, 'PX', options.refreshTtlMs);
+      }
+    } catch (error) {
+      throw ValkeyStoreError.fromClient('load', error);
+    }
+    return bytes === null ? null : this.format.readOrReport(id, bytes, this.logger, this.onUnreadable);
+  }
+
+  async save(id: string, record: SessionRecord, ttlMs: number, options: { mode?: SaveMode } = {}): Promise<boolean> {
+    const key = this.keys.session(id);
+    assertTtl(ttlMs);
+    const bytes = this.format.toBytes(id, record);
+    const mode = options.mode ?? 'upsert';
+    try {
+      const reply =
+        mode === 'upsert'
+          ? await this.client.set(key, bytes, 'PX', ttlMs)
+          : await this.setConditionally(key, bytes, ttlMs, MODE_FLAG[mode]);
+      return reply === 'OK';
+    } catch (error) {
+      throw ValkeyStoreError.fromClient('save', error);
+    }
+  }
+
+  async delete(...ids: string[]): Promise<void> {
+    const keys = ids.map((id) => this.keys.session(id));
+    if (keys.length === 0) return;
+    try {
+      // One DEL per key: single-slot commands, sent together (one round trip).
+      await Promise.all(keys.map((key) => this.client.del(key)));
+    } catch (error) {
+      throw ValkeyStoreError.fromClient('delete', error);
+    }
+  }
+
+  async cycle(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    const oldKey = this.keys.session(oldId);
+    const newKey = this.keys.session(newId);
+    assertTtl(ttlMs);
+    const bytes = this.format.toBytes(newId, record);
+    let written: string | null;
+    try {
+      // The new record goes first in the same write; if the delete then fails the call fails.
+      [written] = await Promise.all([this.setConditionally(newKey, bytes, ttlMs, 'NX'), this.client.del(oldKey)]);
+    } catch (error) {
+      throw ValkeyStoreError.fromClient('cycle', error);
+    }
+    if (written !== 'OK') {
+      throw new ValkeyStoreError('command', 'Session id collision while cycling: the new id already exists.');
+    }
+  }
+
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    const valid = ids.filter(isSessionId);
+    let flags: number[];
+    try {
+      flags = await Promise.all(valid.map((id) => this.client.exists(this.keys.session(id))));
+    } catch (error) {
+      throw ValkeyStoreError.fromClient('exists', error);
+    }
+    return new Set(valid.filter((_, i) => flags[i] === 1));
+  }
+
+  async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
+    const valid = ids.filter(isSessionId);
+    let ttls: number[];
+    try {
+      ttls = await Promise.all(valid.map((id) => this.client.pttl(this.keys.session(id))));
+    } catch (error) {
+      throw ValkeyStoreError.fromClient('pttl', error);
+    }
+    const result = new Map<string, number>();
+    valid.forEach((id, i) => {
+      if (ttls[i] >= 0) result.set(id, ttls[i]);
+    });
+    return result;
+  }
+
+  private setConditionally(key: string, bytes: Buffer, ttlMs: number, flag: 'NX' | 'XX'): Promise<'OK' | null> {
+    return flag === 'NX' ? this.client.set(key, bytes, 'PX', ttlMs, 'NX') : this.client.set(key, bytes, 'PX', ttlMs, 'XX');
+  }
+}
+
+function isCipher(value: unknown): value is SessionCipher {
+  return typeof value === 'object' && value !== null && typeof (value as SessionCipher).seal === 'function';
+}

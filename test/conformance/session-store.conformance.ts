@@ -1,0 +1,148 @@
+import { mintSessionId, type SessionRecord, type SessionStore } from '../../src';
+
+/** What a backend gives the shared store suite. */
+export interface StoreFixture {
+  store: SessionStore;
+  /** Lets `ms` of expiry time pass (a ManualClock jump, or a real wait for Valkey's PX). */
+  elapse(ms: number): Promise<void>;
+  /** Shortest TTL the backend can prove expiry with in a test. */
+  shortTtlMs: number;
+  close(): Promise<void>;
+}
+
+const record = (data: Record<string, unknown> = { cart: [1, 2, 3] }): SessionRecord => ({ data, createdAt: 1_900_000_000_000 });
+
+/** The expectations every SessionStore backend must meet (invariant I7). */
+export function describeSessionStoreConformance(backend: string, makeFixture: () => Promise<StoreFixture>): void {
+  describe(`SessionStore conformance: ${backend}`, () => {
+    let f: StoreFixture;
+    beforeEach(async () => {
+      f = await makeFixture();
+    });
+    afterEach(async () => {
+      await f.close();
+    });
+
+    it('loads what it saved', async () => {
+      const id = mintSessionId();
+      const saved: SessionRecord = { ...record({ name: 'Zoë', n: 42, nested: { ok: true } }), userId: 'u:1', authenticatedAt: 1_900_000_000_500, ip: '::1', userAgent: 'UA' };
+      expect(await f.store.save(id, saved, 60_000)).toBe(true);
+      expect(await f.store.load(id)).toEqual(saved);
+    });
+
+    it('answers null for an id never saved', async () => {
+      expect(await f.store.load(mintSessionId())).toBeNull();
+    });
+
+    it('answers null for ids that are not of the minted format', async () => {
+      for (const bad of ['', 'short', '*', 'a'.repeat(33), 'x'.repeat(31) + ':', '{tag}'.padEnd(32, 'a')]) {
+        expect(await f.store.load(bad)).toBeNull();
+      }
+    });
+
+    it('refuses to write under an id that is not of the minted format', async () => {
+      await expect(f.store.save('not-an-id', record(), 1000)).rejects.toMatchObject({ name: 'InvalidIdentifierError' });
+    });
+
+    it('deletes idempotently', async () => {
+      const id = mintSessionId();
+      await f.store.save(id, record(), 60_000);
+      await f.store.delete(id);
+      await f.store.delete(id);
+      await f.store.delete();
+      expect(await f.store.load(id)).toBeNull();
+    });
+
+    it('deletes several ids at once without touching others', async () => {
+      const [a, b, c] = [mintSessionId(), mintSessionId(), mintSessionId()];
+      for (const id of [a, b, c]) await f.store.save(id, record(), 60_000);
+      await f.store.delete(a, b);
+      expect(await f.store.existing([a, b, c])).toEqual(new Set([c]));
+    });
+
+    it('overwrites on upsert', async () => {
+      const id = mintSessionId();
+      await f.store.save(id, record({ v: 1 }), 60_000);
+      await f.store.save(id, record({ v: 2 }), 60_000);
+      expect((await f.store.load(id))?.data).toEqual({ v: 2 });
+    });
+
+    it('create mode writes only a new id', async () => {
+      const id = mintSessionId();
+      expect(await f.store.save(id, record({ v: 1 }), 60_000, { mode: 'create' })).toBe(true);
+      expect(await f.store.save(id, record({ v: 2 }), 60_000, { mode: 'create' })).toBe(false);
+      expect((await f.store.load(id))?.data).toEqual({ v: 1 });
+    });
+
+    it('update mode never brings back a deleted session (I3)', async () => {
+      const id = mintSessionId();
+      await f.store.save(id, record({ v: 1 }), 60_000);
+      const loaded = await f.store.load(id);
+      await f.store.delete(id);
+      expect(await f.store.save(id, { ...loaded!, data: { v: 2 } }, 60_000, { mode: 'update' })).toBe(false);
+      expect(await f.store.load(id)).toBeNull();
+    });
+
+    it('cycle moves the record to the new id and removes the old one', async () => {
+      const [oldId, newId] = [mintSessionId(), mintSessionId()];
+      await f.store.save(oldId, record({ step: 'anon' }), 60_000);
+      await f.store.cycle(oldId, newId, record({ step: 'authed' }), 60_000);
+      expect(await f.store.load(oldId)).toBeNull();
+      expect((await f.store.load(newId))?.data).toEqual({ step: 'authed' });
+    });
+
+    it('cycle refuses to overwrite an existing new id', async () => {
+      const [oldId, newId] = [mintSessionId(), mintSessionId()];
+      await f.store.save(oldId, record({ who: 'old' }), 60_000);
+      await f.store.save(newId, record({ who: 'victim' }), 60_000);
+      await expect(f.store.cycle(oldId, newId, record({ who: 'attacker' }), 60_000)).rejects.toMatchObject({ kind: 'command' });
+      expect((await f.store.load(newId))?.data).toEqual({ who: 'victim' });
+    });
+
+    it('expires a record after its ttl', async () => {
+      const id = mintSessionId();
+      await f.store.save(id, record(), f.shortTtlMs);
+      expect(await f.store.load(id)).not.toBeNull();
+      await f.elapse(f.shortTtlMs * 2 + 20);
+      expect(await f.store.load(id)).toBeNull();
+      expect(await f.store.existing([id])).toEqual(new Set());
+    });
+
+    it('slides the expiry forward when a load asks for it', async () => {
+      const id = mintSessionId();
+      const ttl = f.shortTtlMs * 4;
+      await f.store.save(id, record(), ttl);
+      await f.elapse(ttl / 2);
+      expect(await f.store.load(id, { refreshTtlMs: ttl })).not.toBeNull();
+      await f.elapse(ttl / 2 + ttl / 4);
+      expect(await f.store.load(id)).not.toBeNull();
+      await f.elapse(ttl);
+      expect(await f.store.load(id)).toBeNull();
+    });
+
+    it('a plain load does not slide the expiry', async () => {
+      const id = mintSessionId();
+      const ttl = f.shortTtlMs * 4;
+      await f.store.save(id, record(), ttl);
+      await f.elapse(ttl / 2);
+      expect(await f.store.load(id)).not.toBeNull();
+      await f.elapse(ttl / 2 + ttl / 4);
+      expect(await f.store.load(id)).toBeNull();
+    });
+
+    it('reports remaining ttl only for live records', async () => {
+      const [live, gone] = [mintSessionId(), mintSessionId()];
+      await f.store.save(live, record(), 60_000);
+      const ttls = await f.store.remainingTtl([live, gone, 'garbage']);
+      expect([...ttls.keys()]).toEqual([live]);
+      expect(ttls.get(live)).toBeGreaterThan(55_000);
+      expect(ttls.get(live)).toBeLessThanOrEqual(60_000);
+    });
+
+    it('rejects a ttl that is not a positive whole number of ms', async () => {
+      for (const ttl of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(f.store.save(mintSessionId(), record(), ttl)).rejects.toMatchObject({ name: 'AxessOptionsError' });
+      }
+    });
+  });
+}
