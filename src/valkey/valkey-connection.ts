@@ -1,0 +1,63 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Cluster, Redis, type RedisOptions } from 'iovalkey';
+import type { AxessConnectionOptions } from '../axess-session.options.js';
+import type { ValkeyClient } from './valkey-client.js';
+
+/**
+ * The Valkey client the module uses. A client the app passed in is never closed; one the module
+ * created from connection options is quit when the application shuts down.
+ */
+export class ValkeyConnection implements OnModuleDestroy {
+  private readonly logger = new Logger('AxessSession');
+  private lastErrorLog = 0;
+
+  private constructor(
+    readonly client: ValkeyClient,
+    private readonly owned: boolean,
+  ) {}
+
+  /** Wraps an app-owned client. */
+  static borrow(client: ValkeyClient): ValkeyConnection {
+    return new ValkeyConnection(client, false);
+  }
+
+  /**
+   * Creates a client from options: Cluster when `clusterNodes` is set, Sentinel when `sentinels`
+   * is, otherwise standalone. Defaults favour bounded failure and throughput: a command timeout,
+   * one retry per request, and auto-pipelining (commands of one tick share a socket write).
+   */
+  static create(options: AxessConnectionOptions, commandTimeoutMs: number): ValkeyConnection {
+    const { url, clusterNodes, clusterOptions, sentinels, ...rest } = options;
+    const base: RedisOptions = { commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 1, enableAutoPipelining: true, ...rest };
+    let client: ValkeyClient;
+    if (clusterNodes) {
+      client = new Cluster(clusterNodes, { enableAutoPipelining: true, ...clusterOptions, redisOptions: { ...base, ...clusterOptions?.redisOptions } });
+    } else if (sentinels) {
+      client = new Redis({ ...base, sentinels });
+    } else if (url) {
+      client = new Redis(url, base);
+    } else {
+      client = new Redis(base);
+    }
+    const connection = new ValkeyConnection(client, true);
+    client.on('error', (error: Error) => connection.logError(error));
+    return connection;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (!this.owned) return;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  /** At most one connection-error log line per 5 s: a down Valkey must not flood the logs. */
+  private logError(error: Error): void {
+    const now = Date.now();
+    if (now - this.lastErrorLog < 5_000) return;
+    this.lastErrorLog = now;
+    this.logger.error(`Valkey connection error: ${error.message}`);
+  }
+}

@@ -1,0 +1,169 @@
+import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Redis } from 'iovalkey';
+import {
+  AesGcmSessionCipher,
+  AxessSessionModule,
+  Clock,
+  InMemorySessionStore,
+  mintSessionId,
+  SessionCipher,
+  SessionStore,
+  SystemClock,
+  ValkeySessionStore,
+  type AxessSessionModuleOptions,
+} from '../../src';
+import { ManualClock } from '../../src/testing';
+import { randomKey, testClient, testValkeyUrl, uniquePrefix } from '../harness/valkey';
+
+const keys = () => ({ encryptionKey: randomKey().toString('base64'), signingKey: randomKey() });
+
+async function boot(module: ReturnType<typeof AxessSessionModule.forRoot>): Promise<INestApplicationContext> {
+  const ref = await Test.createTestingModule({ imports: [module] }).compile();
+  return ref.init();
+}
+
+async function roundTrip(app: INestApplicationContext): Promise<void> {
+  const store = app.get(SessionStore);
+  const id = mintSessionId();
+  await store.save(id, { data: { hello: 'world' }, createdAt: 1 }, 60_000);
+  expect((await store.load(id))?.data).toEqual({ hello: 'world' });
+}
+
+@Injectable()
+class OptionsFactory {
+  createAxessSessionOptions(): AxessSessionModuleOptions {
+    return { connection: { url: testValkeyUrl() }, prefix: uniquePrefix(), ...keys() };
+  }
+}
+
+@Module({ providers: [OptionsFactory], exports: [OptionsFactory] })
+class OptionsModule {}
+
+describe('AxessSessionModule', () => {
+  it('forRoot with connection options provides a working Valkey store, clock and cipher', async () => {
+    const app = await boot(AxessSessionModule.forRoot({ connection: { url: testValkeyUrl() }, prefix: uniquePrefix(), ...keys() }));
+    expect(app.get(SessionStore)).toBeInstanceOf(ValkeySessionStore);
+    expect(app.get(Clock)).toBeInstanceOf(SystemClock);
+    expect(app.get(SessionCipher)).toBeInstanceOf(AesGcmSessionCipher);
+    await roundTrip(app);
+    await app.close();
+  });
+
+  it('forRootAsync useFactory with inject resolves the services', async () => {
+    const clock = new ManualClock();
+    const app = await boot(
+      AxessSessionModule.forRootAsync({
+        imports: [OptionsModule],
+        inject: [OptionsFactory],
+        useFactory: async (factory: OptionsFactory) => ({ ...factory.createAxessSessionOptions(), clock }),
+      }),
+    );
+    expect(app.get(Clock)).toBe(clock);
+    await roundTrip(app);
+    await app.close();
+  });
+
+  it('forRootAsync useClass resolves the services', async () => {
+    const app = await boot(AxessSessionModule.forRootAsync({ useClass: OptionsFactory }));
+    await roundTrip(app);
+    await app.close();
+  });
+
+  it('forRootAsync useExisting resolves the services', async () => {
+    const app = await boot(AxessSessionModule.forRootAsync({ imports: [OptionsModule], useExisting: OptionsFactory }));
+    await roundTrip(app);
+    await app.close();
+  });
+
+  it('forRootAsync extraProviders and isGlobal are honoured', async () => {
+    const app = await boot(
+      AxessSessionModule.forRootAsync({ isGlobal: true, extraProviders: [OptionsFactory], useExisting: OptionsFactory }),
+    );
+    await roundTrip(app);
+    await app.close();
+  });
+
+  it("store: 'memory' selects the in-memory backend with no Valkey at all", async () => {
+    const app = await boot(AxessSessionModule.forRoot({ store: 'memory', ...keys() }));
+    expect(app.get(SessionStore)).toBeInstanceOf(InMemorySessionStore);
+    await roundTrip(app);
+    await app.close();
+  });
+
+  it('never closes an app-owned client, and quits the one it created', async () => {
+    const owned = testClient();
+    const app = await boot(AxessSessionModule.forRoot({ client: owned, prefix: uniquePrefix(), ...keys() }));
+    await roundTrip(app);
+    await app.close();
+    expect(await owned.ping()).toBe('PONG');
+    await owned.quit();
+
+    const app2 = await boot(AxessSessionModule.forRoot({ connection: { url: testValkeyUrl() }, prefix: uniquePrefix(), ...keys() }));
+    await roundTrip(app2);
+    const created = (app2.get(SessionStore) as unknown as { client: Redis }).client;
+    expect(created.status).toBe('ready');
+    const ended = new Promise<void>((resolve) => created.once('end', () => resolve()));
+    await app2.close();
+    await ended; // the socket closes right after QUIT is acknowledged
+    expect(created.status).toBe('end');
+  });
+
+  it('encrypts with the configured key', async () => {
+    const options = { connection: { url: testValkeyUrl() }, prefix: uniquePrefix(), ...keys() };
+    const app = await boot(AxessSessionModule.forRoot(options));
+    const id = mintSessionId();
+    await app.get(SessionStore).save(id, { data: { secret: 'top' }, createdAt: 1 }, 60_000);
+    const raw = testClient();
+    const bytes = await raw.getBuffer(`${options.prefix}:sess:${id}`);
+    expect(new AesGcmSessionCipher(options.encryptionKey).open(id, bytes!).length).toBeGreaterThan(0);
+    expect(bytes!.includes(Buffer.from('top'))).toBe(false);
+    await raw.quit();
+    await app.close();
+  });
+
+  describe('fails at boot with a message naming the option', () => {
+    const base = (): AxessSessionModuleOptions => ({ store: 'memory', ...keys() });
+    it.each<[string, () => AxessSessionModuleOptions, RegExp]>([
+      ['no encryption key', () => ({ ...base(), encryptionKey: undefined }), /`encryptionKey`.*openssl rand -base64 32/],
+      ['a short encryption key', () => ({ ...base(), encryptionKey: randomKey().subarray(0, 16) }), /`encryptionKey`.*exactly 32 bytes, got 16/],
+      ['a non-base64 key', () => ({ ...base(), encryptionKey: 'not a key!' }), /`encryptionKey`.*base64/],
+      ['a bad previous key', () => ({ ...base(), previousEncryptionKeys: ['AAAA'] }), /`previousEncryptionKeys\[0\]`/],
+      ['no signing key', () => ({ ...base(), signingKey: undefined }), /`signingKey`/],
+      ['plaintext and a key', () => ({ ...base(), plaintext: true }), /`plaintext`/],
+      ['a cap below 1', () => ({ ...base(), maxSessionsPerUser: 0 }), /`maxSessionsPerUser`/],
+      ['a fractional cap', () => ({ ...base(), maxSessionsPerUser: 2.5 }), /`maxSessionsPerUser`/],
+      ['absolute below idle', () => ({ ...base(), idleTimeoutMs: 60_000, absoluteTimeoutMs: 1_000 }), /`absoluteTimeoutMs`.*idleTimeoutMs/],
+      ['a zero idle timeout', () => ({ ...base(), idleTimeoutMs: 0 }), /`idleTimeoutMs`/],
+      ['a negative payload cap', () => ({ ...base(), maxPayloadBytes: -1 }), /`maxPayloadBytes`/],
+      ['a prefix with a hash tag', () => ({ ...base(), prefix: '{app}' }), /`prefix`/],
+      ['an unknown store', () => ({ ...base(), store: 'redis' as 'valkey' }), /`store`/],
+      ['valkey without connection', () => ({ ...base(), store: 'valkey' }), /`connection`.*url/],
+      ['a __Host- cookie without Secure', () => ({ ...base(), cookie: { name: '__Host-sid', secure: false } }), /`cookie.secure`/],
+      ['SameSite=None without Secure', () => ({ ...base(), cookie: { sameSite: 'none', secure: false } }), /`cookie.secure`/],
+      ['a cookie name with a space', () => ({ ...base(), cookie: { name: 'my sid' } }), /`cookie.name`/],
+    ])('%s', async (_label, options, message) => {
+      const compiling = Test.createTestingModule({ imports: [AxessSessionModule.forRoot(options())] }).compile();
+      await expect(compiling).rejects.toMatchObject({ name: 'AxessOptionsError', message: expect.stringMatching(message) });
+    });
+
+    it('never echoes a key value in the message', async () => {
+      const secret = 'c2VjcmV0LXZhbHVlLXRoYXQtaXMtbm90LTMyLWJ5dGVz';
+      const error = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ ...base(), encryptionKey: secret })] })
+        .compile()
+        .then(() => undefined, (e: Error) => e);
+      expect(error?.name).toBe('AxessOptionsError');
+      expect(error?.message).not.toContain(secret);
+    });
+  });
+
+  it('lets tests swap the clock with overrideProvider', async () => {
+    const clock = new ManualClock(0);
+    const ref = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ store: 'memory', ...keys() })] })
+      .overrideProvider(Clock)
+      .useValue(clock)
+      .compile();
+    expect(ref.get(Clock).now().getTime()).toBe(0);
+    await ref.close();
+  });
+});
