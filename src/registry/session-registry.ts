@@ -1,0 +1,51 @@
+/** A member of a user's registry: a session id and when it was registered (epoch ms). */
+export interface RegisteredSession {
+  sessionId: string;
+  registeredAt: number;
+}
+
+/** Options of {@link SessionRegistry.admit}. */
+export interface AdmitOptions {
+  /**
+   * Settles once the new session's record is written. The member is added only after it
+   * resolves (a member without a record would be pruned as dead by a concurrent login and
+   * escape the cap); if it rejects, admission does not happen and the rejection propagates.
+   */
+  recordWritten?: Promise<unknown>;
+}
+
+/**
+ * Which sessions each user holds, oldest first, in `{prefix}:reg:{userId}` (a sorted set scored
+ * by the register instant in epoch ms). Members whose session record no longer exists are
+ * pruned and never count against a cap. Inject by this class; implementations:
+ * `ValkeySessionRegistry` and `InMemorySessionRegistry`.
+ */
+export abstract class SessionRegistry {
+  /** Adds `sessionId` to the user's set; registering it again keeps its first score. */
+  abstract register(userId: string, sessionId: string): Promise<void>;
+
+  /** Removes `sessionId` from the user's set (its record is left alone). */
+  abstract unregister(userId: string, sessionId: string): Promise<void>;
+
+  /** True when `sessionId` is in the user's set and its record still exists. */
+  abstract isValid(userId: string, sessionId: string): Promise<boolean>;
+
+  /** The user's live session ids, oldest first. A backend failure throws; it never reads as empty. */
+  abstract activeSessions(userId: string): Promise<string[]>;
+
+  /** Every member as stored, oldest first, dead ones included. */
+  abstract members(userId: string): Promise<RegisteredSession[]>;
+
+  /**
+   * Login admission, atomic per user: prune dead members, add `sessionId`, evict the oldest
+   * beyond `maxSessions` and delete the evicted sessions' records.
+   * @returns the evicted session ids, oldest first.
+   */
+  abstract admit(userId: string, sessionId: string, maxSessions: number, options?: AdmitOptions): Promise<string[]>;
+
+  /** Revokes one session: removes it from the set and deletes its record. */
+  abstract invalidateSession(userId: string, sessionId: string): Promise<void>;
+
+  /** Revokes every session of the user (e.g. after a password change); returns their ids. */
+  abstract invalidateUser(userId: string): Promise<string[]>;
+}
