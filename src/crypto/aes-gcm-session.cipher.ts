@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
+import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { ValkeyStoreError } from '../errors/valkey-store.error.js';
 import { importSecretKey, type SecretKeyInput } from './secret-key.js';
 import { SessionCipher } from './session-cipher.js';
@@ -24,6 +25,10 @@ export class AesGcmSessionCipher extends SessionCipher {
    */
   constructor(currentKey: SecretKeyInput, previousKeys: readonly SecretKeyInput[] = []) {
     super();
+    // A single key passed where the list belongs would otherwise be iterated character by character.
+    if (!Array.isArray(previousKeys)) {
+      throw new AxessOptionsError('previousEncryptionKeys', 'must be a list of keys (an array), oldest last.');
+    }
     this.ring = [
       importSecretKey('encryptionKey', currentKey),
       ...previousKeys.map((key, i) => importSecretKey(`previousEncryptionKeys[${i}]`, key)),

@@ -24,13 +24,20 @@ export function secretKeyBytes(option: string, input: unknown): Buffer {
       throw new AxessOptionsError(option, `must be ${KEY_BYTES} bytes, base64 or base64url encoded (e.g. \`openssl rand -base64 32\`).`);
     }
     bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  } else if (input instanceof Uint8Array) {
+  } else if (isBytes(input)) {
     bytes = Buffer.from(input);
-  } else {
+  } else if (input === undefined || input === null) {
     throw new AxessOptionsError(option, `is required: ${KEY_BYTES} random bytes as a Buffer or a base64 string (e.g. \`openssl rand -base64 32\`).`);
+  } else {
+    throw new AxessOptionsError(option, `must be ${KEY_BYTES} random bytes as a Buffer or a base64 string, not a value of type ${typeof input}.`);
   }
   if (bytes.length !== KEY_BYTES) {
     throw new AxessOptionsError(option, `must be exactly ${KEY_BYTES} bytes, got ${bytes.length}.`);
   }
   return bytes;
+}
+
+/** Realm-safe byte check: Buffers from `node:crypto` and a test VM's `Uint8Array` differ by realm. */
+function isBytes(input: unknown): input is Uint8Array {
+  return Buffer.isBuffer(input) || Object.prototype.toString.call(input) === '[object Uint8Array]';
 }
