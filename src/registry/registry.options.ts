@@ -1,0 +1,18 @@
+import { AXESS_DEFAULTS } from '../axess-session.options.js';
+import { AxessOptionsError } from '../errors/axess-options.error.js';
+
+/** Default lifetime the registry assumes for a session: the absolute timeout (7 days). */
+export const DEFAULT_REGISTRY_LIFETIME_MS: number = AXESS_DEFAULTS.absoluteTimeoutMs;
+
+/** Throws `AxessOptionsError('maxSessionsPerUser')` unless `max` is a whole number ≥ 1. */
+export function assertMaxSessions(max: unknown): asserts max is number {
+  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1) {
+    throw new AxessOptionsError('maxSessionsPerUser', 'must be a whole number, at least 1.');
+  }
+}
+
+/** The clock's instant as a whole number of ms, the unit of registry scores. */
+export function scoreInstant(nowMs: number): number {
+  if (!Number.isFinite(nowMs)) throw new AxessOptionsError('clock', 'nowMs() must return a finite number.');
+  return Math.floor(nowMs);
+}
