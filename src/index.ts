@@ -21,3 +21,5 @@ export * from './axess-session.tokens.js';
 export * from './axess-session.module-definition.js';
 export * from './axess-session.module.js';
 export * from './valkey/valkey-connection.js';
+export * from './registry/valkey-session.registry.js';
+export * from './registry/in-memory-session.registry.js';
