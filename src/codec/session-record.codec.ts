@@ -13,7 +13,23 @@ export const RECORD_VERSION = 1;
 export class SessionRecordCodec {
   private readonly packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
+  /**
+   * Encodes `record`; a record `decode` would refuse (e.g. a fractional `createdAt`, data that is
+   * not a map) is a `codec` error here, so it fails on save instead of reading as "no session".
+   */
   encode(record: SessionRecord): Buffer {
+    if (
+      typeof record !== 'object' ||
+      record === null ||
+      !isTime(record.createdAt) ||
+      !absentOr(record.userId, isString) ||
+      !absentOr(record.authenticatedAt, isTime) ||
+      !absentOr(record.ip, isString) ||
+      !absentOr(record.userAgent, isString) ||
+      !encodesAsMap(record.data)
+    ) {
+      throw new ValkeyStoreError('codec', 'Session record has fields of the wrong type (createdAt/authenticatedAt: epoch ms integers, data: an object).');
+    }
     try {
       return this.packr.pack([
         RECORD_VERSION,
@@ -72,6 +88,33 @@ function optional(value: unknown, check: (v: unknown) => boolean): boolean {
   return value === null || check(value);
 }
 
+function absentOr(value: unknown, check: (v: unknown) => boolean): boolean {
+  return value === undefined || value === null || check(value);
+}
+
+/**
+ * Only a plain map counts as decoded data: msgpackr also decodes extensions to Date, Set,
+ * Error, RegExp and typed arrays, which are objects too but not session data.
+ */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** What msgpackr writes as a MessagePack map (and so reads back as a plain object). */
+function encodesAsMap(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (isPlainObject(value) || value instanceof Map) return true;
+  // Class instances encode as maps of their own properties; built-ins below do not.
+  return !(
+    Array.isArray(value) ||
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof Date ||
+    value instanceof Set ||
+    value instanceof RegExp ||
+    value instanceof Error ||
+    value instanceof Promise
+  );
 }
