@@ -1,5 +1,7 @@
 // A NestJS 11 CommonJS app that uses the installed @axess/nestjs-session tarball the way a user
-// would: require() it, boot an application context, round-trip a session through SessionStore.
+// would: require() it, import AxessSessionModule.forRoot into an application context, round-trip
+// a session through the injected SessionStore, and close. It must exit by itself: the client the
+// module created from `connection` has to be quit on shutdown.
 'use strict';
 require('reflect-metadata');
 const { randomBytes } = require('node:crypto');
@@ -7,30 +9,39 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
-const { Redis } = require('iovalkey');
-const { SessionStore, ValkeySessionStore, mintSessionId } = require('@axess/nestjs-session');
+const { AxessSessionModule, Clock, SessionStore, ValkeySessionStore, mintSessionId } = require('@axess/nestjs-session');
+const { ManualClock } = require('@axess/nestjs-session/testing');
 
 async function main() {
-  const client = new Redis(process.env.VALKEY_URL);
-  const prefix = `consumer-cjs-${randomBytes(4).toString('hex')}`;
+  const clock = new ManualClock();
   class AppModule {}
   Module({
-    providers: [{ provide: SessionStore, useFactory: () => new ValkeySessionStore(client, randomBytes(32), { prefix }) }],
+    imports: [
+      AxessSessionModule.forRoot({
+        connection: { url: process.env.VALKEY_URL },
+        encryptionKey: randomBytes(32),
+        signingKey: randomBytes(32).toString('base64'),
+        prefix: `consumer-cjs-${randomBytes(4).toString('hex')}`,
+        clock,
+      }),
+    ],
   })(AppModule);
 
   const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
+  // The testing entry point and the main one must share one Clock class (one copy of the package).
+  if (app.get(Clock) !== clock) throw new Error('Clock is not the ManualClock given in the options');
   const store = app.get(SessionStore);
-  if (!(store instanceof ValkeySessionStore)) throw new Error('SessionStore is not the package ValkeySessionStore');
+  if (!(store instanceof ValkeySessionStore)) throw new Error('SessionStore is not the Valkey store');
   const id = mintSessionId();
-  const record = { data: { cart: [1, 2, 3], who: 'cjs' }, createdAt: Date.now() };
+  const record = { data: { cart: [1, 2, 3], who: 'cjs' }, createdAt: clock.nowMs() };
   await store.save(id, record, 60_000);
   const loaded = await store.load(id);
   if (JSON.stringify(loaded && loaded.data) !== JSON.stringify(record.data)) {
     throw new Error(`round trip mismatch: ${JSON.stringify(loaded)}`);
   }
   await store.delete(id);
+  if ((await store.load(id)) !== null) throw new Error('deleted session still loads');
   await app.close();
-  await client.quit();
 
   const packageFiles = Object.keys(require.cache).filter((f) => f.includes('@axess/nestjs-session'));
   console.log(
