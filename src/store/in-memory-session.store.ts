@@ -5,6 +5,7 @@ import type { SessionRecord } from '../codec/session-record.js';
 import { PlaintextSessionCipher } from '../crypto/plaintext-session.cipher.js';
 import type { SessionCipher } from '../crypto/session-cipher.js';
 import { isSessionId } from '../crypto/session-id.js';
+import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { ValkeyStoreError } from '../errors/valkey-store.error.js';
 import { assertSessionId } from './key-layout.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from './sealed-record.js';
@@ -52,7 +53,12 @@ export class InMemorySessionStore extends SessionStore {
     this.format = new SealedRecordFormat(options.cipher ?? new PlaintextSessionCipher(), options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
     this.logger = options.logger ?? new Logger('AxessSession');
     this.onUnreadable = options.onUnreadable;
-    this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    // NaN would make `now >= nextSweepAt` false forever: expired entries would never leave.
+    if (typeof sweepIntervalMs !== 'number' || !Number.isSafeInteger(sweepIntervalMs) || sweepIntervalMs < 0) {
+      throw new AxessOptionsError('sweepIntervalMs', 'must be a whole number of milliseconds, 0 or more.');
+    }
+    this.sweepIntervalMs = sweepIntervalMs;
   }
 
   /** Number of entries held, live or not yet swept. */
@@ -61,14 +67,13 @@ export class InMemorySessionStore extends SessionStore {
   }
 
   async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
+    // Validated before the lookup, like the Valkey store, so a bad option fails whether or not the id exists.
+    if (options.refreshTtlMs !== undefined) assertTtl(options.refreshTtlMs, 'refreshTtlMs');
     if (!isSessionId(id)) return null;
     const now = this.tick();
     const entry = this.live(id, now);
     if (!entry) return null;
-    if (options.refreshTtlMs !== undefined) {
-      assertTtl(options.refreshTtlMs, 'refreshTtlMs');
-      entry.expiresAt = now + options.refreshTtlMs;
-    }
+    if (options.refreshTtlMs !== undefined) entry.expiresAt = now + options.refreshTtlMs;
     return this.format.readOrReport(id, entry.bytes, this.logger, this.onUnreadable);
   }
 
@@ -91,10 +96,12 @@ export class InMemorySessionStore extends SessionStore {
 
   async cycle(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<void> {
     assertSessionId(oldId);
-    if (!(await this.save(newId, record, ttlMs, { mode: 'create' }))) {
+    const written = await this.save(newId, record, ttlMs, { mode: 'create' });
+    // The old id goes even on a collision, as in the Valkey store (SET NX and DEL sent together).
+    this.entries.delete(oldId);
+    if (!written) {
       throw new ValkeyStoreError('command', 'Session id collision while cycling: the new id already exists.');
     }
-    this.entries.delete(oldId);
   }
 
   async existing(ids: readonly string[]): Promise<Set<string>> {

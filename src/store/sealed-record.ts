@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { SessionRecord } from '../codec/session-record.js';
 import { SessionRecordCodec } from '../codec/session-record.codec.js';
 import type { SessionCipher } from '../crypto/session-cipher.js';
+import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { ValkeyStoreError } from '../errors/valkey-store.error.js';
 
 /** Default cap on a stored record, after encryption: 64 KiB. */
@@ -20,7 +21,12 @@ export class SealedRecordFormat {
   constructor(
     readonly cipher: SessionCipher,
     readonly maxPayloadBytes: number,
-  ) {}
+  ) {
+    // NaN or a string would make every `length > cap` comparison false: no cap at all.
+    if (typeof maxPayloadBytes !== 'number' || !Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 1) {
+      throw new AxessOptionsError('maxPayloadBytes', 'must be a whole number of bytes, at least 1.');
+    }
+  }
 
   toBytes(sessionId: string, record: SessionRecord): Buffer {
     const sealed = this.cipher.seal(sessionId, this.codec.encode(record));
@@ -48,7 +54,12 @@ export class SealedRecordFormat {
     } catch (error) {
       if (!(error instanceof ValkeyStoreError)) throw error;
       logger.warn(`Ignoring an unreadable session record (${error.kind}).`);
-      hook?.(sessionId, error);
+      try {
+        hook?.(sessionId, error);
+      } catch (hookError) {
+        // A failing observer must not turn "no session" into a failed request.
+        logger.error(`The onUnreadable hook threw: ${hookError instanceof Error ? hookError.message : String(hookError)}`);
+      }
       return null;
     }
   }

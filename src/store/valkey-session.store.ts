@@ -77,16 +77,16 @@ export class ValkeySessionStore extends SessionStore {
   }
 
   async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
+    // Checked outside the client call: inside it, a bad option would be reported as a connection error.
+    if (options.refreshTtlMs !== undefined) assertTtl(options.refreshTtlMs, 'refreshTtlMs');
     if (!isSessionId(id)) return null;
     const key = this.keys.session(id);
     let bytes: Buffer | null;
     try {
-      if (options.refreshTtlMs === undefined) {
-        bytes = await this.client.getBuffer(key);
-      } else {
-        assertTtl(options.refreshTtlMs, 'refreshTtlMs');
-        bytes = await this.client.getexBuffer(key, 'PX', options.refreshTtlMs);
-      }
+      bytes =
+        options.refreshTtlMs === undefined
+          ? await this.client.getBuffer(key)
+          : await this.client.getexBuffer(key, 'PX', options.refreshTtlMs);
     } catch (error) {
       throw ValkeyStoreError.fromClient('load', error);
     }
