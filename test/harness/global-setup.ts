@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startValkeyServer, valkeyServerAvailable, type ValkeyTestServer } from '../../src/testing/valkey-test-server';
+// The process launcher, not the public wrapper: global setup runs outside jest's module mapper,
+// and only a file without relative `.js` imports loads there.
+import { launchValkeyProcess, valkeyServerAvailable, type ValkeyProcess } from '../../src/testing/valkey-process';
 
 declare global {
   // eslint-disable-next-line no-var
-  var __AXESS_VALKEY__: ValkeyTestServer | undefined;
+  var __AXESS_VALKEY__: ValkeyProcess | undefined;
 }
 
 /** Starts the suite's private valkey-server (installing it first where that is allowed). */
@@ -22,8 +24,8 @@ export default async function globalSetup(): Promise<void> {
     const result = spawnSync('bash', [join(__dirname, '../../scripts/install-valkey.sh')], { stdio: 'inherit' });
     if (result.status !== 0 || !valkeyServerAvailable()) throw new Error('Installing valkey-server failed; see the output above.');
   }
-  const server = await startValkeyServer();
+  const server = await launchValkeyProcess();
   globalThis.__AXESS_VALKEY__ = server;
-  process.env.AXESS_TEST_VALKEY_URL = server.url;
+  process.env.AXESS_TEST_VALKEY_URL = `redis://127.0.0.1:${server.port}`;
   process.env.AXESS_TEST_VALKEY_PORT = String(server.port);
 }

@@ -1,0 +1,162 @@
+// No relative imports here: jest's global setup loads this file outside the test module mapper,
+// where `./x.js` specifiers do not resolve to TypeScript sources.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** How to launch one `valkey-server` process (shared by the test-server, cluster and sentinel helpers). */
+export interface ValkeyProcessOptions {
+  /** Fixed port; a free loopback port by default (retried on a port race). */
+  port?: number;
+  /** Data directory to use; a fresh temp dir (removed by `stop`) by default. */
+  dir?: string;
+  /** The server binary. @default process.env.VALKEY_SERVER ?? 'valkey-server' */
+  binary?: string;
+  /** A config file, passed first on the command line (sentinels need one they can rewrite). */
+  configFile?: string;
+  /** Extra arguments after the defaults, e.g. `['--sentinel']` or `['--cluster-enabled', 'yes']`. */
+  args?: string[];
+}
+
+/** One running `valkey-server` on 127.0.0.1. */
+export interface ValkeyProcess {
+  readonly port: number;
+  readonly dir: string;
+  /** Sends a signal (SIGSTOP freezes, SIGCONT thaws). */
+  signal(signal: NodeJS.Signals): void;
+  /** Kills the process outright (SIGKILL), like a crash, and waits until it is gone. */
+  crash(): Promise<void>;
+  /** Stops the process (SIGTERM, then SIGKILL after 5 s) and removes an owned temp dir unless `keepDir`. */
+  stop(options?: { keepDir?: boolean }): Promise<void>;
+}
+
+/** The server binary to run. */
+export function valkeyBinary(binary?: string): string {
+  return binary ?? process.env.VALKEY_SERVER ?? 'valkey-server';
+}
+
+/** True when `valkey-server` can be run. */
+export function valkeyServerAvailable(binary = valkeyBinary()): boolean {
+  return spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Asks the OS for a port that is free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts `valkey-server` on loopback with persistence off and waits until it answers PING.
+ * Retries with another port when the chosen one was taken meanwhile. The caller must stop it.
+ */
+export async function launchValkeyProcess(options: ValkeyProcessOptions = {}): Promise<ValkeyProcess> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await launchOnce(port, options);
+    } catch (error) {
+      lastError = error;
+      if (options.port !== undefined) break;
+    }
+  }
+  throw lastError;
+}
+
+async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<ValkeyProcess> {
+  const ownsDir = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'axess-valkey-'));
+  const args = [
+    ...(options.configFile ? [options.configFile] : []),
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
+    ...(options.args ?? []),
+  ];
+  const child = spawn(valkeyBinary(options.binary), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`valkey-server exited with code ${code}: ${stderr.trim()}`)));
+  });
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([waitForPing(port, 10_000), exited]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  // A test run that dies early must not leave servers behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    port,
+    dir,
+    signal: (signal) => void child.kill(signal),
+    crash: async () => {
+      process.removeListener('exit', killOnExit);
+      await ended(child, 'SIGKILL');
+    },
+    stop: async ({ keepDir = false } = {}) => {
+      process.removeListener('exit', killOnExit);
+      await terminate(child);
+      if (ownsDir && !keepDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+async function ended(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (hasExited(child)) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  await gone;
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (hasExited(child)) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A frozen process cannot handle SIGTERM.
+  child.kill('SIGCONT');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Resolves once a raw RESP PING on `port` answers PONG. */
+async function waitForPing(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await pingOnce(port)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`valkey-server on port ${port} did not answer PING within ${timeoutMs} ms`);
+}
+
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+  });
+}
