@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testValkeyUrl } from '../harness/valkey';
@@ -8,7 +8,9 @@ import { testValkeyUrl } from '../harness/valkey';
  * The package as users get it: `npm pack` (its prepack script builds dist/cjs and dist/esm), the
  * tarball installed into a throwaway app per NestJS major, the module booted there on the suite's
  * Valkey. Nest 11 apps are CommonJS and must get dist/cjs; Nest 12 is ESM-only and must get
- * dist/esm. Everything happens in one temp dir that is removed afterwards; the repo only sees dist/.
+ * dist/esm. Everything happens in one temp dir that is removed afterwards. The build and pack run
+ * on a staged copy of the package's sources, so the repo (and its dist/, which the sample app and
+ * the benchmark use) is never touched, and two test runs in one tree cannot race on it.
  */
 
 const ROOT = join(__dirname, '../..');
@@ -75,6 +77,21 @@ function run(command: string, args: string[], cwd: string, timeoutMs: number, en
   });
 }
 
+/**
+ * Copies what the build and the tarball need (manifest, tsconfigs, build script, src, and the
+ * non-dist entries of `files`) into `dir`, with node_modules linked rather than copied.
+ */
+function stagePackage(dir: string): void {
+  mkdirSync(dir);
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files?: string[] };
+  const entries = ['package.json', 'scripts', 'src', ...readdirSync(ROOT).filter((f) => /^tsconfig.*\.json$/.test(f))];
+  entries.push(...(manifest.files ?? []).filter((f) => !f.startsWith('dist')));
+  for (const entry of entries) {
+    if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+}
+
 function describeRun(what: string, result: RunResult): string {
   return `${what} exited with ${result.code ?? result.signal}:\n${result.output.slice(-4000)}`;
 }
@@ -86,7 +103,9 @@ describe('the packed package in consumer apps', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'axess-consumers-'));
-    const pack = await run('npm', ['pack', '--pack-destination', work], ROOT, STEP_TIMEOUT_MS);
+    const staged = join(work, 'package');
+    stagePackage(staged);
+    const pack = await run('npm', ['pack', '--pack-destination', work], staged, STEP_TIMEOUT_MS);
     if (pack.code !== 0) throw new Error(describeRun('npm pack', pack));
     const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz'));
     if (tarballs.length !== 1) throw new Error(`npm pack left ${tarballs.length} tarballs in ${work}`);
