@@ -2,7 +2,7 @@
 // output folder gets a package.json marker naming its module type, so that Node loads the .js
 // files of each build in the right format whatever the root package.json says.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,5 +26,19 @@ for (const { dir, tsconfig, type } of builds) {
   }
   mkdirSync(join(root, dir), { recursive: true });
   writeFileSync(join(root, dir, 'package.json'), `${JSON.stringify({ type })}\n`);
+}
+// Node's ESM loader needs full file names: a relative import without `.js` compiles (the ESM build
+// resolves like a bundler) but fails when an app imports the package. Catch it here, by name.
+const missingSuffix = [];
+for (const file of readdirSync(join(root, 'dist/esm'), { recursive: true })) {
+  if (!file.endsWith('.js')) continue;
+  const code = readFileSync(join(root, 'dist/esm', file), 'utf8');
+  for (const [, specifier] of code.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]*)['"]/g)) {
+    if (!specifier.endsWith('.js')) missingSuffix.push(`dist/esm/${file}: '${specifier}'`);
+  }
+}
+if (missingSuffix.length > 0) {
+  console.error(`build failed: relative imports need a .js suffix in src/ (ES modules):\n  ${missingSuffix.join('\n  ')}`);
+  process.exit(1);
 }
 console.log('built dist/cjs and dist/esm');
