@@ -16,8 +16,11 @@ export interface ValkeyProcessOptions {
   binary?: string;
   /** A config file, passed first on the command line (sentinels need one they can rewrite). */
   configFile?: string;
-  /** Extra arguments after the defaults, e.g. `['--sentinel']` or `['--cluster-enabled', 'yes']`. */
-  args?: string[];
+  /**
+   * Extra arguments after the defaults, e.g. `['--sentinel']`; or a function of the chosen port
+   * (called again for each port tried, e.g. to pick a fresh cluster bus port).
+   */
+  args?: string[] | ((port: number) => string[] | Promise<string[]>);
 }
 
 /** One running `valkey-server` on 127.0.0.1. */
@@ -76,10 +79,12 @@ export async function launchValkeyProcess(options: ValkeyProcessOptions = {}): P
 async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<ValkeyProcess> {
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'axess-valkey-'));
+  const extra = typeof options.args === 'function' ? await options.args(port) : (options.args ?? []);
   const args = [
+    // The config file must come first on valkey-server's command line.
     ...(options.configFile ? [options.configFile] : []),
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
-    ...(options.args ?? []),
+    ...extra,
   ];
   const child = spawn(valkeyBinary(options.binary), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -96,23 +101,38 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
     if (ownsDir) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  // A test run that dies early must not leave servers behind.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  track(child);
   return {
     port,
     dir,
     signal: (signal) => void child.kill(signal),
     crash: async () => {
-      process.removeListener('exit', killOnExit);
+      untrack(child);
       await ended(child, 'SIGKILL');
     },
     stop: async ({ keepDir = false } = {}) => {
-      process.removeListener('exit', killOnExit);
+      untrack(child);
       await terminate(child);
       if (ownsDir && !keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// A test run that dies early must not leave servers behind. One listener for all of them: a
+// cluster plus sentinels would otherwise trip Node's max-listeners warning.
+// The listener is only attached while servers run (jest loads this module once per test file).
+const running = new Set<ChildProcess>();
+const killRunning = () => {
+  for (const child of running) child.kill('SIGKILL');
+};
+
+function track(child: ChildProcess): void {
+  if (running.size === 0) process.once('exit', killRunning);
+  running.add(child);
+}
+
+function untrack(child: ChildProcess): void {
+  if (running.delete(child) && running.size === 0) process.removeListener('exit', killRunning);
 }
 
 function hasExited(child: ChildProcess): boolean {

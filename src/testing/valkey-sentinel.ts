@@ -1,0 +1,159 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminCommand, infoFields, pairFields, waitUntil } from './valkey-admin.js';
+import type { ValkeyNodeAddress } from './valkey-cluster.js';
+import { launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
+
+/** Options of {@link startValkeySentinelGroup}. */
+export interface ValkeySentinelGroupOptions {
+  /** Name the sentinels monitor the primary under (iovalkey's `name` option). @default 'axess-primary' */
+  name?: string;
+  /** Number of sentinels. @default 3 */
+  sentinels?: number;
+  /** Sentinels that must agree the primary is down. @default 2 */
+  quorum?: number;
+  /** `down-after-milliseconds`: silence before a sentinel deems the primary down. @default 1000 */
+  downAfterMs?: number;
+  /** `failover-timeout`. @default 3000 */
+  failoverTimeoutMs?: number;
+  /** How long to wait for the group to form. @default 30000 */
+  readyTimeoutMs?: number;
+  /** The server binary (run with `--sentinel` for the sentinels). @default process.env.VALKEY_SERVER ?? 'valkey-server' */
+  binary?: string;
+}
+
+/** A private primary + replica watched by sentinels on loopback, owned by a test run. */
+export interface ValkeyTestSentinelGroup {
+  /** The monitored name (iovalkey's `name` option). */
+  readonly name: string;
+  /** The sentinels (iovalkey's `sentinels` option). */
+  readonly sentinels: readonly ValkeyNodeAddress[];
+  /** The data servers as started: the initial primary, then the replica. */
+  readonly servers: readonly ValkeyNodeAddress[];
+  /** The primary the sentinels report now. */
+  primary(): Promise<ValkeyNodeAddress>;
+  /** Kills the current primary outright (SIGKILL, like a crash); returns its port. */
+  killPrimary(): Promise<number>;
+  /** Resolves once the sentinels report a primary other than `port` and it answers as primary. */
+  waitForFailover(port: number, timeoutMs?: number): Promise<ValkeyNodeAddress>;
+  /** Kills every process and removes their directories. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a primary, one replica and `sentinels` sentinels (`valkey-server <config> --sentinel`
+ * with a generated config: `sentinel monitor <name> 127.0.0.1 <port> <quorum>` and short
+ * down-after / failover timeouts), and waits until every sentinel sees the replica and the
+ * other sentinels, so a failover can happen. The caller must `stop()` it, also when a test fails.
+ */
+export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptions = {}): Promise<ValkeyTestSentinelGroup> {
+  const name = options.name ?? 'axess-primary';
+  const sentinelCount = options.sentinels ?? 3;
+  const quorum = options.quorum ?? 2;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error('The sentinel group name must be letters, digits, _ . -');
+
+  const root = mkdtempSync(join(tmpdir(), 'axess-valkey-sentinel-'));
+  const processes: ValkeyProcess[] = [];
+  const stopAll = async () => {
+    await Promise.all(processes.map((p) => p.crash()));
+    rmSync(root, { recursive: true, force: true });
+  };
+  const dirFor = (label: string) => {
+    const dir = join(root, label);
+    mkdirSync(dir);
+    return dir;
+  };
+  try {
+    const primary = await launchValkeyProcess({ dir: dirFor('primary'), binary: options.binary, args: ['--repl-diskless-sync-delay', '0'] });
+    processes.push(primary);
+    const replica = await launchValkeyProcess({
+      dir: dirFor('replica'),
+      binary: options.binary,
+      args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0'],
+    });
+    processes.push(replica);
+    // Sentinels learn the replica from the primary's INFO: start them once it is attached.
+    await waitUntil('replica in sync', readyTimeoutMs, async () =>
+      infoFields(await adminCommand(replica.port, 'INFO', 'replication')).get('master_link_status') === 'up' || 'link down',
+    );
+    const sentinels = await Promise.all(
+      Array.from({ length: sentinelCount }, (_, i) => {
+        const dir = dirFor(`sentinel-${i}`);
+        // Sentinels rewrite their config file, so each gets its own writable copy.
+        const configFile = join(dir, 'sentinel.conf');
+        writeFileSync(
+          configFile,
+          [
+            `sentinel monitor ${name} 127.0.0.1 ${primary.port} ${quorum}`,
+            `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1000}`,
+            `sentinel failover-timeout ${name} ${options.failoverTimeoutMs ?? 3000}`,
+            `sentinel parallel-syncs ${name} 1`,
+            '',
+          ].join('\n'),
+        );
+        return launchValkeyProcess({ dir, configFile, binary: options.binary, args: ['--sentinel'] });
+      }),
+    );
+    processes.push(...sentinels);
+    await waitUntil('sentinels ready', readyTimeoutMs, async () => {
+      for (const sentinel of sentinels) {
+        const master = pairFields(await adminCommand(sentinel.port, 'SENTINEL', 'MASTER', name));
+        if (master.get('flags') !== 'master') return `sentinel ${sentinel.port} flags the primary ${master.get('flags')}`;
+        if (master.get('num-slaves') !== '1') return `sentinel ${sentinel.port} sees ${master.get('num-slaves')} replicas`;
+        if (master.get('num-other-sentinels') !== String(sentinelCount - 1)) {
+          return `sentinel ${sentinel.port} sees ${master.get('num-other-sentinels')} other sentinels`;
+        }
+      }
+      return true;
+    });
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const [, , ...sentinelProcesses] = processes;
+  const dataServers = processes.slice(0, 2);
+  const dead = new Set<number>();
+  const primaryNow = async (): Promise<ValkeyNodeAddress> => {
+    let lastError: unknown = new Error('no sentinel answered');
+    for (const sentinel of sentinelProcesses) {
+      try {
+        const reply = (await adminCommand(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string] | null;
+        if (reply) return { host: '127.0.0.1', port: Number(reply[1]) };
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  };
+
+  return {
+    name,
+    sentinels: sentinelProcesses.map((p) => ({ host: '127.0.0.1', port: p.port })),
+    servers: dataServers.map((p) => ({ host: '127.0.0.1', port: p.port })),
+    primary: primaryNow,
+    killPrimary: async () => {
+      const { port } = await primaryNow();
+      const node = dataServers.find((p) => p.port === port);
+      if (!node || dead.has(port)) throw new Error(`The reported primary ${port} is not running.`);
+      dead.add(port);
+      await node.crash();
+      return port;
+    },
+    waitForFailover: async (port, timeoutMs = readyTimeoutMs) => {
+      let promoted: ValkeyNodeAddress | undefined;
+      await waitUntil('sentinel failover', timeoutMs, async () => {
+        const candidate = await primaryNow();
+        if (candidate.port === port) return 'sentinels still report the old primary';
+        const role = infoFields(await adminCommand(candidate.port, 'INFO', 'replication')).get('role');
+        if (role !== 'master') return `the new primary ${candidate.port} still answers as ${role}`;
+        promoted = candidate;
+        return true;
+      });
+      return promoted!;
+    },
+    stop: stopAll,
+  };
+}
