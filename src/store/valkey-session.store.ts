@@ -7,6 +7,7 @@ import type { SessionCipher } from '../crypto/session-cipher.js';
 import { isSessionId } from '../crypto/session-id.js';
 import { ValkeyStoreError } from '../errors/valkey-store.error.js';
 import type { ValkeyClient } from '../valkey/valkey-client.js';
+import { assertDurableWrites, writeAndWait, type DurableWritesOptions } from './durable-writes.js';
 import { KeyLayout } from './key-layout.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from './sealed-record.js';
 import { SessionStore, type LoadOptions, type SaveMode } from './session-store.js';
@@ -22,6 +23,15 @@ export interface ValkeySessionStoreOptions {
   onUnreadable?: UnreadableRecordHook;
   /** Where warnings go. @default new Logger('AxessSession') */
   logger?: Logger;
+  /**
+   * Make `save` and `cycle` wait until `replicas` replicas acknowledged the write (`WAIT`, sent
+   * with the write in one pipeline to the node holding the key, Cluster included): a session
+   * whose save resolved survives a failover. Too few acknowledgements within `timeoutMs` fail the
+   * call with `ValkeyStoreError` of kind `replication`. WAIT holds the node connection it runs on
+   * until it returns, so keep `timeoutMs` short and below the client's command timeout.
+   * Off by default (Valkey replicates asynchronously).
+   */
+  durableWrites?: DurableWritesOptions;
 }
 
 const MODE_FLAG: Record<Exclude<SaveMode, 'upsert'>, 'NX' | 'XX'> = { create: 'NX', update: 'XX' };
@@ -40,6 +50,7 @@ export class ValkeySessionStore extends SessionStore {
   private readonly format: SealedRecordFormat;
   private readonly logger: Logger;
   private readonly onUnreadable?: UnreadableRecordHook;
+  private readonly durableWrites?: DurableWritesOptions;
 
   /** An encrypted store (AES-256-GCM) with one current key. */
   constructor(client: ValkeyClient, currentKey: SecretKeyInput, options?: ValkeySessionStoreOptions);
@@ -56,6 +67,10 @@ export class ValkeySessionStore extends SessionStore {
     this.format = new SealedRecordFormat(cipher, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
     this.logger = options.logger ?? new Logger('AxessSession');
     this.onUnreadable = options.onUnreadable;
+    if (options.durableWrites !== undefined) {
+      assertDurableWrites(options.durableWrites);
+      this.durableWrites = { replicas: options.durableWrites.replicas, timeoutMs: options.durableWrites.timeoutMs };
+    }
     if (!cipher.encrypts) {
       this.logger.warn('Session records are stored in PLAINTEXT: anyone who can read Valkey can read them.');
     }
@@ -98,6 +113,16 @@ export class ValkeySessionStore extends SessionStore {
     assertTtl(ttlMs);
     const bytes = this.format.toBytes(id, record);
     const mode = options.mode ?? 'upsert';
+    if (this.durableWrites) {
+      const reply = await writeAndWait<string | null>(
+        this.client,
+        this.durableWrites,
+        'save',
+        (p) => (mode === 'upsert' ? p.set(key, bytes, 'PX', ttlMs) : mode === 'create' ? p.set(key, bytes, 'PX', ttlMs, 'NX') : p.set(key, bytes, 'PX', ttlMs, 'XX')),
+        (r) => r === 'OK',
+      );
+      return reply === 'OK';
+    }
     try {
       const reply =
         mode === 'upsert'
@@ -126,11 +151,20 @@ export class ValkeySessionStore extends SessionStore {
     assertTtl(ttlMs);
     const bytes = this.format.toBytes(newId, record);
     let written: string | null;
-    try {
-      // The new record goes first in the same write; if the delete then fails the call fails.
-      [written] = await Promise.all([this.setConditionally(newKey, bytes, ttlMs, 'NX'), this.client.del(oldKey)]);
-    } catch (error) {
-      throw ValkeyStoreError.fromClient('cycle', error);
+    if (this.durableWrites) {
+      // Each key may live on its own node: one write + WAIT pipeline per key, sent together.
+      const durable = this.durableWrites;
+      [written] = await Promise.all([
+        writeAndWait<string | null>(this.client, durable, 'cycle', (p) => p.set(newKey, bytes, 'PX', ttlMs, 'NX'), (r) => r === 'OK'),
+        writeAndWait<number>(this.client, durable, 'cycle', (p) => p.del(oldKey), (r) => r > 0),
+      ]);
+    } else {
+      try {
+        // The new record goes first in the same write; if the delete then fails the call fails.
+        [written] = await Promise.all([this.setConditionally(newKey, bytes, ttlMs, 'NX'), this.client.del(oldKey)]);
+      } catch (error) {
+        throw ValkeyStoreError.fromClient('cycle', error);
+      }
     }
     if (written !== 'OK') {
       throw new ValkeyStoreError('command', 'Session id collision while cycling: the new id already exists.');
