@@ -2,6 +2,7 @@ import type { RedisOptions, ClusterNode, ClusterOptions, SentinelAddress } from 
 import type { Clock } from './clock/clock.js';
 import type { SecretKeyInput } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
+import type { DurableWritesOptions } from './store/durable-writes.js';
 import type { ValkeyClient } from './valkey/valkey-client.js';
 
 /** Cookie settings of the HTTP session layer. */
@@ -77,6 +78,14 @@ export interface AxessSessionModuleOptions {
   mountMiddleware?: boolean;
   /** Command timeout of a client the module creates, in ms. @default 2000 */
   commandTimeoutMs?: number;
+  /**
+   * Durable writes (Valkey store only): each session save waits until `replicas` replicas
+   * acknowledged it (`WAIT`, on the node holding the key, Cluster included), so a session whose
+   * save succeeded survives a failover. Fewer acknowledgements within `timeoutMs` fail the write
+   * with `ValkeyStoreError` of kind `replication`. Keep `timeoutMs` below `commandTimeoutMs`.
+   * Off by default: Valkey replicates asynchronously.
+   */
+  durableWrites?: DurableWritesOptions;
 }
 
 /** Defaults applied once at boot. */

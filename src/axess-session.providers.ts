@@ -31,7 +31,7 @@ export const axessCoreProviders: Provider[] = [
     provide: SessionStore,
     useFactory: (o: ResolvedAxessOptions, connection: ValkeyConnection | null): SessionStore =>
       connection
-        ? new ValkeySessionStore(connection.client, o.cipher, { prefix: o.keys.prefix, maxPayloadBytes: o.maxPayloadBytes })
+        ? new ValkeySessionStore(connection.client, o.cipher, { prefix: o.keys.prefix, maxPayloadBytes: o.maxPayloadBytes, durableWrites: o.raw.durableWrites })
         : new InMemorySessionStore({ clock: o.clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes }),
     inject: [AXESS_SESSION_OPTIONS, ValkeyConnection],
   },

@@ -23,3 +23,4 @@ export * from './axess-session.module.js';
 export * from './valkey/valkey-connection.js';
 export * from './registry/valkey-session.registry.js';
 export * from './registry/in-memory-session.registry.js';
+export * from './store/durable-writes.js';

@@ -35,6 +35,10 @@ export interface ValkeyTestSentinelGroup {
   primary(): Promise<ValkeyNodeAddress>;
   /** Kills the current primary outright (SIGKILL, like a crash); returns its port. */
   killPrimary(): Promise<number>;
+  /** Freezes the data server on `port` (SIGSTOP): it keeps its sockets but answers nothing. */
+  pause(port: number): void;
+  /** Thaws a paused data server (SIGCONT). */
+  resume(port: number): void;
   /** Resolves once the sentinels report a primary other than `port` and it answers as primary. */
   waitForFailover(port: number, timeoutMs?: number): Promise<ValkeyNodeAddress>;
   /** Kills every process and removes their directories. */
@@ -142,6 +146,8 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
       await node.crash();
       return port;
     },
+    pause: (port) => dataServers.find((p) => p.port === port)?.signal('SIGSTOP'),
+    resume: (port) => dataServers.find((p) => p.port === port)?.signal('SIGCONT'),
     waitForFailover: async (port, timeoutMs = readyTimeoutMs) => {
       let promoted: ValkeyNodeAddress | undefined;
       await waitUntil('sentinel failover', timeoutMs, async () => {
