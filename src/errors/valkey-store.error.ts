@@ -2,14 +2,15 @@ import { AxessError } from './axess.error.js';
 
 /**
  * What went wrong in a store or registry operation.
- * - `connection`: Valkey could not be reached, timed out or dropped the connection.
- * - `command`: Valkey answered with an error reply (e.g. a wrong key type, OOM).
+ * - `connection`: Valkey is unavailable: it could not be reached, timed out, dropped the
+ *   connection, or answered that it cannot serve right now (LOADING, BUSY, READONLY, MASTERDOWN,
+ *   CLUSTERDOWN, TRYAGAIN, MISCONF, NOREPLICAS). Retrying later may succeed.
+ * - `command`: Valkey refused the command itself (e.g. a wrong key type, OOM).
  * - `codec`: stored bytes are not a session record this version can read.
  * - `decrypt`: stored bytes do not authenticate under any configured key.
  * - `payload-too-large`: the encrypted record exceeds `maxPayloadBytes`.
- * - `replication`: with durable writes on, too few replicas acknowledged a write in time.
  */
-export type ValkeyStoreErrorKind = 'connection' | 'command' | 'codec' | 'decrypt' | 'payload-too-large' | 'replication';
+export type ValkeyStoreErrorKind = 'connection' | 'command' | 'codec' | 'decrypt' | 'payload-too-large';
 
 /**
  * A typed failure of the session store or registry, carrying the original `cause`.
@@ -24,14 +25,48 @@ export class ValkeyStoreError extends AxessError {
     super(message, options);
   }
 
-  /** Wraps anything the Valkey client rejected with: error replies are `command`, the rest `connection`. */
+  /**
+   * Wraps anything the Valkey client rejected with: error replies are `command`, except those
+   * saying the server cannot serve right now, which are `connection` like everything else.
+   * The client's error is kept as `cause` with the command arguments removed: they carry keys
+   * (session ids) and sealed records, which must not reach logs.
+   */
   static fromClient(operation: string, cause: unknown): ValkeyStoreError {
     if (cause instanceof ValkeyStoreError) return cause;
     const replied = cause instanceof Error && cause.name === 'ReplyError';
+    const unavailable = replied && UNAVAILABLE_REPLY.test(cause.message);
     return new ValkeyStoreError(
-      replied ? 'command' : 'connection',
+      replied && !unavailable ? 'command' : 'connection',
       `Valkey ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
+      { cause: redactCommandArgs(cause) },
     );
   }
+}
+
+/**
+ * Error replies of a server that is loading its dataset, running a long script, a replica or a
+ * primary without a link, a cluster without full slot coverage or mid-resharding, or refusing
+ * writes because persistence or replication fails: availability, not a bad command.
+ */
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MISCONF|NOREPLICAS)\b/;
+
+/**
+ * iovalkey attaches `command: { name, args }` to error replies (also inside `previousErrors` of
+ * a failed MULTI, and `lastNodeError` of a Cluster). Keeps the name, drops the arguments, in
+ * place so that no other reference to the error still holds them.
+ */
+function redactCommandArgs(error: unknown, depth = 0): unknown {
+  if (typeof error !== 'object' || error === null || depth > 3) return error;
+  const carrier = error as { command?: unknown; previousErrors?: unknown; lastNodeError?: unknown };
+  if (typeof carrier.command === 'object' && carrier.command !== null && 'args' in carrier.command) {
+    const { name } = carrier.command as { name?: unknown };
+    try {
+      carrier.command = { name, args: [] };
+    } catch {
+      // A frozen error cannot be redacted; it is not one the client makes. Wrapping must not throw.
+    }
+  }
+  if (Array.isArray(carrier.previousErrors)) carrier.previousErrors.forEach((inner) => redactCommandArgs(inner, depth + 1));
+  if (carrier.lastNodeError !== undefined) redactCommandArgs(carrier.lastNodeError, depth + 1);
+  return error;
 }

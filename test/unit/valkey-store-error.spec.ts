@@ -1,0 +1,71 @@
+import { inspect } from 'node:util';
+import { ReplyError } from 'iovalkey';
+import { ValkeyStoreError } from '../../src';
+
+/** An error reply as iovalkey hands it over: the command that failed rides along with its arguments. */
+function reply(message: string, args: unknown[] = ['axess:sess:SECRET-ID', Buffer.from('sealed-bytes')]): Error {
+  const error = new ReplyError(message) as Error & { command?: unknown };
+  error.command = { name: 'set', args };
+  return error;
+}
+
+describe('ValkeyStoreError.fromClient', () => {
+  it.each([
+    'LOADING Valkey is loading the dataset in memory',
+    'BUSY Valkey is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
+    "READONLY You can't write against a read only replica.",
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+    'CLUSTERDOWN The cluster is down',
+    'TRYAGAIN Multiple keys request during rehashing of slot',
+    'MISCONF Errors writing to the AOF file: No space left on device',
+    'NOREPLICAS Not enough good replicas to write.',
+  ])('an availability reply is a connection failure: %s', (message) => {
+    const error = ValkeyStoreError.fromClient('save', reply(message));
+    expect(error.kind).toBe('connection');
+    expect(error.message).toContain(message.split(' ')[0]);
+  });
+
+  it.each([
+    'WRONGTYPE Operation against a key holding the wrong kind of value',
+    'ERR syntax error',
+    'BUSYKEY Target key name already exists.',
+    'OOM command not allowed when used memory > maxmemory.',
+    'NOSCRIPT No matching script.',
+  ])('any other error reply is a command failure: %s', (message) => {
+    expect(ValkeyStoreError.fromClient('save', reply(message)).kind).toBe('command');
+  });
+
+  it('a non-reply error (socket, timeout) is a connection failure', () => {
+    expect(ValkeyStoreError.fromClient('load', new Error('Command timed out')).kind).toBe('connection');
+    expect(ValkeyStoreError.fromClient('load', 'something odd').kind).toBe('connection');
+  });
+
+  it('keeps the cause but not the command arguments (keys and sealed bytes)', () => {
+    const cause = reply('WRONGTYPE Operation against a key holding the wrong kind of value');
+    const error = ValkeyStoreError.fromClient('load', cause);
+    expect(error.cause).toBe(cause);
+    expect((error.cause as { command: unknown }).command).toEqual({ name: 'set', args: [] });
+    const shown = inspect(error, { depth: 10 });
+    expect(shown).not.toContain('SECRET-ID');
+    expect(shown).not.toContain('sealed-bytes');
+    expect(shown).not.toContain(Buffer.from('sealed-bytes').toString('hex').slice(0, 12));
+  });
+
+  it('redacts the errors a failed MULTI and a Cluster carry inside', () => {
+    const inner = reply('WRONGTYPE Operation against a key holding the wrong kind of value');
+    const exec = Object.assign(new ReplyError('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: [inner] });
+    const cluster = Object.assign(new Error('Failed to refresh slots cache.'), { lastNodeError: reply('CLUSTERDOWN The cluster is down') });
+    expect(inspect(ValkeyStoreError.fromClient('cycle', exec), { depth: 10 })).not.toContain('SECRET-ID');
+    expect(inspect(ValkeyStoreError.fromClient('load', cluster), { depth: 10 })).not.toContain('SECRET-ID');
+  });
+
+  it('wrapping never throws, even for an error that cannot be changed', () => {
+    const frozen = Object.freeze(reply('ERR frozen'));
+    expect(ValkeyStoreError.fromClient('load', frozen)).toBeInstanceOf(ValkeyStoreError);
+  });
+
+  it('passes a ValkeyStoreError through as it is', () => {
+    const typed = new ValkeyStoreError('decrypt', 'does not authenticate');
+    expect(ValkeyStoreError.fromClient('save', typed)).toBe(typed);
+  });
+});
