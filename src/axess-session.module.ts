@@ -1,10 +1,18 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import {
   AxessSessionConfigurableModule,
   type AXESS_SESSION_ASYNC_OPTIONS_TYPE,
   type AXESS_SESSION_OPTIONS_TYPE,
 } from './axess-session.module-definition.js';
 import { axessCoreExports, axessCoreProviders } from './axess-session.providers.js';
+import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
+import { AXESS_SESSION_OPTIONS } from './axess-session.tokens.js';
+import { AxessSessionMiddleware } from './http/session.middleware.js';
+import { AxessSessionInterceptor } from './http/session.interceptor.js';
+
+/** Every path, in the named-wildcard syntax of Nest 11 (path-to-regexp 8; Express 5 and Fastify). */
+export const AXESS_ALL_ROUTES = { path: '{*path}', method: RequestMethod.ALL };
 
 /**
  * Server-side sessions on Valkey for NestJS.
@@ -19,9 +27,21 @@ import { axessCoreExports, axessCoreProviders } from './axess-session.providers.
  *     maxSessionsPerUser: 3,
  *   }),
  * })
+ *
+ * The session middleware is mounted on every route unless `mountMiddleware: false`; the commit
+ * interceptor is always registered globally and does nothing where the middleware did not run.
  */
 @Module({})
-export class AxessSessionModule extends AxessSessionConfigurableModule {
+export class AxessSessionModule extends AxessSessionConfigurableModule implements NestModule {
+  constructor(@Inject(AXESS_SESSION_OPTIONS) private readonly resolved: ResolvedAxessOptions) {
+    super();
+  }
+
+  /** Mounts the session middleware on every route (unless `mountMiddleware` is false). */
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.resolved.mountMiddleware) consumer.apply(AxessSessionMiddleware).forRoutes(AXESS_ALL_ROUTES);
+  }
+
   /** Configures the module with static options. */
   static override forRoot(options: typeof AXESS_SESSION_OPTIONS_TYPE): DynamicModule {
     return withCore(super.forRoot(options));
@@ -36,7 +56,7 @@ export class AxessSessionModule extends AxessSessionConfigurableModule {
 function withCore(definition: DynamicModule): DynamicModule {
   return {
     ...definition,
-    providers: [...(definition.providers ?? []), ...axessCoreProviders],
+    providers: [...(definition.providers ?? []), ...axessCoreProviders, { provide: APP_INTERCEPTOR, useClass: AxessSessionInterceptor }],
     exports: [...(definition.exports ?? []), ...axessCoreExports],
   };
 }

@@ -5,6 +5,13 @@ import { resolveAxessOptions, type ResolvedAxessOptions } from './axess-session.
 import { AXESS_SESSION_OPTIONS } from './axess-session.tokens.js';
 import { Clock } from './clock/clock.js';
 import { SessionCipher } from './crypto/session-cipher.js';
+import { CookieSigner } from './http/cookie-signer.js';
+import { SessionCommitter } from './http/session-committer.js';
+import { SessionCookie } from './http/session-cookie.js';
+import { InMemorySessionRegistry } from './registry/in-memory-session.registry.js';
+import { SessionRegistry } from './registry/session-registry.js';
+import { ValkeySessionRegistry } from './registry/valkey-session.registry.js';
+import { AxessSessionService } from './session/axess-session.service.js';
 import { InMemorySessionStore } from './store/in-memory-session.store.js';
 import { SessionStore } from './store/session-store.js';
 import { ValkeySessionStore } from './store/valkey-session.store.js';
@@ -35,7 +42,35 @@ export const axessCoreProviders: Provider[] = [
         : new InMemorySessionStore({ clock: o.clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes }),
     inject: [AXESS_SESSION_OPTIONS, ValkeyConnection],
   },
+  {
+    provide: SessionRegistry,
+    useFactory: (o: ResolvedAxessOptions, connection: ValkeyConnection | null, store: SessionStore): SessionRegistry =>
+      connection
+        ? new ValkeySessionRegistry(connection.client, { store, clock: o.clock, prefix: o.keys.prefix, lifetimeMs: o.absoluteTimeoutMs })
+        : new InMemorySessionRegistry({ store, clock: o.clock, lifetimeMs: o.absoluteTimeoutMs }),
+    inject: [AXESS_SESSION_OPTIONS, ValkeyConnection, SessionStore],
+  },
+  // null without a signing key: only the HTTP layer needs one, and its middleware says so at boot.
+  { provide: CookieSigner, useFactory: (o: ResolvedAxessOptions) => (o.signingKey ? new CookieSigner(o.signingKey) : null), inject: [AXESS_SESSION_OPTIONS] },
+  {
+    provide: SessionCookie,
+    useFactory: (o: ResolvedAxessOptions, signer: CookieSigner | null) => (signer ? new SessionCookie(o.cookie, signer) : null),
+    inject: [AXESS_SESSION_OPTIONS, CookieSigner],
+  },
+  SessionCommitter,
+  AxessSessionService,
 ];
 
 /** What the module exports to the app. */
-export const axessCoreExports = [AXESS_SESSION_OPTIONS, ValkeyConnection, Clock, SessionCipher, SessionStore];
+export const axessCoreExports = [
+  AXESS_SESSION_OPTIONS,
+  ValkeyConnection,
+  Clock,
+  SessionCipher,
+  SessionStore,
+  SessionRegistry,
+  CookieSigner,
+  SessionCookie,
+  SessionCommitter,
+  AxessSessionService,
+];

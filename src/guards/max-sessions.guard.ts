@@ -1,0 +1,65 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AXESS_SESSION_OPTIONS } from '../axess-session.tokens.js';
+import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js';
+import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { AxessSessionService } from '../session/axess-session.service.js';
+import { AXESS_MAX_SESSIONS } from './max-sessions.decorator.js';
+
+/**
+ * Completes a login once the app's authentication guard has set `req.user`: rotates the session
+ * id, binds the user and admits the session under the cap (module `maxSessionsPerUser`, or
+ * `@MaxSessions(n)` on the route or controller), evicting the user's oldest sessions.
+ * It is not an authentication guard: without `req.user` it lets the request through untouched,
+ * so it must come after the guard that authenticates.
+ *
+ * Subclass it to read the user or its id differently (`getUser`, `getUserId`, `getMaxSessions`).
+ *
+ * @example
+ * @Post('login')
+ * @UseGuards(AuthGuard('local'), MaxSessionsGuard)
+ * login(@Session() session: AxessSession) {
+ *   return { userId: session.userId };
+ * }
+ */
+@Injectable()
+export class MaxSessionsGuard implements CanActivate {
+  constructor(
+    protected readonly sessions: AxessSessionService,
+    protected readonly reflector: Reflector,
+    @Inject(AXESS_SESSION_OPTIONS) protected readonly options: ResolvedAxessOptions,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const user = this.getUser(context);
+    if (user === undefined || user === null) return true;
+    const userId = this.getUserId(user, context);
+    if (userId === undefined) {
+      // A user without an id would silently escape the cap: refuse loudly instead.
+      throw new AxessOptionsError('userIdFrom', 'returned no id for req.user; set the module option `userIdFrom` to read your user objects.');
+    }
+    await this.sessions.authenticate(this.getRequest(context), userId, { maxSessions: this.getMaxSessions(context) });
+    return true;
+  }
+
+  /** The framework request (Express or Fastify). */
+  protected getRequest(context: ExecutionContext): unknown {
+    return context.switchToHttp().getRequest();
+  }
+
+  /** The authenticated user, as the app's auth guard left it (default `req.user`). */
+  protected getUser(context: ExecutionContext): unknown {
+    return (this.getRequest(context) as { user?: unknown }).user;
+  }
+
+  /** The user's id (default: the module's `userIdFrom`, i.e. `user.id ?? user.sub`). */
+  protected getUserId(user: unknown, _context: ExecutionContext): string | undefined {
+    return this.options.userIdFrom(user);
+  }
+
+  /** The cap for this route: `@MaxSessions()` on the handler, then on the class, else the module's. */
+  protected getMaxSessions(context: ExecutionContext): number | undefined {
+    return this.reflector.getAllAndOverride<number | undefined>(AXESS_MAX_SESSIONS, [context.getHandler(), context.getClass()]) ?? this.options.maxSessionsPerUser;
+  }
+}

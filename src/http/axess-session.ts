@@ -1,0 +1,114 @@
+import type { SessionData } from '../codec/session-record.js';
+import { bindSessionState, SessionState, sessionStateOf } from './session-state.js';
+
+/**
+ * The request's session, as handlers see it (`@Session() session: AxessSession`).
+ * Changes are kept in memory and written once, after the handler, only if something changed.
+ *
+ * @example
+ * @Get('cart')
+ * cart(@Session() session: AxessSession) {
+ *   return session.get<string[]>('cart') ?? [];
+ * }
+ */
+export class AxessSession {
+  /** Built by the session middleware; apps receive it through `@Session()` or `getAxessSession(req)`. */
+  constructor(state: SessionState) {
+    bindSessionState(this, state);
+  }
+
+  private get state(): SessionState {
+    return sessionStateOf(this);
+  }
+
+  /** The session id, or `undefined` until the session exists in the store (first write). */
+  get id(): string | undefined {
+    return this.state.storedId;
+  }
+
+  /** The user this session is bound to, once a login completed. */
+  get userId(): string | undefined {
+    return this.state.record?.userId;
+  }
+
+  /** True when the session is bound to a user. */
+  get isAuthenticated(): boolean {
+    return this.userId !== undefined;
+  }
+
+  /** When this session started (its absolute lifetime counts from here); `undefined` for an empty session. */
+  get createdAt(): Date | undefined {
+    const record = this.state.record;
+    return record ? new Date(record.createdAt) : undefined;
+  }
+
+  /** When the login that bound the user completed. */
+  get authenticatedAt(): Date | undefined {
+    const at = this.state.record?.authenticatedAt;
+    return at === undefined ? undefined : new Date(at);
+  }
+
+  /** A read-only snapshot of the data; change it with `set`, `delete` and `clear`. */
+  get data(): Readonly<SessionData> {
+    return Object.freeze({ ...(this.state.record?.data ?? {}) });
+  }
+
+  /** True when this request changed the session (it will be written after the handler). */
+  get changed(): boolean {
+    return this.state.pending;
+  }
+
+  /** The value stored under `key`, if any. */
+  get<T = unknown>(key: string): T | undefined {
+    const data = this.state.record?.data;
+    return data && Object.hasOwn(data, key) ? (data[key] as T) : undefined;
+  }
+
+  /** Stores `value` under `key` (MessagePack-encodable values); `undefined` deletes the key. */
+  set(key: string, value: unknown): void {
+    if (typeof key !== 'string') throw new TypeError('Session keys are strings.');
+    // The MessagePack decoder renames this key (a prototype-pollution guard): it would not survive a save.
+    if (key === '__proto__') throw new TypeError('"__proto__" cannot be a session key.');
+    if (value === undefined) {
+      this.delete(key);
+      return;
+    }
+    this.state.writableData()[key] = value;
+    this.touch();
+  }
+
+  /** Removes `key`; returns whether it was there. */
+  delete(key: string): boolean {
+    const data = this.state.record?.data;
+    if (!data || !Object.hasOwn(data, key)) return false;
+    delete data[key];
+    this.touch();
+    return true;
+  }
+
+  /** Removes all data; the session itself (id, user binding) stays. */
+  clear(): void {
+    const record = this.state.record;
+    if (!record || Object.keys(record.data).length === 0) return;
+    record.data = {};
+    this.touch();
+  }
+
+  /**
+   * Moves the session to a new id when the response is committed; the old id stops working.
+   * For a session not stored yet this changes nothing: it gets a fresh id anyway.
+   */
+  regenerate(): void {
+    if (this.state.storedId === undefined) return;
+    this.state.regenerate = true;
+  }
+
+  /** Ends the session (logout): its record is deleted at commit and the cookie cleared. */
+  destroy(): void {
+    this.state.destroy();
+  }
+
+  private touch(): void {
+    this.state.dirty = true;
+  }
+}

@@ -1,0 +1,124 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AXESS_SESSION_OPTIONS } from '../axess-session.tokens.js';
+import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js';
+import { Clock } from '../clock/clock.js';
+import { mintSessionId } from '../crypto/session-id.js';
+import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { SessionRegistry } from '../registry/session-registry.js';
+import { SessionLifetime } from '../session/session-lifetime.js';
+import { SessionStore } from '../store/session-store.js';
+import type { AxessSession } from './axess-session.js';
+import { appendSetCookie, headersSent } from './response-cookies.js';
+import { SessionCookie } from './session-cookie.js';
+import { SessionState, sessionStateOf } from './session-state.js';
+import { asServiceUnavailable } from './store-unavailable.js';
+
+/**
+ * Writes a request's session back after the handler, only if it changed, and sets the cookie
+ * only when the id changed or the session ended:
+ * - new session → `create` (a fresh id), existing → `update` (never brings back a session
+ *   deleted, evicted or revoked meanwhile), `regenerate()` → `cycle`, `destroy()` → delete;
+ * - time to live: the idle timeout, cut at the absolute deadline.
+ */
+@Injectable()
+export class SessionCommitter {
+  private readonly logger = new Logger('AxessSession');
+  private readonly lifetime: SessionLifetime;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly registry: SessionRegistry,
+    private readonly clock: Clock,
+    @Inject(AXESS_SESSION_OPTIONS) options: ResolvedAxessOptions,
+    @Inject(SessionCookie) private readonly cookie: SessionCookie | null,
+  ) {
+    this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
+  }
+
+  /** Flushes `session`'s changes and sets the cookie on `response` (Express or Fastify). */
+  async commit(session: AxessSession, response: unknown): Promise<void> {
+    const state = sessionStateOf(session);
+    if (!state.pending) return;
+    try {
+      await this.deleteDoomed(state);
+      await this.write(state);
+    } catch (error) {
+      throw asServiceUnavailable(error);
+    }
+    this.setCookie(state, response);
+  }
+
+  private async deleteDoomed(state: SessionState): Promise<void> {
+    const doomed = state.doomed.splice(0);
+    if (doomed.length === 0) return;
+    // Record and registry member together: one round trip.
+    await Promise.all(
+      doomed.flatMap(({ id, userId }) => [this.store.delete(id), ...(userId === undefined ? [] : [this.registry.unregister(userId, id)])]),
+    );
+  }
+
+  private async write(state: SessionState): Promise<void> {
+    const record = state.record;
+    if (!record || !(state.dirty || state.regenerate)) return;
+    const now = this.clock.nowMs();
+    const ttl = this.lifetime.ttl(record, now);
+    if (ttl < 1) {
+      // The absolute deadline passed during the request: the session is over, not rewritten.
+      if (state.storedId) state.doomed.push({ id: state.storedId, userId: record.userId });
+      state.forget();
+      await this.deleteDoomed(state);
+      return;
+    }
+    if (state.storedId === undefined) {
+      const id = mintSessionId();
+      if (!(await this.store.save(id, record, ttl, { mode: 'create' }))) {
+        throw new ValkeyStoreError('command', 'Session id collision: the fresh id already exists.');
+      }
+      state.storedId = id;
+      state.cookieId = id;
+    } else if (state.regenerate) {
+      await this.moveToNewId(state, state.storedId, ttl);
+    } else if (!(await this.store.save(state.storedId, record, ttl, { mode: 'update' }))) {
+      // Deleted, evicted or revoked meanwhile: it stays gone (I3). The cookie is left alone:
+      // a concurrent request may have just set a newer one.
+      state.forget();
+    }
+    state.dirty = false;
+    state.regenerate = false;
+  }
+
+  /** `regenerate()`: the record moves to a fresh id; a user's registry follows it. */
+  private async moveToNewId(state: SessionState, oldId: string, ttl: number): Promise<void> {
+    const record = state.record!;
+    const newId = mintSessionId();
+    await this.store.cycle(oldId, newId, record, ttl);
+    state.storedId = newId;
+    state.cookieId = newId;
+    const userId = record.userId;
+    if (userId === undefined) return;
+    // Register the new id, then check the old one was still a member: if the session was
+    // revoked meanwhile, the new id must not outlive it.
+    const [, members] = await Promise.all([this.registry.register(userId, newId), this.registry.members(userId)]);
+    if (!members.some((m) => m.sessionId === oldId)) {
+      state.doomed.push({ id: newId, userId });
+      state.forget();
+      await this.deleteDoomed(state);
+      return;
+    }
+    await this.registry.unregister(userId, oldId);
+  }
+
+  private setCookie(state: SessionState, response: unknown): void {
+    const id = state.cookieId;
+    const clear = state.clearCookie && id === undefined;
+    state.cookieId = undefined;
+    state.clearCookie = false;
+    if ((id === undefined && !clear) || !this.cookie || !response) return;
+    if (headersSent(response)) {
+      this.logger.warn('The response was sent before the session was committed (e.g. @Res() without passthrough): the session cookie could not be set.');
+      return;
+    }
+    const now = this.clock.nowMs();
+    appendSetCookie(response, id === undefined ? this.cookie.serializeCleared() : this.cookie.serialize(id, this.lifetime.deadline(state.record!), now));
+  }
+}

@@ -1,0 +1,51 @@
+import type { IncomingMessage } from 'node:http';
+import { AxessError } from '../errors/axess.error.js';
+import type { AxessSession } from './axess-session.js';
+
+/** Where the handle lives on the Node request: a registry symbol, so two copies of the package agree. */
+const SESSION = Symbol.for('@axess/nestjs-session:session');
+
+type WithSession = IncomingMessage & { [SESSION]?: AxessSession };
+
+/** The request has no session: the middleware is not mounted on this route. */
+export class AxessSessionNotMountedError extends AxessError {
+  constructor() {
+    super(
+      'No axess session on this request: mount AxessSessionMiddleware on this route ' +
+        '(it is mounted on every route unless the module option mountMiddleware is false).',
+    );
+  }
+}
+
+/**
+ * The Node request behind an Express request (which is one) or a Fastify request (`.raw`).
+ * The handle is kept there because middleware sees only the raw request under Fastify.
+ */
+export function rawRequest(req: unknown): IncomingMessage {
+  const candidate = req as { raw?: IncomingMessage } | undefined;
+  if (candidate && typeof candidate === 'object' && candidate.raw && typeof candidate.raw === 'object' && 'headers' in candidate.raw) {
+    return candidate.raw;
+  }
+  return req as IncomingMessage;
+}
+
+/** Attaches `session` to the request (used by the middleware). */
+export function attachAxessSession(req: unknown, session: AxessSession): void {
+  (rawRequest(req) as WithSession)[SESSION] = session;
+}
+
+/** The request's session, or `undefined` when the middleware did not run for it. */
+export function findAxessSession(req: unknown): AxessSession | undefined {
+  if (!req || typeof req !== 'object') return undefined;
+  return (rawRequest(req) as WithSession)[SESSION];
+}
+
+/**
+ * The request's session (Express request, Fastify request or raw Node request).
+ * Throws `AxessSessionNotMountedError` when the session middleware did not run for it.
+ */
+export function getAxessSession(req: unknown): AxessSession {
+  const session = findAxessSession(req);
+  if (!session) throw new AxessSessionNotMountedError();
+  return session;
+}

@@ -1,0 +1,77 @@
+import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AXESS_SESSION_OPTIONS } from '../axess-session.tokens.js';
+import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js';
+import { Clock } from '../clock/clock.js';
+import type { SessionRecord } from '../codec/session-record.js';
+import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { SessionLifetime } from '../session/session-lifetime.js';
+import { SessionStore } from '../store/session-store.js';
+import { AxessSession } from './axess-session.js';
+import { SessionCookie } from './session-cookie.js';
+import { attachAxessSession, findAxessSession, rawRequest } from './session-request.js';
+import { SessionState } from './session-state.js';
+import { asServiceUnavailable } from './store-unavailable.js';
+
+/**
+ * Loads the request's session from its signed cookie in one round trip (read + sliding idle
+ * expiry) and attaches an `AxessSession` for `@Session()`. A cookie that does not verify, or
+ * names no live session, is ignored: the request starts an empty session, which gets a fresh
+ * id only if something is stored. Changes are written by `AxessSessionInterceptor`.
+ *
+ * The module mounts it on every route; with `mountMiddleware: false`, mount it yourself:
+ * @example
+ * export class AppModule implements NestModule {
+ *   configure(consumer: MiddlewareConsumer) {
+ *     consumer.apply(AxessSessionMiddleware).forRoutes('{*path}');
+ *   }
+ * }
+ */
+@Injectable()
+export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
+  private readonly logger = new Logger('AxessSession');
+  private readonly lifetime: SessionLifetime;
+  private readonly cookie: SessionCookie;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly clock: Clock,
+    @Inject(AXESS_SESSION_OPTIONS) options: ResolvedAxessOptions,
+    @Inject(SessionCookie) cookie: SessionCookie | null,
+  ) {
+    if (!cookie) {
+      throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes, base64 (e.g. `openssl rand -base64 32`).');
+    }
+    this.cookie = cookie;
+    this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
+  }
+
+  async use(req: IncomingMessage, _res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
+    const raw = rawRequest(req);
+    // Mounted twice (module and app): the first load stands.
+    if (findAxessSession(raw)) return next();
+    const id = this.cookie.read(raw.headers.cookie);
+    const record = id === undefined ? null : await this.load(id);
+    const state = new SessionState(record ? id : undefined, record ?? undefined, () => this.clock.nowMs());
+    attachAxessSession(raw, new AxessSession(state));
+    next();
+  }
+
+  private async load(id: string): Promise<SessionRecord | null> {
+    let record: SessionRecord | null;
+    try {
+      // Sliding expiry in the same round trip as the read. The absolute deadline is unknown
+      // until the record is read; a record refreshed past it is refused below, never served.
+      record = await this.store.load(id, { refreshTtlMs: this.lifetime.idleTimeoutMs });
+    } catch (error) {
+      throw asServiceUnavailable(error);
+    }
+    if (record && this.lifetime.isOver(record, this.clock.nowMs())) {
+      // Fire and forget: the request does not wait for the cleanup, and a failure only leaves
+      // a record that is refused again until its idle expiry.
+      this.store.delete(id).catch((error: unknown) => this.logger.warn(`Could not delete a session past its absolute timeout: ${String(error)}`));
+      return null;
+    }
+    return record;
+  }
+}

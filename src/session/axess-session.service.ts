@@ -1,0 +1,199 @@
+import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { AXESS_SESSION_OPTIONS } from '../axess-session.tokens.js';
+import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js';
+import { Clock } from '../clock/clock.js';
+import type { SessionRecord } from '../codec/session-record.js';
+import { isSessionId, mintSessionId } from '../crypto/session-id.js';
+import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { clientInfo } from '../http/client-info.js';
+import { getAxessSession } from '../http/session-request.js';
+import { sessionStateOf } from '../http/session-state.js';
+import { asServiceUnavailable, isBackendFailure } from '../http/store-unavailable.js';
+import { assertMaxSessions } from '../registry/registry.options.js';
+import { SessionRegistry } from '../registry/session-registry.js';
+import { assertUserId } from '../store/key-layout.js';
+import { SessionStore } from '../store/session-store.js';
+import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
+import { SessionLifetime } from './session-lifetime.js';
+
+/**
+ * Logins, logouts and session management for the app's own code (with or without passport).
+ * `authenticate` is what `MaxSessionsGuard` calls once the app's auth guard has set `req.user`.
+ * Backend failures surface as `ServiceUnavailableException` (HTTP 503) with the cause attached.
+ */
+@Injectable()
+export class AxessSessionService {
+  private readonly logger = new Logger('AxessSession');
+  private readonly lifetime: SessionLifetime;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly registry: SessionRegistry,
+    private readonly clock: Clock,
+    @Inject(AXESS_SESSION_OPTIONS) private readonly options: ResolvedAxessOptions,
+  ) {
+    this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
+  }
+
+  /**
+   * Completes a login on this request's session: rotates its id (session-fixation defence; the
+   * old record is deleted), binds `userId`, restarts the absolute lifetime, records the client,
+   * and admits the session under the cap, evicting (deleting) the user's oldest sessions beyond
+   * it. A session already bound to this user is left as it is.
+   *
+   * Round trips: ≤ 4 on top of the request's load (write ∥ registry read, liveness check,
+   * admission script, deletion of the evicted). When admission fails on a backend error the
+   * login fails with a 503 and the new session is deleted, unless the module's `failOpen` is set.
+   */
+  async authenticate(req: unknown, userId: string, options: AuthenticateOptions = {}): Promise<AuthenticateResult> {
+    const session = getAxessSession(req);
+    assertUserId(userId);
+    const cap = options.maxSessions ?? this.options.maxSessionsPerUser;
+    if (cap !== undefined) assertMaxSessions(cap);
+    const state = sessionStateOf(session);
+    if (state.storedId !== undefined && state.record?.userId === userId) return { sessionId: state.storedId, evicted: [] };
+
+    const now = this.clock.nowMs();
+    const previous = state.record;
+    const oldId = state.storedId;
+    // Data gathered before the login (e.g. a cart) comes along; another user's data never does.
+    const carried = previous && previous.userId === undefined ? { ...previous.data } : {};
+    const record: SessionRecord = {
+      data: carried,
+      createdAt: now,
+      userId,
+      authenticatedAt: now,
+      ...(this.options.captureClientInfo ? clientInfo(req) : {}),
+    };
+    const ttl = this.lifetime.ttl(record, now);
+    const newId = mintSessionId();
+
+    // Issued in the same tick: the registry's first read travels with the write.
+    const written = oldId === undefined ? this.create(newId, record, ttl) : this.store.cycle(oldId, newId, record, ttl);
+    written.catch(() => undefined);
+    const admitted: Promise<string[]> =
+      cap === undefined
+        ? written.then(() => this.registry.register(userId, newId)).then(() => [])
+        : this.registry.admit(userId, newId, cap, { recordWritten: written });
+    if (oldId !== undefined && previous?.userId !== undefined) {
+      // Switching users on one session: the previous user's registry forgets the old id.
+      this.registry.unregister(previous.userId, oldId).catch((error: unknown) => this.logger.warn(`Could not unregister the previous user's session: ${String(error)}`));
+    }
+    const [write, admission] = await Promise.allSettled([written, admitted]);
+
+    if (write.status === 'rejected') {
+      this.discard(newId);
+      throw asServiceUnavailable(write.reason);
+    }
+    let evicted: string[] = [];
+    if (admission.status === 'fulfilled') {
+      evicted = admission.value;
+    } else if (this.options.failOpen && isBackendFailure(admission.reason)) {
+      this.logger.warn(`Session admission failed; the login proceeds without it (failOpen): ${admission.reason.message}`, admission.reason.stack);
+    } else {
+      const cause: unknown = admission.reason;
+      this.logger.error(`Session admission failed; the login is refused (fail closed): ${cause instanceof Error ? cause.message : String(cause)}`, cause instanceof Error ? cause.stack : undefined);
+      await this.discard(newId);
+      state.forget();
+      if (!isBackendFailure(cause)) throw cause;
+      throw new ServiceUnavailableException('Session admission failed', { cause });
+    }
+
+    state.storedId = newId;
+    state.record = record;
+    state.dirty = false;
+    state.regenerate = false;
+    state.cookieId = newId;
+    state.clearCookie = false;
+    return { sessionId: newId, evicted };
+  }
+
+  /** Logs out: deletes the session's record and registry entry now; the cookie is cleared on commit. */
+  async logout(req: unknown): Promise<void> {
+    const state = sessionStateOf(getAxessSession(req));
+    const id = state.storedId;
+    const userId = state.record?.userId;
+    if (id !== undefined) {
+      await this.backend(() => Promise.all([this.store.delete(id), userId === undefined ? undefined : this.registry.unregister(userId, id)]));
+    }
+    state.forget();
+    state.clearCookie = true;
+  }
+
+  /**
+   * The user's live sessions, oldest first. `lastSeenAt` is derived from the remaining idle time
+   * (each request slides it), so listing costs two round trips and requests write nothing.
+   */
+  async listSessions(userId: string, currentSessionId?: string): Promise<SessionInfo[]> {
+    assertUserId(userId);
+    const ids = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId).filter(isSessionId);
+    if (ids.length === 0) return [];
+    // Reads without refresh (listing is not activity), all issued together.
+    const [records, ttls] = await this.backend(() => Promise.all([Promise.all(ids.map((id) => this.store.load(id))), this.store.remainingTtl(ids)]));
+    const now = this.clock.nowMs();
+    const sessions: SessionInfo[] = [];
+    ids.forEach((id, i) => {
+      const record = records[i];
+      const remaining = ttls.get(id);
+      // A member whose record is gone, over, or bound to someone else is not this user's session.
+      if (!record || remaining === undefined || record.userId !== userId || this.lifetime.isOver(record, now)) return;
+      const lastSeen = Math.min(now, Math.max(record.createdAt, now - (this.lifetime.idleTimeoutMs - remaining)));
+      sessions.push({
+        id,
+        current: id === currentSessionId,
+        createdAt: new Date(record.createdAt),
+        ...(record.authenticatedAt === undefined ? {} : { authenticatedAt: new Date(record.authenticatedAt) }),
+        lastSeenAt: new Date(lastSeen),
+        ...(record.ip === undefined ? {} : { ip: record.ip }),
+        ...(record.userAgent === undefined ? {} : { userAgent: record.userAgent }),
+      });
+    });
+    return sessions;
+  }
+
+  /**
+   * Revokes one of the user's sessions: its record and registry entry are deleted now, so its
+   * next request has no session. `false` when it is not a live session of this user.
+   */
+  async revokeSession(userId: string, sessionId: string): Promise<boolean> {
+    assertUserId(userId);
+    if (!isSessionId(sessionId)) return false;
+    if (!(await this.backend(() => this.registry.isValid(userId, sessionId)))) return false;
+    await this.backend(() => this.registry.invalidateSession(userId, sessionId));
+    return true;
+  }
+
+  /** Revokes every session of the user (e.g. after a password change); returns their ids. */
+  async revokeAll(userId: string): Promise<string[]> {
+    assertUserId(userId);
+    return this.backend(() => this.registry.invalidateUser(userId));
+  }
+
+  /** Revokes all of the user's sessions except `keepSessionId` ("sign out other devices"); returns their ids. */
+  async revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
+    assertUserId(userId);
+    const others = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId).filter((id) => id !== keepSessionId && isSessionId(id));
+    // All issued together: one round trip whatever their number.
+    await this.backend(() => Promise.all(others.map((id) => this.registry.invalidateSession(userId, id))));
+    return others;
+  }
+
+  private async create(id: string, record: SessionRecord, ttl: number): Promise<void> {
+    if (!(await this.store.save(id, record, ttl, { mode: 'create' }))) {
+      throw new ValkeyStoreError('command', 'Session id collision: the fresh id already exists.');
+    }
+  }
+
+  /** Best-effort removal of a session a failed login wrote. */
+  private async discard(id: string): Promise<void> {
+    await this.store.delete(id).catch((error: unknown) => this.logger.warn(`Could not delete the session of a failed login: ${String(error)}`));
+  }
+
+  private async backend<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw asServiceUnavailable(error);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/** One of a user's sessions, as `AxessSessionService.listSessions` describes it. */
+export interface SessionInfo {
+  /** The session id. */
+  id: string;
+  /** True for the session of the request that asked. */
+  current: boolean;
+  /** When the session started (its absolute lifetime counts from here). */
+  createdAt: Date;
+  /** When the login that bound the user completed. */
+  authenticatedAt?: Date;
+  /** Last request seen, derived from the remaining idle time (no write per request); approximate. */
+  lastSeenAt: Date;
+  /** Client address at login, when client info capture is on. */
+  ip?: string;
+  /** Client user agent at login, when client info capture is on. */
+  userAgent?: string;
+}
+
+/** Result of `AxessSessionService.authenticate`. */
+export interface AuthenticateResult {
+  /** The session's id after the login (rotated unless it was already bound to this user). */
+  sessionId: string;
+  /** Sessions of the same user evicted to respect the cap, oldest first. */
+  evicted: string[];
+}
+
+/** Options of `AxessSessionService.authenticate`. */
+export interface AuthenticateOptions {
+  /** Cap for this login; overrides the module's `maxSessionsPerUser`. */
+  maxSessions?: number;
+}

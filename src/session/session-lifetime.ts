@@ -1,0 +1,27 @@
+import type { SessionRecord } from '../codec/session-record.js';
+
+/**
+ * The two timeouts of a session: idle (sliding, enforced by the record's expiry in the store)
+ * and absolute (from `createdAt`, however active; enforced when the record is read).
+ */
+export class SessionLifetime {
+  constructor(
+    readonly idleTimeoutMs: number,
+    readonly absoluteTimeoutMs: number,
+  ) {}
+
+  /** Epoch ms after which the session is over, whatever its activity. */
+  deadline(record: SessionRecord): number {
+    return record.createdAt + this.absoluteTimeoutMs;
+  }
+
+  /** True once the absolute deadline has passed. */
+  isOver(record: SessionRecord, nowMs: number): boolean {
+    return nowMs >= this.deadline(record);
+  }
+
+  /** Time to live of a write at `nowMs`: the idle timeout, cut at the absolute deadline (≤ 0: over). */
+  ttl(record: SessionRecord, nowMs: number): number {
+    return Math.min(this.idleTimeoutMs, Math.floor(this.deadline(record) - nowMs));
+  }
+}
