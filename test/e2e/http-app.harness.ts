@@ -1,0 +1,95 @@
+import { Module, type INestApplication } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import type { Redis } from 'iovalkey';
+import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src';
+import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+import { HeaderAuthGuard, SessionTestController } from './session-test.app';
+
+export type AdapterName = 'express' | 'fastify';
+export type BackendName = 'valkey' | 'memory';
+
+/** A running test app and what the tests need to look inside it. */
+export interface TestApp {
+  app: INestApplication;
+  url: string;
+  prefix: string;
+  options: AxessSessionModuleOptions;
+  /** The app's own Valkey client (commands on it are ordered with the app's), or undefined for memory. */
+  client?: Redis;
+  close(): Promise<void>;
+}
+
+/** Boots the test controller on `adapter` with the session module, listening on a free loopback port. */
+export async function startTestApp(adapter: AdapterName, backend: BackendName, overrides: Partial<AxessSessionModuleOptions> = {}): Promise<TestApp> {
+  const prefix = uniquePrefix('http');
+  const client = backend === 'valkey' && !overrides.client ? testClient() : (overrides.client as Redis | undefined);
+  const options: AxessSessionModuleOptions = {
+    ...(backend === 'valkey' ? { client } : { store: 'memory' as const }),
+    prefix,
+    encryptionKey: randomKey(),
+    signingKey: randomKey(),
+    ...overrides,
+  };
+
+  @Module({ imports: [AxessSessionModule.forRoot(options)], controllers: [SessionTestController], providers: [HeaderAuthGuard] })
+  class TestAppModule {}
+
+  const ref = await Test.createTestingModule({ imports: [TestAppModule] }).compile();
+  let app: INestApplication;
+  if (adapter === 'fastify') {
+    const fastify = ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    await fastify.init();
+    await fastify.getHttpAdapter().getInstance().ready();
+    app = fastify;
+  } else {
+    app = ref.createNestApplication({ logger: false });
+  }
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    app,
+    url,
+    prefix,
+    options,
+    client,
+    close: async () => {
+      await app.close();
+      if (client && !overrides.client) await client.quit();
+    },
+  };
+}
+
+/** An HTTP answer with its cookies split out. */
+export interface Answer {
+  status: number;
+  body: any;
+  setCookies: string[];
+}
+
+/** Sends a request with an optional raw `Cookie` header and JSON body. */
+export async function send(
+  url: string,
+  method: string,
+  path: string,
+  options: { cookie?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.cookie !== undefined) headers.cookie = options.cookie;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url + path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body, setCookies: res.headers.getSetCookie() };
+}
+
+/** The `name=value` pair of the Set-Cookie for `name`, ready to send back, if any. */
+export function cookiePair(answer: Answer, name = 'axess.sid'): string | undefined {
+  const header = answer.setCookies.find((c) => c.startsWith(`${name}=`));
+  return header?.split(';')[0];
+}

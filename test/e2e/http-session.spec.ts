@@ -1,0 +1,494 @@
+import { parseSetCookie } from 'cookie';
+import { randomBytes } from 'node:crypto';
+import { CookieSigner, mintSessionId, SessionRegistry, SessionStore } from '../../src';
+import { ManualClock } from '../../src/testing';
+import { randomKey } from '../harness/valkey';
+import { CommandLog } from './command-log';
+import { cookiePair, send, startTestApp, type AdapterName, type Answer, type BackendName, type TestApp } from './http-app.harness';
+
+const IDLE = 10 * 60_000;
+const ABSOLUTE = 24 * 60 * 60_000;
+const CAP = 3;
+const ADAPTERS: AdapterName[] = ['express', 'fastify'];
+const BACKENDS: BackendName[] = ['valkey', 'memory'];
+const MATRIX = ADAPTERS.flatMap((adapter) => BACKENDS.map((backend) => [adapter, backend] as const));
+
+const user = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
+const idOf = (pair: string | undefined) => pair?.split('=')[1].split('.')[0];
+
+async function hasRecord(t: TestApp, id: string | undefined): Promise<boolean> {
+  if (id === undefined) return false;
+  return (await t.app.get(SessionStore).existing([id])).has(id);
+}
+
+async function login(t: TestApp, name: string, cookie?: string, path = '/login'): Promise<{ answer: Answer; cookie: string; id: string }> {
+  const answer = await send(t.url, 'POST', path, { cookie, headers: { 'x-user': name } });
+  expect(answer.status).toBe(200);
+  const pair = cookiePair(answer) ?? cookie;
+  expect(pair).toBeDefined();
+  return { answer, cookie: pair!, id: idOf(pair)! };
+}
+
+describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, backend) => {
+  const clock = new ManualClock(Date.UTC(2031, 0, 1));
+  let t: TestApp;
+  let signingKey: Buffer;
+
+  beforeAll(async () => {
+    signingKey = randomKey();
+    t = await startTestApp(adapter, backend, { clock, signingKey, idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE, maxSessionsPerUser: CAP });
+  });
+  afterAll(() => t.close());
+
+  describe('cookie', () => {
+    it('has the secure defaults: HttpOnly, Secure, SameSite=Lax, Path=/, expiring at the absolute deadline', async () => {
+      const created = await send(t.url, 'POST', '/data', { body: { a: 1 } });
+      const header = created.setCookies.find((c) => c.startsWith('axess.sid='))!;
+      const parsed = parseSetCookie(header);
+      expect(parsed).toMatchObject({ name: 'axess.sid', httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
+      expect(parsed.domain).toBeUndefined();
+      const seen = await send(t.url, 'GET', '/data', { cookie: cookiePair(created) });
+      const deadline = seen.body.createdAt + ABSOLUTE;
+      expect(parsed.expires!.getTime()).toBe(Math.floor(deadline / 1000) * 1000);
+      expect(parsed.maxAge).toBe(Math.floor((deadline - clock.nowMs()) / 1000));
+    });
+
+    it('is not set again on requests that keep the id', async () => {
+      const created = await send(t.url, 'POST', '/data', { body: { a: 1 } });
+      const cookie = cookiePair(created);
+      expect((await send(t.url, 'GET', '/data', { cookie })).setCookies).toEqual([]);
+      expect((await send(t.url, 'POST', '/data', { cookie, body: { b: 2 } })).setCookies).toEqual([]);
+    });
+
+    it("keeps the app's own Set-Cookie headers next to the session's", async () => {
+      const answer = await send(t.url, 'POST', '/with-app-cookie');
+      expect(answer.setCookies).toEqual(expect.arrayContaining(['app=1; Path=/', expect.stringMatching(/^axess\.sid=/)]));
+      expect(answer.setCookies).toHaveLength(2);
+    });
+  });
+
+  describe('loading and saving', () => {
+    it('gives a visitor who stores nothing no cookie and no record', async () => {
+      const before = await countRecords(t);
+      for (const path of ['/', '/visit', '/data']) {
+        const answer = await send(t.url, 'GET', path);
+        expect(answer.status).toBe(200);
+        expect(answer.setCookies).toEqual([]);
+        expect(answer.body.id).toBeNull();
+      }
+      expect(await countRecords(t)).toBe(before);
+    });
+
+    it('stores data under a fresh id and shows it on the next request (every route, root included)', async () => {
+      const created = await send(t.url, 'POST', '/data', { body: { cart: ['book'], n: 2 } });
+      const cookie = cookiePair(created)!;
+      const id = idOf(cookie)!;
+      expect(created.body.id).toBeNull(); // undefined until it exists
+      expect(await hasRecord(t, id)).toBe(true);
+      const seen = await send(t.url, 'GET', '/data', { cookie });
+      expect(seen.body).toMatchObject({ id, data: { cart: ['book'], n: 2 } });
+      expect((await send(t.url, 'GET', '/', { cookie })).body.id).toBe(id);
+    });
+
+    it('clear() empties the data and keeps the session', async () => {
+      const cookie = cookiePair(await send(t.url, 'POST', '/data', { body: { a: 1 } }))!;
+      await send(t.url, 'POST', '/clear', { cookie });
+      expect((await send(t.url, 'GET', '/data', { cookie })).body).toMatchObject({ id: idOf(cookie), data: {} });
+    });
+
+    it('commits what a handler stored before it threw', async () => {
+      const failed = await send(t.url, 'POST', '/set-then-throw');
+      expect(failed.status).toBe(400);
+      const cookie = cookiePair(failed);
+      expect(cookie).toBeDefined();
+      expect((await send(t.url, 'GET', '/data', { cookie })).body.data).toEqual({ beforeError: true });
+    });
+
+    it('treats a session past its absolute timeout as none and deletes its record', async () => {
+      const { cookie, id } = await login(t, user('abs'));
+      expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(200);
+      clock.advance(ABSOLUTE);
+      expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+      expect((await send(t.url, 'GET', '/visit', { cookie })).body.id).toBeNull();
+      expect(await hasRecord(t, id)).toBe(false);
+    });
+
+    it('slides the idle expiry on each request', async () => {
+      const { cookie, id } = await login(t, user('idle'));
+      if (backend === 'memory') {
+        // The memory store follows the injected clock: half the idle time twice keeps it alive.
+        clock.advance(IDLE / 2);
+        expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(200);
+        clock.advance(IDLE / 2 + 1);
+        expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(200);
+        clock.advance(IDLE + 1);
+        expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+      } else {
+        // Valkey's own clock runs the expiry: the read set it back to the full idle timeout.
+        await t.client!.pexpire(`${t.prefix}:sess:${id}`, 5_000);
+        expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(200);
+        expect(await t.client!.pttl(`${t.prefix}:sess:${id}`)).toBeGreaterThan(5_000);
+        expect(await t.client!.pttl(`${t.prefix}:sess:${id}`)).toBeLessThanOrEqual(IDLE);
+      }
+    });
+  });
+
+  describe('forged and malformed cookies', () => {
+    let valid: string;
+    let validId: string;
+    beforeAll(async () => {
+      valid = cookiePair(await send(t.url, 'POST', '/data', { body: { owner: 'real' } }))!;
+      validId = idOf(valid)!;
+    });
+
+    const forgeries: Array<[string, () => string]> = [
+      ['a random id and MAC', () => `axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`],
+      ['a truncated cookie', () => valid.slice(0, -4)],
+      ['a cookie without MAC', () => `axess.sid=${validId}`],
+      ['an id re-signed with another key', () => `axess.sid=${new CookieSigner(randomKey()).sign(validId)}`],
+      ['a tampered id with the original MAC', () => `axess.sid=${mintSessionId()}.${valid.split('.').slice(1).join('.')}`],
+      ['a wildcard id', () => `axess.sid=${'*'.repeat(32)}.${randomBytes(32).toString('base64url')}`],
+      ['a forged cookie before the real one (duplicated name)', () => `axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}; ${valid}`],
+    ];
+
+    it.each(forgeries)('%s: no session, and what is stored gets a fresh id, never the forged one', async (_label, forge) => {
+      const cookie = forge();
+      const seen = await send(t.url, 'GET', '/visit', { cookie });
+      expect(seen.status).toBe(200);
+      expect(seen.body).toEqual({ id: null, userId: null, data: {} });
+      expect(seen.setCookies).toEqual([]);
+      const stored = await send(t.url, 'POST', '/data', { cookie, body: { x: 1 } });
+      const fresh = idOf(cookiePair(stored));
+      expect(fresh).toBeDefined();
+      expect(cookie).not.toContain(fresh);
+      expect(fresh).not.toBe(validId);
+    });
+
+    it('a correctly signed id with no record is not adopted (wrong id, right format)', async () => {
+      const unknown = mintSessionId();
+      const cookie = `axess.sid=${new CookieSigner(signingKey).sign(unknown)}`;
+      expect((await send(t.url, 'GET', '/visit', { cookie })).body.id).toBeNull();
+      const stored = await send(t.url, 'POST', '/data', { cookie, body: { x: 1 } });
+      const fresh = idOf(cookiePair(stored));
+      expect(fresh).toBeDefined();
+      expect(fresh).not.toBe(unknown);
+      expect(await hasRecord(t, unknown)).toBe(false);
+    });
+
+    it('with duplicated names, the first one counts (the real one first still works)', async () => {
+      const cookie = `${valid}; axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`;
+      expect((await send(t.url, 'GET', '/data', { cookie })).body).toMatchObject({ id: validId, data: { owner: 'real' } });
+    });
+
+    it.each([
+      ';;;',
+      '=',
+      'axess.sid',
+      'axess.sid=',
+      'axess.sid=%%%',
+      'axess.sid=%E0%A4%A',
+      'axess.sid="quoted"',
+      '\u00ff\u00fe=\u00fd',
+      `junk${'='.repeat(200)}`,
+    ])('garbage header %p: no session, no error', async (cookie) => {
+      const seen = await send(t.url, 'GET', '/visit', { cookie });
+      expect(seen.status).toBe(200);
+      expect(seen.body.id).toBeNull();
+    });
+
+    it('skips malformed pairs around a valid cookie', async () => {
+      const cookie = `=broken; ;a; b=%zz; ${valid}; c==; d`;
+      expect((await send(t.url, 'GET', '/data', { cookie })).body.id).toBe(validId);
+    });
+
+    it('reads a valid cookie inside a large header (12 KiB of other cookies)', async () => {
+      const filler = Array.from({ length: 300 }, (_, i) => `f${i}=${'x'.repeat(32)}`).join('; ');
+      expect((await send(t.url, 'GET', '/data', { cookie: `${filler}; ${valid}` })).body.id).toBe(validId);
+    });
+
+    it('an oversized Cookie header is refused by the server, which keeps serving', async () => {
+      const huge = `${valid}; big=${'x'.repeat(64 * 1024)}`;
+      const refused = await send(t.url, 'GET', '/visit', { cookie: huge }).catch(() => ({ status: 431 }) as Answer);
+      expect([400, 431]).toContain(refused.status);
+      expect((await send(t.url, 'GET', '/data', { cookie: valid })).body.id).toBe(validId);
+    });
+  });
+
+  describe('login', () => {
+    it('rotates the id: the old cookie has no session, the new one is bound to the user', async () => {
+      const anonymous = cookiePair(await send(t.url, 'POST', '/data', { body: { cart: ['pen'] } }))!;
+      const name = user('alice');
+      const { answer, cookie, id } = await login(t, name, anonymous);
+      expect(id).not.toBe(idOf(anonymous));
+      expect(answer.body).toEqual({ userId: name, sessionId: id });
+      expect(await hasRecord(t, idOf(anonymous))).toBe(false);
+      expect((await send(t.url, 'GET', '/visit', { cookie: anonymous })).body).toEqual({ id: null, userId: null, data: {} });
+      const me = await send(t.url, 'GET', '/me', { cookie });
+      expect(me.status).toBe(200);
+      expect(me.body).toMatchObject({ userId: name, sessionId: id, authenticatedAt: clock.nowMs() });
+      // Data gathered before the login comes along.
+      expect((await send(t.url, 'GET', '/data', { cookie })).body.data).toEqual({ cart: ['pen'] });
+    });
+
+    it('leaves a session already bound to the same user alone', async () => {
+      const name = user('same');
+      const first = await login(t, name);
+      const again = await send(t.url, 'POST', '/login', { cookie: first.cookie, headers: { 'x-user': name } });
+      expect(again.body.sessionId).toBe(first.id);
+      expect(again.setCookies).toEqual([]);
+    });
+
+    it('switching users on one session carries none of the previous user\'s data', async () => {
+      const alice = await login(t, user('a'));
+      await send(t.url, 'POST', '/data', { cookie: alice.cookie, body: { secret: 'alice only' } });
+      const bob = await login(t, user('b'), alice.cookie);
+      expect(bob.id).not.toBe(alice.id);
+      expect((await send(t.url, 'GET', '/data', { cookie: bob.cookie })).body.data).toEqual({});
+      expect(await hasRecord(t, alice.id)).toBe(false);
+    });
+
+    it('stores what the login handler sets, with one cookie for the new id', async () => {
+      const name = user('store');
+      const { answer, cookie } = await login(t, name, undefined, '/login-and-store');
+      expect(answer.setCookies).toHaveLength(1);
+      expect((await send(t.url, 'GET', '/data', { cookie })).body.data).toEqual({ greeting: `hello ${name}` });
+    });
+
+    it('the guard without req.user does nothing (it is not an auth guard)', async () => {
+      const before = await countRecords(t);
+      const answer = await send(t.url, 'POST', '/guard-only');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ userId: null, sessionId: null });
+      expect(answer.setCookies).toEqual([]);
+      expect(await countRecords(t)).toBe(before);
+      // And an existing session stays as it was.
+      const cookie = cookiePair(await send(t.url, 'POST', '/data', { body: { a: 1 } }))!;
+      const kept = await send(t.url, 'POST', '/guard-only', { cookie });
+      expect(kept.body).toEqual({ userId: null, sessionId: idOf(cookie) });
+      expect(kept.setCookies).toEqual([]);
+    });
+
+    it('a guard subclass can read the user id its own way', async () => {
+      const name = user('sub');
+      const answer = await send(t.url, 'POST', '/login-upper', { headers: { 'x-user': name } });
+      expect(answer.body.userId).toBe(name.toUpperCase());
+    });
+
+    it('a user object without an id is refused loudly instead of escaping the cap', async () => {
+      const answer = await send(t.url, 'POST', '/login-idless');
+      expect(answer.status).toBe(500);
+      expect(answer.setCookies).toEqual([]);
+    });
+
+    it('the service logs in directly (no guard) with the same rotation', async () => {
+      const name = user('svc');
+      const answer = await send(t.url, 'POST', '/service-login', { body: { user: name } });
+      expect(answer.status).toBe(200);
+      const cookie = cookiePair(answer)!;
+      expect(answer.body).toEqual({ sessionId: idOf(cookie), evicted: [] });
+      expect((await send(t.url, 'GET', '/me', { cookie })).body.userId).toBe(name);
+    });
+  });
+
+  describe('max sessions per user', () => {
+    it('a fourth login with cap 3 evicts the first: its next request is unauthenticated and its record is gone (I2)', async () => {
+      const name = user('cap');
+      const sessions = [];
+      for (let i = 0; i < 4; i++) sessions.push(await login(t, name));
+      expect((await send(t.url, 'GET', '/me', { cookie: sessions[0].cookie })).status).toBe(401);
+      expect(await hasRecord(t, sessions[0].id)).toBe(false);
+      for (const s of sessions.slice(1)) expect((await send(t.url, 'GET', '/me', { cookie: s.cookie })).status).toBe(200);
+      const listed = await send(t.url, 'GET', '/sessions', { cookie: sessions[3].cookie });
+      expect(listed.body.map((s: { id: string }) => s.id)).toEqual(sessions.slice(1).map((s) => s.id));
+    });
+
+    it('20 concurrent logins of one user leave exactly the cap usable, and they are the registered ones (I1)', async () => {
+      const name = user('burst');
+      const logins = await Promise.all(Array.from({ length: 20 }, () => login(t, name)));
+      const usable = [];
+      for (const s of logins) if ((await send(t.url, 'GET', '/me', { cookie: s.cookie })).status === 200) usable.push(s.id);
+      expect(usable).toHaveLength(CAP);
+      expect((await t.app.get(SessionRegistry).activeSessions(name)).sort()).toEqual(usable.sort());
+    });
+
+    it('@MaxSessions(1) on the route overrides the module cap', async () => {
+      const name = user('one');
+      const first = await login(t, name, undefined, '/login-one');
+      const second = await login(t, name, undefined, '/login-one');
+      expect((await send(t.url, 'GET', '/me', { cookie: first.cookie })).status).toBe(401);
+      expect((await send(t.url, 'GET', '/me', { cookie: second.cookie })).status).toBe(200);
+    });
+
+    it('the service reports the evicted ids', async () => {
+      const name = user('svc-cap');
+      const first = await send(t.url, 'POST', '/service-login', { body: { user: name, max: 1 } });
+      const second = await send(t.url, 'POST', '/service-login', { body: { user: name, max: 1 } });
+      expect(second.body.evicted).toEqual([first.body.sessionId]);
+    });
+  });
+
+  describe('logout, destroy, regenerate', () => {
+    it('logout deletes the record and registry entry and clears the cookie', async () => {
+      const name = user('out');
+      const keep = await login(t, name);
+      const { cookie, id } = await login(t, name);
+      const out = await send(t.url, 'POST', '/logout', { cookie });
+      expect(out.status).toBe(200);
+      expect(parseSetCookie(out.setCookies[0])).toMatchObject({ name: 'axess.sid', value: '', maxAge: 0 });
+      expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+      expect(await hasRecord(t, id)).toBe(false);
+      expect(await t.app.get(SessionRegistry).activeSessions(name)).toEqual([keep.id]);
+    });
+
+    it('destroy() does the same at commit', async () => {
+      const name = user('destroy');
+      const { cookie, id } = await login(t, name);
+      const out = await send(t.url, 'POST', '/destroy', { cookie });
+      expect(parseSetCookie(out.setCookies[0])).toMatchObject({ value: '', maxAge: 0 });
+      expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+      expect(await hasRecord(t, id)).toBe(false);
+      expect(await t.app.get(SessionRegistry).members(name)).toEqual([]);
+    });
+
+    it('regenerate() moves the session (data and user) to a new id; the old id stops working', async () => {
+      const name = user('regen');
+      const { cookie, id } = await login(t, name);
+      await send(t.url, 'POST', '/data', { cookie, body: { kept: true } });
+      const moved = await send(t.url, 'POST', '/regenerate', { cookie });
+      const next = cookiePair(moved)!;
+      expect(idOf(next)).not.toBe(id);
+      expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+      expect((await send(t.url, 'GET', '/me', { cookie: next })).body.userId).toBe(name);
+      expect((await send(t.url, 'GET', '/data', { cookie: next })).body.data).toEqual({ kept: true });
+      expect(await t.app.get(SessionRegistry).activeSessions(name)).toEqual([idOf(next)]);
+    });
+  });
+
+  describe('a session revoked while a request holds it (I3)', () => {
+    it('a change is not written back: the session stays gone', async () => {
+      const { cookie, id } = await login(t, user('i3'));
+      const answer = await send(t.url, 'POST', '/revoked-then-set', { cookie });
+      expect(answer.status).toBe(200);
+      expect(answer.setCookies).toEqual([]);
+      expect(await hasRecord(t, id)).toBe(false);
+      expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+    });
+
+    it('regenerate() does not bring it back under a new id', async () => {
+      const name = user('i3-regen');
+      const { cookie } = await login(t, name);
+      const answer = await send(t.url, 'POST', '/revoked-then-regenerate', { cookie });
+      expect(answer.status).toBe(200);
+      expect(answer.setCookies).toEqual([]);
+      expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+      expect(await t.app.get(SessionRegistry).members(name)).toEqual([]);
+      expect(await countUserRecords(t, name)).toBe(0);
+    });
+  });
+
+  describe('session management', () => {
+    it('lists the caller\'s sessions oldest first, with the current one marked and client info', async () => {
+      const name = user('list');
+      const a = await login(t, name);
+      clock.advance(1_000);
+      const b = await login(t, name);
+      const listed = await send(t.url, 'GET', '/sessions', { cookie: b.cookie });
+      expect(listed.status).toBe(200);
+      expect(listed.body.map((s: { id: string; current: boolean }) => [s.id, s.current])).toEqual([
+        [a.id, false],
+        [b.id, true],
+      ]);
+      const [first] = listed.body;
+      expect(first.userAgent).toEqual(expect.any(String));
+      expect(first.ip).toMatch(/127\.0\.0\.1/);
+      const now = clock.nowMs();
+      const lastSeen = Date.parse(first.lastSeenAt);
+      expect(lastSeen).toBeGreaterThanOrEqual(Date.parse(first.createdAt));
+      expect(lastSeen).toBeLessThanOrEqual(now);
+    });
+
+    it('revokes one of the caller\'s sessions (its next request fails) and answers 404 for another user\'s', async () => {
+      const name = user('rev');
+      const a = await login(t, name);
+      const b = await login(t, name);
+      const stranger = await login(t, user('stranger'));
+      expect((await send(t.url, 'DELETE', `/sessions/${stranger.id}`, { cookie: b.cookie })).status).toBe(404);
+      expect((await send(t.url, 'GET', '/me', { cookie: stranger.cookie })).status).toBe(200);
+      expect((await send(t.url, 'DELETE', '/sessions/not-an-id', { cookie: b.cookie })).status).toBe(404);
+      expect((await send(t.url, 'DELETE', `/sessions/${a.id}`, { cookie: b.cookie })).status).toBe(200);
+      expect((await send(t.url, 'GET', '/me', { cookie: a.cookie })).status).toBe(401);
+      expect((await send(t.url, 'GET', '/me', { cookie: b.cookie })).status).toBe(200);
+    });
+
+    it('revokes all other sessions of the caller', async () => {
+      const name = user('others');
+      const a = await login(t, name);
+      const b = await login(t, name);
+      const c = await login(t, name);
+      const revoked = await send(t.url, 'POST', '/sessions/revoke-others', { cookie: c.cookie });
+      expect(revoked.body.sort()).toEqual([a.id, b.id].sort());
+      for (const s of [a, b]) expect((await send(t.url, 'GET', '/me', { cookie: s.cookie })).status).toBe(401);
+      expect((await send(t.url, 'GET', '/me', { cookie: c.cookie })).status).toBe(200);
+    });
+  });
+
+  if (backend === 'valkey') {
+    describe('round trips', () => {
+      let log: CommandLog;
+      beforeAll(() => {
+        log = new CommandLog(t.client!);
+      });
+      afterAll(() => log.restore());
+
+      it('a request with an unchanged session sends exactly one command (GETEX) and writes nothing', async () => {
+        const cookie = cookiePair(await send(t.url, 'POST', '/data', { body: { a: 1 } }));
+        log.reset();
+        const seen = await send(t.url, 'GET', '/data', { cookie });
+        expect(seen.body.data).toEqual({ a: 1 });
+        expect(log.commands).toEqual(['getex']);
+        expect(log.roundTrips).toBe(1);
+      });
+
+      it('a request that changes the session adds one conditional write', async () => {
+        const cookie = cookiePair(await send(t.url, 'POST', '/data', { body: { a: 1 } }));
+        log.reset();
+        await send(t.url, 'POST', '/data', { cookie, body: { b: 2 } });
+        expect(log.commands).toEqual(['getex', 'set']);
+        expect(log.roundTrips).toBe(2);
+      });
+
+      it('a visitor without a cookie costs no command at all', async () => {
+        log.reset();
+        await send(t.url, 'GET', '/visit');
+        expect(log.commands).toEqual([]);
+      });
+
+      it('a login that evicts takes at most 5 round trips, including the request\'s load', async () => {
+        const name = user('rt');
+        for (let i = 0; i < CAP; i++) await login(t, name);
+        const anonymous = cookiePair(await send(t.url, 'POST', '/data', { body: { a: 1 } }));
+        log.reset();
+        const { answer } = await login(t, name, anonymous);
+        expect(answer.status).toBe(200);
+        expect(log.commands).toContain('getex');
+        expect(log.commands.filter((c) => c === 'del').length).toBeGreaterThanOrEqual(2); // old id + the evicted one
+        expect(log.roundTrips).toBeLessThanOrEqual(5);
+      });
+    });
+  }
+});
+
+/** How many stored records are bound to `name` (reads every record of this app's prefix). */
+async function countUserRecords(t: TestApp, name: string): Promise<number> {
+  const store = t.app.get(SessionStore);
+  const ids = t.client
+    ? (await t.client.keys(`${t.prefix}:sess:*`)).map((key) => key.slice(`${t.prefix}:sess:`.length))
+    : [...(store as unknown as { entries: Map<string, unknown> }).entries.keys()];
+  const records = await Promise.all(ids.map((id) => store.load(id)));
+  return records.filter((r) => r?.userId === name).length;
+}
+
+async function countRecords(t: TestApp): Promise<number> {
+  if (t.client) return (await t.client.keys(`${t.prefix}:*`)).length;
+  return (t.app.get(SessionStore) as unknown as { size: number }).size;
+}

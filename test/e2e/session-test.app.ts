@@ -1,0 +1,224 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Injectable,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import {
+  AxessAuthenticatedGuard,
+  AxessSession,
+  AxessSessionService,
+  MaxSessions,
+  MaxSessionsGuard,
+  Session,
+  getAxessSession,
+} from '../../src';
+import { appendSetCookie } from '../../src/http/response-cookies';
+
+/**
+ * Stands in for the app's own authentication guard (e.g. passport's): trusts an `x-user` header
+ * and sets `req.user`, so the tests can focus on what comes after it.
+ */
+@Injectable()
+export class HeaderAuthGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: unknown }>();
+    const name = req.headers['x-user'];
+    if (name) req.user = { id: name, name };
+    return true;
+  }
+}
+
+/** A guard subclass reading the user id its own way, as apps with other user shapes do. */
+@Injectable()
+export class UpperCaseIdGuard extends MaxSessionsGuard {
+  protected override getUserId(user: unknown): string | undefined {
+    return (user as { name: string }).name.toUpperCase();
+  }
+}
+
+/** An auth guard that authenticates a user object without any id. */
+@Injectable()
+export class IdlessUserGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    context.switchToHttp().getRequest<{ user?: unknown }>().user = { name: 'nobody' };
+    return true;
+  }
+}
+
+/** Routes exercising the session layer; identical under Express and Fastify. */
+@Controller()
+export class SessionTestController {
+  constructor(private readonly sessions: AxessSessionService) {}
+
+  @Get()
+  root(@Session() session: AxessSession) {
+    return { id: session.id ?? null, userId: session.userId ?? null };
+  }
+
+  @Get('visit')
+  visit(@Session() session: AxessSession) {
+    return { id: session.id ?? null, userId: session.userId ?? null, data: session.data };
+  }
+
+  @Post('data')
+  @HttpCode(200)
+  setData(@Session() session: AxessSession, @Body() body: Record<string, unknown>) {
+    for (const [key, value] of Object.entries(body)) session.set(key, value);
+    return { id: session.id ?? null, changed: session.changed };
+  }
+
+  @Get('data')
+  getData(@Req() req: unknown) {
+    const session = getAxessSession(req);
+    return { id: session.id ?? null, data: session.data, createdAt: session.createdAt?.getTime() ?? null };
+  }
+
+  @Post('clear')
+  @HttpCode(200)
+  clear(@Session() session: AxessSession) {
+    session.clear();
+    return {};
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @UseGuards(HeaderAuthGuard, MaxSessionsGuard)
+  login(@Session() session: AxessSession) {
+    return { userId: session.userId ?? null, sessionId: session.id ?? null };
+  }
+
+  @Post('login-one')
+  @HttpCode(200)
+  @MaxSessions(1)
+  @UseGuards(HeaderAuthGuard, MaxSessionsGuard)
+  loginOne(@Session() session: AxessSession) {
+    return { userId: session.userId ?? null, sessionId: session.id ?? null };
+  }
+
+  @Post('login-and-store')
+  @HttpCode(200)
+  @UseGuards(HeaderAuthGuard, MaxSessionsGuard)
+  loginAndStore(@Session() session: AxessSession) {
+    session.set('greeting', `hello ${session.userId}`);
+    return { userId: session.userId ?? null, sessionId: session.id ?? null };
+  }
+
+  @Post('login-upper')
+  @HttpCode(200)
+  @UseGuards(HeaderAuthGuard, UpperCaseIdGuard)
+  loginUpper(@Session() session: AxessSession) {
+    return { userId: session.userId ?? null };
+  }
+
+  @Post('login-idless')
+  @HttpCode(200)
+  @UseGuards(IdlessUserGuard, MaxSessionsGuard)
+  loginIdless(@Session() session: AxessSession) {
+    return { userId: session.userId ?? null };
+  }
+
+  @Post('service-login')
+  @HttpCode(200)
+  async serviceLogin(@Req() req: unknown, @Body() body: { user: string; max?: number }) {
+    const result = await this.sessions.authenticate(req, body.user, { maxSessions: body.max });
+    return result;
+  }
+
+  /** The guard alone, with no authentication guard before it: must do nothing. */
+  @Post('guard-only')
+  @HttpCode(200)
+  @UseGuards(MaxSessionsGuard)
+  guardOnly(@Session() session: AxessSession) {
+    return { userId: session.userId ?? null, sessionId: session.id ?? null };
+  }
+
+  @Get('me')
+  @UseGuards(AxessAuthenticatedGuard)
+  me(@Session() session: AxessSession) {
+    return { userId: session.userId, sessionId: session.id, authenticatedAt: session.authenticatedAt?.getTime() };
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  async logout(@Req() req: unknown) {
+    await this.sessions.logout(req);
+    return {};
+  }
+
+  @Post('destroy')
+  @HttpCode(200)
+  destroy(@Session() session: AxessSession) {
+    session.destroy();
+    return {};
+  }
+
+  @Post('regenerate')
+  @HttpCode(200)
+  regenerate(@Session() session: AxessSession) {
+    session.regenerate();
+    return {};
+  }
+
+  /** The session is revoked (as by another request) while this one still holds it, then changed. */
+  @Post('revoked-then-set')
+  @HttpCode(200)
+  async revokedThenSet(@Session() session: AxessSession) {
+    await this.sessions.revokeSession(session.userId!, session.id!);
+    session.set('afterRevoke', true);
+    return {};
+  }
+
+  @Post('revoked-then-regenerate')
+  @HttpCode(200)
+  async revokedThenRegenerate(@Session() session: AxessSession) {
+    await this.sessions.revokeSession(session.userId!, session.id!);
+    session.regenerate();
+    return {};
+  }
+
+  @Post('set-then-throw')
+  setThenThrow(@Session() session: AxessSession) {
+    session.set('beforeError', true);
+    throw new BadRequestException('handler failed');
+  }
+
+  @Post('with-app-cookie')
+  @HttpCode(200)
+  withAppCookie(@Session() session: AxessSession, @Res({ passthrough: true }) res: unknown) {
+    appendSetCookie(res, 'app=1; Path=/');
+    session.set('withAppCookie', true);
+    return {};
+  }
+
+  @Get('sessions')
+  @UseGuards(AxessAuthenticatedGuard)
+  list(@Session() session: AxessSession) {
+    return this.sessions.listSessions(session.userId!, session.id);
+  }
+
+  @Delete('sessions/:id')
+  @UseGuards(AxessAuthenticatedGuard)
+  async revoke(@Session() session: AxessSession, @Param('id') id: string) {
+    if (!(await this.sessions.revokeSession(session.userId!, id))) throw new NotFoundException();
+    return {};
+  }
+
+  @Post('sessions/revoke-others')
+  @HttpCode(200)
+  @UseGuards(AxessAuthenticatedGuard)
+  revokeOthers(@Session() session: AxessSession) {
+    return this.sessions.revokeOthers(session.userId!, session.id!);
+  }
+}
