@@ -13,11 +13,10 @@ const record = (data: Record<string, unknown>, userId?: string): SessionRecord =
 let cluster: ValkeyTestCluster;
 const clients: Cluster[] = [];
 
-/** A client as an app would pass one; quit after the file. */
-function clusterClient(): Cluster {
-  const client = new Cluster([...cluster.nodes]);
-  clients.push(client);
-  return client;
+/** A client as an app would pass one, one per app instance (at most five); quit after the file. */
+function clusterClient(instance = 0): Cluster {
+  clients[instance] ??= new Cluster([...cluster.nodes]);
+  return clients[instance];
 }
 
 beforeAll(async () => {
@@ -29,25 +28,21 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describeSessionStoreConformance('ValkeySessionStore on a 3-primary Valkey Cluster', async () => {
-  const client = new Cluster([...cluster.nodes]);
-  return {
-    store: new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix() }),
-    elapse: sleep,
-    shortTtlMs: 100,
-    close: async () => void (await client.quit()),
-  };
-});
+// Fixtures share one client per suite and differ by prefix: a client per test would leave its
+// connect timers running when the file ends.
+describeSessionStoreConformance('ValkeySessionStore on a 3-primary Valkey Cluster', async () => ({
+  store: new ValkeySessionStore(clusterClient(), randomKey(), { prefix: uniquePrefix() }),
+  elapse: sleep,
+  shortTtlMs: 100,
+  close: async () => undefined,
+}));
 
-describeSessionStoreConformance('ValkeySessionStore with durable writes on a Valkey Cluster', async () => {
-  const client = new Cluster([...cluster.nodes]);
-  return {
-    store: new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix(), durableWrites: { replicas: 1, timeoutMs: 2_000 } }),
-    elapse: sleep,
-    shortTtlMs: 100,
-    close: async () => void (await client.quit()),
-  };
-});
+describeSessionStoreConformance('ValkeySessionStore with durable writes on a Valkey Cluster', async () => ({
+  store: new ValkeySessionStore(clusterClient(), randomKey(), { prefix: uniquePrefix(), durableWrites: { replicas: 1, timeoutMs: 2_000 } }),
+  elapse: sleep,
+  shortTtlMs: 100,
+  close: async () => undefined,
+}));
 
 describe('Valkey Cluster: the cluster under test', () => {
   it('has three shards, each with a primary and a replica', async () => {
@@ -59,23 +54,27 @@ describe('Valkey Cluster: the cluster under test', () => {
 });
 
 describe('Valkey Cluster: 50 concurrent logins of one user (I1)', () => {
-  it('leaves exactly the cap usable, the newest admitted, over five app instances', async () => {
+  it('leaves exactly the cap usable, the newest admitted, over five app instances, for users on each shard', async () => {
     const prefix = uniquePrefix();
     const key = randomKey();
-    const backends: LoginBackend[] = Array.from({ length: 5 }, () => {
-      const client = clusterClient();
+    const keys = new KeyLayout(prefix);
+    const shards = await cluster.shards();
+    const backends: LoginBackend[] = Array.from({ length: 5 }, (_, instance) => {
+      const client = clusterClient(instance);
       const store = new ValkeySessionStore(client, key, { prefix });
       return { store, registry: new ValkeySessionRegistry(client, { store, prefix }) };
     });
-    const userId = 'user-concurrent';
-    const registryKey = new KeyLayout(prefix).registry(userId);
-    const monitor = new Redis({ host: '127.0.0.1', port: await cluster.primaryOf(registryKey) });
-    try {
-      const order = await watchAdmissionOrder(monitor, registryKey);
-      const outcome = await runConcurrentLogins({ backends, userId, cap: 3, logins: 50 });
-      await expectAtMostCapNewestUsable(backends[0], userId, 3, outcome, await order.stop());
-    } finally {
-      monitor.disconnect();
+    for (const shard of [0, 1, 2]) {
+      const userId = userIdOnShard(keys, shards, shard, 'user-concurrent');
+      const registryKey = keys.registry(userId);
+      const monitorOn = new Redis({ host: '127.0.0.1', port: await cluster.primaryOf(registryKey) });
+      try {
+        const order = await watchAdmissionOrder(monitorOn, registryKey);
+        const outcome = await runConcurrentLogins({ backends, userId, cap: 3, logins: 50 });
+        await expectAtMostCapNewestUsable(backends[0], userId, 3, outcome, await order.stop());
+      } finally {
+        monitorOn.disconnect();
+      }
     }
   });
 });

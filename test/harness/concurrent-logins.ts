@@ -60,23 +60,36 @@ export async function usableSessions(backend: LoginBackend, userId: string, ids:
 /**
  * Records the order in which admissions ran on the node holding `registryKey`, from `MONITOR`
  * (the server's own execution order, which no client-side timing can give). `monitorOn` must be
- * a fresh connection to that node; it is used for nothing else.
+ * a fresh connection to that node; it is used for nothing else and disconnected by `stop()`.
  */
 export async function watchAdmissionOrder(monitorOn: Redis, registryKey: string): Promise<{ stop(): Promise<string[]> }> {
   const monitor = await monitorOn.monitor();
   const seen: string[] = [];
+  let marker: string | undefined;
+  let markerSeen: () => void = () => undefined;
   monitor.on('monitor', (_time: string, args: string[]) => {
     const command = String(args[0]).toLowerCase();
     // ARGV[4] of the admission script is the admitted id (see admission.script.ts).
     if ((command === 'evalsha' || command === 'eval') && args[3] === registryKey) seen.push(args[7]);
+    if (command === 'echo' && args[1] === marker) markerSeen();
   });
   return {
     stop: async () => {
-      monitor.disconnect();
+      // MONITOR lines travel on their own connection and may trail the replies: a marker sent
+      // after the logins completed shows up only once every earlier command has.
+      marker = `marker-${mintSessionId()}`;
+      const arrived = new Promise<void>((resolve) => (markerSeen = resolve));
+      const sender = monitorOn.duplicate();
+      try {
+        await sender.echo(marker);
+        await arrived;
+      } finally {
+        sender.disconnect();
+        monitor.disconnect();
+        monitorOn.disconnect();
+      }
       // An EVALSHA answered NOSCRIPT is retried as EVAL: the last occurrence is the one that ran.
-      const lastAt = new Map<string, number>();
-      seen.forEach((id, i) => lastAt.set(id, i));
-      return [...lastAt.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+      return seen.filter((id, i) => seen.lastIndexOf(id) === i);
     },
   };
 }
