@@ -21,7 +21,12 @@ export interface TestApp {
 }
 
 /** Boots the test controller on `adapter` with the session module, listening on a free loopback port. */
-export async function startTestApp(adapter: AdapterName, backend: BackendName, overrides: Partial<AxessSessionModuleOptions> = {}): Promise<TestApp> {
+export async function startTestApp(
+  adapter: AdapterName,
+  backend: BackendName,
+  overrides: Partial<AxessSessionModuleOptions> = {},
+  setup: { globalPrefix?: string } = {},
+): Promise<TestApp> {
   const prefix = uniquePrefix('http');
   const client = backend === 'valkey' && !overrides.client ? testClient() : (overrides.client as Redis | undefined);
   const options: AxessSessionModuleOptions = {
@@ -39,11 +44,13 @@ export async function startTestApp(adapter: AdapterName, backend: BackendName, o
   let app: INestApplication;
   if (adapter === 'fastify') {
     const fastify = ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    if (setup.globalPrefix) fastify.setGlobalPrefix(setup.globalPrefix);
     await fastify.init();
     await fastify.getHttpAdapter().getInstance().ready();
     app = fastify;
   } else {
     app = ref.createNestApplication({ logger: false });
+    if (setup.globalPrefix) app.setGlobalPrefix(setup.globalPrefix);
   }
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -125,6 +125,19 @@ describe.each(ADAPTERS)('HTTP session layer configuration on %s', (adapter) => {
     });
   });
 
+  it('works under a global prefix', async () => {
+    const t = await startTestApp(adapter, 'memory', {}, { globalPrefix: 'api' });
+    try {
+      const created = await send(t.url, 'POST', '/api/data', { body: { a: 1 } });
+      expect(created.status).toBe(200);
+      const cookie = cookiePair(created);
+      expect((await send(t.url, 'GET', '/api/data', { cookie })).body.data).toEqual({ a: 1 });
+      expect((await send(t.url, 'GET', '/api', { cookie })).body.id).toBe(cookie!.split('=')[1].split('.')[0]);
+    } finally {
+      await t.close();
+    }
+  });
+
   describe('mountMiddleware: false', () => {
     @Controller()
     class ProbeController {
