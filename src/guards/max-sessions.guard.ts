@@ -39,7 +39,11 @@ export class MaxSessionsGuard implements CanActivate {
       // A user without an id would silently escape the cap: refuse loudly instead.
       throw new AxessOptionsError('userIdFrom', 'returned no id for req.user; set the module option `userIdFrom` to read your user objects.');
     }
-    await this.sessions.authenticate(this.getRequest(context), userId, { maxSessions: this.getMaxSessions(context) });
+    await this.sessions.authenticate(this.getRequest(context), userId, {
+      maxSessions: this.getMaxSessions(context),
+      // The cookie goes out now: a guard after this one may still refuse the request.
+      response: context.switchToHttp().getResponse(),
+    });
     return true;
   }
 

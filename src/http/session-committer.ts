@@ -108,6 +108,15 @@ export class SessionCommitter {
     await this.registry.unregister(userId, oldId);
   }
 
+  /**
+   * Sets a cookie change that is already final (e.g. the new id of a completed login) on the
+   * response now, without waiting for the commit: a later guard that refuses the request cannot
+   * leave the client without the cookie of a session that exists.
+   */
+  sendPendingCookie(session: AxessSession, response: unknown): void {
+    this.setCookie(sessionStateOf(session), response);
+  }
+
   private setCookie(state: SessionState, response: unknown): void {
     const id = state.cookieId;
     const clear = state.clearCookie && id === undefined;
@@ -118,6 +127,7 @@ export class SessionCommitter {
       this.logger.warn('The response was sent before the session was committed (e.g. @Res() without passthrough): the session cookie could not be set.');
       return;
     }
+    if (id !== undefined && !state.record) return;
     const now = this.clock.nowMs();
     appendSetCookie(response, id === undefined ? this.cookie.serializeCleared() : this.cookie.serialize(id, this.lifetime.deadline(state.record!), now));
   }

@@ -6,6 +6,7 @@ import type { SessionRecord } from '../codec/session-record.js';
 import { isSessionId, mintSessionId } from '../crypto/session-id.js';
 import { ValkeyStoreError } from '../errors/valkey-store.error.js';
 import { clientInfo } from '../http/client-info.js';
+import { SessionCommitter } from '../http/session-committer.js';
 import { getAxessSession } from '../http/session-request.js';
 import { sessionStateOf } from '../http/session-state.js';
 import { asServiceUnavailable, isBackendFailure } from '../http/store-unavailable.js';
@@ -31,6 +32,7 @@ export class AxessSessionService {
     private readonly registry: SessionRegistry,
     private readonly clock: Clock,
     @Inject(AXESS_SESSION_OPTIONS) private readonly options: ResolvedAxessOptions,
+    private readonly committer: SessionCommitter,
   ) {
     this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
   }
@@ -105,6 +107,7 @@ export class AxessSessionService {
     state.regenerate = false;
     state.cookieId = newId;
     state.clearCookie = false;
+    if (options.response !== undefined) this.committer.sendPendingCookie(session, options.response);
     return { sessionId: newId, evicted };
   }
 

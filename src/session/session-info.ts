@@ -28,4 +28,10 @@ export interface AuthenticateResult {
 export interface AuthenticateOptions {
   /** Cap for this login; overrides the module's `maxSessionsPerUser`. */
   maxSessions?: number;
+  /**
+   * The framework response (Express `res` / Fastify `reply`): the new cookie is set on it at once
+   * instead of at commit, so a guard running after the login cannot strand the new session.
+   * `MaxSessionsGuard` passes it.
+   */
+  response?: unknown;
 }

@@ -268,6 +268,14 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
       expect(kept.setCookies).toEqual([]);
     });
 
+    it('a guard after the login that refuses still lets the new cookie out (the session exists)', async () => {
+      const name = user('refused');
+      const answer = await send(t.url, 'POST', '/login-then-refused', { headers: { 'x-user': name } });
+      expect(answer.status).toBe(403);
+      expect(answer.setCookies).toHaveLength(1);
+      expect((await send(t.url, 'GET', '/me', { cookie: cookiePair(answer) })).body.userId).toBe(name);
+    });
+
     it('a guard subclass can read the user id its own way', async () => {
       const name = user('sub');
       const answer = await send(t.url, 'POST', '/login-upper', { headers: { 'x-user': name } });

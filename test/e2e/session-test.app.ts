@@ -57,6 +57,14 @@ export class IdlessUserGuard implements CanActivate {
   }
 }
 
+/** A guard after the login that refuses (e.g. a role check). */
+@Injectable()
+export class RefuseGuard implements CanActivate {
+  canActivate(): boolean {
+    return false;
+  }
+}
+
 /** Routes exercising the session layer; identical under Express and Fastify. */
 @Controller()
 export class SessionTestController {
@@ -113,6 +121,12 @@ export class SessionTestController {
   loginAndStore(@Session() session: AxessSession) {
     session.set('greeting', `hello ${session.userId}`);
     return { userId: session.userId ?? null, sessionId: session.id ?? null };
+  }
+
+  @Post('login-then-refused')
+  @UseGuards(HeaderAuthGuard, MaxSessionsGuard, RefuseGuard)
+  loginThenRefused() {
+    return { unreachable: true };
   }
 
   @Post('login-upper')
