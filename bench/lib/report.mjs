@@ -1,0 +1,84 @@
+// Markdown tables and ratios from one run's medians.
+
+const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const ratio = (a, b) => (a === undefined || b === undefined ? undefined : a / b);
+
+/** The store table: one row per scenario and concurrency. */
+export function storeTable(store, concurrencies) {
+  const results = store.scenarios;
+  const lines = [
+    '| operation | in flight | ops/s | p50 µs | p99 µs | round trips/op | commands/op¹ | bytes/session |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of results) {
+    for (const c of concurrencies) {
+      const m = r.byConcurrency[c];
+      lines.push(`| ${r.name} | ${c} | ${fmt(m.opsPerSec)} | ${fmt(m.p50Us)} | ${fmt(m.p99Us)} | ${fmt(r.wire.roundTrips, 2)} | ${fmt(r.wire.commands, 2)} | ${r.bytes === undefined ? '–' : fmt(r.bytes)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Commands each operation sent (from INFO commandstats), e.g. `getex 1, set 1`. */
+export function commandMix(store) {
+  return store.scenarios
+    .map((r) => `- ${r.name}: ${Object.entries(r.wire.mix).map(([name, n]) => `${name} ${fmt(n, 2)}`).join(', ')}`)
+    .join('\n');
+}
+
+/** The ratios the targets are stated in, at each concurrency (medians of per-round ratios). */
+export function storeRatios(store, concurrencies) {
+  const pairs = [
+    ['encrypted load / ideal encrypted load', 'axess encrypted load', 'ideal encrypted load', '≥ 0.90'],
+    ['encrypted save / ideal encrypted save', 'axess encrypted save', 'ideal encrypted save', '≥ 0.90'],
+    ['plaintext load / raw GET', 'axess plaintext load', 'raw iovalkey GET', '≥ 0.90'],
+    ['plaintext save / raw SET', 'axess plaintext save', 'raw iovalkey SET', '≥ 0.90'],
+    ['plaintext load / ideal plaintext load (raw GETEX + unpack)', 'axess plaintext load', 'ideal plaintext load', ''],
+    ['plaintext save / ideal plaintext save (pack + raw SET)', 'axess plaintext save', 'ideal plaintext save', ''],
+    ['ideal plaintext load / raw GET (the codec alone)', 'ideal plaintext load', 'raw iovalkey GET', ''],
+    ['ideal plaintext save / raw SET (the codec alone)', 'ideal plaintext save', 'raw iovalkey SET', ''],
+    ['encrypted load / raw GET', 'axess encrypted load', 'raw iovalkey GET', ''],
+    ['encrypted save / raw SET', 'axess encrypted save', 'raw iovalkey SET', ''],
+    ['encrypted load / connect-redis get+touch', 'axess encrypted load', 'connect-redis get+touch', ''],
+    ['plaintext load / connect-redis get+touch', 'axess plaintext load', 'connect-redis get+touch', ''],
+    ['encrypted save / connect-redis set', 'axess encrypted save', 'connect-redis set', ''],
+    ['plaintext save / connect-redis set', 'axess plaintext save', 'connect-redis set', ''],
+  ];
+  const lines = [`| ratio (ops/s) | ${concurrencies.map((c) => `${c} in flight`).join(' | ')} | target |`, `| --- | ${concurrencies.map(() => '---:').join(' | ')} | --- |`];
+  for (const [label, a, b, target] of pairs) {
+    lines.push(`| ${label} | ${concurrencies.map((c) => `${fmt(store.ratio(a, b, c), 2)}×`).join(' | ')} | ${target} |`);
+  }
+  const bytes = (name) => store.byName(name).bytes;
+  const peer = bytes('connect-redis get+touch');
+  lines.push('');
+  lines.push('| bytes per session (MEMORY USAGE) | ratio | target |', '| --- | ---: | --- |');
+  lines.push(`| encrypted / connect-redis | ${fmt(bytes('axess encrypted load') / peer, 2)}× (${bytes('axess encrypted load')} / ${peer}) | ≤ 0.80 |`);
+  lines.push(`| plaintext / connect-redis | ${fmt(bytes('axess plaintext load') / peer, 2)}× (${bytes('axess plaintext load')} / ${peer}) | |`);
+  lines.push(`| encrypted / raw bytes | ${fmt(bytes('axess encrypted load') / bytes('raw iovalkey GET'), 2)}× (${bytes('axess encrypted load')} / ${bytes('raw iovalkey GET')}) | |`);
+  return lines.join('\n');
+}
+
+/** The end-to-end table: one row per app and concurrency. */
+export function e2eTable(results) {
+  const lines = ['| app (GET /me, signed in) | in flight | req/s | mean µs | p50 µs | p99 µs | non-2xx |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  for (const r of results) {
+    lines.push(`| ${r.label} | ${r.connections} | ${fmt(r.reqPerSec)} | ${fmt(r.meanUs)} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${r.non2xx} |`);
+  }
+  return lines.join('\n');
+}
+
+/** End-to-end ratios against the targets. */
+export function e2eRatios(results, concurrencies) {
+  const get = (app, c) => results.find((r) => r.app === app && r.connections === c);
+  const hi = Math.max(...concurrencies);
+  const lo = Math.min(...concurrencies);
+  const rows = [
+    [`axess/Express ÷ express-session+connect-redis, req/s at ${hi}`, get('axess-express', hi)?.reqPerSec, get('peer-express', hi)?.reqPerSec, '≥ 1.25'],
+    [`axess/Fastify ÷ @fastify/session+connect-redis, req/s at ${hi}`, get('axess-fastify', hi)?.reqPerSec, get('peer-fastify', hi)?.reqPerSec, '≥ 1.60'],
+    [`axess/Express ÷ express-session+connect-redis, mean latency at ${lo}`, get('axess-express', lo)?.meanUs, get('peer-express', lo)?.meanUs, '≤ 0.70'],
+    [`axess/Fastify ÷ @fastify/session+connect-redis, mean latency at ${lo}`, get('axess-fastify', lo)?.meanUs, get('peer-fastify', lo)?.meanUs, ''],
+  ];
+  const lines = ['| ratio | value | target |', '| --- | ---: | --- |'];
+  for (const [label, a, b, target] of rows) lines.push(`| ${label} | ${fmt(ratio(a, b), 2)}× | ${target} |`);
+  return lines.join('\n');
+}

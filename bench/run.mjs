@@ -1,0 +1,101 @@
+// `npm run bench`: starts a private valkey-server, runs the store benchmark and the end-to-end
+// benchmark against it, prints Markdown tables, stops everything it started.
+// Options: --rounds N (default 5), --ms N (per measurement, default 400), --e2e-seconds N
+// (default 3), --e2e-rounds N (default 3), --no-e2e, --write (also write bench/RESULTS.md).
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startValkeyServer } from '@axess/nestjs-session/testing';
+import { commandMix, e2eRatios, e2eTable, storeRatios, storeTable } from './lib/report.mjs';
+import { ValkeyStats } from './lib/valkey-stats.mjs';
+import { runStoreBench } from './store/store.bench.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    ms: { type: 'string', default: '400' },
+    'e2e-seconds': { type: 'string', default: '3' },
+    'e2e-rounds': { type: 'string', default: '3' },
+    'no-e2e': { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
+  },
+});
+const CONCURRENCIES = [1, 64];
+const log = (line) => console.error(`[bench] ${line}`);
+
+/** Pins `pid` (all its threads) to `cpus` when taskset exists and the machine has the cores. */
+function pin(pid, cpus) {
+  try {
+    execFileSync('taskset', ['-a', '-pc', cpus, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const cores = os.availableParallelism();
+const server = await startValkeyServer();
+const stats = new ValkeyStats(server.url);
+let output = '';
+try {
+  const valkeyPid = await stats.pid();
+  // Two cores: the Node process under test on CPU 0; Valkey (and, end to end, the load
+  // generator) on CPU 1. More cores: Valkey and the load generator get one each.
+  const pinned = cores >= 2 && pin(process.pid, '0') && pin(valkeyPid, cores >= 3 ? '2' : '1');
+  const placement = pinned
+    ? `bench process on CPU 0, valkey-server on CPU ${cores >= 3 ? 2 : 1}${args['no-e2e'] ? '' : `, HTTP app on CPU 0, autocannon on CPU 1`}`
+    : 'not pinned (taskset unavailable or fewer than 2 cores)';
+  log(`valkey-server ${server.url} (pid ${valkeyPid}); ${placement}`);
+
+  const rounds = Number(args.rounds);
+  const durationMs = Number(args.ms);
+  const store = await runStoreBench({ url: server.url, stats, rounds, durationMs, concurrencies: CONCURRENCIES, log });
+
+  let e2e;
+  if (!args['no-e2e']) {
+    const { runE2eBench } = await import('./e2e/e2e.bench.mjs');
+    e2e = await runE2eBench({ url: server.url, seconds: Number(args['e2e-seconds']), rounds: Number(args['e2e-rounds']), concurrencies: CONCURRENCIES, pinned, log });
+  }
+
+  const valkeyVersion = /valkey_version:(\S+)/.exec(await stats.admin.info('server'))?.[1];
+  output = [
+    `Run: ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, Valkey ${valkeyVersion}, ${os.cpus()[0]?.model ?? 'cpu'} × ${cores}, ${placement}.`,
+    `Session: ~500 bytes encoded (bench/lib/session.fixture.mjs). Store: medians of ${rounds} rounds of ${durationMs} ms per scenario and concurrency, interleaved.`,
+    '',
+    '### Store operations',
+    '',
+    storeTable(store, CONCURRENCIES),
+    '',
+    storeRatios(store, CONCURRENCIES),
+    '',
+    '¹ Commands per operation from `INFO commandstats`, commands run inside a Lua script included. Round trips per operation: server read events (`total_reads_processed`) per operation at one in flight. Bytes: `MEMORY USAGE` of one session key (key, value and overhead).',
+    '',
+    'Commands per operation:',
+    '',
+    commandMix(store),
+    ...(e2e
+      ? ['', '### End to end', '', `autocannon, ${args['e2e-seconds']} s per run, medians of ${args['e2e-rounds']} runs, interleaved.`, '', e2eTable(e2e.results), '', e2eRatios(e2e.results, CONCURRENCIES), ...(e2e.notes.length ? ['', ...e2e.notes.map((n) => `- ${n}`)] : [])]
+      : []),
+  ].join('\n');
+  console.log(output);
+} finally {
+  await stats.close().catch(() => undefined);
+  await server.stop();
+}
+
+if (args.write) {
+  const results = [
+    '# Benchmark results',
+    '',
+    'Reproduce: `npm run bench` (builds, starts its own valkey-server on a free loopback port, stops it at the end). `npm run bench -- --write` rewrites this file.',
+    '',
+    output,
+    '',
+  ].join('\n');
+  writeFileSync(join(here, 'RESULTS.md'), results);
+  log('wrote bench/RESULTS.md');
+}
