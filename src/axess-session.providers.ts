@@ -11,6 +11,7 @@ import { SessionCookie } from './http/session-cookie.js';
 import { InMemorySessionRegistry } from './registry/in-memory-session.registry.js';
 import { SessionRegistry } from './registry/session-registry.js';
 import { ValkeySessionRegistry } from './registry/valkey-session.registry.js';
+import { AxessHealthService } from './health/axess-health.service.js';
 import { AxessSessionService } from './session/axess-session.service.js';
 import { InMemorySessionStore } from './store/in-memory-session.store.js';
 import { SessionStore } from './store/session-store.js';
@@ -59,6 +60,7 @@ export const axessCoreProviders: Provider[] = [
   },
   SessionCommitter,
   AxessSessionService,
+  AxessHealthService,
 ];
 
 /** What the module exports to the app. */
@@ -73,4 +75,5 @@ export const axessCoreExports = [
   SessionCookie,
   SessionCommitter,
   AxessSessionService,
+  AxessHealthService,
 ];

@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { AxessSessionModule, type AxessSessionModuleOptions } from '@axess/nestjs-session';
+import { MeController } from './account/me.controller';
+import { AuthController } from './auth/auth.controller';
+import { LocalStrategy } from './auth/local.strategy';
+import { UsersService } from './auth/users.service';
+import { HealthController } from './health.controller';
+import type { SampleConfig } from './sample.config';
+
+/** The sample app: passport-local sign-in on top of axess sessions. */
+@Module({})
+export class AppModule {
+  /** `backend` is a Valkey URL, or 'memory' when no Valkey is available. */
+  static register(config: SampleConfig, backend: { url: string } | 'memory'): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PassportModule,
+        AxessSessionModule.forRootAsync({
+          useFactory: (): AxessSessionModuleOptions => ({
+            ...(backend === 'memory' ? { store: 'memory' as const } : { connection: { url: backend.url } }),
+            encryptionKey: config.encryptionKey,
+            previousEncryptionKeys: config.previousEncryptionKey ? [config.previousEncryptionKey] : [],
+            signingKey: config.signingKey,
+            maxSessionsPerUser: config.maxSessions,
+            ...config.overrides,
+          }),
+        }),
+      ],
+      controllers: [AuthController, MeController, HealthController],
+      providers: [UsersService, LocalStrategy],
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import {
+  AxessAuthenticatedGuard,
+  AxessSessionService,
+  MaxSessionsGuard,
+  Session,
+  type AxessSession,
+} from '@axess/nestjs-session';
+
+/**
+ * Sign-in and session management. Login composes passport-local (authentication) with
+ * MaxSessionsGuard (rotate the id, bind the user, evict the oldest sessions beyond the cap).
+ */
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly sessions: AxessSessionService) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @UseGuards(AuthGuard('local'), MaxSessionsGuard)
+  login(@Session() session: AxessSession) {
+    return { userId: session.userId, sessionId: session.id };
+  }
+
+  @Get('sessions')
+  @UseGuards(AxessAuthenticatedGuard)
+  list(@Session() session: AxessSession) {
+    return this.sessions.listSessions(session.userId!, session.id);
+  }
+
+  @Delete('sessions/:id')
+  @UseGuards(AxessAuthenticatedGuard)
+  async revoke(@Session() session: AxessSession, @Param('id') id: string) {
+    if (!(await this.sessions.revokeSession(session.userId!, id))) {
+      throw new NotFoundException({ message: 'No such session.' });
+    }
+    return { revoked: id };
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  @UseGuards(AxessAuthenticatedGuard)
+  async logout(@Req() req: unknown) {
+    await this.sessions.logout(req);
+    return { loggedOut: true };
+  }
+}

@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { sampleConfigFromEnv } from './sample.config';
+import { createSampleApp } from './sample.app';
+
+async function main(): Promise<void> {
+  const config = sampleConfigFromEnv();
+  const sample = await createSampleApp(config);
+  const stop = async () => {
+    await sample.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await sample.app.listen(config.port, '127.0.0.1');
+  new Logger('Sample').log(
+    `Listening on http://localhost:${config.port} (${config.fastify ? 'Fastify' : 'Express'}, ${sample.backend} store, max ${config.maxSessions} sessions per user)`,
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+
+/** What the sample reads from its environment. */
+export interface SampleConfig {
+  port: number;
+  valkeyUrl?: string;
+  fastify: boolean;
+  maxSessions: number;
+  encryptionKey: string;
+  previousEncryptionKey?: string;
+  signingKey: string;
+  /** Set by tests: a clock, shorter timeouts, etc. */
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * Reads PORT, VALKEY_URL, FASTIFY, MAX_SESSIONS, AXESS_ENCRYPTION_KEY,
+ * AXESS_PREVIOUS_ENCRYPTION_KEY and AXESS_SIGNING_KEY. Missing keys are replaced by ephemeral
+ * ones (sessions then do not survive a restart), with a warning.
+ */
+export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfig {
+  const logger = new Logger('Sample');
+  const ephemeral = (name: string): string => {
+    logger.warn(`${name} is not set: using an ephemeral key; sessions will not survive a restart.`);
+    return randomBytes(32).toString('base64');
+  };
+  return {
+    port: Number(env.PORT ?? 3000),
+    valkeyUrl: env.VALKEY_URL || undefined,
+    fastify: env.FASTIFY === '1' || env.FASTIFY === 'true',
+    maxSessions: Number(env.MAX_SESSIONS ?? 3),
+    encryptionKey: env.AXESS_ENCRYPTION_KEY || ephemeral('AXESS_ENCRYPTION_KEY'),
+    previousEncryptionKey: env.AXESS_PREVIOUS_ENCRYPTION_KEY || undefined,
+    signingKey: env.AXESS_SIGNING_KEY || ephemeral('AXESS_SIGNING_KEY'),
+  };
+}
