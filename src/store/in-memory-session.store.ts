@@ -10,6 +10,7 @@ import { ValkeyStoreError } from '../errors/valkey-store.error.js';
 import { assertSessionId } from './key-layout.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from './sealed-record.js';
 import { SessionStore, type LoadOptions, type SaveMode } from './session-store.js';
+import { assertGoneReason } from './gone-reason.js';
 import { assertTtl } from './ttl.js';
 
 /** Options of {@link InMemorySessionStore}. */
@@ -40,6 +41,7 @@ interface Entry {
  */
 export class InMemorySessionStore extends SessionStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly markers = new Map<string, { reason: string; expiresAt: number }>();
   private readonly clock: Clock;
   private readonly format: SealedRecordFormat;
   private readonly logger: Logger;
@@ -119,11 +121,37 @@ export class InMemorySessionStore extends SessionStore {
     return result;
   }
 
-  /** Drops every expired entry now. */
+  async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
+    assertGoneReason(reason);
+    assertTtl(ttlMs);
+    ids.forEach((id) => assertSessionId(id));
+    const now = this.tick();
+    for (const id of ids) {
+      this.markers.set(id, { reason, expiresAt: now + ttlMs });
+      this.entries.delete(id);
+    }
+  }
+
+  async goneReason(id: string): Promise<string | undefined> {
+    if (!isSessionId(id)) return undefined;
+    const now = this.tick();
+    const marker = this.markers.get(id);
+    if (!marker) return undefined;
+    if (marker.expiresAt <= now) {
+      this.markers.delete(id);
+      return undefined;
+    }
+    return marker.reason;
+  }
+
+  /** Drops every expired entry and marker now. */
   sweep(): void {
     const now = this.clock.nowMs();
     for (const [id, entry] of this.entries) {
       if (entry.expiresAt <= now) this.entries.delete(id);
+    }
+    for (const [id, marker] of this.markers) {
+      if (marker.expiresAt <= now) this.markers.delete(id);
     }
     this.nextSweepAt = now + this.sweepIntervalMs;
   }

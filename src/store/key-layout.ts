@@ -10,12 +10,14 @@ export const MAX_USER_ID_BYTES = 512;
 const PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
- * The Valkey key layout: `{prefix}:sess:{sessionId}` (string) and `{prefix}:reg:{userId}`
- * (sorted set). Every id is validated before it becomes part of a key.
+ * The Valkey key layout: `{prefix}:sess:{sessionId}` (string), `{prefix}:reg:{userId}`
+ * (sorted set) and `{prefix}:gone:{sessionId}` (string: why an ended session ended, short-lived).
+ * Every id is validated before it becomes part of a key.
  */
 export class KeyLayout {
   private readonly sessionPrefix: string;
   private readonly registryPrefix: string;
+  private readonly gonePrefix: string;
 
   constructor(readonly prefix: string = DEFAULT_PREFIX) {
     // Braces would turn the prefix into a hash tag and pin every key to one Cluster slot.
@@ -24,11 +26,18 @@ export class KeyLayout {
     }
     this.sessionPrefix = `${prefix}:sess:`;
     this.registryPrefix = `${prefix}:reg:`;
+    this.gonePrefix = `${prefix}:gone:`;
   }
 
   session(sessionId: string): string {
     assertSessionId(sessionId);
     return this.sessionPrefix + sessionId;
+  }
+
+  /** Key of the marker saying why `sessionId` ended. */
+  gone(sessionId: string): string {
+    assertSessionId(sessionId);
+    return this.gonePrefix + sessionId;
   }
 
   registry(userId: string): string {

@@ -53,6 +53,16 @@ export abstract class SessionStore {
   /** Remaining time to live in ms for each id; ids without a record are absent from the map. */
   abstract remainingTtl(ids: readonly string[]): Promise<Map<string, number>>;
 
+  /**
+   * Ends sessions and says why: deletes each record and leaves a marker holding `reason` for
+   * `ttlMs`, in one round trip (per id a marker write then the record deletion, single-key
+   * commands sent together). Read back with `goneReason` when a session turns out missing.
+   */
+  abstract markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void>;
+
+  /** Why `id` ended, if a marker is still there (`undefined` otherwise, and for malformed ids). */
+  abstract goneReason(id: string): Promise<string | undefined>;
+
   /** Releases what the store owns (never an app-owned client). */
   async close(): Promise<void> {}
 }

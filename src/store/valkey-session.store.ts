@@ -11,6 +11,7 @@ import { assertDurableWrites, writeAndWait, type DurableWritesOptions } from './
 import { KeyLayout } from './key-layout.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from './sealed-record.js';
 import { SessionStore, type LoadOptions, type SaveMode } from './session-store.js';
+import { assertGoneReason } from './gone-reason.js';
 import { assertTtl } from './ttl.js';
 
 /** Options of {@link ValkeySessionStore}. */
@@ -195,6 +196,28 @@ export class ValkeySessionStore extends SessionStore {
       if (ttls[i] >= 0) result.set(id, ttls[i]);
     });
     return result;
+  }
+
+  async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
+    assertGoneReason(reason);
+    assertTtl(ttlMs);
+    const keys = ids.map((id) => [this.keys.gone(id), this.keys.session(id)] as const);
+    if (keys.length === 0) return;
+    try {
+      // Marker first, then the record: a request that finds the record missing finds the marker.
+      await Promise.all(keys.flatMap(([gone, session]) => [this.client.set(gone, reason, 'PX', ttlMs), this.client.del(session)]));
+    } catch (error) {
+      throw ValkeyStoreError.fromClient('markGone', error);
+    }
+  }
+
+  async goneReason(id: string): Promise<string | undefined> {
+    if (!isSessionId(id)) return undefined;
+    try {
+      return (await this.client.get(this.keys.gone(id))) ?? undefined;
+    } catch (error) {
+      throw ValkeyStoreError.fromClient('goneReason', error);
+    }
   }
 
   private setConditionally(key: string, bytes: Buffer, ttlMs: number, flag: 'NX' | 'XX'): Promise<'OK' | null> {

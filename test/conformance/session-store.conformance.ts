@@ -139,6 +139,57 @@ export function describeSessionStoreConformance(backend: string, makeFixture: ()
       expect(ttls.get(live)).toBeLessThanOrEqual(60_000);
     });
 
+    describe('gone markers', () => {
+      it('markGone deletes the records and leaves the reason, other ids untouched', async () => {
+        const [a, b, other] = [mintSessionId(), mintSessionId(), mintSessionId()];
+        for (const id of [a, b, other]) await f.store.save(id, record(), 60_000);
+        await f.store.markGone([a, b], 'evicted:newer-sign-in', 60_000);
+        expect(await f.store.existing([a, b, other])).toEqual(new Set([other]));
+        expect(await f.store.goneReason(a)).toBe('evicted:newer-sign-in');
+        expect(await f.store.goneReason(b)).toBe('evicted:newer-sign-in');
+        expect(await f.store.goneReason(other)).toBeUndefined();
+      });
+
+      it('answers undefined for ids never marked and for malformed ids', async () => {
+        expect(await f.store.goneReason(mintSessionId())).toBeUndefined();
+        for (const bad of ['', 'short', '*', '{tag}'.padEnd(32, 'a')]) expect(await f.store.goneReason(bad)).toBeUndefined();
+      });
+
+      it('lets the marker expire after its ttl', async () => {
+        const id = mintSessionId();
+        await f.store.markGone([id], 'revoked', f.shortTtlMs);
+        expect(await f.store.goneReason(id)).toBe('revoked');
+        await f.elapse(f.shortTtlMs * 2);
+        expect(await f.store.goneReason(id)).toBeUndefined();
+      });
+
+      it('a later mark replaces the reason; an empty list is a no-op', async () => {
+        const id = mintSessionId();
+        await f.store.markGone([id], 'revoked', 60_000);
+        await f.store.markGone([id], 'logged-out', 60_000);
+        await f.store.markGone([], 'revoked', 60_000);
+        expect(await f.store.goneReason(id)).toBe('logged-out');
+      });
+
+      it('an update save after markGone does not bring the session back (I3)', async () => {
+        const id = mintSessionId();
+        await f.store.save(id, record(), 60_000);
+        await f.store.markGone([id], 'revoked', 60_000);
+        expect(await f.store.save(id, record({ late: true }), 60_000, { mode: 'update' })).toBe(false);
+        expect(await f.store.load(id)).toBeNull();
+      });
+
+      it('refuses malformed ids, reasons and ttls with typed errors', async () => {
+        await expect(f.store.markGone(['not-an-id'], 'revoked', 1000)).rejects.toMatchObject({ name: 'InvalidIdentifierError' });
+        for (const reason of ['', 'x'.repeat(201), 42 as unknown as string]) {
+          await expect(f.store.markGone([mintSessionId()], reason, 1000)).rejects.toMatchObject({ name: 'AxessOptionsError' });
+        }
+        for (const ttl of [0, 1.5, Number.NaN]) {
+          await expect(f.store.markGone([mintSessionId()], 'revoked', ttl)).rejects.toMatchObject({ name: 'AxessOptionsError' });
+        }
+      });
+    });
+
     it('rejects a ttl that is not a positive whole number of ms', async () => {
       for (const ttl of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
         await expect(f.store.save(mintSessionId(), record(), ttl)).rejects.toMatchObject({ name: 'AxessOptionsError' });
