@@ -5,6 +5,8 @@ import { resolveAxessOptions, type ResolvedAxessOptions } from './axess-session.
 import { AXESS_SESSION_OPTIONS } from './axess-session.tokens.js';
 import { Clock } from './clock/clock.js';
 import { SessionCipher } from './crypto/session-cipher.js';
+import type { ValkeyStoreError } from './errors/valkey-store.error.js';
+import { AxessSessionEvents } from './events/axess-session.events.js';
 import { CookieSigner } from './http/cookie-signer.js';
 import { SessionCommitter } from './http/session-committer.js';
 import { SessionCookie } from './http/session-cookie.js';
@@ -35,13 +37,16 @@ export const axessCoreProviders: Provider[] = [
   },
   { provide: Clock, useFactory: (o: ResolvedAxessOptions) => o.clock, inject: [AXESS_SESSION_OPTIONS] },
   { provide: SessionCipher, useFactory: (o: ResolvedAxessOptions) => o.cipher, inject: [AXESS_SESSION_OPTIONS] },
+  AxessSessionEvents,
   {
     provide: SessionStore,
-    useFactory: (o: ResolvedAxessOptions, connection: ValkeyConnection | null): SessionStore =>
-      connection
-        ? new ValkeySessionStore(connection.client, o.cipher, { prefix: o.keys.prefix, maxPayloadBytes: o.maxPayloadBytes, durableWrites: o.raw.durableWrites })
-        : new InMemorySessionStore({ clock: o.clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes }),
-    inject: [AXESS_SESSION_OPTIONS, ValkeyConnection],
+    useFactory: (o: ResolvedAxessOptions, connection: ValkeyConnection | null, events: AxessSessionEvents): SessionStore => {
+      const onUnreadable = (sessionId: string, error: ValkeyStoreError) => events.emit({ type: 'rejected', sessionId, reason: unreadableReason(error) });
+      return connection
+        ? new ValkeySessionStore(connection.client, o.cipher, { prefix: o.keys.prefix, maxPayloadBytes: o.maxPayloadBytes, durableWrites: o.raw.durableWrites, onUnreadable })
+        : new InMemorySessionStore({ clock: o.clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes, onUnreadable });
+    },
+    inject: [AXESS_SESSION_OPTIONS, ValkeyConnection, AxessSessionEvents],
   },
   {
     provide: SessionRegistry,
@@ -76,4 +81,12 @@ export const axessCoreExports = [
   SessionCommitter,
   AxessSessionService,
   AxessHealthService,
+  AxessSessionEvents,
 ];
+
+/** The `rejected` reason for a stored record that could not be read. */
+function unreadableReason(error: ValkeyStoreError): string {
+  if (error.kind === 'decrypt') return 'undecryptable';
+  if (error.kind === 'codec') return 'undecodable';
+  return error.kind;
+}

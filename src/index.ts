@@ -38,3 +38,5 @@ export * from './guards/max-sessions.guard.js';
 export * from './guards/authenticated.guard.js';
 export * from './store/durable-writes.js';
 export * from './health/axess-health.service.js';
+export * from './events/axess-session.event.js';
+export * from './events/axess-session.events.js';

@@ -3,7 +3,9 @@ import { findAxessSession } from '../http/session-request.js';
 
 /**
  * Lets a request through only if its session is bound to a user; otherwise 401.
- * An evicted or revoked session has no record, so its very next request is refused.
+ * An evicted or revoked session has no record, so its very next request is refused; when the
+ * server still knows why it ended, the body says so:
+ * `{ statusCode: 401, message: 'Unauthorized', reason: 'evicted:newer-sign-in' }`.
  *
  * @example
  * @Get('me')
@@ -16,7 +18,9 @@ import { findAxessSession } from '../http/session-request.js';
 export class AxessAuthenticatedGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const session = findAxessSession(context.switchToHttp().getRequest());
-    if (!session?.isAuthenticated) throw new UnauthorizedException();
-    return true;
+    if (session?.isAuthenticated) return true;
+    const reason = session?.endedReason;
+    if (reason !== undefined) throw new UnauthorizedException({ statusCode: 401, message: 'Unauthorized', reason });
+    throw new UnauthorizedException();
   }
 }

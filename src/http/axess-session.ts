@@ -36,6 +36,15 @@ export class AxessSession {
     return this.userId !== undefined;
   }
 
+  /**
+   * Why the session this request's cookie named has ended (e.g. `evicted:newer-sign-in`,
+   * `revoked`, `expired:absolute-timeout`), when the server still knows; `undefined` otherwise.
+   * Read only when the cookie's session turned out missing, so it costs nothing on a live session.
+   */
+  get endedReason(): string | undefined {
+    return this.state.endedReason;
+  }
+
   /** When this session started (its absolute lifetime counts from here); `undefined` for an empty session. */
   get createdAt(): Date | undefined {
     const record = this.state.record;

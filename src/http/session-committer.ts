@@ -4,6 +4,7 @@ import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js'
 import { Clock } from '../clock/clock.js';
 import { mintSessionId } from '../crypto/session-id.js';
 import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { AxessSessionEvents } from '../events/axess-session.events.js';
 import { SessionRegistry } from '../registry/session-registry.js';
 import { SessionLifetime } from '../session/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
@@ -31,6 +32,7 @@ export class SessionCommitter {
     private readonly clock: Clock,
     @Inject(AXESS_SESSION_OPTIONS) options: ResolvedAxessOptions,
     @Inject(SessionCookie) private readonly cookie: SessionCookie | null,
+    private readonly events: AxessSessionEvents,
   ) {
     this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
   }
@@ -76,6 +78,7 @@ export class SessionCommitter {
       }
       state.storedId = id;
       state.cookieId = id;
+      this.events.emit({ type: 'created', userId: record.userId, sessionId: id, reason: 'first-write' });
     } else if (state.regenerate) {
       await this.moveToNewId(state, state.storedId, ttl);
     } else if (!(await this.store.save(state.storedId, record, ttl, { mode: 'update' }))) {

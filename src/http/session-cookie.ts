@@ -29,15 +29,22 @@ export class SessionCookie {
    * A value whose signature does not verify is ignored, never adopted.
    */
   read(header: string | string[] | undefined): string | undefined {
+    return this.inspect(header).id;
+  }
+
+  /** Like `read`, and also tells whether a session cookie was there but did not verify. */
+  inspect(header: string | string[] | undefined): { id?: string; forged: boolean } {
     const raw = Array.isArray(header) ? header.join('; ') : header;
-    if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_COOKIE_HEADER_BYTES) return undefined;
+    if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_COOKIE_HEADER_BYTES) return { forged: false };
     let value: string | undefined;
     try {
       value = parseCookie(raw)[this.options.name];
     } catch {
-      return undefined;
+      return { forged: false };
     }
-    return this.signer.verify(value) ?? undefined;
+    if (value === undefined || value === '') return { forged: false };
+    const id = this.signer.verify(value) ?? undefined;
+    return id === undefined ? { forged: true } : { id, forged: false };
   }
 
   /** A `Set-Cookie` value carrying `id`, living until `expiresAtMs` (the absolute deadline). */

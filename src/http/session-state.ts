@@ -25,6 +25,8 @@ export class SessionState {
   cookieId: string | undefined;
   /** The response must clear the cookie (destroyed and nothing new replaced it). */
   clearCookie = false;
+  /** Why the session the cookie named has ended (evicted, revoked, expired), when known. */
+  endedReason: string | undefined;
 
   constructor(
     storedId: string | undefined,

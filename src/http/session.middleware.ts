@@ -5,6 +5,8 @@ import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js'
 import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { SessionEndReason } from '../events/axess-session.event.js';
+import { AxessSessionEvents } from '../events/axess-session.events.js';
 import { SessionLifetime } from '../session/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
 import { AxessSession } from './axess-session.js';
@@ -38,6 +40,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     private readonly clock: Clock,
     @Inject(AXESS_SESSION_OPTIONS) options: ResolvedAxessOptions,
     @Inject(SessionCookie) cookie: SessionCookie | null,
+    private readonly events: AxessSessionEvents,
   ) {
     if (!cookie) {
       throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes, base64 (e.g. `openssl rand -base64 32`).');
@@ -50,14 +53,31 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     const raw = rawRequest(req);
     // Mounted twice (module and app): the first load stands.
     if (findAxessSession(raw)) return next();
-    const id = this.cookie.read(raw.headers.cookie);
-    const record = id === undefined ? null : await this.load(id);
+    const { id, forged } = this.cookie.inspect(raw.headers.cookie);
+    if (forged) this.events.emit({ type: 'rejected', reason: 'bad-signature' });
+    const loaded = id === undefined ? { record: null } : await this.load(id);
+    const record = loaded.record;
     const state = new SessionState(record ? id : undefined, record ?? undefined, () => this.clock.nowMs());
+    state.endedReason = loaded.endedReason;
     attachAxessSession(raw, new AxessSession(state));
     next();
   }
 
-  private async load(id: string): Promise<SessionRecord | null> {
+  private async load(id: string): Promise<{ record: SessionRecord | null; endedReason?: string }> {
+    const record = await this.read(id);
+    if (record === 'expired') return { record: null, endedReason: SessionEndReason.absoluteTimeout };
+    if (record) return { record };
+    // Only a missing session pays for this second read: the normal path stays one round trip.
+    try {
+      return { record: null, endedReason: await this.store.goneReason(id) };
+    } catch (error) {
+      // The reason is a courtesy: without it the request is still one without a session.
+      this.logger.warn(`Could not read why a session ended: ${String(error)}`);
+      return { record: null };
+    }
+  }
+
+  private async read(id: string): Promise<SessionRecord | null | 'expired'> {
     let record: SessionRecord | null;
     try {
       // Sliding expiry in the same round trip as the read. The absolute deadline is unknown
@@ -70,7 +90,8 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
       // Fire and forget: the request does not wait for the cleanup, and a failure only leaves
       // a record that is refused again until its idle expiry.
       this.store.delete(id).catch((error: unknown) => this.logger.warn(`Could not delete a session past its absolute timeout: ${String(error)}`));
-      return null;
+      this.events.emit({ type: 'expired-on-access', userId: record.userId, sessionId: id, reason: SessionEndReason.absoluteTimeout });
+      return 'expired';
     }
     return record;
   }

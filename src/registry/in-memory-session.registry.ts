@@ -103,7 +103,8 @@ export class InMemorySessionRegistry extends SessionRegistry {
         ids.filter((id) => !live.has(id)),
       );
     });
-    if (victims.length > 0) await this.store.delete(...victims);
+    const marker = options.evictionMarker;
+    if (victims.length > 0) await (marker ? this.store.markGone(victims, marker.reason, marker.ttlMs) : this.store.delete(...victims));
     return victims;
   }
 

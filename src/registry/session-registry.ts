@@ -12,6 +12,11 @@ export interface AdmitOptions {
    * escape the cap); if it rejects, admission does not happen and the rejection propagates.
    */
   recordWritten?: Promise<unknown>;
+  /**
+   * Leave a marker saying why on each evicted session (`SessionStore.markGone`), written in the
+   * same round trip as the deletion of their records, so their next request can be told.
+   */
+  evictionMarker?: { reason: string; ttlMs: number };
 }
 
 /**

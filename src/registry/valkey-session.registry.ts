@@ -106,7 +106,8 @@ export class ValkeySessionRegistry extends SessionRegistry {
       'admit',
     );
     const deletable = victims.filter(isSessionId);
-    if (deletable.length > 0) await this.store.delete(...deletable);
+    const marker = options.evictionMarker;
+    if (deletable.length > 0) await (marker ? this.store.markGone(deletable, marker.reason, marker.ttlMs) : this.store.delete(...deletable));
     return victims;
   }
 

@@ -5,6 +5,8 @@ import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
 import { isSessionId, mintSessionId } from '../crypto/session-id.js';
 import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { SessionEndReason } from '../events/axess-session.event.js';
+import { AxessSessionEvents } from '../events/axess-session.events.js';
 import { clientInfo } from '../http/client-info.js';
 import { SessionCommitter } from '../http/session-committer.js';
 import { getAxessSession } from '../http/session-request.js';
@@ -16,6 +18,9 @@ import { assertUserId } from '../store/key-layout.js';
 import { SessionStore } from '../store/session-store.js';
 import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
 import { SessionLifetime } from './session-lifetime.js';
+
+/** Longest a "why it ended" marker lives: 10 minutes (or the idle timeout, if shorter). */
+export const GONE_MARKER_TTL_MS = 10 * 60_000;
 
 /**
  * Logins, logouts and session management for the app's own code (with or without passport).
@@ -33,9 +38,14 @@ export class AxessSessionService {
     private readonly clock: Clock,
     @Inject(AXESS_SESSION_OPTIONS) private readonly options: ResolvedAxessOptions,
     private readonly committer: SessionCommitter,
+    private readonly events: AxessSessionEvents,
   ) {
     this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
+    // Long enough for the ended session's next request, short enough not to pile up keys.
+    this.markerTtlMs = Math.min(GONE_MARKER_TTL_MS, options.idleTimeoutMs);
   }
+
+  private readonly markerTtlMs: number;
 
   /**
    * Completes a login on this request's session: rotates its id (session-fixation defence; the
@@ -76,7 +86,7 @@ export class AxessSessionService {
     const admitted: Promise<string[]> =
       cap === undefined
         ? written.then(() => this.registry.register(userId, newId)).then(() => [])
-        : this.registry.admit(userId, newId, cap, { recordWritten: written });
+        : this.registry.admit(userId, newId, cap, { recordWritten: written, evictionMarker: { reason: SessionEndReason.evicted, ttlMs: this.markerTtlMs } });
     if (oldId !== undefined && previous?.userId !== undefined) {
       // Switching users on one session: the previous user's registry forgets the old id.
       this.registry.unregister(previous.userId, oldId).catch((error: unknown) => this.logger.warn(`Could not unregister the previous user's session: ${String(error)}`));
@@ -108,6 +118,8 @@ export class AxessSessionService {
     state.cookieId = newId;
     state.clearCookie = false;
     if (options.response !== undefined) this.committer.sendPendingCookie(session, options.response);
+    this.events.emit({ type: 'authenticated', userId, sessionId: newId, reason: 'login' });
+    for (const victim of evicted) this.events.emit({ type: 'evicted', userId, sessionId: victim, bySessionId: newId, reason: SessionEndReason.evicted });
     return { sessionId: newId, evicted };
   }
 
@@ -121,6 +133,7 @@ export class AxessSessionService {
     }
     state.forget();
     state.clearCookie = true;
+    if (id !== undefined) this.events.emit({ type: 'logged-out', userId, sessionId: id, reason: SessionEndReason.loggedOut });
   }
 
   /**
@@ -162,23 +175,39 @@ export class AxessSessionService {
     assertUserId(userId);
     if (!isSessionId(sessionId)) return false;
     if (!(await this.backend(() => this.registry.isValid(userId, sessionId)))) return false;
-    await this.backend(() => this.registry.invalidateSession(userId, sessionId));
+    await this.revoke(userId, [sessionId]);
     return true;
   }
 
   /** Revokes every session of the user (e.g. after a password change); returns their ids. */
   async revokeAll(userId: string): Promise<string[]> {
     assertUserId(userId);
-    return this.backend(() => this.registry.invalidateUser(userId));
+    const ids = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId);
+    const markable = ids.filter(isSessionId);
+    // Markers and records first, registry after, all sent together; the registry re-reads its
+    // members so a session admitted meanwhile is revoked too.
+    const [, revoked] = await this.backend(() =>
+      Promise.all([markable.length > 0 ? this.store.markGone(markable, SessionEndReason.revoked, this.markerTtlMs) : undefined, this.registry.invalidateUser(userId)]),
+    );
+    for (const id of new Set([...ids, ...revoked])) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
+    return revoked;
   }
 
   /** Revokes all of the user's sessions except `keepSessionId` ("sign out other devices"); returns their ids. */
   async revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
     assertUserId(userId);
     const others = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId).filter((id) => id !== keepSessionId && isSessionId(id));
-    // All issued together: one round trip whatever their number.
-    await this.backend(() => Promise.all(others.map((id) => this.registry.invalidateSession(userId, id))));
+    await this.revoke(userId, others);
     return others;
+  }
+
+  /** Marks, deletes and unregisters `ids`, all issued together: one round trip whatever their number. */
+  private async revoke(userId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.backend(() =>
+      Promise.all([this.store.markGone(ids, SessionEndReason.revoked, this.markerTtlMs), ...ids.map((id) => this.registry.invalidateSession(userId, id))]),
+    );
+    for (const id of ids) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
   }
 
   private async create(id: string, record: SessionRecord, ttl: number): Promise<void> {

@@ -1,0 +1,40 @@
+/** The kinds of session event `AxessSessionEvents` delivers. */
+export type AxessSessionEventType = 'created' | 'authenticated' | 'evicted' | 'revoked' | 'logged-out' | 'expired-on-access' | 'rejected';
+
+/** What every session event carries. */
+export interface AxessSessionEventBase<T extends AxessSessionEventType = AxessSessionEventType> {
+  /** The kind of event. */
+  type: T;
+  /** The user the session was bound to, when known. */
+  userId?: string;
+  /** The session concerned, when known (never for a cookie whose signature failed). */
+  sessionId?: string;
+  /** Why it happened, e.g. `evicted:newer-sign-in`, `revoked`, `bad-signature`, `undecryptable`. */
+  reason: string;
+  /** When it happened, from the module's Clock. */
+  at: Date;
+}
+
+/** A session evicted by a newer sign-in of the same user beyond the cap. */
+export interface AxessSessionEvictedEvent extends AxessSessionEventBase<'evicted'> {
+  /** The new session whose admission caused the eviction. */
+  bySessionId: string;
+}
+
+/** A session event of type `T`. */
+export type AxessSessionEventOf<T extends AxessSessionEventType> = T extends 'evicted' ? AxessSessionEvictedEvent : AxessSessionEventBase<T>;
+
+/** Any session event. */
+export type AxessSessionEvent = { [T in AxessSessionEventType]: AxessSessionEventOf<T> }[AxessSessionEventType];
+
+/** Marker and event reasons the library uses. */
+export const SessionEndReason = {
+  /** Evicted because a newer sign-in of the same user went over the cap. */
+  evicted: 'evicted:newer-sign-in',
+  /** Revoked through `revokeSession`, `revokeOthers` or `revokeAll`. */
+  revoked: 'revoked',
+  /** Logged out by its own request. */
+  loggedOut: 'logged-out',
+  /** Past its absolute timeout when a request came. */
+  absoluteTimeout: 'expired:absolute-timeout',
+} as const;
