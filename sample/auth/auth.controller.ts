@@ -38,6 +38,22 @@ export class AuthController {
     return { revoked: id };
   }
 
+  /** "Sign out my other devices": the current session stays. */
+  @Post('sessions/revoke-others')
+  @HttpCode(200)
+  @UseGuards(AxessAuthenticatedGuard)
+  async revokeOthers(@Session() session: AxessSession) {
+    return { revoked: await this.sessions.revokeOthers(session.userId!, session.id!) };
+  }
+
+  /** Signs out every device, this one included (e.g. after a password change). */
+  @Post('logout-all')
+  @HttpCode(200)
+  @UseGuards(AxessAuthenticatedGuard)
+  async logoutAll(@Session() session: AxessSession) {
+    return { revoked: await this.sessions.revokeAll(session.userId!) };
+  }
+
   @Post('logout')
   @HttpCode(200)
   @UseGuards(AxessAuthenticatedGuard)
