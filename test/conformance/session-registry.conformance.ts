@@ -97,6 +97,22 @@ export function describeSessionRegistryConformance(
       ]);
     });
 
+    it('with an eviction marker, each victim is deleted and marked with the reason; without one, nothing is marked', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) ids.push((await login('marked', 4)).id);
+      const newest = mintSessionId();
+      await f.store.save(newest, record(), DAY);
+      const victims = await f.registry.admit('marked', newest, 1, { evictionMarker: { reason: 'evicted:newer-sign-in', ttlMs: 60_000 } });
+      expect(victims).toEqual(ids);
+      expect(await f.store.existing([...ids, newest])).toEqual(new Set([newest]));
+      for (const id of ids) expect(await f.store.goneReason(id)).toBe('evicted:newer-sign-in');
+      expect(await f.store.goneReason(newest)).toBeUndefined();
+
+      const plain = (await login('unmarked', 4)).id;
+      await login('unmarked', 1);
+      expect(await f.store.goneReason(plain)).toBeUndefined();
+    });
+
     it('keeps admission order strict when the clock does not move (score = highest + 1)', async () => {
       const t = f.clock.nowMs();
       const ids: string[] = [];

@@ -25,6 +25,7 @@ import {
   getAxessSession,
 } from '../../src';
 import { appendSetCookie } from '../../src/http/response-cookies';
+import { requestGates } from './request-gate';
 
 /**
  * Stands in for the app's own authentication guard (e.g. passport's): trusts an `x-user` header
@@ -234,5 +235,22 @@ export class SessionTestController {
   @UseGuards(AxessAuthenticatedGuard)
   revokeOthers(@Session() session: AxessSession) {
     return this.sessions.revokeOthers(session.userId!, session.id!);
+  }
+
+  @Post('logout-all')
+  @HttpCode(200)
+  @UseGuards(AxessAuthenticatedGuard)
+  async logoutAll(@Session() session: AxessSession) {
+    return { revoked: await this.sessions.revokeAll(session.userId!) };
+  }
+
+  /** Loads the session, waits at the named gate (the test revokes meanwhile), then changes it. */
+  @Post('slow-set/:gate')
+  @HttpCode(200)
+  @UseGuards(AxessAuthenticatedGuard)
+  async slowSet(@Session() session: AxessSession, @Param('gate') gate: string, @Body() body: Record<string, unknown>) {
+    await requestGates.get(gate)?.hold();
+    for (const [key, value] of Object.entries(body)) session.set(key, value);
+    return { id: session.id ?? null };
   }
 }
