@@ -71,6 +71,16 @@ describe('Sentinel-managed primary', () => {
     expect(await store.save(mintSessionId(), { data: {}, createdAt: 1 }, 60_000)).toBe(true);
   });
 
+  it('a bad durableWrites option fails the boot, naming the option', async () => {
+    // An app-owned client: a boot that fails never reaches the shutdown hook that would quit one the module made.
+    const client = new Redis({ sentinels: [...group.sentinels], name: group.name, lazyConnect: true });
+    try {
+      await expect(boot({ connection: undefined, client, durableWrites: { replicas: 1, timeoutMs: 0 } })).rejects.toMatchObject({ name: 'AxessOptionsError', option: 'durableWrites' });
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('the primary killed mid-traffic: typed errors, no unhandled rejection, recovery on its own, and every durably acknowledged session survives', async () => {
     const plain = await boot({ commandTimeoutMs: 1_000 });
     const durable = await boot({ commandTimeoutMs: 1_000, durableWrites: { replicas: 1, timeoutMs: 300 } });
