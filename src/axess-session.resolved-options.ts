@@ -41,6 +41,10 @@ export interface ResolvedAxessOptions {
 
 // RFC 6265 cookie-name token characters.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// What the `cookie` serializer accepts (RFC 6265 path-value without ';' or '<'), starting at the root.
+const COOKIE_PATH = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
+// Host names as the `cookie` serializer accepts them.
+const COOKIE_DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /**
  * Validates `options` and fills in defaults. Throws `AxessOptionsError` naming the first
@@ -67,7 +71,7 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   if (maxSessionsPerUser !== undefined && (!Number.isSafeInteger(maxSessionsPerUser) || maxSessionsPerUser < 1)) {
     throw new AxessOptionsError('maxSessionsPerUser', 'must be a whole number ≥ 1 (or left unset for no cap).');
   }
-  const mountMiddleware = options.mountMiddleware ?? AXESS_DEFAULTS.mountMiddleware;
+  const mountMiddleware = flag('mountMiddleware', options.mountMiddleware, AXESS_DEFAULTS.mountMiddleware);
   if (options.signingKey === undefined && mountMiddleware) {
     throw new AxessOptionsError('signingKey', 'is required for the session cookie: 32 random bytes, base64 (e.g. `openssl rand -base64 32`).');
   }
@@ -82,10 +86,10 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     idleTimeoutMs,
     absoluteTimeoutMs,
     maxSessionsPerUser,
-    failOpen: options.failOpen ?? AXESS_DEFAULTS.failOpen,
+    failOpen: flag('failOpen', options.failOpen, AXESS_DEFAULTS.failOpen),
     cookie: resolveCookie(options),
     userIdFrom: resolveUserIdFrom(options.userIdFrom),
-    captureClientInfo: options.captureClientInfo ?? AXESS_DEFAULTS.captureClientInfo,
+    captureClientInfo: flag('captureClientInfo', options.captureClientInfo, AXESS_DEFAULTS.captureClientInfo),
     mountMiddleware,
     commandTimeoutMs: positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? AXESS_DEFAULTS.commandTimeoutMs),
   };
@@ -93,7 +97,7 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
 
 function resolveCipher(options: AxessSessionModuleOptions): SessionCipher {
   if (options.cipher) return options.cipher;
-  if (options.plaintext === true) {
+  if (flag('plaintext', options.plaintext, false)) {
     if (options.encryptionKey !== undefined) throw new AxessOptionsError('plaintext', 'cannot be combined with `encryptionKey`; choose one.');
     return new PlaintextSessionCipher();
   }
@@ -106,15 +110,30 @@ function resolveCipher(options: AxessSessionModuleOptions): SessionCipher {
 }
 
 function resolveClock(clock: Clock | undefined): Clock {
-  if (clock === undefined) return new SystemClock();
-  if (typeof clock !== 'object' || typeof clock.now !== 'function') throw new AxessOptionsError('clock', 'must be a Clock (an object with now(): Date).');
+  if (clock === undefined || clock === null) return new SystemClock();
+  // nowMs() is what the registry and the session layer call: an object without it would fail at the first login.
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.nowMs !== 'function') {
+    throw new AxessOptionsError('clock', 'must be a Clock (extend Clock, or give an object with now(): Date and nowMs(): number).');
+  }
   return clock;
 }
 
 function resolveCookie(options: AxessSessionModuleOptions): ResolvedCookieOptions {
-  const cookie = { ...AXESS_DEFAULTS.cookie, ...(options.cookie ?? {}) };
-  if (!COOKIE_NAME.test(cookie.name)) throw new AxessOptionsError('cookie.name', 'must be a cookie-name token (letters, digits, and !#$%&\'*+-.^_`|~).');
+  const given: unknown = options.cookie ?? {};
+  if (typeof given !== 'object' || Array.isArray(given)) throw new AxessOptionsError('cookie', 'must be an object of cookie settings ({ name, secure, sameSite, ... }).');
+  // Unset (undefined or null) fields keep their default.
+  const set = Object.fromEntries(Object.entries(given as object).filter(([, value]) => value !== undefined && value !== null));
+  const cookie = { ...AXESS_DEFAULTS.cookie, ...set } as ResolvedCookieOptions;
+  if (typeof cookie.name !== 'string' || !COOKIE_NAME.test(cookie.name)) throw new AxessOptionsError('cookie.name', 'must be a cookie-name token (letters, digits, and !#$%&\'*+-.^_`|~).');
   if (!['strict', 'lax', 'none'].includes(cookie.sameSite)) throw new AxessOptionsError('cookie.sameSite', "must be 'strict', 'lax' or 'none'.");
+  flag('cookie.secure', cookie.secure, true);
+  flag('cookie.httpOnly', cookie.httpOnly, true);
+  if (typeof cookie.path !== 'string' || !COOKIE_PATH.test(cookie.path)) {
+    throw new AxessOptionsError('cookie.path', 'must be a path starting with "/" (printable ASCII, no ";").');
+  }
+  if (cookie.domain !== undefined && (typeof cookie.domain !== 'string' || !COOKIE_DOMAIN.test(cookie.domain))) {
+    throw new AxessOptionsError('cookie.domain', 'must be a host name such as "example.com" (or be left unset for a host-only cookie).');
+  }
   if ((cookie.name.startsWith('__Host-') || cookie.name.startsWith('__Secure-')) && !cookie.secure) {
     throw new AxessOptionsError('cookie.secure', `must be true for a cookie named ${cookie.name} (browsers drop it otherwise).`);
   }
@@ -125,7 +144,10 @@ function resolveCookie(options: AxessSessionModuleOptions): ResolvedCookieOption
   return cookie;
 }
 
-function resolveUserIdFrom(custom: AxessSessionModuleOptions['userIdFrom']): (user: unknown) => string | undefined {
+function resolveUserIdFrom(custom: AxessSessionModuleOptions['userIdFrom'] | null): (user: unknown) => string | undefined {
+  if (custom !== undefined && custom !== null && typeof custom !== 'function') {
+    throw new AxessOptionsError('userIdFrom', 'must be a function (user) => id.');
+  }
   const read = custom ?? defaultUserId;
   return (user) => {
     const id = read(user);
@@ -139,6 +161,13 @@ function defaultUserId(user: unknown): string | number | undefined {
   const { id, sub } = user as { id?: unknown; sub?: unknown };
   const value = id ?? sub;
   return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+}
+
+/** A boolean option: unset (undefined or null) takes the default; anything but a boolean is refused (the string 'false' is truthy). */
+function flag(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new AxessOptionsError(option, `must be true or false, not a value of type ${typeof value}.`);
+  return value;
 }
 
 function positiveInteger(option: string, value: unknown): number {
