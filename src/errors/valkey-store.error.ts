@@ -9,8 +9,9 @@ import { AxessError } from './axess.error.js';
  * - `codec`: stored bytes are not a session record this version can read.
  * - `decrypt`: stored bytes do not authenticate under any configured key.
  * - `payload-too-large`: the encrypted record exceeds `maxPayloadBytes`.
+ * - `replication`: with durable writes on, too few replicas acknowledged a write in time.
  */
-export type ValkeyStoreErrorKind = 'connection' | 'command' | 'codec' | 'decrypt' | 'payload-too-large';
+export type ValkeyStoreErrorKind = 'connection' | 'command' | 'codec' | 'decrypt' | 'payload-too-large' | 'replication';
 
 /**
  * A typed failure of the session store or registry, carrying the original `cause`.
