@@ -1,0 +1,147 @@
+// End-to-end benchmark: the sample app's `GET /me` with a signed-in cookie on Express and on
+// Fastify, versus the same minimal Nest app on express-session / @fastify/session with
+// connect-redis, all against one valkey-server. Each app runs in its own process; autocannon
+// runs in another, pinned to another core when the bench pins.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { median } from '../lib/measure.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const APPS = [
+  { app: 'axess-express', label: 'axess sample (Express)' },
+  { app: 'peer-express', label: 'express-session + connect-redis (Express)' },
+  { app: 'axess-fastify', label: 'axess sample (Fastify)' },
+  { app: 'peer-fastify', label: '@fastify/session + connect-redis (Fastify)' },
+];
+const LOGIN = JSON.stringify({ username: 'alice', password: 'alice-password' });
+
+/** `command args` under `taskset -c cpu` when pinning, else as is. */
+function pinned(cpu, command, args) {
+  return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
+}
+
+/** Starts one app process and resolves once it listens. */
+async function startApp(kind, url, cpu) {
+  const [command, args] = pinned(cpu, process.execPath, [join(here, 'serve.mjs'), kind, url]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const port = await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    const timer = setTimeout(() => reject(new Error(`${kind} did not start within 30 s`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code} before listening`)));
+    lines.on('line', (line) => {
+      const match = /^READY (\d+)$/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  }).catch((error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  // Keep draining the app's log lines so that its stdout never blocks.
+  lines.on('line', () => undefined);
+  return { kind, child, base: `http://127.0.0.1:${port}` };
+}
+
+async function stopApp({ child }) {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Signs in and returns the `Cookie` header value that `GET /me` then accepts. */
+async function signIn(base) {
+  const res = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LOGIN });
+  if (res.status !== 200) throw new Error(`login at ${base} answered ${res.status}: ${await res.text()}`);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const me = await fetch(`${base}/me`, { headers: { cookie } });
+  if (me.status !== 200) throw new Error(`GET /me at ${base} with the login cookie answered ${me.status}`);
+  return cookie;
+}
+
+/** One autocannon run in its own process. */
+async function load(base, cookie, connections, seconds, cpu) {
+  const [command, args] = pinned(cpu, process.execPath, [join(here, 'load.mjs'), `${base}/me`, String(connections), String(seconds), cookie]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+/**
+ * Starts the four apps, signs in on each, warms them up, then runs `rounds` rounds (ABBA order)
+ * of `seconds` per app and concurrency; returns medians and notes.
+ */
+export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, pinned: pin, log }) {
+  const appCpu = pin ? 0 : undefined;
+  const loadCpu = pin ? 1 : undefined;
+  const notes = [];
+  const apps = [];
+  try {
+    for (const { app } of APPS) apps.push(await startApp(app, url, appCpu));
+    for (const a of apps) a.cookie = await signIn(a.base);
+
+    // Round trips per request: sequential requests, server read events per request.
+    for (const a of apps) {
+      a.wire = await stats.perOperation(async () => {
+        const res = await fetch(`${a.base}/me`, { headers: { cookie: a.cookie } });
+        if (res.status !== 200) throw new Error(`GET /me answered ${res.status}`);
+        await res.arrayBuffer();
+      }, 100);
+    }
+
+    log(`e2e: ${apps.length} apps × ${concurrencies.join('/')} connections × ${rounds} rounds of ${seconds} s; warming up`);
+    for (const a of apps) await load(a.base, a.cookie, 64, 1, loadCpu);
+
+    const runs = new Map(apps.map((a) => [a, new Map(concurrencies.map((c) => [c, []]))]));
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? apps : [...apps].reverse();
+      for (const a of order) {
+        for (const c of concurrencies) runs.get(a).get(c).push(await load(a.base, a.cookie, c, seconds, loadCpu));
+      }
+      log(`e2e: round ${r + 1}/${rounds} done`);
+    }
+
+    const results = [];
+    for (const a of apps) {
+      for (const c of concurrencies) {
+        const xs = runs.get(a).get(c);
+        results.push({
+          app: a.kind,
+          label: APPS.find((x) => x.app === a.kind).label,
+          connections: c,
+          reqPerSec: median(xs.map((x) => x.reqPerSec)),
+          meanUs: median(xs.map((x) => x.meanUs)),
+          p50Ms: median(xs.map((x) => x.p50Ms)),
+          p99Ms: median(xs.map((x) => x.p99Ms)),
+          non2xx: xs.reduce((n, x) => n + x.non2xx, 0),
+          runs: xs,
+          roundTrips: a.wire.roundTrips,
+          commands: a.wire.mix,
+        });
+      }
+    }
+    for (const a of apps) {
+      notes.push(`${APPS.find((x) => x.app === a.kind).label}: ${a.wire.roundTrips.toFixed(2)} round trips per request (${Object.entries(a.wire.mix).map(([n, k]) => `${n} ${k.toFixed(2)}`).join(', ')})`);
+    }
+    // Per-round ratios (apps run back to back in each round), then their median.
+    const ratio = (appA, appB, c, field) => {
+      const xs = results.find((r) => r.app === appA && r.connections === c).runs;
+      const ys = results.find((r) => r.app === appB && r.connections === c).runs;
+      return median(xs.map((x, i) => x[field] / ys[i][field]));
+    };
+    return { results, notes, ratio };
+  } finally {
+    for (const a of apps) await stopApp(a);
+  }
+}

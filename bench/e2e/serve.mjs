@@ -1,0 +1,44 @@
+// One HTTP app of the end-to-end benchmark, in its own process: `node serve.mjs KIND VALKEY_URL`
+// with KIND one of axess-express, axess-fastify, peer-express, peer-fastify. Prints
+// `READY <port>` once listening on 127.0.0.1; closes the app on SIGTERM.
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(import.meta.url);
+const [kind, valkeyUrl] = process.argv.slice(2);
+const fastify = kind.endsWith('-fastify');
+
+let running;
+if (kind.startsWith('axess-')) {
+  // The sample app as it ships, built against the package's CommonJS output.
+  const { createSampleApp } = require(join(root, 'dist/bench/sample/sample.app.js'));
+  const { Logger } = require('@nestjs/common');
+  Logger.overrideLogger(['error', 'warn']);
+  running = await createSampleApp({
+    port: 0,
+    valkeyUrl,
+    fastify,
+    maxSessions: 3,
+    encryptionKey: randomBytes(32).toString('base64'),
+    signingKey: randomBytes(32).toString('base64'),
+  });
+} else if (kind.startsWith('peer-')) {
+  const { createPeerApp } = require(join(root, 'dist/bench/bench/e2e/apps/peer.app.js'));
+  running = await createPeerApp(valkeyUrl, fastify);
+} else {
+  throw new Error(`unknown app kind ${kind}`);
+}
+await running.app.listen(0, '127.0.0.1');
+const { port } = running.app.getHttpServer().address();
+process.stdout.write(`READY ${port}\n`);
+
+process.once('SIGTERM', () => {
+  running
+    .close()
+    .catch((error) => console.error(error))
+    .finally(() => process.exit(0));
+});
