@@ -1,0 +1,135 @@
+import { Body, Controller, Get, HttpCode, Module, Post, Req, UseGuards, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  AxessAuthenticatedGuard,
+  AxessSession,
+  AxessSessionModule,
+  AxessSessionService,
+  Session,
+  type AxessSessionModuleOptions,
+} from '../../src';
+
+/**
+ * The smallest app that exercises the whole session layer: read, write, login (the user comes
+ * from an `x-user` header, standing in for the app's own authentication), an authenticated
+ * route, logout. Used by the property, fault and security tests.
+ */
+@Controller()
+export class ProbeController {
+  constructor(private readonly sessions: AxessSessionService) {}
+
+  @Get('visit')
+  visit(@Session() session: AxessSession) {
+    return { id: session.id ?? null, userId: session.userId ?? null, data: session.data };
+  }
+
+  @Post('data')
+  @HttpCode(200)
+  setData(@Session() session: AxessSession, @Body() body: Record<string, unknown>) {
+    for (const [key, value] of Object.entries(body ?? {})) session.set(key, value);
+    return { id: session.id ?? null };
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  async login(@Req() req: { headers: Record<string, string | undefined> }) {
+    return this.sessions.authenticate(req, req.headers['x-user'] ?? '');
+  }
+
+  @Get('me')
+  @UseGuards(AxessAuthenticatedGuard)
+  me(@Session() session: AxessSession) {
+    return { userId: session.userId, id: session.id, data: session.data };
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  async logout(@Req() req: unknown) {
+    await this.sessions.logout(req);
+    return {};
+  }
+}
+
+/** Every line the app logged, by level. */
+export interface CapturedLog {
+  lines: Array<{ level: string; text: string }>;
+  /** Everything logged, as one string (messages, contexts and stacks). */
+  text(): string;
+}
+
+/** A Nest logger that keeps every line (and prints nothing). */
+export function capturingLogger(): { logger: LoggerService; log: CapturedLog } {
+  const lines: CapturedLog['lines'] = [];
+  const keep = (level: string) => (...parts: unknown[]) => void lines.push({ level, text: parts.map((p) => (p instanceof Error ? `${p.message}\n${p.stack}` : String(p))).join(' ') });
+  return {
+    logger: { log: keep('log'), error: keep('error'), warn: keep('warn'), debug: keep('debug'), verbose: keep('verbose'), fatal: keep('fatal') },
+    log: { lines, text: () => lines.map((l) => `${l.level}: ${l.text}`).join('\n') },
+  };
+}
+
+/** A running probe app. */
+export interface ProbeApp {
+  app: INestApplication;
+  url: string;
+  log: CapturedLog;
+  close(): Promise<void>;
+}
+
+/** Boots the probe app on Express with `options`, listening on a free loopback port. */
+export async function startProbeApp(options: AxessSessionModuleOptions): Promise<ProbeApp> {
+  @Module({ imports: [AxessSessionModule.forRoot(options)], controllers: [ProbeController] })
+  class ProbeModule {}
+
+  const { logger, log } = capturingLogger();
+  const ref = await Test.createTestingModule({ imports: [ProbeModule] }).setLogger(logger).compile();
+  const app = ref.createNestApplication({ logger });
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return { app, url, log, close: () => app.close() };
+}
+
+/** An HTTP answer. */
+export interface ProbeAnswer {
+  status: number;
+  body: any;
+  setCookies: string[];
+}
+
+/**
+ * Sends one request. A server that does not answer within `timeoutMs` fails the call: a hang
+ * becomes a test failure instead of a stuck run.
+ */
+export async function probe(
+  url: string,
+  method: string,
+  path: string,
+  options: { cookie?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ProbeAnswer> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.cookie !== undefined) headers.cookie = options.cookie;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url + path, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body, setCookies: res.headers.getSetCookie() };
+}
+
+/** The `name=value` pair of the session cookie in an answer, ready to send back. */
+export function sessionCookie(answer: ProbeAnswer, name = 'axess.sid'): string | undefined {
+  return answer.setCookies.find((c) => c.startsWith(`${name}=`))?.split(';')[0];
+}
+
+/** The session id inside a `name=id.mac` pair. */
+export function idOfCookie(pair: string | undefined): string | undefined {
+  return pair?.slice(pair.indexOf('=') + 1).split('.')[0];
+}
