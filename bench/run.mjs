@@ -37,6 +37,9 @@ function pin(pid, cpus) {
   }
 }
 
+// Interrupted: exit through 'exit' handlers, which kill the valkey-server and app processes.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+
 const cores = os.availableParallelism();
 const server = await startValkeyServer();
 const stats = new ValkeyStats(server.url);

@@ -27,6 +27,10 @@ function pinned(cpu, command, args) {
 async function startApp(kind, url, cpu) {
   const [command, args] = pinned(cpu, process.execPath, [join(here, 'serve.mjs'), kind, url]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Never outlive the bench, even when it is interrupted.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const lines = createInterface({ input: child.stdout });
   const port = await new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -71,6 +75,9 @@ async function signIn(base) {
 async function load(base, cookie, connections, seconds, cpu) {
   const [command, args] = pinned(cpu, process.execPath, [join(here, 'load.mjs'), `${base}/me`, String(connections), String(seconds), cookie]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const [code] = await once(child, 'exit');
