@@ -92,12 +92,12 @@ describe('store faults on real Valkey, through the module-created client', () =>
       const port = server.port;
       const connection = moduleConnection(server.url);
       const store = new ValkeySessionStore(connection.client, randomKey(), { prefix: uniquePrefix('outage'), logger: quiet });
+      let running = true;
       try {
         const ids = Array.from({ length: 20 }, () => mintSessionId());
         await Promise.all(ids.map((id, i) => store.save(id, record(i), TTL)));
 
         // Traffic: each worker loads and saves its session in a loop until told to stop.
-        let running = true;
         const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
         const workers = ids.map(async (id, i) => {
           while (running) {
@@ -143,7 +143,7 @@ describe('store faults on real Valkey, through the module-created client', () =>
         const id = mintSessionId();
         await store.save(id, record(1), TTL);
         server.pause();
-        const calls = Array.from({ length: 50 }, (_, i) => (i % 2 ? store.load(id, { refreshTtlMs: TTL }) : store.save(id, record(i), TTL)));
+        const calls = Array.from({ length: 50 }, (_, i): Promise<unknown> => (i % 2 ? store.load(id, { refreshTtlMs: TTL }) : store.save(id, record(i), TTL)));
         const outcomes = await Promise.all(calls.map(settle));
         // Still frozen here: the calls did not wait for Valkey, they gave up on their own.
         for (const outcome of outcomes) {
