@@ -1,5 +1,4 @@
 import { Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import {
   AxessSessionConfigurableModule,
   type AXESS_SESSION_ASYNC_OPTIONS_TYPE,
@@ -9,7 +8,6 @@ import { axessCoreExports, axessCoreProviders } from './axess-session.providers.
 import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
 import { AXESS_SESSION_OPTIONS } from './axess-session.tokens.js';
 import { AxessSessionMiddleware } from './http/session.middleware.js';
-import { AxessSessionInterceptor } from './http/session.interceptor.js';
 
 /** Every path, in the named-wildcard syntax of Nest 11 (path-to-regexp 8; Express 5 and Fastify). */
 export const AXESS_ALL_ROUTES = { path: '{*path}', method: RequestMethod.ALL };
@@ -28,8 +26,8 @@ export const AXESS_ALL_ROUTES = { path: '{*path}', method: RequestMethod.ALL };
  *   }),
  * })
  *
- * The session middleware is mounted on every route unless `mountMiddleware: false`; the commit
- * interceptor is always registered globally and does nothing where the middleware did not run.
+ * The session middleware is mounted on every route unless `mountMiddleware: false`; it commits
+ * the session's changes from the response as it goes out (no global interceptor).
  */
 @Module({})
 export class AxessSessionModule extends AxessSessionConfigurableModule implements NestModule {
@@ -56,7 +54,7 @@ export class AxessSessionModule extends AxessSessionConfigurableModule implement
 function withCore(definition: DynamicModule): DynamicModule {
   return {
     ...definition,
-    providers: [...(definition.providers ?? []), ...axessCoreProviders, { provide: APP_INTERCEPTOR, useClass: AxessSessionInterceptor }],
+    providers: [...(definition.providers ?? []), ...axessCoreProviders],
     exports: [...(definition.exports ?? []), ...axessCoreExports],
   };
 }

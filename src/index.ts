@@ -29,7 +29,6 @@ export * from './http/axess-session.js';
 export * from './http/session-request.js';
 export * from './http/session.decorator.js';
 export * from './http/session.middleware.js';
-export * from './http/session.interceptor.js';
 export * from './http/session-committer.js';
 export * from './session/session-info.js';
 export * from './session/axess-session.service.js';

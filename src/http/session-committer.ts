@@ -37,17 +37,49 @@ export class SessionCommitter {
     this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
   }
 
-  /** Flushes `session`'s changes and sets the cookie on `response` (Express or Fastify). */
+  /**
+   * Flushes `session`'s changes and sets the cookie on `response` (Express or Fastify) now.
+   * The middleware already commits when the response goes out; call this only to commit earlier.
+   */
   async commit(session: AxessSession, response: unknown): Promise<void> {
     const state = sessionStateOf(session);
     if (!state.pending) return;
+    await this.flush(state);
+    this.setCookie(state, response);
+  }
+
+  /** True when the commit must talk to the store (a write or a delete), not only set a cookie. */
+  needsStore(state: SessionState): boolean {
+    return state.dirty || state.regenerate || state.doomed.length > 0;
+  }
+
+  /** Writes and deletes what the request changed; backend failures become HTTP 503. */
+  async flush(state: SessionState): Promise<void> {
     try {
       await this.deleteDoomed(state);
       await this.write(state);
     } catch (error) {
       throw asServiceUnavailable(error);
     }
-    this.setCookie(state, response);
+  }
+
+  /**
+   * The `Set-Cookie` value the response must carry once the changes are flushed (the id changed
+   * or the session ended), or `undefined`; the change counts as sent once taken.
+   */
+  takeCookie(state: SessionState): string | undefined {
+    const id = state.cookieId;
+    const clear = state.clearCookie && id === undefined;
+    state.cookieId = undefined;
+    state.clearCookie = false;
+    if ((id === undefined && !clear) || !this.cookie) return undefined;
+    if (id !== undefined && !state.record) return undefined;
+    return id === undefined ? this.cookie.serializeCleared() : this.cookie.serialize(id, this.lifetime.deadline(state.record!), this.clock.nowMs());
+  }
+
+  /** Says that a cookie change could not reach the client (the headers were already out). */
+  warnCookieTooLate(): void {
+    this.logger.warn('The response headers were sent before the session was committed (e.g. a stream started first): the session cookie could not be set.');
   }
 
   private async deleteDoomed(state: SessionState): Promise<void> {
@@ -121,17 +153,14 @@ export class SessionCommitter {
   }
 
   private setCookie(state: SessionState, response: unknown): void {
-    const id = state.cookieId;
-    const clear = state.clearCookie && id === undefined;
-    state.cookieId = undefined;
-    state.clearCookie = false;
-    if ((id === undefined && !clear) || !this.cookie || !response) return;
+    if (!response) return;
     if (headersSent(response)) {
-      this.logger.warn('The response was sent before the session was committed (e.g. @Res() without passthrough): the session cookie could not be set.');
+      if (state.cookieId !== undefined || state.clearCookie) this.warnCookieTooLate();
+      state.cookieId = undefined;
+      state.clearCookie = false;
       return;
     }
-    if (id !== undefined && !state.record) return;
-    const now = this.clock.nowMs();
-    appendSetCookie(response, id === undefined ? this.cookie.serializeCleared() : this.cookie.serialize(id, this.lifetime.deadline(state.record!), now));
+    const value = this.takeCookie(state);
+    if (value !== undefined) appendSetCookie(response, value);
   }
 }

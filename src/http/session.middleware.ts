@@ -10,6 +10,8 @@ import { AxessSessionEvents } from '../events/axess-session.events.js';
 import { SessionLifetime } from '../session/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
 import { AxessSession } from './axess-session.js';
+import { commitOnResponse } from './response-commit.js';
+import { SessionCommitter } from './session-committer.js';
 import { SessionCookie } from './session-cookie.js';
 import { attachAxessSession, findAxessSession, rawRequest } from './session-request.js';
 import { SessionState } from './session-state.js';
@@ -19,7 +21,8 @@ import { asServiceUnavailable } from './store-unavailable.js';
  * Loads the request's session from its signed cookie in one round trip (read + sliding idle
  * expiry) and attaches an `AxessSession` for `@Session()`. A cookie that does not verify, or
  * names no live session, is ignored: the request starts an empty session, which gets a fresh
- * id only if something is stored. Changes are written by `AxessSessionInterceptor`.
+ * id only if something is stored. Changes are written when the response goes out
+ * (`commitOnResponse`): requests whose session did not change pay nothing more.
  *
  * The module mounts it on every route; with `mountMiddleware: false`, mount it yourself:
  * @example
@@ -41,6 +44,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     @Inject(AXESS_SESSION_OPTIONS) options: ResolvedAxessOptions,
     @Inject(SessionCookie) cookie: SessionCookie | null,
     private readonly events: AxessSessionEvents,
+    private readonly committer: SessionCommitter,
   ) {
     if (!cookie) {
       throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes, base64 (e.g. `openssl rand -base64 32`).');
@@ -49,7 +53,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
   }
 
-  async use(req: IncomingMessage, _res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
+  async use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
     const raw = rawRequest(req);
     // Mounted twice (module and app): the first load stands.
     if (findAxessSession(raw)) return next();
@@ -60,6 +64,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     const state = new SessionState(record ? id : undefined, record ?? undefined, () => this.clock.nowMs());
     state.endedReason = loaded.endedReason;
     attachAxessSession(raw, new AxessSession(state));
+    commitOnResponse(res, state, this.committer);
     next();
   }
 
