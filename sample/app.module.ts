@@ -7,6 +7,8 @@ import { LocalStrategy } from './auth/local.strategy';
 import { UsersService } from './auth/users.service';
 import { HealthController } from './health.controller';
 import type { SampleConfig } from './sample.config';
+import { PageResponder } from './web/page.responder';
+import { PagesController } from './web/pages.controller';
 
 /** The sample app: passport-local sign-in on top of axess sessions. */
 @Module({})
@@ -28,8 +30,8 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [AuthController, MeController, HealthController],
-      providers: [UsersService, LocalStrategy],
+      controllers: [AuthController, MeController, HealthController, PagesController],
+      providers: [UsersService, LocalStrategy, PageResponder],
     };
   }
 }

@@ -35,6 +35,9 @@ export async function createSampleApp(config: SampleConfig): Promise<SampleApp> 
     logger.warn('!!! Sessions live in this process only and vanish on restart. Install valkey-server or set VALKEY_URL.');
   }
   const module = AppModule.register(config, backend);
+  // The pages' form posts need no @fastify/formbody: Nest's FastifyAdapter registers its own
+  // application/x-www-form-urlencoded parser (as Express's adapter does), and a second one
+  // for the same content type would make Fastify refuse to start.
   const app = config.fastify
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: ['error', 'warn', 'log'] })
     : await NestFactory.create(module, { logger: ['error', 'warn', 'log'] });

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { PAGE_HEADERS } from './page.layout';
+
+/**
+ * Sets page statuses and headers through Nest's HTTP adapter, so the same code answers on
+ * Express and Fastify. Handlers use `page`/`redirect` with `@Res({ passthrough: true })` (the
+ * session is still committed by the library's interceptor); exception filters use `send*`.
+ */
+@Injectable()
+export class PageResponder {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  private get adapter() {
+    return this.adapterHost.httpAdapter;
+  }
+
+  /** Prepares `response` for the page `body` and returns the body for Nest to send. */
+  page(response: unknown, body: string, status = 200): string {
+    for (const [name, value] of Object.entries(PAGE_HEADERS)) this.adapter.setHeader(response, name, value);
+    this.adapter.status(response, status);
+    return body;
+  }
+
+  /** A 303 to `url` (after a form post the browser follows it with a GET); returns an empty body. */
+  redirect(response: unknown, url: string): string {
+    this.adapter.setHeader(response, 'Cache-Control', 'no-store');
+    this.adapter.setHeader(response, 'Location', url);
+    this.adapter.status(response, 303);
+    return '';
+  }
+
+  /** Sends a page now (from an exception filter). */
+  sendPage(response: unknown, body: string, status: number): void {
+    for (const [name, value] of Object.entries(PAGE_HEADERS)) this.adapter.setHeader(response, name, value);
+    this.adapter.reply(response, body, status);
+  }
+
+  /** Sends a 303 to `url` now (from an exception filter). */
+  sendRedirect(response: unknown, url: string): void {
+    this.adapter.setHeader(response, 'Cache-Control', 'no-store');
+    this.adapter.redirect(response, 303, url);
+  }
+}
