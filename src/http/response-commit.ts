@@ -1,7 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { SessionCommitter } from './session-committer.js';
-import type { SessionState } from './session-state.js';
+import type { SessionChangeListener, SessionState } from './session-state.js';
 
 /** Where the per-response commit lives on the Node response. */
 const COMMIT = Symbol('@axess/nestjs-session:response-commit');
@@ -25,33 +25,47 @@ interface Held {
 }
 
 /**
- * The session commit of one response. The response's own `writeHead` / `write` / `end` are
- * kept here and replaced by the shared functions below (no closure per request).
+ * The session commit of one response. Nothing is touched until the session first changes; then
+ * the response's own `writeHead` / `write` / `end` are kept here and replaced by the shared
+ * functions below (no closure per request).
  */
-class ResponseCommit {
+class ResponseCommit implements SessionChangeListener {
   held: Held | undefined;
   /**
    * Output goes straight through: while held output is replayed (Node's `end` calls `writeHead`
    * itself), and after a failed commit (the error response is final; nothing is retried).
    */
   passThrough = false;
+  writeHead!: Method;
+  write!: Method;
+  end!: Method;
 
   constructor(
+    readonly res: ServerResponse,
     readonly state: SessionState,
     readonly committer: SessionCommitter,
-    readonly writeHead: Method,
-    readonly write: Method,
-    readonly end: Method,
   ) {}
+
+  sessionChanged(): void {
+    const res = this.res as WithCommit;
+    if (res[COMMIT]) return;
+    res[COMMIT] = this;
+    this.writeHead = res.writeHead as Method;
+    this.write = res.write as Method;
+    this.end = res.end as Method;
+    res.writeHead = heldWriteHead as ServerResponse['writeHead'];
+    res.write = heldWrite as ServerResponse['write'];
+    res.end = heldEnd as ServerResponse['end'];
+  }
 }
 
 /**
- * Commits the request's session from the response itself, as it is about to go out: the first
- * of `writeHead` (explicit, as Fastify sends, or implicit), `write` or `end` finds the session
- * changed, holds the output, writes the store, then releases the output with the cookie
+ * Commits the request's session from the response itself, as it is about to go out: once the
+ * session has changed, the first of `writeHead` (explicit, as Fastify sends, or implicit), `write`
+ * or `end` holds the output, writes the store, then releases the output with the cookie
  * (`Set-Cookie` must precede the headers, and the write must land before the response ends so
- * the client's next request sees it). Unchanged sessions pass straight through, so requests pay
- * for no interceptor and the normal path stays one command.
+ * the client's next request sees it). A session that never changes leaves the response alone:
+ * requests pay for no interceptor, and the normal path stays one command.
  *
  * A commit that fails while the response is a success turns it into the error response (a
  * backend failure is a 503, as the exception filter would have answered); on an error response
@@ -60,11 +74,7 @@ class ResponseCommit {
  * cookie it could not set is logged.
  */
 export function commitOnResponse(res: ServerResponse, state: SessionState, committer: SessionCommitter): void {
-  const target = res as WithCommit;
-  target[COMMIT] = new ResponseCommit(state, committer, res.writeHead as Method, res.write as Method, res.end as Method);
-  res.writeHead = heldWriteHead as ServerResponse['writeHead'];
-  res.write = heldWrite as ServerResponse['write'];
-  res.end = heldEnd as ServerResponse['end'];
+  state.onChange = new ResponseCommit(res, state, committer);
 }
 
 function heldWriteHead(this: WithCommit, ...args: Args): unknown {

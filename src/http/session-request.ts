@@ -37,7 +37,8 @@ export function attachAxessSession(req: unknown, session: AxessSession): void {
 /** The request's session, or `undefined` when the middleware did not run for it. */
 export function findAxessSession(req: unknown): AxessSession | undefined {
   if (!req || typeof req !== 'object') return undefined;
-  return (rawRequest(req) as WithSession)[SESSION];
+  // The Node request itself (Express) answers at once; a Fastify request goes through `.raw`.
+  return (req as WithSession)[SESSION] ?? (rawRequest(req) as WithSession)[SESSION];
 }
 
 /**

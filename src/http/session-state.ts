@@ -15,18 +15,20 @@ export class SessionState {
   storedId: string | undefined;
   /** The working copy; `undefined` until the session has any content. */
   record: SessionRecord | undefined;
-  /** Data or binding changed since the last write. */
-  dirty = false;
-  /** Move the stored session to a new id at commit. */
-  regenerate = false;
   /** Sessions to delete at commit (destroy). */
   readonly doomed: DoomedSession[] = [];
-  /** An id the response must carry in a new cookie (the id changed). */
-  cookieId: string | undefined;
-  /** The response must clear the cookie (destroyed and nothing new replaced it). */
-  clearCookie = false;
   /** Why the session the cookie named has ended (evicted, revoked, expired), when known. */
   endedReason: string | undefined;
+  /**
+   * Told once, the first time the session has something to commit: the response commit arms
+   * itself then, so a request whose session never changes costs the response nothing.
+   */
+  onChange: SessionChangeListener | undefined;
+
+  private dirtyFlag = false;
+  private regenerateFlag = false;
+  private cookieIdValue: string | undefined;
+  private clearCookieFlag = false;
 
   constructor(
     storedId: string | undefined,
@@ -37,6 +39,42 @@ export class SessionState {
     this.record = record;
   }
 
+  /** Data or binding changed since the last write. */
+  get dirty(): boolean {
+    return this.dirtyFlag;
+  }
+  set dirty(value: boolean) {
+    this.dirtyFlag = value;
+    if (value) this.changed();
+  }
+
+  /** Move the stored session to a new id at commit. */
+  get regenerate(): boolean {
+    return this.regenerateFlag;
+  }
+  set regenerate(value: boolean) {
+    this.regenerateFlag = value;
+    if (value) this.changed();
+  }
+
+  /** An id the response must carry in a new cookie (the id changed). */
+  get cookieId(): string | undefined {
+    return this.cookieIdValue;
+  }
+  set cookieId(value: string | undefined) {
+    this.cookieIdValue = value;
+    if (value !== undefined) this.changed();
+  }
+
+  /** The response must clear the cookie (destroyed and nothing new replaced it). */
+  get clearCookie(): boolean {
+    return this.clearCookieFlag;
+  }
+  set clearCookie(value: boolean) {
+    this.clearCookieFlag = value;
+    if (value) this.changed();
+  }
+
   /** The working data, creating an empty session on first use. */
   writableData(): SessionData {
     if (!this.record) this.record = { data: {}, createdAt: this.nowMs() };
@@ -45,13 +83,14 @@ export class SessionState {
 
   /** True when the commit has anything to do. */
   get pending(): boolean {
-    return this.dirty || this.regenerate || this.doomed.length > 0 || this.cookieId !== undefined || this.clearCookie;
+    return this.dirtyFlag || this.regenerateFlag || this.doomed.length > 0 || this.cookieIdValue !== undefined || this.clearCookieFlag;
   }
 
   /** Forgets the session: its record is deleted at commit and the cookie cleared. */
   destroy(): void {
     if (this.storedId) this.doomed.push({ id: this.storedId, userId: this.record?.userId });
     this.forget();
+    // Also what tells the listener: `doomed` has no setter.
     this.clearCookie = true;
   }
 
@@ -59,22 +98,39 @@ export class SessionState {
   forget(): void {
     this.storedId = undefined;
     this.record = undefined;
-    this.dirty = false;
-    this.regenerate = false;
-    this.cookieId = undefined;
+    this.dirtyFlag = false;
+    this.regenerateFlag = false;
+    this.cookieIdValue = undefined;
+  }
+
+  private changed(): void {
+    const listener = this.onChange;
+    if (listener === undefined) return;
+    this.onChange = undefined;
+    listener.sessionChanged();
   }
 }
 
-const states = new WeakMap<object, SessionState>();
+/** What `SessionState.onChange` calls. */
+export interface SessionChangeListener {
+  /** The session has something to commit now (called once). */
+  sessionChanged(): void;
+}
+
+/**
+ * Where a handle keeps its state: a symbol only this module knows, set by the constructor, so
+ * every handle has the same shape (cheaper per request than a WeakMap entry).
+ */
+const STATE = Symbol('@axess/nestjs-session:state');
 
 /** Ties a handle to its state (the handle's fields stay private to the library). */
 export function bindSessionState(handle: object, state: SessionState): void {
-  states.set(handle, state);
+  (handle as { [STATE]?: SessionState })[STATE] = state;
 }
 
 /** The state behind a handle. */
 export function sessionStateOf(handle: object): SessionState {
-  const state = states.get(handle);
+  const state = (handle as { [STATE]?: SessionState } | null)?.[STATE];
   if (!state) throw new TypeError('Not an AxessSession created by the session middleware.');
   return state;
 }

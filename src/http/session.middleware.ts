@@ -37,6 +37,8 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
   private readonly logger = new Logger('AxessSession');
   private readonly lifetime: SessionLifetime;
   private readonly cookie: SessionCookie;
+  /** One function for every request's state (no closure per request). */
+  private readonly nowMs = (): number => this.clock.nowMs();
 
   constructor(
     private readonly store: SessionStore,
@@ -61,7 +63,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     if (forged) this.events.emit({ type: 'rejected', reason: 'bad-signature' });
     const loaded = id === undefined ? { record: null } : await this.load(id);
     const record = loaded.record;
-    const state = new SessionState(record ? id : undefined, record ?? undefined, () => this.clock.nowMs());
+    const state = new SessionState(record ? id : undefined, record ?? undefined, this.nowMs);
     state.endedReason = loaded.endedReason;
     attachAxessSession(raw, new AxessSession(state));
     commitOnResponse(res, state, this.committer);
