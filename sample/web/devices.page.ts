@@ -1,4 +1,5 @@
 import type { SessionInfo } from '@axess/nestjs-session';
+import { deviceLabel } from './device-label';
 import { html, type SafeHtml } from './html.template';
 import { layout } from './page.layout';
 
@@ -21,10 +22,11 @@ function row(session: SessionInfo, csrfToken: string): SafeHtml {
     ? button('/signout', 'sign out', csrfToken, '', 'sign-out')
     : button(`/devices/revoke/${encodeURIComponent(session.id)}`, 'sign out', csrfToken, '', 'revoke');
   return html`<tr class="${session.current ? 'current' : ''}" data-testid="device" data-current="${session.current}">
-  <td class="agent"><span data-testid="user-agent">${session.userAgent ?? 'unknown device'}</span>${session.current ? html`<span class="badge" data-testid="this-device">this device</span>` : ''}</td>
+  <td class="agent"><div class="label"><b data-testid="device-label">${deviceLabel(session.userAgent)}</b>${session.current ? html`<span class="badge" data-testid="this-device">this device</span>` : ''}</div>
+    <div class="ua" data-testid="user-agent">${session.userAgent ?? 'no user agent'}</div></td>
   <td data-testid="ip">${session.ip ?? 'unknown'}</td>
-  <td>${when(session.authenticatedAt ?? session.createdAt)}</td>
-  <td>${when(session.lastSeenAt)}</td>
+  <td class="when">${when(session.authenticatedAt ?? session.createdAt)}</td>
+  <td class="when">${when(session.lastSeenAt)}</td>
   <td>${action}</td>
 </tr>`;
 }

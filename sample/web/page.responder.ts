@@ -4,8 +4,8 @@ import { PAGE_HEADERS } from './page.layout';
 
 /**
  * Sets page statuses and headers through Nest's HTTP adapter, so the same code answers on
- * Express and Fastify. Handlers use `page`/`redirect` with `@Res({ passthrough: true })` (the
- * session is still committed by the library's interceptor); exception filters use `send*`.
+ * Express and Fastify. Handlers use `page`/`redirect` with `@Res({ passthrough: true })` and
+ * return the body for Nest to send; exception filters use `send*`.
  */
 @Injectable()
 export class PageResponder {

@@ -17,9 +17,9 @@ export interface SignInPageModel {
 export function signInPage(model: SignInPageModel): string {
   return layout(
     'Sign in',
-    html`<div class="card">
+    html`<div class="card narrow">
   <h1>Sign in</h1>
-  <p class="sub">Demo users: <b>alice</b> / alice-password and <b>bob</b> / bob-password.</p>
+  <p class="sub">Demo users: <span class="nowrap"><b>alice</b> / alice-password</span> and <span class="nowrap"><b>bob</b> / bob-password</span>.</p>
   ${model.endedMessage ? html`<p class="notice" role="status" data-testid="ended-reason">${model.endedMessage}</p>` : ''}
   ${model.error ? html`<p class="notice error" role="alert" data-testid="sign-in-error">${model.error}</p>` : ''}
   <form method="post" action="/signin" data-testid="sign-in-form">
