@@ -43,7 +43,7 @@ export const axessCoreProviders: Provider[] = [
     useFactory: (o: ResolvedAxessOptions, connection: ValkeyConnection | null, events: AxessSessionEvents): SessionStore => {
       const onUnreadable = (sessionId: string, error: ValkeyStoreError) => events.emit({ type: 'rejected', sessionId, reason: unreadableReason(error) });
       return connection
-        ? new ValkeySessionStore(connection.client, o.cipher, { prefix: o.keys.prefix, maxPayloadBytes: o.maxPayloadBytes, durableWrites: o.raw.durableWrites, onUnreadable })
+        ? new ValkeySessionStore(connection.client, o.cipher, { prefix: o.keys.prefix, maxPayloadBytes: o.maxPayloadBytes, durableWrites: o.durableWrites, onUnreadable })
         : new InMemorySessionStore({ clock: o.clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes, onUnreadable });
     },
     inject: [AXESS_SESSION_OPTIONS, ValkeyConnection, AxessSessionEvents],

@@ -7,6 +7,7 @@ import { PlaintextSessionCipher } from './crypto/plaintext-session.cipher.js';
 import { importSecretKey } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
 import { AxessOptionsError } from './errors/axess-options.error.js';
+import { assertDurableWrites, type DurableWritesOptions } from './store/durable-writes.js';
 import { KeyLayout } from './store/key-layout.js';
 
 /** Cookie settings with every default applied. */
@@ -37,6 +38,8 @@ export interface ResolvedAxessOptions {
   captureClientInfo: boolean;
   mountMiddleware: boolean;
   commandTimeoutMs: number;
+  /** Validated here, before any client exists: a bad value must not leave a connection behind. */
+  durableWrites?: DurableWritesOptions;
 }
 
 // RFC 6265 cookie-name token characters.
@@ -75,6 +78,8 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   if (options.signingKey === undefined && mountMiddleware) {
     throw new AxessOptionsError('signingKey', 'is required for the session cookie: 32 random bytes, base64 (e.g. `openssl rand -base64 32`).');
   }
+  const commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? AXESS_DEFAULTS.commandTimeoutMs);
+  const durableWrites = resolveDurableWrites(options.durableWrites, commandTimeoutMs);
   return {
     raw: options,
     store,
@@ -91,8 +96,19 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     userIdFrom: resolveUserIdFrom(options.userIdFrom),
     captureClientInfo: flag('captureClientInfo', options.captureClientInfo, AXESS_DEFAULTS.captureClientInfo),
     mountMiddleware,
-    commandTimeoutMs: positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? AXESS_DEFAULTS.commandTimeoutMs),
+    commandTimeoutMs,
+    durableWrites,
   };
+}
+
+function resolveDurableWrites(given: unknown, commandTimeoutMs: number): DurableWritesOptions | undefined {
+  if (given === undefined || given === null) return undefined;
+  assertDurableWrites(given);
+  // A WAIT that outlasts the command timeout is cut off as a timeout, never as a typed `replication` failure.
+  if (given.timeoutMs >= commandTimeoutMs) {
+    throw new AxessOptionsError('durableWrites', `timeoutMs (${given.timeoutMs} ms) must be below commandTimeoutMs (${commandTimeoutMs} ms).`);
+  }
+  return { replicas: given.replicas, timeoutMs: given.timeoutMs };
 }
 
 function resolveCipher(options: AxessSessionModuleOptions): SessionCipher {

@@ -142,9 +142,24 @@ describe('AxessSessionModule', () => {
       ['a __Host- cookie without Secure', () => ({ ...base(), cookie: { name: '__Host-sid', secure: false } }), /`cookie.secure`/],
       ['SameSite=None without Secure', () => ({ ...base(), cookie: { sameSite: 'none', secure: false } }), /`cookie.secure`/],
       ['a cookie name with a space', () => ({ ...base(), cookie: { name: 'my sid' } }), /`cookie.name`/],
+      ['durable writes for no replica', () => ({ ...base(), durableWrites: { replicas: 0, timeoutMs: 100 } }), /`durableWrites`.*replicas/],
+      ['a durable-write wait not below the command timeout', () => ({ ...base(), commandTimeoutMs: 500, durableWrites: { replicas: 1, timeoutMs: 500 } }), /`durableWrites`.*timeoutMs \(500 ms\) must be below commandTimeoutMs \(500 ms\)/],
     ])('%s', async (_label, options, message) => {
       const compiling = Test.createTestingModule({ imports: [AxessSessionModule.forRoot(options())] }).compile();
       await expect(compiling).rejects.toMatchObject({ name: 'AxessOptionsError', message: expect.stringMatching(message) });
+    });
+
+    it('a bad durableWrites fails before the module creates its Valkey client (no connection left behind)', async () => {
+      const connectionName = `axess-${uniquePrefix()}`;
+      const options: AxessSessionModuleOptions = { connection: { url: testValkeyUrl(), connectionName }, prefix: uniquePrefix(), ...keys(), durableWrites: { replicas: 0, timeoutMs: 100 } };
+      await expect(Test.createTestingModule({ imports: [AxessSessionModule.forRoot(options)] }).compile()).rejects.toMatchObject({ name: 'AxessOptionsError', option: 'durableWrites' });
+      // A client created before the check would be connected by now: its first round trip beats this one.
+      const probe = testClient();
+      await probe.ping();
+      await new Promise((r) => setTimeout(r, 100));
+      const clients = String(await probe.call('CLIENT', 'LIST'));
+      await probe.quit();
+      expect(clients).not.toContain(`name=${connectionName}`);
     });
 
     it('never echoes a key value in the message', async () => {
