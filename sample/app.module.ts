@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
-import { AxessSessionModule, type AxessSessionModuleOptions } from '@axess/nestjs-session';
+import { AxessSessionModule, type AxessConnectionOptions, type AxessSessionModuleOptions } from '@axess/nestjs-session';
 import { MeController } from './account/me.controller';
 import { AuthController } from './auth/auth.controller';
 import { LocalStrategy } from './auth/local.strategy';
@@ -13,15 +13,15 @@ import { PagesController } from './web/pages.controller';
 /** The sample app: passport-local sign-in on top of axess sessions. */
 @Module({})
 export class AppModule {
-  /** `backend` is a Valkey URL, or 'memory' when no Valkey is available. */
-  static register(config: SampleConfig, backend: { url: string } | 'memory'): DynamicModule {
+  /** `backend` is how to reach Valkey (`{ url }`, `{ clusterNodes }` or `{ sentinels, name }`), or 'memory' when none is available. */
+  static register(config: SampleConfig, backend: AxessConnectionOptions | 'memory'): DynamicModule {
     return {
       module: AppModule,
       imports: [
         PassportModule,
         AxessSessionModule.forRootAsync({
           useFactory: (): AxessSessionModuleOptions => ({
-            ...(backend === 'memory' ? { store: 'memory' as const } : { connection: { url: backend.url } }),
+            ...(backend === 'memory' ? { store: 'memory' as const } : { connection: backend }),
             encryptionKey: config.encryptionKey,
             previousEncryptionKeys: config.previousEncryptionKey ? [config.previousEncryptionKey] : [],
             signingKey: config.signingKey,
