@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
+import { SameOriginGuard } from './same-origin.guard';
 import {
   AxessAuthenticatedGuard,
   AxessSessionService,
@@ -13,6 +14,7 @@ import {
  * MaxSessionsGuard (rotate the id, bind the user, evict the oldest sessions beyond the cap).
  */
 @Controller('auth')
+@UseGuards(SameOriginGuard)
 export class AuthController {
   constructor(private readonly sessions: AxessSessionService) {}
 
