@@ -29,14 +29,29 @@ export async function runLuaScript(
 ): Promise<unknown> {
   try {
     try {
-      return await client.evalsha(script.sha1, 1, key, ...args);
+      return await send(client, 'evalsha', script.sha1, key, args);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return await client.eval(script.source, 1, key, ...args);
+      return await send(client, 'eval', script.source, key, args);
     }
   } catch (error) {
     throw ValkeyStoreError.fromClient(operation, error);
   }
+}
+
+/**
+ * Sends one `EVALSHA`/`EVAL` on `key`. On a Cluster it goes as a one-command pipeline, which is
+ * routed by the command's key: iovalkey's auto-pipelining groups commands by their first
+ * argument, which for a script is its SHA1 or source, not its key, so scripts on keys of
+ * different shards issued in one tick would share a pipeline and fail with "All keys in the
+ * pipeline should belong to the same slots allocation group" (ioredis#2109).
+ */
+async function send(client: ValkeyClient, command: 'evalsha' | 'eval', script: string, key: string, args: ReadonlyArray<string | number>): Promise<unknown> {
+  if (!client.isCluster) return client[command](script, 1, key, ...args);
+  const results = await client.pipeline()[command](script, 1, key, ...args).exec();
+  const [error, reply] = results?.[0] ?? [new Error(`Valkey ${command} did not run.`), null];
+  if (error) throw error;
+  return reply;
 }
 
 function isNoScript(error: unknown): boolean {
