@@ -114,6 +114,21 @@ try {
   const perSessionAtScale = (after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0)) / SESSIONS;
   const keysPerShard = await Promise.all([...admins.values()].map((a) => a.dbsize()));
   log(`${SESSIONS} sessions written: ${keysPerShard.join(' / ')} keys per primary`);
+  // The same for signed-in users with one session each: record + registry, admitted as at login.
+  const users = Math.ceil(SESSIONS / 3);
+  const beforeUsers = after;
+  await measure(
+    (i) => {
+      const id = mintSessionId();
+      const user = `capacity-scale-user-${i}`;
+      const written = store.save(id, { ...record, userId: user }, TTL_MS);
+      written.catch(() => undefined);
+      return registry.admit(user, id, CAP, { recordWritten: written, evictionMarker: EVICTION_MARKER });
+    },
+    { concurrency: CONCURRENCY, durationMs: 600_000, maxOps: users },
+  );
+  const afterUsers = await Promise.all([...admins.values()].map(async (a) => datasetBytes(await a.info('memory'))));
+  const perUserAtScale = (afterUsers.reduce((a, b) => a + b, 0) - beforeUsers.reduce((a, b) => a + b, 0)) / users;
 
   // --- Throughput at CONCURRENCY in flight, with Valkey's and this process's CPU over each run.
   const login = async (_i, worker) => {
@@ -183,8 +198,9 @@ try {
       `| registry key, 3 members | ${n(bytes.registryThree)} |`,
       `| eviction marker (\`{prefix}:gone:{id}\`, kept ${GONE_MARKER_TTL_MS / 60_000} min after an eviction) | ${bytes.marker === undefined ? 'none' : n(bytes.marker)} |`,
       `| per session at scale: used memory of the primaries after ${n(SESSIONS)} sessions ÷ ${n(SESSIONS)} (keyspace and expiry tables included) | ${n(perSessionAtScale)} |`,
-      `| a user with 1 session (record + registry) | ${n(perUser(1, bytes.registryOne))} |`,
-      `| a user with 3 sessions (records + registry), per session | ${n(perUser(3, bytes.registryThree) / 3)} |`,
+      `| per signed-in user with 1 session at scale (record + registry): the same over ${n(users)} users | ${n(perUserAtScale)} |`,
+      `| a user with 1 session, \`MEMORY USAGE\` (record + registry) | ${n(perUser(1, bytes.registryOne))} |`,
+      `| a user with 3 sessions, \`MEMORY USAGE\` (records + registry), per session | ${n(perUser(3, bytes.registryThree) / 3)} |`,
       '',
       `### Throughput, ${CONCURRENCY} in flight, ${SECONDS} s each`,
       '',
