@@ -1,6 +1,7 @@
 // End-to-end benchmark: the sample app's `GET /me` with a signed-in cookie on Express and on
 // Fastify, versus the same minimal Nest app on express-session / @fastify/session with
-// connect-redis, all against one valkey-server. Each app runs in its own process; autocannon
+// connect-redis, and that app with no session at all (Nest's own cost, the ceiling), all against
+// one valkey-server. Each app runs in its own process; autocannon
 // runs in another, pinned to another core when the bench pins.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,8 +12,10 @@ import { median } from '../lib/measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const APPS = [
+  { app: 'bare-express', label: 'Nest app, no session (Express)' },
   { app: 'axess-express', label: 'axess sample (Express)' },
   { app: 'peer-express', label: 'express-session + connect-redis (Express)' },
+  { app: 'bare-fastify', label: 'Nest app, no session (Fastify)' },
   { app: 'axess-fastify', label: 'axess sample (Fastify)' },
   { app: 'peer-fastify', label: '@fastify/session + connect-redis (Fastify)' },
 ];
@@ -61,7 +64,7 @@ async function stopApp({ child }) {
   clearTimeout(timer);
 }
 
-/** Signs in and returns the `Cookie` header value that `GET /me` then accepts. */
+/** Signs in and returns the `Cookie` header value that `GET /me` then accepts (empty without sessions). */
 async function signIn(base) {
   const res = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LOGIN });
   if (res.status !== 200) throw new Error(`login at ${base} answered ${res.status}: ${await res.text()}`);

@@ -1,5 +1,6 @@
 // One HTTP app of the end-to-end benchmark, in its own process: `node serve.mjs KIND VALKEY_URL`
-// with KIND one of axess-express, axess-fastify, peer-express, peer-fastify. Prints
+// with KIND one of axess-express, axess-fastify, peer-express, peer-fastify, bare-express,
+// bare-fastify. Prints
 // `READY <port>` once listening on 127.0.0.1; closes the app on SIGTERM.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +27,10 @@ if (kind.startsWith('axess-')) {
     encryptionKey: randomBytes(32).toString('base64'),
     signingKey: randomBytes(32).toString('base64'),
   });
+} else if (kind.startsWith('bare-')) {
+  // The same Nest app with no session library: Nest's own per-request cost.
+  const { createBareApp } = require(join(root, 'dist/bench/bench/e2e/apps/bare.app.js'));
+  running = await createBareApp(fastify);
 } else if (kind.startsWith('peer-')) {
   const { createPeerApp } = require(join(root, 'dist/bench/bench/e2e/apps/peer.app.js'));
   running = await createPeerApp(valkeyUrl, fastify);

@@ -77,6 +77,12 @@ export function e2eRatios(e2e, concurrencies) {
     [`axess on Express ÷ express-session + connect-redis, mean latency at ${lo} in flight`, e2e.ratio('axess-express', 'peer-express', lo, 'meanUs'), '≤ 0.70'],
     [`axess on Fastify ÷ @fastify/session + connect-redis, mean latency at ${lo} in flight`, e2e.ratio('axess-fastify', 'peer-fastify', lo, 'meanUs'), ''],
     [`axess on Fastify ÷ express-session + connect-redis on Express, req/s at ${hi} in flight`, e2e.ratio('axess-fastify', 'peer-express', hi, 'reqPerSec'), ''],
+    [`axess on Express ÷ Nest app without sessions, req/s at ${hi} in flight (the ceiling is 1)`, e2e.ratio('axess-express', 'bare-express', hi, 'reqPerSec'), ''],
+    [`axess on Fastify ÷ Nest app without sessions, req/s at ${hi} in flight (the ceiling is 1)`, e2e.ratio('axess-fastify', 'bare-fastify', hi, 'reqPerSec'), ''],
+    [`express-session + connect-redis ÷ Nest app without sessions (Express), req/s at ${hi} in flight`, e2e.ratio('peer-express', 'bare-express', hi, 'reqPerSec'), ''],
+    [`@fastify/session + connect-redis ÷ Nest app without sessions (Fastify), req/s at ${hi} in flight`, e2e.ratio('peer-fastify', 'bare-fastify', hi, 'reqPerSec'), ''],
+    [`express-session + connect-redis on Express ÷ Nest app without sessions, mean latency at ${lo} in flight`, e2e.ratio('peer-express', 'bare-express', lo, 'meanUs'), ''],
+    [`axess on Express ÷ Nest app without sessions, mean latency at ${lo} in flight`, e2e.ratio('axess-express', 'bare-express', lo, 'meanUs'), ''],
   ];
   const lines = ['| ratio | value | target |', '| --- | ---: | --- |'];
   for (const [label, value, target] of rows) lines.push(`| ${label} | ${fmt(value, 2)}× | ${target} |`);
