@@ -4,6 +4,7 @@ import { isSessionId } from '../crypto/session-id.js';
 import { assertSessionId, assertUserId } from '../store/key-layout.js';
 import { SessionStore } from '../store/session-store.js';
 import { assertTtl } from '../store/ttl.js';
+import { liveSessionIds } from './live-sessions.js';
 import { assertMaxSessions, DEFAULT_REGISTRY_LIFETIME_MS, scoreInstant } from './registry.options.js';
 import { SessionRegistry, type AdmitOptions, type RegisteredSession } from './session-registry.js';
 
@@ -78,9 +79,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
   }
 
   async activeSessions(userId: string): Promise<string[]> {
-    const ids = (await this.members(userId)).map((m) => m.sessionId);
-    const live = await this.store.existing(ids);
-    return ids.filter((id) => live.has(id));
+    return liveSessionIds(await this.members(userId), this.store);
   }
 
   async admit(userId: string, sessionId: string, maxSessions: number, options: AdmitOptions = {}): Promise<string[]> {

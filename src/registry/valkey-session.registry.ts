@@ -8,6 +8,7 @@ import { assertTtl } from '../store/ttl.js';
 import { luaScript, runLuaScript } from '../valkey/lua-script.js';
 import type { ValkeyClient } from '../valkey/valkey-client.js';
 import { ADMISSION_SCRIPT } from './admission.script.js';
+import { liveSessionIds } from './live-sessions.js';
 import { assertMaxSessions, DEFAULT_REGISTRY_LIFETIME_MS, scoreInstant } from './registry.options.js';
 import { SessionRegistry, type AdmitOptions, type RegisteredSession } from './session-registry.js';
 
@@ -82,9 +83,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
   }
 
   async activeSessions(userId: string): Promise<string[]> {
-    const ids = (await this.members(userId)).map((m) => m.sessionId);
-    const live = await this.store.existing(ids);
-    return ids.filter((id) => live.has(id));
+    return liveSessionIds(await this.members(userId), this.store);
   }
 
   async admit(userId: string, sessionId: string, maxSessions: number, options: AdmitOptions = {}): Promise<string[]> {
