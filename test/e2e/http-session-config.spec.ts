@@ -5,7 +5,8 @@ import { Redis } from 'iovalkey';
 import { randomBytes } from 'node:crypto';
 import { AxessSession, AxessSessionMiddleware, AxessSessionModule, Session, SessionStore } from '../../src';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
-import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+import { randomKey, uniquePrefix } from '../harness/valkey';
+import { withTestClient } from '../harness/valkey-hooks';
 import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from './http-app.harness';
 
 const ADAPTERS: AdapterName[] = ['express', 'fastify'];
@@ -84,15 +85,11 @@ describe.each(ADAPTERS)('HTTP session layer configuration on %s', (adapter) => {
   });
 
   describe('when admission fails on a Valkey error', () => {
-    let client: Redis;
-    beforeAll(() => {
-      client = testClient();
-    });
-    afterAll(() => client.quit());
+    const valkey = withTestClient();
 
     /** Makes the user's registry key a string, so every registry command gets a WRONGTYPE error reply. */
     async function breakRegistry(prefix: string, name: string): Promise<void> {
-      await client.set(`${prefix}:reg:${name}`, 'not a sorted set');
+      await valkey.client.set(`${prefix}:reg:${name}`, 'not a sorted set');
     }
 
     it('fails closed by default: 503, no session left behind, no cookie', async () => {
@@ -104,7 +101,7 @@ describe.each(ADAPTERS)('HTTP session layer configuration on %s', (adapter) => {
         const answer = await send(t.url, 'POST', '/login', { cookie: anonymous, headers: { 'x-user': name } });
         expect(answer.status).toBe(503);
         expect(answer.setCookies).toEqual([]);
-        expect(await client.keys(`${t.prefix}:sess:*`)).toEqual([]);
+        expect(await valkey.client.keys(`${t.prefix}:sess:*`)).toEqual([]);
         expect((await send(t.url, 'GET', '/me', { cookie: anonymous })).status).toBe(401);
       } finally {
         await t.close();

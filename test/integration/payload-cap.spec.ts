@@ -1,5 +1,4 @@
 import type { Logger } from '@nestjs/common';
-import type { Redis } from 'iovalkey';
 import {
   AesGcmSessionCipher,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -15,6 +14,7 @@ import {
 } from '../../src';
 import { ManualClock } from '../../src/testing';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+import { withTestClient } from '../harness/valkey-hooks';
 
 /** nonce (12) + tag (16): what AES-GCM adds to the encoded record. */
 const SEAL_OVERHEAD = 28;
@@ -146,26 +146,20 @@ describe.each(backends)('payload cap: %s', (_backend, make) => {
 
 describe('a stored blob over the cap is refused before it is decrypted or decoded', () => {
   const CAP = 512;
-  let client: Redis;
-  beforeAll(() => {
-    client = testClient();
-  });
-  afterAll(async () => {
-    await client.quit();
-  });
+  const valkey = withTestClient();
 
   it('ValkeySessionStore: a blob of cap + 1 bytes written with SET loads as no session without calling open()', async () => {
     const prefix = uniquePrefix('cap');
     const cipher = new AesGcmSessionCipher(randomKey());
     const open = jest.spyOn(cipher, 'open');
     const hook = jest.fn<ReturnType<UnreadableRecordHook>, Parameters<UnreadableRecordHook>>();
-    const store = new ValkeySessionStore(client, cipher, { prefix, maxPayloadBytes: CAP, onUnreadable: hook, logger: quiet });
+    const store = new ValkeySessionStore(valkey.client, cipher, { prefix, maxPayloadBytes: CAP, onUnreadable: hook, logger: quiet });
     const id = mintSessionId();
 
     // A genuine seal for this id, padded past the cap: only the size check can refuse it.
     const genuine = cipher.seal(id, codec.encode(padded(CAP)));
     expect(genuine.length).toBeGreaterThan(CAP);
-    await client.set(`${prefix}:sess:${id}`, genuine, 'PX', 60_000);
+    await valkey.client.set(`${prefix}:sess:${id}`, genuine, 'PX', 60_000);
 
     expect(await store.load(id)).toBeNull();
     expect(await store.load(id, { refreshTtlMs: 60_000 })).toBeNull();
@@ -178,10 +172,10 @@ describe('a stored blob over the cap is refused before it is decrypted or decode
     const prefix = uniquePrefix('cap');
     const cipher = new AesGcmSessionCipher(randomKey());
     const open = jest.spyOn(cipher, 'open');
-    const store = new ValkeySessionStore(client, cipher, { prefix, maxPayloadBytes: CAP, logger: quiet });
+    const store = new ValkeySessionStore(valkey.client, cipher, { prefix, maxPayloadBytes: CAP, logger: quiet });
     const id = mintSessionId();
     const record = recordSealedTo(CAP);
-    await client.set(`${prefix}:sess:${id}`, cipher.seal(id, codec.encode(record)), 'PX', 60_000);
+    await valkey.client.set(`${prefix}:sess:${id}`, cipher.seal(id, codec.encode(record)), 'PX', 60_000);
     expect(await store.load(id)).toEqual(record);
     expect(open).toHaveBeenCalledTimes(1);
   });

@@ -1,5 +1,4 @@
 import type { Logger } from '@nestjs/common';
-import type { Redis } from 'iovalkey';
 import {
   AesGcmSessionCipher,
   mintSessionId,
@@ -11,6 +10,7 @@ import {
   type ValkeySessionStoreOptions,
 } from '../../src';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+import { withTestClient } from '../harness/valkey-hooks';
 
 /** A logger that keeps what it was told, so tests can assert on warnings. */
 function captureLogger() {
@@ -50,7 +50,6 @@ const plaintextValues = (r: SessionRecord): string[] => [
 ];
 
 describe('ValkeySessionStore at rest (real valkey-server)', () => {
-  let client: Redis;
   let prefix: string;
   let unreadable: jest.MockedFunction<UnreadableRecordHook>;
   let captured: ReturnType<typeof captureLogger>;
@@ -63,12 +62,7 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
   });
   const keyOf = (id: string) => `${prefix}:sess:${id}`;
 
-  beforeAll(() => {
-    client = testClient();
-  });
-  afterAll(async () => {
-    await client.quit();
-  });
+  const valkey = withTestClient();
   beforeEach(() => {
     prefix = uniquePrefix('rest');
     unreadable = jest.fn();
@@ -77,33 +71,33 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
 
   describe('key layout', () => {
     it('writes exactly one key, `{prefix}:sess:{id}`, a string with a PX expiry within the ttl', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const id = mintSessionId();
       await store.save(id, secretRecord(), TTL);
 
-      expect(await client.keys(`${prefix}*`)).toEqual([keyOf(id)]);
-      expect(await client.type(keyOf(id))).toBe('string');
-      const pttl = await client.pttl(keyOf(id));
+      expect(await valkey.client.keys(`${prefix}*`)).toEqual([keyOf(id)]);
+      expect(await valkey.client.type(keyOf(id))).toBe('string');
+      const pttl = await valkey.client.pttl(keyOf(id));
       expect(pttl).toBeGreaterThan(TTL - 10_000);
       expect(pttl).toBeLessThanOrEqual(TTL);
     });
 
     it('uses the default prefix `axess` when none is given', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), { logger: captured.logger });
+      const store = new ValkeySessionStore(valkey.client, randomKey(), { logger: captured.logger });
       const id = mintSessionId();
       await store.save(id, secretRecord(), TTL);
       try {
-        expect(await client.exists(`axess:sess:${id}`)).toBe(1);
+        expect(await valkey.client.exists(`axess:sess:${id}`)).toBe(1);
       } finally {
-        await client.del(`axess:sess:${id}`);
+        await valkey.client.del(`axess:sess:${id}`);
       }
     });
 
     it('keeps a sub-second ttl in milliseconds (PX, not EX)', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const id = mintSessionId();
       await store.save(id, secretRecord(), 1_500);
-      const pttl = await client.pttl(keyOf(id));
+      const pttl = await valkey.client.pttl(keyOf(id));
       expect(pttl).toBeGreaterThan(0);
       expect(pttl).toBeLessThanOrEqual(1_500);
     });
@@ -111,12 +105,12 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
 
   describe('no plaintext at rest (I4)', () => {
     it('the encrypted store leaves no field value in the raw bytes', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const id = mintSessionId();
       const record = secretRecord();
       await store.save(id, record, TTL);
 
-      const raw = await client.getBuffer(keyOf(id));
+      const raw = await valkey.client.getBuffer(keyOf(id));
       expect(raw).not.toBeNull();
       for (const value of plaintextValues(record)) {
         expect(raw!.includes(Buffer.from(value, 'utf8'))).toBe(false);
@@ -127,14 +121,14 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
     });
 
     it('the plaintext store (explicit opt-in) stores readable bytes and warns about it', async () => {
-      const store = ValkeySessionStore.plaintext(client, options());
+      const store = ValkeySessionStore.plaintext(valkey.client, options());
       expect(captured.lines.warn).toHaveLength(1);
       expect(captured.lines.warn[0]).toMatch(/plaintext/i);
 
       const id = mintSessionId();
       const record = secretRecord();
       await store.save(id, record, TTL);
-      const raw = await client.getBuffer(keyOf(id));
+      const raw = await valkey.client.getBuffer(keyOf(id));
       for (const value of plaintextValues(record)) {
         expect(raw!.includes(Buffer.from(value, 'utf8'))).toBe(true);
       }
@@ -150,7 +144,7 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
       const id = mintSessionId();
       const record = secretRecord();
       const sealedWith = async (key: Buffer) => {
-        const raw = await client.getBuffer(keyOf(id));
+        const raw = await valkey.client.getBuffer(keyOf(id));
         try {
           new AesGcmSessionCipher(key).open(id, raw!);
           return true;
@@ -161,11 +155,11 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
         }
       };
 
-      await new ValkeySessionStore(client, k1, options()).save(id, record, TTL);
+      await new ValkeySessionStore(valkey.client, k1, options()).save(id, record, TTL);
       expect(await sealedWith(k1)).toBe(true);
       expect(await sealedWith(k2)).toBe(false);
 
-      const rotated = ValkeySessionStore.encryptedWithRotation(client, k2, k1, options());
+      const rotated = ValkeySessionStore.encryptedWithRotation(valkey.client, k2, k1, options());
       const loaded = await rotated.load(id);
       expect(loaded).toEqual(record);
       // Reading alone does not rewrite anything.
@@ -175,27 +169,27 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
       expect(await sealedWith(k1)).toBe(false);
       expect(await sealedWith(k2)).toBe(true);
       // A store that knows only K2 now reads it: K1 can be retired.
-      expect((await new ValkeySessionStore(client, k2, options()).load(id))?.data).toMatchObject({ visits: 2 });
+      expect((await new ValkeySessionStore(valkey.client, k2, options()).load(id))?.data).toMatchObject({ visits: 2 });
       expect(unreadable).not.toHaveBeenCalled();
     });
 
     it('a store that only has K2 does not read a record still sealed with K1 (no session, reported as decrypt)', async () => {
       const [k1, k2] = [randomKey(), randomKey()];
       const id = mintSessionId();
-      await new ValkeySessionStore(client, k1, options()).save(id, secretRecord(), TTL);
-      expect(await new ValkeySessionStore(client, k2, options()).load(id)).toBeNull();
+      await new ValkeySessionStore(valkey.client, k1, options()).save(id, secretRecord(), TTL);
+      expect(await new ValkeySessionStore(valkey.client, k2, options()).load(id)).toBeNull();
       expect(unreadable).toHaveBeenCalledWith(id, expect.objectContaining({ kind: 'decrypt' }));
     });
   });
 
   describe('attacks on stored bytes', () => {
     it('a blob copied with COPY onto another session key does not load there, and the source still does', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const [victim, attacker] = [mintSessionId(), mintSessionId()];
       await store.save(victim, secretRecord(), TTL);
       await store.save(attacker, { data: { mine: true }, createdAt: 1 }, TTL);
 
-      expect(await client.copy(keyOf(victim), keyOf(attacker), 'REPLACE')).toBe(1);
+      expect(await valkey.client.copy(keyOf(victim), keyOf(attacker), 'REPLACE')).toBe(1);
       expect(await store.load(attacker)).toBeNull();
       expect(unreadable).toHaveBeenCalledTimes(1);
       expect(unreadable).toHaveBeenCalledWith(attacker, expect.objectContaining({ kind: 'decrypt' }));
@@ -203,10 +197,10 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
     });
 
     it('a blob copied with SET onto a fresh session key does not load there', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const [victim, forged] = [mintSessionId(), mintSessionId()];
       await store.save(victim, secretRecord(), TTL);
-      await client.set(keyOf(forged), (await client.getBuffer(keyOf(victim)))!, 'PX', TTL);
+      await valkey.client.set(keyOf(forged), (await valkey.client.getBuffer(keyOf(victim)))!, 'PX', TTL);
 
       expect(await store.load(forged)).toBeNull();
       expect(await store.load(forged, { refreshTtlMs: TTL })).toBeNull();
@@ -223,13 +217,13 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
       ['the first ciphertext byte', 12],
       ['a tag byte', -5],
     ])('%s changed in place with SETRANGE → no session, reported as decrypt', async (_label, offset) => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const id = mintSessionId();
       await store.save(id, secretRecord(), TTL);
-      const raw = (await client.getBuffer(keyOf(id)))!;
+      const raw = (await valkey.client.getBuffer(keyOf(id)))!;
       const at = offset < 0 ? raw.length + offset : offset;
-      await client.setrange(keyOf(id), at, Buffer.from([raw[at] ^ 0x01]));
-      expect((await client.getBuffer(keyOf(id)))!.equals(raw)).toBe(false);
+      await valkey.client.setrange(keyOf(id), at, Buffer.from([raw[at] ^ 0x01]));
+      expect((await valkey.client.getBuffer(keyOf(id)))!.equals(raw)).toBe(false);
 
       expect(await store.load(id)).toBeNull();
       expect(unreadable).toHaveBeenCalledWith(id, expect.objectContaining({ kind: 'decrypt' }));
@@ -237,40 +231,40 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
     });
 
     it('a blob cut to 12 bytes (nonce only) → no session, reported as decrypt', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const id = mintSessionId();
       await store.save(id, secretRecord(), TTL);
-      const raw = (await client.getBuffer(keyOf(id)))!;
-      await client.set(keyOf(id), raw.subarray(0, 12), 'PX', TTL);
+      const raw = (await valkey.client.getBuffer(keyOf(id)))!;
+      await valkey.client.set(keyOf(id), raw.subarray(0, 12), 'PX', TTL);
       expect(await store.load(id)).toBeNull();
       expect(unreadable).toHaveBeenCalledWith(id, expect.objectContaining({ kind: 'decrypt' }));
     });
 
     it('an undecodable record in the plaintext store → no session, reported as codec', async () => {
-      const store = ValkeySessionStore.plaintext(client, options());
+      const store = ValkeySessionStore.plaintext(valkey.client, options());
       const id = mintSessionId();
-      await client.set(keyOf(id), Buffer.from([0x97, 0x01, 0xc1, 0xff, 0x00]), 'PX', TTL);
+      await valkey.client.set(keyOf(id), Buffer.from([0x97, 0x01, 0xc1, 0xff, 0x00]), 'PX', TTL);
       expect(await store.load(id)).toBeNull();
       expect(unreadable).toHaveBeenCalledWith(id, expect.objectContaining({ kind: 'codec' }));
     });
 
     it('valid MessagePack of the wrong shape in the plaintext store → no session, reported as codec', async () => {
-      const store = ValkeySessionStore.plaintext(client, options());
+      const store = ValkeySessionStore.plaintext(valkey.client, options());
       const id = mintSessionId();
-      await client.set(keyOf(id), Buffer.from([0x93, 0x02, 0x00, 0xc0]), 'PX', TTL); // [2, 0, nil]
+      await valkey.client.set(keyOf(id), Buffer.from([0x93, 0x02, 0x00, 0xc0]), 'PX', TTL); // [2, 0, nil]
       expect(await store.load(id)).toBeNull();
       expect(unreadable).toHaveBeenCalledWith(id, expect.objectContaining({ kind: 'codec' }));
     });
 
     it('a hook that throws does not turn "no session" into a failure', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), {
+      const store = new ValkeySessionStore(valkey.client, randomKey(), {
         ...options(),
         onUnreadable: () => {
           throw new Error('observer bug');
         },
       });
       const id = mintSessionId();
-      await client.set(keyOf(id), Buffer.alloc(40, 1), 'PX', TTL);
+      await valkey.client.set(keyOf(id), Buffer.alloc(40, 1), 'PX', TTL);
       expect(await store.load(id)).toBeNull();
       expect(captured.lines.error.join('\n')).toContain('observer bug');
     });
@@ -278,33 +272,33 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
 
   describe('load: decrypt, codec and payload-too-large on read are "no session"; connection and command errors throw', () => {
     it('decrypt → null (hook kind decrypt)', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const id = mintSessionId();
-      await client.set(keyOf(id), Buffer.alloc(64, 7), 'PX', TTL);
+      await valkey.client.set(keyOf(id), Buffer.alloc(64, 7), 'PX', TTL);
       await expect(store.load(id)).resolves.toBeNull();
       expect(unreadable).toHaveBeenLastCalledWith(id, expect.objectContaining({ kind: 'decrypt' }));
     });
 
     it('codec → null (hook kind codec)', async () => {
-      const store = ValkeySessionStore.plaintext(client, options());
+      const store = ValkeySessionStore.plaintext(valkey.client, options());
       const id = mintSessionId();
-      await client.set(keyOf(id), Buffer.from('not msgpack at all'), 'PX', TTL);
+      await valkey.client.set(keyOf(id), Buffer.from('not msgpack at all'), 'PX', TTL);
       await expect(store.load(id)).resolves.toBeNull();
       expect(unreadable).toHaveBeenLastCalledWith(id, expect.objectContaining({ kind: 'codec' }));
     });
 
     it('payload-too-large on read → null (hook kind payload-too-large)', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options({ maxPayloadBytes: 256 }));
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options({ maxPayloadBytes: 256 }));
       const id = mintSessionId();
-      await client.set(keyOf(id), Buffer.alloc(257, 7), 'PX', TTL);
+      await valkey.client.set(keyOf(id), Buffer.alloc(257, 7), 'PX', TTL);
       await expect(store.load(id)).resolves.toBeNull();
       expect(unreadable).toHaveBeenLastCalledWith(id, expect.objectContaining({ kind: 'payload-too-large' }));
     });
 
     it('a WRONGTYPE key (a list made with LPUSH at the session key) → throws ValkeyStoreError kind command with the reply as cause', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const id = mintSessionId();
-      await client.lpush(keyOf(id), 'intruder');
+      await valkey.client.lpush(keyOf(id), 'intruder');
       for (const load of [() => store.load(id), () => store.load(id, { refreshTtlMs: TTL })]) {
         const error = await load().then(
           () => undefined,
@@ -325,7 +319,7 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
     });
 
     it('a bad refreshTtlMs is an options error, not a connection error', async () => {
-      const store = new ValkeySessionStore(client, randomKey(), options());
+      const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       for (const ttl of [0, -1, 1.5, Number.NaN]) {
         await expect(store.load(mintSessionId(), { refreshTtlMs: ttl })).rejects.toMatchObject({ name: 'AxessOptionsError', option: 'refreshTtlMs' });
       }

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
-import type { Redis } from 'iovalkey';
 import {
   AesGcmSessionCipher,
   InMemorySessionStore,
@@ -12,7 +11,8 @@ import {
   type SessionStore,
   type UnreadableRecordHook,
 } from '../../src';
-import { testClient, uniquePrefix } from '../harness/valkey';
+import { uniquePrefix } from '../harness/valkey';
+import { withTestClient } from '../harness/valkey-hooks';
 import { PROPERTY_SEED } from './property-seed';
 import { sessionIdArb, storedBytesAttack, validRecord, type StoredBytesAttack } from './stored-bytes.arbitrary';
 
@@ -107,22 +107,16 @@ const attackCase = (oversized: boolean) =>
 
 describe('stored bytes: any garbage under a session key is "no session", reported, and harms no one (property)', () => {
   describe('ValkeySessionStore on the real valkey-server', () => {
-    let client: Redis;
-    beforeAll(() => {
-      client = testClient();
-    });
-    afterAll(async () => {
-      await client.quit();
-    });
+    const valkey = withTestClient();
 
     it('random, truncated, bit-flipped, extended, wrong-shape, foreign and oversized bytes', async () => {
       const prefix = uniquePrefix('prop-bytes');
       const { observed, hook, logger } = observer();
-      const store = new ValkeySessionStore(client, new AesGcmSessionCipher(KEY), { prefix, maxPayloadBytes: MAX_PAYLOAD, onUnreadable: hook, logger });
+      const store = new ValkeySessionStore(valkey.client, new AesGcmSessionCipher(KEY), { prefix, maxPayloadBytes: MAX_PAYLOAD, onUnreadable: hook, logger });
       const backend: Backend = {
         store,
         observed,
-        plant: async (id, bytes) => void (await client.set(`${prefix}:sess:${id}`, bytes, 'PX', TTL)),
+        plant: async (id, bytes) => void (await valkey.client.set(`${prefix}:sess:${id}`, bytes, 'PX', TTL)),
       };
       const canary = { id: 'canary-canary-canary-canary-0001', record: validRecord() };
       await store.save(canary.id, canary.record, TTL);

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import type { Redis } from 'iovalkey';
 import {
   InMemorySessionRegistry,
   InMemorySessionStore,
@@ -10,7 +9,8 @@ import {
   type SessionRegistry,
   type SessionStore,
 } from '../../src';
-import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+import { randomKey, uniquePrefix } from '../harness/valkey';
+import { withTestClient } from '../harness/valkey-hooks';
 import { PROPERTY_SEED } from './property-seed';
 import { sessionIdArb } from './stored-bytes.arbitrary';
 import { userIdPairArb } from './user-id.arbitrary';
@@ -90,13 +90,7 @@ const sessionPair = fc.tuple(sessionIdArb, sessionIdArb).filter(([x, y]) => x !=
 
 describe('user ids: work in isolation or are refused typed, on every backend (property)', () => {
   describe('ValkeySessionRegistry on the real valkey-server', () => {
-    let client: Redis;
-    beforeAll(() => {
-      client = testClient();
-    });
-    afterAll(async () => {
-      await client.quit();
-    });
+    const valkey = withTestClient();
 
     it('pairs of hostile and look-alike user ids', async () => {
       const key = randomKey();
@@ -104,9 +98,9 @@ describe('user ids: work in isolation or are refused typed, on every backend (pr
         fc.asyncProperty(userIdPairArb, sessionPair, async (users, sessions) => {
           // A fresh key space per case: generated ids repeat across cases.
           const prefix = uniquePrefix('prop-uid');
-          const store = new ValkeySessionStore(client, key, { prefix });
-          const registry = new ValkeySessionRegistry(client, { store, prefix, lifetimeMs: TTL });
-          const registryKeyExists = async (userId: string) => (await client.exists(Buffer.from(`${prefix}:reg:${userId}`, 'utf8'))) === 1;
+          const store = new ValkeySessionStore(valkey.client, key, { prefix });
+          const registry = new ValkeySessionRegistry(valkey.client, { store, prefix, lifetimeMs: TTL });
+          const registryKeyExists = async (userId: string) => (await valkey.client.exists(Buffer.from(`${prefix}:reg:${userId}`, 'utf8'))) === 1;
           await checkPair({ store, registry, registryKeyExists }, users, sessions);
         }),
         { seed: PROPERTY_SEED + 20, numRuns: 1000 },
