@@ -4,6 +4,7 @@ import { Redis } from 'iovalkey';
 import { mintSessionId, ValkeySessionStore, ValkeyStoreError, type SessionRecord } from '../../src';
 import { freePort, startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
+import { withPrivateValkey } from '../harness/valkey-hooks';
 
 /**
  * Error replies from a real valkey-server: those that mean "cannot serve right now" are
@@ -119,22 +120,13 @@ describe('a server busy in a long script (BUSY)', () => {
 });
 
 describe('a genuine command failure stays `command`', () => {
-  let server: ValkeyTestServer;
-  let client: Redis;
-  beforeAll(async () => {
-    server = await startValkeyServer();
-    client = new Redis(server.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await server.stop();
-  });
+  const valkey = withPrivateValkey();
 
   it('a session key holding another type (WRONGTYPE) fails as command, without the key in the error', async () => {
     const prefix = uniquePrefix('wt');
-    const store = new ValkeySessionStore(client, randomKey(), { prefix, logger: quiet });
+    const store = new ValkeySessionStore(valkey.client, randomKey(), { prefix, logger: quiet });
     const id = mintSessionId();
-    await client.zadd(`${prefix}:sess:${id}`, 1, 'member');
+    await valkey.client.zadd(`${prefix}:sess:${id}`, 1, 'member');
     const error = await rejection(store.load(id, { refreshTtlMs: 1_000 }));
     expect(error.kind).toBe('command');
     expect(error.message).toMatch(/WRONGTYPE/);

@@ -1,7 +1,8 @@
-import { Redis } from 'iovalkey';
-import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
+import type { Redis } from 'iovalkey';
+import type { ValkeyTestServer } from '../../src/testing';
 import { probe, sessionCookie, startProbeApp, type ProbeApp } from '../harness/probe-app';
 import { randomKey } from '../harness/valkey';
+import { withPrivateValkey } from '../harness/valkey-hooks';
 
 /**
  * Invariant I4 after a full run of the app on its own Valkey: browse anonymously, log in on two
@@ -100,22 +101,13 @@ async function journey(t: ProbeApp): Promise<void> {
 }
 
 describe('secrets at rest after a full e2e run on a private Valkey', () => {
-  let server: ValkeyTestServer;
-  let admin: Redis;
-  beforeEach(async () => {
-    server = await startValkeyServer();
-    admin = new Redis(server.url);
-  });
-  afterEach(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
+  const valkey = withPrivateValkey({ scope: 'each' });
 
   it('encrypted (the default): no field value or data key in any key or value; the user id only in its registry key name', async () => {
-    const t = await appOn(server);
+    const t = await appOn(valkey.server);
     try {
       await journey(t);
-      const dump = await dumpEveryKey(admin);
+      const dump = await dumpEveryKey(valkey.client);
       // The run left sessions, a registry and (evicted) markers behind: the scan saw real data.
       expect(dump.some((k) => k.key.includes(':sess:'))).toBe(true);
       expect(dump.some((k) => k.key.includes(':reg:'))).toBe(true);
@@ -133,11 +125,11 @@ describe('secrets at rest after a full e2e run on a private Valkey', () => {
   });
 
   it('the plaintext opt-in warns at boot, and the same scan does find the values (the check can fail)', async () => {
-    const t = await appOn(server, { plaintext: true });
+    const t = await appOn(valkey.server, { plaintext: true });
     try {
       await journey(t);
       expect(t.log.lines.filter((l) => l.level === 'warn' && /PLAINTEXT/.test(l.text))).toHaveLength(1);
-      const dump = await dumpEveryKey(admin);
+      const dump = await dumpEveryKey(valkey.client);
       expect(leaks(dump, DATA.accessTokenField).length).toBeGreaterThan(0);
       expect(leaks(dump, DATA.nestedField.deepSecretField).length).toBeGreaterThan(0);
     } finally {
