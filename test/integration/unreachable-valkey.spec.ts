@@ -95,6 +95,17 @@ describe('unreachable Valkey: every store call fails typed (connection) within a
     expect(unhandled).toEqual([]);
   });
 
+  /** A store on a ready client to `port` (disconnected after the test) that has saved one session: the server did answer. */
+  async function storeHoldingASession(port: number, options: RedisOptions): Promise<{ store: ValkeySessionStore; id: string }> {
+    const client = clientOn(port, options);
+    clients.push(client);
+    await ready(client);
+    const store = new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix('down'), logger: quiet });
+    const id = mintSessionId();
+    await store.save(id, record, 60_000);
+    return { store, id };
+  }
+
   describe.each(clientConfigs)('client with %s', (_label, options) => {
     it(
       'a port where nothing listens',
@@ -111,12 +122,7 @@ describe('unreachable Valkey: every store call fails typed (connection) within a
       async () => {
         const server = await startValkeyServer();
         try {
-          const client = clientOn(server.port, options);
-          clients.push(client);
-          await ready(client);
-          const store = new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix('down'), logger: quiet });
-          const id = mintSessionId();
-          await store.save(id, record, 60_000);
+          const { store, id } = await storeHoldingASession(server.port, options);
           expect(await store.load(id)).toEqual(record);
 
           await server.stop();
@@ -133,12 +139,7 @@ describe('unreachable Valkey: every store call fails typed (connection) within a
       async () => {
         const server = await startValkeyServer();
         try {
-          const client = clientOn(server.port, options);
-          clients.push(client);
-          await ready(client);
-          const store = new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix('down'), logger: quiet });
-          const id = mintSessionId();
-          await store.save(id, record, 60_000);
+          const { store } = await storeHoldingASession(server.port, options);
 
           server.pause();
           await expectEveryOperationFailsTyped(store);
