@@ -1,10 +1,9 @@
 import { Redis } from 'iovalkey';
 import { AesGcmSessionCipher, InMemorySessionRegistry, InMemorySessionStore, ValkeySessionRegistry, ValkeySessionStore } from '../../src';
 import { ManualClock, startValkeyServer } from '../../src/testing';
-import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+import { randomKey, testClient } from '../harness/valkey';
 import { describeSessionRegistryConformance, type BrokenRegistry } from './session-registry.conformance';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { valkeyRegistryFixture } from './valkey-registry.fixture';
 
 /** A client on a valkey-server that was started and stopped: every command fails at once. */
 async function clientOfStoppedServer(): Promise<Redis> {
@@ -39,20 +38,8 @@ describeSessionRegistryConformance(
   'ValkeySessionRegistry (real valkey-server)',
   async (options = {}) => {
     const client = testClient();
-    const prefix = uniquePrefix();
-    const clock = new ManualClock();
-    const store = new ValkeySessionStore(client, randomKey(), { prefix });
     try {
-      return {
-        registry: new ValkeySessionRegistry(client, { store, clock, prefix, ...options }),
-        store,
-        clock,
-        elapse: async (ms) => {
-          clock.advance(ms);
-          await sleep(ms);
-        },
-        close: async () => void (await client.quit()),
-      };
+      return valkeyRegistryFixture(client, options, async () => void (await client.quit()));
     } catch (error) {
       client.disconnect();
       throw error;
