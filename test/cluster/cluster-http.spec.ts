@@ -1,31 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { Cluster } from 'iovalkey';
 import { SessionRegistry, SessionStore } from '../../src';
-import { startValkeyCluster, type ValkeyTestCluster } from '../../src/testing';
 import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../e2e/http-app.harness';
+import { withSharedCluster } from './shared-cluster.hooks';
 
 const CAP = 3;
 const user = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
 const idOf = (pair: string | undefined) => pair?.split('=')[1].split('.')[0];
 
-let cluster: ValkeyTestCluster;
-let client: Cluster;
-
-beforeAll(async () => {
-  cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1 });
-  client = new Cluster([...cluster.nodes]);
-}, 60_000);
-
-afterAll(async () => {
-  await client?.quit();
-  await cluster?.stop();
-});
+const shared = withSharedCluster();
 
 describe.each<AdapterName>(['express', 'fastify'])('HTTP session flow on %s with a Valkey Cluster', (adapter) => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp(adapter, 'valkey', { client, maxSessionsPerUser: CAP });
+    t = await startTestApp(adapter, 'valkey', { client: shared.client, maxSessionsPerUser: CAP });
   });
   afterAll(() => t?.close());
 

@@ -1,43 +1,17 @@
 import { Cluster } from 'iovalkey';
 import { KeyLayout, mintSessionId, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore } from '../../src';
-import { freePort, ManualClock, startValkeyCluster, type ValkeyTestCluster } from '../../src/testing';
+import { freePort, ManualClock } from '../../src/testing';
 import { describeSessionRegistryConformance, type BrokenRegistry } from '../conformance/session-registry.conformance';
+import { valkeyRegistryFixture } from '../conformance/valkey-registry.fixture';
 import { randomKey, uniquePrefix } from '../harness/valkey';
+import { withSharedCluster } from './shared-cluster.hooks';
 import { userIdOnShard } from './slots';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-let cluster: ValkeyTestCluster;
-/** One client for the file (fixtures differ by prefix): a client per test would leave its connect timers running at the end. */
-let client: Cluster;
-
-beforeAll(async () => {
-  cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1 });
-  client = new Cluster([...cluster.nodes]);
-}, 60_000);
-
-afterAll(async () => {
-  await client?.quit();
-  await cluster?.stop();
-});
+const shared = withSharedCluster();
 
 describeSessionRegistryConformance(
   'ValkeySessionRegistry on a 3-primary Valkey Cluster',
-  async (options = {}) => {
-    const prefix = uniquePrefix();
-    const clock = new ManualClock();
-    const store = new ValkeySessionStore(client, randomKey(), { prefix });
-    return {
-      registry: new ValkeySessionRegistry(client, { store, clock, prefix, ...options }),
-      store,
-      clock,
-      elapse: async (ms) => {
-        clock.advance(ms);
-        await sleep(ms);
-      },
-      close: async () => undefined,
-    };
-  },
+  async (options = {}) => valkeyRegistryFixture(shared.client, options, async () => undefined),
   async (): Promise<BrokenRegistry> => {
     // A Cluster client whose only seed node is gone: every command fails at once. Short
     // internal timeouts so that no timer of the failed connect outlives the test file.
@@ -62,14 +36,14 @@ describe('Valkey Cluster: the client the module creates (auto-pipelining on)', (
   let connection: ValkeyConnection;
 
   beforeAll(() => {
-    connection = ValkeyConnection.create({ clusterNodes: [...cluster.nodes] }, 2_000);
+    connection = ValkeyConnection.create({ clusterNodes: [...shared.cluster.nodes] }, 2_000);
   });
   afterAll(() => connection?.onModuleDestroy());
 
   it('concurrent logins of users on different shards, issued in one tick, are all admitted under the cap', async () => {
     const prefix = uniquePrefix();
     const keys = new KeyLayout(prefix);
-    const shards = await cluster.shards();
+    const shards = await shared.cluster.shards();
     const store = new ValkeySessionStore(connection.client, randomKey(), { prefix });
     const registry = new ValkeySessionRegistry(connection.client, { store, prefix });
     const users = [0, 1, 2].map((shard) => userIdOnShard(keys, shards, shard, 'user-tick'));
