@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import type { Redis } from 'iovalkey';
 import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src';
+import { sendHttpRequest, type HttpAnswer, type HttpRequestOptions } from '../harness/http-request';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 import { HeaderAuthGuard, SessionTestController } from './session-test.app';
 
@@ -68,31 +69,11 @@ export async function startTestApp(
 }
 
 /** An HTTP answer with its cookies split out. */
-export interface Answer {
-  status: number;
-  body: any;
-  setCookies: string[];
-}
+export type Answer = HttpAnswer;
 
 /** Sends a request with an optional raw `Cookie` header and JSON body. */
-export async function send(
-  url: string,
-  method: string,
-  path: string,
-  options: { cookie?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Answer> {
-  const headers: Record<string, string> = { ...(options.headers ?? {}) };
-  if (options.cookie !== undefined) headers.cookie = options.cookie;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url + path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: res.status, body, setCookies: res.headers.getSetCookie() };
+export function send(url: string, method: string, path: string, options: HttpRequestOptions = {}): Promise<Answer> {
+  return sendHttpRequest(url, method, path, options);
 }
 
 /** The `name=value` pair of the Set-Cookie for `name`, ready to send back, if any. */

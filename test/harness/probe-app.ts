@@ -8,6 +8,7 @@ import {
   Session,
   type AxessSessionModuleOptions,
 } from '../../src';
+import { sendHttpRequest, type HttpAnswer, type HttpRequestOptions } from './http-request';
 
 /**
  * The smallest app that exercises the whole session layer: read, write, login (the user comes
@@ -89,11 +90,7 @@ export async function startProbeApp(options: AxessSessionModuleOptions): Promise
 }
 
 /** An HTTP answer. */
-export interface ProbeAnswer {
-  status: number;
-  body: any;
-  setCookies: string[];
-}
+export type ProbeAnswer = HttpAnswer;
 
 /**
  * Sends one request. A server that does not answer within `timeoutMs` fails the call: a hang
@@ -103,25 +100,9 @@ export async function probe(
   url: string,
   method: string,
   path: string,
-  options: { cookie?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+  options: HttpRequestOptions & { timeoutMs?: number } = {},
 ): Promise<ProbeAnswer> {
-  const headers: Record<string, string> = { ...(options.headers ?? {}) };
-  if (options.cookie !== undefined) headers.cookie = options.cookie;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url + path, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: res.status, body, setCookies: res.headers.getSetCookie() };
+  return sendHttpRequest(url, method, path, options, AbortSignal.timeout(options.timeoutMs ?? 10_000));
 }
 
 /** The `name=value` pair of the session cookie in an answer, ready to send back. */

@@ -1,0 +1,29 @@
+/** An HTTP answer: the status, the body (parsed when it is JSON, else the text) and the Set-Cookie headers. */
+export interface HttpAnswer {
+  status: number;
+  body: any;
+  setCookies: string[];
+}
+
+/** What a test request carries: a raw `Cookie` header, a JSON body and any other headers. */
+export interface HttpRequestOptions {
+  cookie?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Sends one request to a test app; `signal` bounds it where the caller wants a hang to fail fast. */
+export async function sendHttpRequest(url: string, method: string, path: string, options: HttpRequestOptions = {}, signal?: AbortSignal): Promise<HttpAnswer> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.cookie !== undefined) headers.cookie = options.cookie;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url + path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body, setCookies: res.headers.getSetCookie() };
+}
