@@ -201,11 +201,14 @@ export class AxessSessionService {
     return others;
   }
 
-  /** Marks, deletes and unregisters `ids`, all issued together: one round trip whatever their number. */
+  /**
+   * Marks, deletes and unregisters `ids`, all issued together: one round trip whatever their number.
+   * `markGone` deletes the records itself (marker first), so the registry only drops the members.
+   */
   private async revoke(userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.backend(() =>
-      Promise.all([this.store.markGone(ids, SessionEndReason.revoked, this.markerTtlMs), ...ids.map((id) => this.registry.invalidateSession(userId, id))]),
+      Promise.all([this.store.markGone(ids, SessionEndReason.revoked, this.markerTtlMs), ...ids.map((id) => this.registry.unregister(userId, id))]),
     );
     for (const id of ids) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
   }
