@@ -101,6 +101,7 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
     if (ownsDir) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  const watchdog = watchOver(child, ownsDir ? dir : undefined);
   track(child);
   return {
     port,
@@ -109,13 +110,40 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
     crash: async () => {
       untrack(child);
       await ended(child, 'SIGKILL');
+      dismiss(watchdog);
     },
     stop: async ({ keepDir = false } = {}) => {
       untrack(child);
       await terminate(child);
+      dismiss(watchdog);
       if (ownsDir && !keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A process that outlives this one only to stop `child`: it waits for the end of a pipe that
+ * only this process holds, which the OS closes however this process ends (`process.exit` in a
+ * jest worker, whose 'exit' listeners live on a sandboxed process object; SIGKILL; a crash),
+ * then kills the server and removes its temp dir. Unref'd: it keeps nothing alive.
+ */
+function watchOver(child: ChildProcess, dir: string | undefined): ChildProcess {
+  const script = 'cat >/dev/null; kill -9 "$1" 2>/dev/null; if [ -n "$2" ]; then rm -rf -- "$2"; fi';
+  const watchdog = spawn('sh', ['-c', script, 'axess-valkey-watchdog', String(child.pid), dir ?? ''], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    // Its own process group: a Ctrl+C aimed at the test run must not end it before the server.
+    detached: true,
+  });
+  watchdog.on('error', () => undefined);
+  watchdog.stdin?.on('error', () => undefined);
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
+}
+
+/** The server was stopped the normal way: its watchdog goes first, so it never signals a reused pid. */
+function dismiss(watchdog: ChildProcess): void {
+  if (!hasExited(watchdog)) watchdog.kill('SIGKILL');
 }
 
 // A test run that dies early must not leave servers behind. One listener for all of them: a
