@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'iovalkey';
-import { GONE_MARKER_TTL_MS, mintSessionId, SessionEndReason, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore } from '@axess/nestjs-session';
+import { GONE_MARKER_TTL_MS, mintSessionId, SessionEndReason, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore } from '../dist/esm/internal.js';
 import { startValkeyCluster } from '@axess/nestjs-session/testing';
 import { measure } from './lib/measure.mjs';
 import { sessionRecord, TTL_MS } from './lib/session.fixture.mjs';

@@ -26,8 +26,10 @@ export const AXESS_ALL_ROUTES = { path: '{*path}', method: RequestMethod.ALL };
  *   }),
  * })
  *
- * The session middleware is mounted on every route unless `mountMiddleware: false`; it commits
- * the session's changes from the response as it goes out (no global interceptor).
+ * The module is global unless `isGlobal: false`: any feature module can inject its services
+ * and use its guards. The session middleware is mounted on every route unless
+ * `mountMiddleware: false`; it commits the session's changes from the response as it goes out
+ * (no global interceptor).
  */
 @Module({})
 export class AxessSessionModule extends AxessSessionConfigurableModule implements NestModule {
@@ -45,7 +47,7 @@ export class AxessSessionModule extends AxessSessionConfigurableModule implement
     return withCore(super.forRoot(options));
   }
 
-  /** Configures the module with options from a factory, class or existing provider. */
+  /** Configures the module with options from a factory, a class (`AxessSessionOptionsFactory`) or an existing provider. */
   static override forRootAsync(options: typeof AXESS_SESSION_ASYNC_OPTIONS_TYPE): DynamicModule {
     return withCore(super.forRootAsync(options));
   }

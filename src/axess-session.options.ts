@@ -1,16 +1,27 @@
-import type { RedisOptions, ClusterNode, ClusterOptions, SentinelAddress } from 'iovalkey';
 import type { Clock } from './clock/clock.js';
 import type { SecretKeyInput } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
-import type { DurableWritesOptions } from './store/durable-writes.js';
+import type { MaxSessionsSetting } from './session/login-policy.js';
+import { DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from './store/session-lifetime.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from './store/sealed-record.js';
+import { DEFAULT_PREFIX } from './valkey/key-layout.js';
+import type { DurableWritesOptions } from './valkey/durable-writes.js';
 import type { ValkeyClient } from './valkey/valkey-client.js';
+import type { AxessConnectionOptions } from './valkey/valkey-connection.options.js';
+
+export type { AxessConnectionOptions } from './valkey/valkey-connection.options.js';
 
 /** Cookie settings of the HTTP session layer. */
 export interface AxessCookieOptions {
   /** Cookie name; `__Host-`/`__Secure-` names require `secure`. @default 'axess.sid' */
   name?: string;
-  /** @default true */
-  secure?: boolean;
+  /**
+   * Send the cookie over https only. `'auto'`: Secure when the request came over TLS, as the
+   * framework sees it (Express `trust proxy`, Fastify `trustProxy`: a trusted
+   * `X-Forwarded-Proto: https` counts), for development and tests over plain http.
+   * @default true
+   */
+  secure?: boolean | 'auto';
   /** @default true */
   httpOnly?: boolean;
   /** @default 'lax' */
@@ -19,18 +30,6 @@ export interface AxessCookieOptions {
   path?: string;
   /** No domain by default (host-only cookie). */
   domain?: string;
-}
-
-/** Connection options for a client the module creates and quits on shutdown. */
-export interface AxessConnectionOptions extends RedisOptions {
-  /** `redis://` / `valkey://` / `rediss://` URL; other fields override its parts. */
-  url?: string;
-  /** Cluster seed nodes: the module creates an iovalkey `Cluster`. */
-  clusterNodes?: ClusterNode[];
-  /** Options of the `Cluster` client when `clusterNodes` is set. */
-  clusterOptions?: ClusterOptions;
-  /** Sentinel addresses (with `name`): the module connects to the primary they report. */
-  sentinels?: Array<Partial<SentinelAddress>>;
 }
 
 /**
@@ -49,7 +48,7 @@ export interface AxessSessionModuleOptions {
    * it only pays off when many commands start in one tick; see `ValkeyConnection.create`).
    */
   connection?: AxessConnectionOptions;
-  /** 32-byte AES-256-GCM key (Buffer or base64/base64url). Required unless `plaintext: true`. */
+  /** 32-byte AES-256-GCM key (Buffer, 64 hex characters, or base64/base64url). Required unless `plaintext: true`. */
   encryptionKey?: SecretKeyInput;
   /** Keys that still open older records during a rotation; every save re-seals with `encryptionKey`. */
   previousEncryptionKeys?: SecretKeyInput[];
@@ -57,7 +56,7 @@ export interface AxessSessionModuleOptions {
   plaintext?: boolean;
   /** A cipher of your own instead of AES-256-GCM (overrides the key options). */
   cipher?: SessionCipher;
-  /** 32-byte key the cookie-signing key is derived from (HKDF-SHA256). Required for the HTTP layer. */
+  /** 32-byte key the cookie-signing key is derived from (HKDF-SHA256); same formats as `encryptionKey`. Required for the HTTP layer. */
   signingKey?: SecretKeyInput;
   /** Key prefix in Valkey. @default 'axess' */
   prefix?: string;
@@ -69,8 +68,12 @@ export interface AxessSessionModuleOptions {
   idleTimeoutMs?: number;
   /** Absolute lifetime of a session from its creation, however active. Must be ≥ idleTimeoutMs. @default 604_800_000 (7 d) */
   absoluteTimeoutMs?: number;
-  /** Most sessions one user may hold; the oldest are evicted at login. `undefined` = no cap. */
-  maxSessionsPerUser?: number;
+  /**
+   * Most sessions one user may hold; the oldest are evicted at login. A number, or a function
+   * `(user, context) => number | Promise<number>` for caps that depend on the user.
+   * `undefined` = no cap.
+   */
+  maxSessionsPerUser?: MaxSessionsSetting;
   /** Let a login through (logged) when Valkey fails during admission. @default false (fail closed) */
   failOpen?: boolean;
   /** Cookie settings. */
@@ -87,7 +90,7 @@ export interface AxessSessionModuleOptions {
    * Durable writes (Valkey store only): each session save waits until `replicas` replicas
    * acknowledged it (`WAIT`, on the node holding the key, Cluster included), so a session whose
    * save succeeded survives a failover. Fewer acknowledgements within `timeoutMs` fail the write
-   * with `ValkeyStoreError` of kind `replication`. Keep `timeoutMs` below `commandTimeoutMs`.
+   * with `SessionStoreError` of kind `replication`. Keep `timeoutMs` below `commandTimeoutMs`.
    * Off by default: Valkey replicates asynchronously.
    */
   durableWrites?: DurableWritesOptions;
@@ -96,10 +99,10 @@ export interface AxessSessionModuleOptions {
 /** Defaults applied once at boot. */
 export const AXESS_DEFAULTS = {
   store: 'valkey',
-  prefix: 'axess',
-  maxPayloadBytes: 64 * 1024,
-  idleTimeoutMs: 24 * 60 * 60 * 1000,
-  absoluteTimeoutMs: 7 * 24 * 60 * 60 * 1000,
+  prefix: DEFAULT_PREFIX,
+  maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  absoluteTimeoutMs: DEFAULT_ABSOLUTE_TIMEOUT_MS,
   failOpen: false,
   captureClientInfo: true,
   mountMiddleware: true,

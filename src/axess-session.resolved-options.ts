@@ -7,18 +7,12 @@ import { PlaintextSessionCipher } from './crypto/plaintext-session.cipher.js';
 import { importSecretKey } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
 import { AxessOptionsError } from './errors/axess-options.error.js';
-import { assertDurableWrites, type DurableWritesOptions } from './store/durable-writes.js';
-import { KeyLayout } from './store/key-layout.js';
-
-/** Cookie settings with every default applied. */
-export interface ResolvedCookieOptions {
-  name: string;
-  secure: boolean;
-  httpOnly: boolean;
-  sameSite: 'strict' | 'lax' | 'none';
-  path: string;
-  domain?: string;
-}
+import type { SessionCookieSettings } from './http/session-cookie.js';
+import { assertMaxSessions } from './registry/registry-limits.js';
+import type { MaxSessionsSetting } from './session/login-policy.js';
+import { assertDurableWrites, type DurableWritesOptions } from './valkey/durable-writes.js';
+import { KeyLayout } from './valkey/key-layout.js';
+import { assertConnectionOptions } from './valkey/valkey-connection.options.js';
 
 /** The module's options after validation, with defaults applied and keys imported once. */
 export interface ResolvedAxessOptions {
@@ -31,9 +25,9 @@ export interface ResolvedAxessOptions {
   clock: Clock;
   idleTimeoutMs: number;
   absoluteTimeoutMs: number;
-  maxSessionsPerUser?: number;
+  maxSessionsPerUser?: MaxSessionsSetting;
   failOpen: boolean;
-  cookie: ResolvedCookieOptions;
+  cookie: SessionCookieSettings;
   userIdFrom: (user: unknown) => string | undefined;
   captureClientInfo: boolean;
   mountMiddleware: boolean;
@@ -64,16 +58,15 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     if (!options.client && !options.connection) {
       throw new AxessOptionsError('connection', "is required for the Valkey store: set `connection: { url }` or pass your own iovalkey `client` (or use store: 'memory').");
     }
+    if (options.connection) assertConnectionOptions(options.connection);
   }
   const idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs ?? AXESS_DEFAULTS.idleTimeoutMs);
   const absoluteTimeoutMs = positiveInteger('absoluteTimeoutMs', options.absoluteTimeoutMs ?? AXESS_DEFAULTS.absoluteTimeoutMs);
   if (absoluteTimeoutMs < idleTimeoutMs) {
     throw new AxessOptionsError('absoluteTimeoutMs', `must be at least idleTimeoutMs (${idleTimeoutMs} ms).`);
   }
-  const maxSessionsPerUser = options.maxSessionsPerUser;
-  if (maxSessionsPerUser !== undefined && (!Number.isSafeInteger(maxSessionsPerUser) || maxSessionsPerUser < 1)) {
-    throw new AxessOptionsError('maxSessionsPerUser', 'must be a whole number ≥ 1 (or left unset for no cap).');
-  }
+  const maxSessionsPerUser = options.maxSessionsPerUser ?? undefined;
+  if (maxSessionsPerUser !== undefined && typeof maxSessionsPerUser !== 'function') assertMaxSessions(maxSessionsPerUser);
   const mountMiddleware = flag('mountMiddleware', options.mountMiddleware, AXESS_DEFAULTS.mountMiddleware);
   if (options.signingKey === undefined && mountMiddleware) {
     throw new AxessOptionsError('signingKey', 'is required for the session cookie: 32 random bytes, base64 (e.g. `openssl rand -base64 32`).');
@@ -134,15 +127,15 @@ function resolveClock(clock: Clock | undefined): Clock {
   return clock;
 }
 
-function resolveCookie(options: AxessSessionModuleOptions): ResolvedCookieOptions {
+function resolveCookie(options: AxessSessionModuleOptions): SessionCookieSettings {
   const given: unknown = options.cookie ?? {};
   if (typeof given !== 'object' || Array.isArray(given)) throw new AxessOptionsError('cookie', 'must be an object of cookie settings ({ name, secure, sameSite, ... }).');
   // Unset (undefined or null) fields keep their default.
   const set = Object.fromEntries(Object.entries(given as object).filter(([, value]) => value !== undefined && value !== null));
-  const cookie = { ...AXESS_DEFAULTS.cookie, ...set } as ResolvedCookieOptions;
+  const cookie = { ...AXESS_DEFAULTS.cookie, ...set } as SessionCookieSettings;
   if (typeof cookie.name !== 'string' || !COOKIE_NAME.test(cookie.name)) throw new AxessOptionsError('cookie.name', 'must be a cookie-name token (letters, digits, and !#$%&\'*+-.^_`|~).');
   if (!['strict', 'lax', 'none'].includes(cookie.sameSite)) throw new AxessOptionsError('cookie.sameSite', "must be 'strict', 'lax' or 'none'.");
-  flag('cookie.secure', cookie.secure, true);
+  if (cookie.secure !== 'auto') flag('cookie.secure', cookie.secure, true);
   flag('cookie.httpOnly', cookie.httpOnly, true);
   if (typeof cookie.path !== 'string' || !COOKIE_PATH.test(cookie.path)) {
     throw new AxessOptionsError('cookie.path', 'must be a path starting with "/" (printable ASCII, no ";").');
@@ -150,13 +143,13 @@ function resolveCookie(options: AxessSessionModuleOptions): ResolvedCookieOption
   if (cookie.domain !== undefined && (typeof cookie.domain !== 'string' || !COOKIE_DOMAIN.test(cookie.domain))) {
     throw new AxessOptionsError('cookie.domain', 'must be a host name such as "example.com" (or be left unset for a host-only cookie).');
   }
-  if ((cookie.name.startsWith('__Host-') || cookie.name.startsWith('__Secure-')) && !cookie.secure) {
+  if ((cookie.name.startsWith('__Host-') || cookie.name.startsWith('__Secure-')) && cookie.secure !== true) {
     throw new AxessOptionsError('cookie.secure', `must be true for a cookie named ${cookie.name} (browsers drop it otherwise).`);
   }
   if (cookie.name.startsWith('__Host-') && (cookie.path !== '/' || cookie.domain !== undefined)) {
     throw new AxessOptionsError('cookie.path', 'a __Host- cookie needs path "/" and no domain.');
   }
-  if (cookie.sameSite === 'none' && !cookie.secure) throw new AxessOptionsError('cookie.secure', "must be true when sameSite is 'none'.");
+  if (cookie.sameSite === 'none' && cookie.secure !== true) throw new AxessOptionsError('cookie.secure', "must be true when sameSite is 'none'.");
   return cookie;
 }
 

@@ -1,5 +1,6 @@
+// Internal pieces (ids, the connection factory) come from the built sources, not the public entry point.
 // This product's store and registry, from the built package, as an app gets them.
-import { mintSessionId, ValkeySessionRegistry, ValkeySessionStore } from '@axess/nestjs-session';
+import { mintSessionId, ValkeySessionRegistry, ValkeySessionStore } from '../../dist/esm/internal.js';
 import { sessionRecord, TTL_MS } from '../lib/session.fixture.mjs';
 
 /** Sessions a benchmark user may hold: every login past the third evicts the oldest. */

@@ -4,7 +4,7 @@
 // within each round, then the median over rounds.
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { mintSessionId, ValkeyConnection } from '@axess/nestjs-session';
+import { mintSessionId, ValkeyConnection } from '../../dist/esm/internal.js';
 import { measure, median } from '../lib/measure.mjs';
 import { axessScenarios } from './axess.scenario.mjs';
 import { connectRedisScenarios } from './connect-redis.scenario.mjs';

@@ -5,7 +5,7 @@ import {
   AxessAuthenticatedGuard,
   AxessSessionService,
   MaxSessionsGuard,
-  Session,
+  CurrentSession,
   type AxessSession,
 } from '@axess/nestjs-session';
 
@@ -21,19 +21,19 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @UseGuards(AuthGuard('local'), MaxSessionsGuard)
-  login(@Session() session: AxessSession) {
+  login(@CurrentSession() session: AxessSession) {
     return { userId: session.userId, sessionId: session.id };
   }
 
   @Get('sessions')
   @UseGuards(AxessAuthenticatedGuard)
-  list(@Session() session: AxessSession) {
+  list(@CurrentSession() session: AxessSession) {
     return this.sessions.listSessions(session.userId!, session.id);
   }
 
   @Delete('sessions/:id')
   @UseGuards(AxessAuthenticatedGuard)
-  async revoke(@Session() session: AxessSession, @Param('id') id: string) {
+  async revoke(@CurrentSession() session: AxessSession, @Param('id') id: string) {
     if (!(await this.sessions.revokeSession(session.userId!, id))) {
       throw new NotFoundException({ message: 'No such session.' });
     }
@@ -44,7 +44,7 @@ export class AuthController {
   @Post('sessions/revoke-others')
   @HttpCode(200)
   @UseGuards(AxessAuthenticatedGuard)
-  async revokeOthers(@Session() session: AxessSession) {
+  async revokeOthers(@CurrentSession() session: AxessSession) {
     return { revoked: await this.sessions.revokeOthers(session.userId!, session.id!) };
   }
 
@@ -52,7 +52,7 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(200)
   @UseGuards(AxessAuthenticatedGuard)
-  async logoutAll(@Session() session: AxessSession) {
+  async logoutAll(@CurrentSession() session: AxessSession) {
     return { revoked: await this.sessions.revokeAll(session.userId!) };
   }
 

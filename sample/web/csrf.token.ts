@@ -15,7 +15,7 @@ const mint = (): string => randomBytes(32).toString('base64url');
  * login CSRF (an attacker signing the victim into the attacker's account).
  */
 export function csrfTokenFor(session: AxessSession): string {
-  const existing = session.get<unknown>(CSRF_SESSION_KEY);
+  const existing = session.get(CSRF_SESSION_KEY);
   if (typeof existing === 'string' && existing.length > 0) return existing;
   return rotateCsrfToken(session);
 }
@@ -32,7 +32,7 @@ export function rotateCsrfToken(session: AxessSession): string {
  * `timingSafeEqual` compares equal lengths: neither the token nor its length leaks by timing.
  */
 export function csrfTokenMatches(session: AxessSession, submitted: unknown): boolean {
-  const expected = session.get<unknown>(CSRF_SESSION_KEY);
+  const expected = session.get(CSRF_SESSION_KEY);
   if (typeof expected !== 'string' || expected.length === 0 || typeof submitted !== 'string') return false;
   const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
   return timingSafeEqual(digest(expected), digest(submitted));

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { AxessSessionService, MaxSessionsGuard, Session, type AxessSession } from '@axess/nestjs-session';
+import { AxessSessionService, MaxSessionsGuard, CurrentSession, type AxessSession } from '@axess/nestjs-session';
 import { CsrfGuard } from './csrf.guard';
 import { csrfTokenFor, rotateCsrfToken } from './csrf.token';
 import { devicesPage } from './devices.page';
@@ -25,14 +25,14 @@ export class PagesController {
 
   /** Signed in: on to the devices page. Otherwise the sign-in form (saying why a session ended). */
   @Get()
-  start(@Session() session: AxessSession, @Res({ passthrough: true }) res: unknown): string {
+  start(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): string {
     if (session.isAuthenticated) return this.responder.redirect(res, '/devices');
     return this.signInForm(session, res);
   }
 
   /** The signed-in user's sessions; the sign-in form for anyone else. */
   @Get('devices')
-  async devices(@Session() session: AxessSession, @Res({ passthrough: true }) res: unknown): Promise<string> {
+  async devices(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): Promise<string> {
     if (!session.isAuthenticated) return this.signInForm(session, res);
     const sessions = await this.sessions.listSessions(session.userId!, session.id);
     return this.responder.page(res, devicesPage({ userId: session.userId!, sessions, csrfToken: csrfTokenFor(session) }));
@@ -42,7 +42,7 @@ export class PagesController {
   @Post('signin')
   @UseGuards(CsrfGuard, AuthGuard('local'), MaxSessionsGuard)
   @UseFilters(SignInFailedFilter)
-  signIn(@Session() session: AxessSession, @Res({ passthrough: true }) res: unknown): string {
+  signIn(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): string {
     rotateCsrfToken(session);
     return this.responder.redirect(res, '/devices');
   }
@@ -50,7 +50,7 @@ export class PagesController {
   /** Signs out one of the user's other devices. An id that is not the user's live session changes nothing. */
   @Post('devices/revoke/:id')
   @UseGuards(SignedInFormGuard, CsrfGuard)
-  async revoke(@Session() session: AxessSession, @Param('id') id: string, @Res({ passthrough: true }) res: unknown): Promise<string> {
+  async revoke(@CurrentSession() session: AxessSession, @Param('id') id: string, @Res({ passthrough: true }) res: unknown): Promise<string> {
     await this.sessions.revokeSession(session.userId!, id);
     return this.responder.redirect(res, '/devices');
   }
@@ -58,7 +58,7 @@ export class PagesController {
   /** "Sign out all other devices": this one stays. */
   @Post('devices/revoke-others')
   @UseGuards(SignedInFormGuard, CsrfGuard)
-  async revokeOthers(@Session() session: AxessSession, @Res({ passthrough: true }) res: unknown): Promise<string> {
+  async revokeOthers(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): Promise<string> {
     await this.sessions.revokeOthers(session.userId!, session.id!);
     return this.responder.redirect(res, '/devices');
   }
@@ -74,7 +74,7 @@ export class PagesController {
   /** Signs out every device, this one included; this one's cookie is cleared too. */
   @Post('signout-everywhere')
   @UseGuards(SignedInFormGuard, CsrfGuard)
-  async signOutEverywhere(@Session() session: AxessSession, @Res({ passthrough: true }) res: unknown): Promise<string> {
+  async signOutEverywhere(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): Promise<string> {
     await this.sessions.revokeAll(session.userId!);
     session.destroy();
     return this.responder.redirect(res, '/');

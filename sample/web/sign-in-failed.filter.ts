@@ -18,7 +18,7 @@ export class SignInFailedFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<{ body?: unknown }>();
     const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const token = findAxessSession(req)?.get<string>(CSRF_SESSION_KEY) ?? '';
+    const token = findAxessSession(req)?.get(CSRF_SESSION_KEY) ?? '';
     const page = signInPage({
       csrfToken: token,
       error: 'Invalid username or password.',

@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
 import type { SessionRecord } from './session-record.js';
 
 /** Version of the encoded record layout; the first element of the encoded array. */
@@ -28,7 +28,7 @@ export class SessionRecordCodec {
       !absentOr(record.userAgent, isString) ||
       !encodesAsMap(record.data)
     ) {
-      throw new ValkeyStoreError('codec', 'Session record has fields of the wrong type (createdAt/authenticatedAt: epoch ms integers, data: an object).');
+      throw new SessionStoreError('codec', 'Session record has fields of the wrong type (createdAt/authenticatedAt: epoch ms integers, data: an object).');
     }
     try {
       return this.packr.pack([
@@ -41,7 +41,7 @@ export class SessionRecordCodec {
         record.data,
       ]);
     } catch (cause) {
-      throw new ValkeyStoreError('codec', 'Session data could not be encoded as MessagePack.', { cause });
+      throw new SessionStoreError('codec', 'Session data could not be encoded as MessagePack.', { cause });
     }
   }
 
@@ -51,10 +51,10 @@ export class SessionRecordCodec {
     try {
       value = this.packr.unpack(bytes);
     } catch (cause) {
-      throw new ValkeyStoreError('codec', 'Stored session bytes are not valid MessagePack.', { cause });
+      throw new SessionStoreError('codec', 'Stored session bytes are not valid MessagePack.', { cause });
     }
     if (!Array.isArray(value) || value.length !== 7 || value[0] !== RECORD_VERSION) {
-      throw new ValkeyStoreError('codec', `Stored session is not a version ${RECORD_VERSION} record.`);
+      throw new SessionStoreError('codec', `Stored session is not a version ${RECORD_VERSION} record.`);
     }
     const [, createdAt, userId, authenticatedAt, ip, userAgent, data] = value as unknown[];
     if (
@@ -65,7 +65,7 @@ export class SessionRecordCodec {
       !optional(userAgent, isString) ||
       !isPlainObject(data)
     ) {
-      throw new ValkeyStoreError('codec', 'Stored session record has fields of the wrong type.');
+      throw new SessionStoreError('codec', 'Stored session record has fields of the wrong type.');
     }
     const record: SessionRecord = { data, createdAt };
     if (userId !== null) record.userId = userId as string;

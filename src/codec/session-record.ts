@@ -1,4 +1,18 @@
-/** Application data kept in a session: any MessagePack-encodable values. */
+/**
+ * The shape of your app's session data, declared once by augmentation; empty until you do.
+ * Declared keys are typed on `AxessSession.get` / `set`; other keys stay usable as `unknown`.
+ *
+ * @example
+ * declare module '@axess/nestjs-session' {
+ *   interface AxessSessionData {
+ *     cart: { items: string[] };
+ *   }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by the app's augmentation
+export interface AxessSessionData {}
+
+/** Application data kept in a session, as stored: any MessagePack-encodable values. */
 export type SessionData = Record<string, unknown>;
 
 /**

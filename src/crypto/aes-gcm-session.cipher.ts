@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
 import { NoncePool } from './nonce-pool.js';
 import { importSecretKey, type SecretKeyInput } from './secret-key.js';
 import { SessionCipher } from './session-cipher.js';
@@ -55,7 +55,7 @@ export class AesGcmSessionCipher extends SessionCipher {
 
   open(sessionId: string, sealed: Buffer): Buffer {
     if (sealed.length < NONCE_BYTES + TAG_BYTES) {
-      throw new ValkeyStoreError('decrypt', `Sealed session record is too short (${sealed.length} bytes).`);
+      throw new SessionStoreError('decrypt', `Sealed session record is too short (${sealed.length} bytes).`);
     }
     const nonce = sealed.subarray(0, NONCE_BYTES);
     const body = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
@@ -74,7 +74,7 @@ export class AesGcmSessionCipher extends SessionCipher {
         last = error;
       }
     }
-    throw new ValkeyStoreError('decrypt', 'Session record does not authenticate under any configured key.', { cause: last });
+    throw new SessionStoreError('decrypt', 'Session record does not authenticate under any configured key.', { cause: last });
   }
 
   /**

@@ -1,11 +1,17 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
 
-/** A 32-byte key as a Buffer/Uint8Array, or as a base64 / base64url string of 32 bytes. */
+/**
+ * A 32-byte key: a Buffer/Uint8Array, 64 hexadecimal characters (`openssl rand -hex 32`), or a
+ * base64 / base64url string of 32 bytes (`openssl rand -base64 32`).
+ */
 export type SecretKeyInput = Buffer | Uint8Array | string;
 
 const KEY_BYTES = 32;
 const BASE64_OR_URL = /^[A-Za-z0-9+/_-]+={0,2}$/;
+const HEX_KEY = /^[0-9A-Fa-f]{64}$/;
+/** What the messages say a key may look like. */
+const ACCEPTED = `${KEY_BYTES} random bytes: a Buffer, 64 hex characters (\`openssl rand -hex 32\`) or base64/base64url (\`openssl rand -base64 32\`)`;
 
 /**
  * Turns an option value into a 32-byte secret KeyObject, once, at boot.
@@ -20,19 +26,20 @@ export function secretKeyBytes(option: string, input: unknown): Buffer {
   let bytes: Buffer;
   if (typeof input === 'string') {
     const trimmed = input.trim();
-    if (!BASE64_OR_URL.test(trimmed)) {
-      throw new AxessOptionsError(option, `must be ${KEY_BYTES} bytes, base64 or base64url encoded (e.g. \`openssl rand -base64 32\`).`);
-    }
-    bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    // 64 hex characters are also valid base64 (of 48 bytes): hex is tried first. A base64 key of
+    // 32 bytes is 43-44 characters, so the two never collide.
+    if (HEX_KEY.test(trimmed)) bytes = Buffer.from(trimmed, 'hex');
+    else if (BASE64_OR_URL.test(trimmed)) bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    else throw new AxessOptionsError(option, `must be ${ACCEPTED}; the string given is neither hex nor base64.`);
   } else if (isBytes(input)) {
     bytes = Buffer.from(input);
   } else if (input === undefined || input === null) {
-    throw new AxessOptionsError(option, `is required: ${KEY_BYTES} random bytes as a Buffer or a base64 string (e.g. \`openssl rand -base64 32\`).`);
+    throw new AxessOptionsError(option, `is required: ${ACCEPTED}.`);
   } else {
-    throw new AxessOptionsError(option, `must be ${KEY_BYTES} random bytes as a Buffer or a base64 string, not a value of type ${typeof input}.`);
+    throw new AxessOptionsError(option, `must be ${ACCEPTED}, not a value of type ${typeof input}.`);
   }
   if (bytes.length !== KEY_BYTES) {
-    throw new AxessOptionsError(option, `must be exactly ${KEY_BYTES} bytes, got ${bytes.length}.`);
+    throw new AxessOptionsError(option, `must be exactly ${KEY_BYTES} bytes, got ${bytes.length}: give ${ACCEPTED}.`);
   }
   return bytes;
 }

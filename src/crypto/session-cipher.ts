@@ -12,7 +12,7 @@ export abstract class SessionCipher {
 
   /**
    * Opens bytes sealed for `sessionId`, trying the current key then each previous key.
-   * Throws `ValkeyStoreError` of kind `decrypt` when none authenticates.
+   * Throws `SessionStoreError` of kind `decrypt` when none authenticates.
    */
   abstract open(sessionId: string, sealed: Buffer): Buffer;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { InvalidIdentifierError } from '../errors/invalid-identifier.error.js';
 
 /** 24 random bytes: 192 bits of entropy, 32 base64url characters, no padding. */
 const ID_BYTES = 24;
@@ -15,4 +16,9 @@ export function mintSessionId(): string {
  */
 export function isSessionId(value: unknown): value is string {
   return typeof value === 'string' && ID_PATTERN.test(value);
+}
+
+/** Throws `InvalidIdentifierError` unless `sessionId` has the minted shape. */
+export function assertSessionId(sessionId: unknown): asserts sessionId is string {
+  if (!isSessionId(sessionId)) throw new InvalidIdentifierError('sessionId', 'not a session id minted by this library.');
 }

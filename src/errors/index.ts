@@ -1,4 +1,4 @@
 export * from './axess.error.js';
 export * from './axess-options.error.js';
 export * from './invalid-identifier.error.js';
-export * from './valkey-store.error.js';
+export * from './session-store.error.js';

@@ -10,7 +10,7 @@ import { findAxessSession } from '../http/session-request.js';
  * @example
  * @Get('me')
  * @UseGuards(AxessAuthenticatedGuard)
- * me(@Session() session: AxessSession) {
+ * me(@CurrentSession() session: AxessSession) {
  *   return { userId: session.userId, sessionId: session.id };
  * }
  */

@@ -1,9 +1,8 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AXESS_SESSION_OPTIONS } from '../axess-session.tokens.js';
-import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { AxessSessionService } from '../session/axess-session.service.js';
+import { LoginPolicy, type MaxSessionsSetting } from '../session/login-policy.js';
 import { AXESS_MAX_SESSIONS } from './max-sessions.decorator.js';
 
 /**
@@ -18,7 +17,7 @@ import { AXESS_MAX_SESSIONS } from './max-sessions.decorator.js';
  * @example
  * @Post('login')
  * @UseGuards(AuthGuard('local'), MaxSessionsGuard)
- * login(@Session() session: AxessSession) {
+ * login(@CurrentSession() session: AxessSession) {
  *   return { userId: session.userId };
  * }
  */
@@ -27,7 +26,7 @@ export class MaxSessionsGuard implements CanActivate {
   constructor(
     protected readonly sessions: AxessSessionService,
     protected readonly reflector: Reflector,
-    @Inject(AXESS_SESSION_OPTIONS) protected readonly options: ResolvedAxessOptions,
+    protected readonly policy: LoginPolicy,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -41,6 +40,8 @@ export class MaxSessionsGuard implements CanActivate {
     }
     await this.sessions.authenticate(this.getRequest(context), userId, {
       maxSessions: this.getMaxSessions(context),
+      user,
+      context,
       // The cookie goes out now: a guard after this one may still refuse the request.
       response: context.switchToHttp().getResponse(),
     });
@@ -59,11 +60,17 @@ export class MaxSessionsGuard implements CanActivate {
 
   /** The user's id (default: the module's `userIdFrom`, i.e. `user.id ?? user.sub`). */
   protected getUserId(user: unknown, _context: ExecutionContext): string | undefined {
-    return this.options.userIdFrom(user);
+    return this.policy.userIdFrom(user);
   }
 
-  /** The cap for this route: `@MaxSessions()` on the handler, then on the class, else the module's. */
-  protected getMaxSessions(context: ExecutionContext): number | undefined {
-    return this.reflector.getAllAndOverride<number | undefined>(AXESS_MAX_SESSIONS, [context.getHandler(), context.getClass()]) ?? this.options.maxSessionsPerUser;
+  /**
+   * The cap for this route: `@MaxSessions()` on the handler, then on the class, else the
+   * module's; a function is called with the user and this context by the service.
+   */
+  protected getMaxSessions(context: ExecutionContext): MaxSessionsSetting | undefined {
+    return (
+      this.reflector.getAllAndOverride<MaxSessionsSetting | undefined>(AXESS_MAX_SESSIONS, [context.getHandler(), context.getClass()]) ??
+      this.policy.maxSessionsPerUser
+    );
   }
 }

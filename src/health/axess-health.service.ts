@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { ValkeyConnection } from '../valkey/valkey-connection.js';
+import { Injectable } from '@nestjs/common';
+import { SessionStore } from '../store/session-store.js';
 
 /** Result of {@link AxessHealthService.check}. */
 export interface AxessHealthResult {
   status: 'up' | 'down';
-  backend: 'valkey' | 'memory';
+  /** `valkey`, `memory`, or what a store of your own reports. */
+  backend: string;
   /** Round-trip time of the PING, when it answered. */
   latencyMs?: number;
   /** Why it is down (never includes keys or session data). */
@@ -17,20 +18,20 @@ export interface AxessHealthResult {
  */
 @Injectable()
 export class AxessHealthService {
-  constructor(@Inject(ValkeyConnection) private readonly connection: ValkeyConnection | null) {}
+  constructor(private readonly store: SessionStore) {}
 
   async check(timeoutMs = 1000): Promise<AxessHealthResult> {
-    if (!this.connection) return { status: 'up', backend: 'memory', latencyMs: 0 };
+    const backend = this.store.backend;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no PING reply within ${timeoutMs} ms`)), timeoutMs);
       });
-      await Promise.race([this.connection.client.ping(), timeout]);
-      return { status: 'up', backend: 'valkey', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+      await Promise.race([this.store.ping(), timeout]);
+      return { status: 'up', backend, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
     } catch (error) {
-      return { status: 'down', backend: 'valkey', error: error instanceof Error ? error.message : String(error) };
+      return { status: 'down', backend, error: error instanceof Error ? error.message : String(error) };
     } finally {
       clearTimeout(timer);
     }

@@ -1,18 +1,30 @@
-import type { SessionData } from '../codec/session-record.js';
+import type { AxessSessionData, SessionData } from '../codec/session-record.js';
 import { bindSessionState, SessionState, sessionStateOf } from './session-state.js';
 
 /**
- * The request's session, as handlers see it (`@Session() session: AxessSession`).
- * Changes are kept in memory and written once, after the handler, only if something changed.
+ * The type of the value under `K`: what `AxessSessionData` declares for it, `unknown` for a key
+ * it does not declare.
+ */
+export type AxessSessionValue<K extends string> = K extends keyof AxessSessionData ? AxessSessionData[K] : unknown;
+
+/** The session data as handlers read it: the declared keys typed, any other key `unknown`. */
+export type AxessSessionDataView = Readonly<Partial<AxessSessionData> & SessionData>;
+
+/**
+ * The request's session, as handlers see it (`@CurrentSession() session: AxessSession`).
+ * Changes are kept in memory and written once, when the response goes out, only if something
+ * changed, including a value read with `get` and changed in place.
  *
  * @example
- * @Get('cart')
- * cart(@Session() session: AxessSession) {
- *   return session.get<string[]>('cart') ?? [];
+ * @Post('cart')
+ * add(@CurrentSession() session: AxessSession, @Body('item') item: string) {
+ *   const cart = session.get('cart') ?? { items: [] };
+ *   cart.items.push(item);
+ *   session.set('cart', cart);
  * }
  */
 export class AxessSession {
-  /** Built by the session middleware; apps receive it through `@Session()` or `getAxessSession(req)`. */
+  /** Built by the session middleware; apps receive it through `@CurrentSession()` or `getAxessSession(req)`. */
   constructor(state: SessionState) {
     bindSessionState(this, state);
   }
@@ -57,9 +69,14 @@ export class AxessSession {
     return at === undefined ? undefined : new Date(at);
   }
 
-  /** A read-only snapshot of the data; change it with `set`, `delete` and `clear`. */
-  get data(): Readonly<SessionData> {
-    return Object.freeze({ ...(this.state.record?.data ?? {}) });
+  /**
+   * A frozen shallow copy of the data: add or remove keys with `set`, `delete` and `clear`.
+   * Objects inside it are the session's own: changes made to them in place are saved.
+   */
+  get data(): AxessSessionDataView {
+    const state = this.state;
+    state.noteDataRead();
+    return Object.freeze({ ...(state.record?.data ?? {}) }) as AxessSessionDataView;
   }
 
   /** True when this request changed the session (it will be written after the handler). */
@@ -67,14 +84,22 @@ export class AxessSession {
     return this.state.pending;
   }
 
-  /** The value stored under `key`, if any. */
-  get<T = unknown>(key: string): T | undefined {
-    const data = this.state.record?.data;
-    return data && Object.hasOwn(data, key) ? (data[key] as T) : undefined;
+  /**
+   * The value stored under `key`, if any, typed by `AxessSessionData`. An object or array comes
+   * back as the session's own: change it in place and the change is saved at commit.
+   */
+  get<K extends string>(key: K): AxessSessionValue<K> | undefined {
+    const state = this.state;
+    const data = state.record?.data;
+    if (!data || !Object.hasOwn(data, key)) return undefined;
+    const value = data[key];
+    // Only a mutable value can change behind the session's back; a string or number cannot.
+    if (typeof value === 'object' && value !== null) state.noteDataRead();
+    return value as AxessSessionValue<K>;
   }
 
   /** Stores `value` under `key` (MessagePack-encodable values); `undefined` deletes the key. */
-  set(key: string, value: unknown): void {
+  set<K extends string>(key: K, value: AxessSessionValue<K> | undefined): void {
     if (typeof key !== 'string') throw new TypeError('Session keys are strings.');
     // The MessagePack decoder renames this key (a prototype-pollution guard): it would not survive a save.
     if (key === '__proto__') throw new TypeError('"__proto__" cannot be a session key.');

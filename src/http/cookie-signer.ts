@@ -1,7 +1,6 @@
 import { createHmac, createSecretKey, hkdfSync, KeyObject, timingSafeEqual } from 'node:crypto';
 import { importSecretKey, type SecretKeyInput } from '../crypto/secret-key.js';
-import { isSessionId } from '../crypto/session-id.js';
-import { assertSessionId } from '../store/key-layout.js';
+import { assertSessionId, isSessionId } from '../crypto/session-id.js';
 
 /** HKDF `info` label: the derived key signs session cookies and nothing else. */
 const COOKIE_KEY_INFO = 'axess/nestjs-session v1 cookie-signature HMAC-SHA256';

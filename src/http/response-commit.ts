@@ -84,7 +84,7 @@ function heldWriteHead(this: WithCommit, ...args: Args): unknown {
     commit.held.head = args;
     return this;
   }
-  if (commit.state.pending && !hold(this, commit, args)) {
+  if (mustCommit(commit) && !hold(this, commit, args)) {
     commit.held!.head = args;
     return this;
   }
@@ -93,7 +93,7 @@ function heldWriteHead(this: WithCommit, ...args: Args): unknown {
 
 function heldWrite(this: WithCommit, ...args: Args): unknown {
   const commit = this[COMMIT]!;
-  if (commit.passThrough || (!commit.held && (!commit.state.pending || hold(this, commit)))) return commit.write.apply(this, args);
+  if (commit.passThrough || (!commit.held && (!mustCommit(commit) || hold(this, commit)))) return commit.write.apply(this, args);
   commit.held!.writes.push(args);
   commit.held!.blocked = true;
   return false;
@@ -101,9 +101,15 @@ function heldWrite(this: WithCommit, ...args: Args): unknown {
 
 function heldEnd(this: WithCommit, ...args: Args): unknown {
   const commit = this[COMMIT]!;
-  if (commit.passThrough || (!commit.held && (!commit.state.pending || hold(this, commit)))) return commit.end.apply(this, args);
+  if (commit.passThrough || (!commit.held && (!mustCommit(commit) || hold(this, commit)))) return commit.end.apply(this, args);
   commit.held!.end = args;
   return this;
+}
+
+/** True when the session has something to commit now, counting data changed in place since it was read. */
+function mustCommit(commit: ResponseCommit): boolean {
+  commit.state.settle();
+  return commit.state.pending;
 }
 
 /**

@@ -1,12 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AXESS_SESSION_OPTIONS } from '../axess-session.tokens.js';
-import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js';
+import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import { mintSessionId } from '../crypto/session-id.js';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
-import { AxessSessionEvents } from '../events/axess-session.events.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
+import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { SessionRegistry } from '../registry/session-registry.js';
-import { SessionLifetime } from '../session/session-lifetime.js';
+import { SessionLifetime } from '../store/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
 import type { AxessSession } from './axess-session.js';
 import { appendSetCookie, headersSent } from './response-cookies.js';
@@ -24,18 +22,15 @@ import { asServiceUnavailable } from './store-unavailable.js';
 @Injectable()
 export class SessionCommitter {
   private readonly logger = new Logger('AxessSession');
-  private readonly lifetime: SessionLifetime;
 
   constructor(
     private readonly store: SessionStore,
     private readonly registry: SessionRegistry,
     private readonly clock: Clock,
-    @Inject(AXESS_SESSION_OPTIONS) options: ResolvedAxessOptions,
-    @Inject(SessionCookie) private readonly cookie: SessionCookie | null,
+    private readonly lifetime: SessionLifetime,
+    private readonly cookie: SessionCookie,
     private readonly events: AxessSessionEvents,
-  ) {
-    this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
-  }
+  ) {}
 
   /**
    * Flushes `session`'s changes and sets the cookie on `response` (Express or Fastify) now.
@@ -43,6 +38,7 @@ export class SessionCommitter {
    */
   async commit(session: AxessSession, response: unknown): Promise<void> {
     const state = sessionStateOf(session);
+    state.settle();
     if (!state.pending) return;
     await this.flush(state);
     this.setCookie(state, response);
@@ -72,9 +68,11 @@ export class SessionCommitter {
     const clear = state.clearCookie && id === undefined;
     state.cookieId = undefined;
     state.clearCookie = false;
-    if ((id === undefined && !clear) || !this.cookie) return undefined;
+    if (id === undefined && !clear) return undefined;
     if (id !== undefined && !state.record) return undefined;
-    return id === undefined ? this.cookie.serializeCleared() : this.cookie.serialize(id, this.lifetime.deadline(state.record!), this.clock.nowMs());
+    return id === undefined
+      ? this.cookie.serializeCleared(state.request)
+      : this.cookie.serialize(id, this.lifetime.deadline(state.record!), this.clock.nowMs(), state.request);
   }
 
   /** Says that a cookie change could not reach the client (the headers were already out). */
@@ -106,7 +104,7 @@ export class SessionCommitter {
     if (state.storedId === undefined) {
       const id = mintSessionId();
       if (!(await this.store.save(id, record, ttl, { mode: 'create' }))) {
-        throw new ValkeyStoreError('command', 'Session id collision: the fresh id already exists.');
+        throw new SessionStoreError('command', 'Session id collision: the fresh id already exists.');
       }
       state.storedId = id;
       state.cookieId = id;

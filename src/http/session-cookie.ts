@@ -1,5 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { parseCookie, stringifySetCookie } from 'cookie';
-import type { ResolvedCookieOptions } from '../axess-session.resolved-options.js';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { AxessOptionsError } from '../errors/axess-options.error.js';
 import type { CookieSigner } from './cookie-signer.js';
 
 /**
@@ -8,19 +11,41 @@ import type { CookieSigner } from './cookie-signer.js';
  */
 export const MAX_COOKIE_HEADER_BYTES = 32 * 1024;
 
+/** The session cookie's attributes, every default applied (see the module's `cookie` option). */
+export interface SessionCookieSettings {
+  name: string;
+  /** `'auto'`: Secure when the request came over TLS, as the framework sees it (trusted proxies included). */
+  secure: boolean | 'auto';
+  httpOnly: boolean;
+  sameSite: 'strict' | 'lax' | 'none';
+  path: string;
+  domain?: string;
+}
+
+const LOOPBACK_HOST = /^(localhost|[^:]+\.localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
 /**
  * Reads and writes the session cookie with the `cookie` package: the value is the signed id,
- * the attributes come from the module's cookie options.
+ * the attributes come from the module's cookie options. Without a signer (no `signingKey`) it
+ * exists but refuses to be used, so that only the HTTP layer needs the key.
  */
 export class SessionCookie {
+  private readonly logger = new Logger('AxessSession');
+  private warnedInsecure = false;
+
   constructor(
-    private readonly options: ResolvedCookieOptions,
-    private readonly signer: CookieSigner,
+    readonly settings: SessionCookieSettings,
+    private readonly signer: CookieSigner | undefined,
   ) {}
 
   /** The cookie's name. */
   get name(): string {
-    return this.options.name;
+    return this.settings.name;
+  }
+
+  /** False without a signing key: the HTTP layer cannot run then. */
+  get configured(): boolean {
+    return this.signer !== undefined;
   }
 
   /**
@@ -38,31 +63,72 @@ export class SessionCookie {
     if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_COOKIE_HEADER_BYTES) return { forged: false };
     let value: string | undefined;
     try {
-      value = parseCookie(raw)[this.options.name];
+      value = parseCookie(raw)[this.settings.name];
     } catch {
       return { forged: false };
     }
     if (value === undefined || value === '') return { forged: false };
-    const id = this.signer.verify(value) ?? undefined;
+    const id = this.requireSigner().verify(value) ?? undefined;
     return id === undefined ? { forged: true } : { id, forged: false };
   }
 
   /** A `Set-Cookie` value carrying `id`, living until `expiresAtMs` (the absolute deadline). */
-  serialize(id: string, expiresAtMs: number, nowMs: number): string {
-    return stringifySetCookie(this.options.name, this.signer.sign(id), {
-      ...this.attributes(),
+  serialize(id: string, expiresAtMs: number, nowMs: number, request?: IncomingMessage): string {
+    return stringifySetCookie(this.settings.name, this.requireSigner().sign(id), {
+      ...this.attributes(request),
       expires: new Date(expiresAtMs),
       maxAge: Math.max(0, Math.floor((expiresAtMs - nowMs) / 1000)),
     });
   }
 
   /** A `Set-Cookie` value that removes the cookie. */
-  serializeCleared(): string {
-    return stringifySetCookie(this.options.name, '', { ...this.attributes(), expires: new Date(0), maxAge: 0 });
+  serializeCleared(request?: IncomingMessage): string {
+    return stringifySetCookie(this.settings.name, '', { ...this.attributes(request), expires: new Date(0), maxAge: 0 });
   }
 
-  private attributes() {
-    const { secure, httpOnly, sameSite, path, domain } = this.options;
-    return { secure, httpOnly, sameSite, path, ...(domain === undefined ? {} : { domain }) };
+  private attributes(request: IncomingMessage | undefined) {
+    const { httpOnly, sameSite, path, domain } = this.settings;
+    return { secure: this.secureFor(request), httpOnly, sameSite, path, ...(domain === undefined ? {} : { domain }) };
   }
+
+  private secureFor(request: IncomingMessage | undefined): boolean {
+    const { secure } = this.settings;
+    if (secure === 'auto') return request !== undefined && cameOverTls(request);
+    if (secure && request !== undefined && !this.warnedInsecure && !cameOverTls(request) && !fromLoopbackHost(request)) {
+      // Browsers drop a Secure cookie set over plain http on any host but localhost: sign-ins
+      // would "work" and every next request would be signed out, with nothing in the logs.
+      this.warnedInsecure = true;
+      this.logger.warn(
+        'A Secure session cookie was set on a plain-http request: browsers will not send it back. ' +
+          "Serve over https, trust your proxy's X-Forwarded-Proto, or set the module option cookie.secure to 'auto' (or false in development).",
+      );
+    }
+    return secure;
+  }
+
+  private requireSigner(): CookieSigner {
+    if (!this.signer) {
+      throw new AxessOptionsError('signingKey', 'is required for the session cookie: 32 random bytes (e.g. `openssl rand -base64 32`).');
+    }
+    return this.signer;
+  }
+}
+
+/**
+ * True when the request came over TLS as the framework sees it: Express's `req.protocol` and the
+ * `protocol` that Fastify's middleware layer copies onto the raw request both honour the app's
+ * trusted-proxy setting (`X-Forwarded-Proto`); otherwise the socket says.
+ */
+export function cameOverTls(request: IncomingMessage): boolean {
+  const { protocol } = request as { protocol?: unknown };
+  if (typeof protocol === 'string') return protocol === 'https';
+  return (request.socket as TLSSocket | undefined)?.encrypted === true;
+}
+
+/** True when the Host header names this machine (browsers accept Secure cookies from http://localhost). */
+function fromLoopbackHost(request: IncomingMessage): boolean {
+  const host = request.headers.host;
+  if (typeof host !== 'string') return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  return LOOPBACK_HOST.test(name);
 }

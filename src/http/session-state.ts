@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import { sameSessionData, snapshotSessionData } from '../codec/data-snapshot.js';
 import type { SessionData, SessionRecord } from '../codec/session-record.js';
 
 /** A session the commit must delete (destroyed or logged out), with the user it was bound to. */
@@ -25,6 +27,12 @@ export class SessionState {
    */
   onChange: SessionChangeListener | undefined;
 
+  /**
+   * The data as it was when the handler first read an object out of it: compared at commit, so
+   * that a value changed in place (`session.get('cart').items.push(x)`) is saved too.
+   * `undefined` while nothing was read, so requests that never touch data pay nothing.
+   */
+  private readSnapshot: Buffer | undefined;
   private dirtyFlag = false;
   private regenerateFlag = false;
   private cookieIdValue: string | undefined;
@@ -34,6 +42,8 @@ export class SessionState {
     storedId: string | undefined,
     record: SessionRecord | undefined,
     private readonly nowMs: () => number,
+    /** The Node request (Express's own under Express): the cookie's `Secure: 'auto'` reads it. */
+    readonly request?: IncomingMessage,
   ) {
     this.storedId = record ? storedId : undefined;
     this.record = record;
@@ -81,6 +91,38 @@ export class SessionState {
     return this.record.data;
   }
 
+  /**
+   * The handler was handed a mutable value from the data: remember the data as it is now, and
+   * arm the commit so it can compare when the response goes out.
+   */
+  noteDataRead(): void {
+    if (this.readSnapshot !== undefined || this.dirtyFlag || !this.record) return;
+    this.readSnapshot = snapshotSessionData(this.record.data);
+    this.changed();
+  }
+
+  /** Called as the commit starts: data changed in place since it was read counts as a change. */
+  settle(): void {
+    const snapshot = this.readSnapshot;
+    if (snapshot === undefined) return;
+    this.readSnapshot = undefined;
+    if (!this.dirtyFlag && this.record && !sameSessionData(snapshot, this.record.data)) this.dirty = true;
+  }
+
+  /**
+   * A completed login: the request now holds the session `id` with `record`, already stored;
+   * the response must carry the new cookie.
+   */
+  bindLogin(id: string, record: SessionRecord): void {
+    this.storedId = id;
+    this.record = record;
+    this.readSnapshot = undefined;
+    this.dirtyFlag = false;
+    this.regenerateFlag = false;
+    this.clearCookieFlag = false;
+    this.cookieId = id;
+  }
+
   /** True when the commit has anything to do. */
   get pending(): boolean {
     return this.dirtyFlag || this.regenerateFlag || this.doomed.length > 0 || this.cookieIdValue !== undefined || this.clearCookieFlag;
@@ -98,6 +140,7 @@ export class SessionState {
   forget(): void {
     this.storedId = undefined;
     this.record = undefined;
+    this.readSnapshot = undefined;
     this.dirtyFlag = false;
     this.regenerateFlag = false;
     this.cookieIdValue = undefined;

@@ -1,13 +1,11 @@
-import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
+import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AXESS_SESSION_OPTIONS } from '../axess-session.tokens.js';
-import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js';
 import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
-import { SessionEndReason } from '../events/axess-session.event.js';
-import { AxessSessionEvents } from '../events/axess-session.events.js';
-import { SessionLifetime } from '../session/session-lifetime.js';
+import { SessionEndReason } from '../events/session-event.types.js';
+import { AxessSessionEvents } from '../events/axess-session-events.service.js';
+import { SessionLifetime } from '../store/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
 import { AxessSession } from './axess-session.js';
 import { commitOnResponse } from './response-commit.js';
@@ -19,7 +17,7 @@ import { asServiceUnavailable } from './store-unavailable.js';
 
 /**
  * Loads the request's session from its signed cookie in one round trip (read + sliding idle
- * expiry) and attaches an `AxessSession` for `@Session()`. A cookie that does not verify, or
+ * expiry) and attaches an `AxessSession` for `@CurrentSession()`. A cookie that does not verify, or
  * names no live session, is ignored: the request starts an empty session, which gets a fresh
  * id only if something is stored. Changes are written when the response goes out
  * (`commitOnResponse`): requests whose session did not change pay nothing more.
@@ -35,24 +33,20 @@ import { asServiceUnavailable } from './store-unavailable.js';
 @Injectable()
 export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
   private readonly logger = new Logger('AxessSession');
-  private readonly lifetime: SessionLifetime;
-  private readonly cookie: SessionCookie;
   /** One function for every request's state (no closure per request). */
   private readonly nowMs = (): number => this.clock.nowMs();
 
   constructor(
     private readonly store: SessionStore,
     private readonly clock: Clock,
-    @Inject(AXESS_SESSION_OPTIONS) options: ResolvedAxessOptions,
-    @Inject(SessionCookie) cookie: SessionCookie | null,
+    private readonly lifetime: SessionLifetime,
+    private readonly cookie: SessionCookie,
     private readonly events: AxessSessionEvents,
     private readonly committer: SessionCommitter,
   ) {
-    if (!cookie) {
-      throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes, base64 (e.g. `openssl rand -base64 32`).');
+    if (!cookie.configured) {
+      throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes (e.g. `openssl rand -base64 32`).');
     }
-    this.cookie = cookie;
-    this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
   }
 
   async use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
@@ -63,7 +57,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     if (forged) this.events.emit({ type: 'rejected', reason: 'bad-signature' });
     const loaded = id === undefined ? { record: null } : await this.load(id);
     const record = loaded.record;
-    const state = new SessionState(record ? id : undefined, record ?? undefined, this.nowMs);
+    const state = new SessionState(record ? id : undefined, record ?? undefined, this.nowMs, raw);
     state.endedReason = loaded.endedReason;
     attachAxessSession(raw, new AxessSession(state));
     commitOnResponse(res, state, this.committer);

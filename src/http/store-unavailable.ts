@@ -1,9 +1,9 @@
 import { ServiceUnavailableException } from '@nestjs/common';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
 
 /** True for a failure of the backend itself (unreachable, timed out, error reply, too few replicas acknowledged). */
-export function isBackendFailure(error: unknown): error is ValkeyStoreError {
-  return error instanceof ValkeyStoreError && (error.kind === 'connection' || error.kind === 'command' || error.kind === 'replication');
+export function isBackendFailure(error: unknown): error is SessionStoreError {
+  return error instanceof SessionStoreError && (error.kind === 'connection' || error.kind === 'command' || error.kind === 'replication');
 }
 
 /**

@@ -1,11 +1,12 @@
 import { Clock } from '../clock/clock.js';
 import { SystemClock } from '../clock/system.clock.js';
 import { isSessionId } from '../crypto/session-id.js';
-import { assertSessionId, assertUserId } from '../store/key-layout.js';
+import { assertSessionId } from '../crypto/session-id.js';
+import { assertUserId } from './user-id.js';
 import { SessionStore } from '../store/session-store.js';
 import { assertTtl } from '../store/ttl.js';
 import { liveSessionIds } from './live-sessions.js';
-import { assertMaxSessions, DEFAULT_REGISTRY_LIFETIME_MS, scoreInstant } from './registry.options.js';
+import { assertMaxSessions, DEFAULT_REGISTRY_LIFETIME_MS, scoreInstant } from './registry-limits.js';
 import { SessionRegistry, type AdmitOptions, type RegisteredSession } from './session-registry.js';
 
 /** Options of {@link InMemorySessionRegistry}. */

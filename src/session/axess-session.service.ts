@@ -1,26 +1,22 @@
-import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { AXESS_SESSION_OPTIONS } from '../axess-session.tokens.js';
-import type { ResolvedAxessOptions } from '../axess-session.resolved-options.js';
+import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
 import { isSessionId, mintSessionId } from '../crypto/session-id.js';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
-import { SessionEndReason } from '../events/axess-session.event.js';
-import { AxessSessionEvents } from '../events/axess-session.events.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
+import { SessionEndReason } from '../events/session-event.types.js';
+import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { clientInfo } from '../http/client-info.js';
 import { SessionCommitter } from '../http/session-committer.js';
 import { getAxessSession } from '../http/session-request.js';
 import { sessionStateOf } from '../http/session-state.js';
 import { asServiceUnavailable, isBackendFailure } from '../http/store-unavailable.js';
-import { assertMaxSessions } from '../registry/registry.options.js';
+import { assertMaxSessions } from '../registry/registry-limits.js';
 import { SessionRegistry } from '../registry/session-registry.js';
-import { assertUserId } from '../store/key-layout.js';
+import { assertUserId } from '../registry/user-id.js';
 import { SessionStore } from '../store/session-store.js';
+import { SessionLifetime } from '../store/session-lifetime.js';
+import { LoginPolicy, type MaxSessionsSetting } from './login-policy.js';
 import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
-import { SessionLifetime } from './session-lifetime.js';
-
-/** Longest a "why it ended" marker lives: 10 minutes (or the idle timeout, if shorter). */
-export const GONE_MARKER_TTL_MS = 10 * 60_000;
 
 /**
  * Logins, logouts and session management for the app's own code (with or without passport).
@@ -30,22 +26,19 @@ export const GONE_MARKER_TTL_MS = 10 * 60_000;
 @Injectable()
 export class AxessSessionService {
   private readonly logger = new Logger('AxessSession');
-  private readonly lifetime: SessionLifetime;
+  private readonly markerTtlMs: number;
 
   constructor(
     private readonly store: SessionStore,
     private readonly registry: SessionRegistry,
     private readonly clock: Clock,
-    @Inject(AXESS_SESSION_OPTIONS) private readonly options: ResolvedAxessOptions,
+    private readonly lifetime: SessionLifetime,
+    private readonly policy: LoginPolicy,
     private readonly committer: SessionCommitter,
     private readonly events: AxessSessionEvents,
   ) {
-    this.lifetime = new SessionLifetime(options.idleTimeoutMs, options.absoluteTimeoutMs);
-    // Long enough for the ended session's next request, short enough not to pile up keys.
-    this.markerTtlMs = Math.min(GONE_MARKER_TTL_MS, options.idleTimeoutMs);
+    this.markerTtlMs = policy.goneMarkerTtlMs;
   }
-
-  private readonly markerTtlMs: number;
 
   /**
    * Completes a login on this request's session: rotates its id (session-fixation defence; the
@@ -60,10 +53,10 @@ export class AxessSessionService {
   async authenticate(req: unknown, userId: string, options: AuthenticateOptions = {}): Promise<AuthenticateResult> {
     const session = getAxessSession(req);
     assertUserId(userId);
-    const cap = options.maxSessions ?? this.options.maxSessionsPerUser;
-    if (cap !== undefined) assertMaxSessions(cap);
     const state = sessionStateOf(session);
     if (state.storedId !== undefined && state.record?.userId === userId) return { sessionId: state.storedId, evicted: [] };
+    const user = 'user' in options ? options.user : (req as { user?: unknown } | null)?.user;
+    const cap = await this.capFor(options.maxSessions ?? this.policy.maxSessionsPerUser, user, options);
 
     const now = this.clock.nowMs();
     const previous = state.record;
@@ -75,7 +68,7 @@ export class AxessSessionService {
       createdAt: now,
       userId,
       authenticatedAt: now,
-      ...(this.options.captureClientInfo ? clientInfo(req) : {}),
+      ...(this.policy.captureClientInfo ? clientInfo(req) : {}),
     };
     const ttl = this.lifetime.ttl(record, now);
     const newId = mintSessionId();
@@ -100,7 +93,7 @@ export class AxessSessionService {
     let evicted: string[] = [];
     if (admission.status === 'fulfilled') {
       evicted = admission.value;
-    } else if (this.options.failOpen && isBackendFailure(admission.reason)) {
+    } else if (this.policy.failOpen && isBackendFailure(admission.reason)) {
       this.logger.warn(`Session admission failed; the login proceeds without it (failOpen): ${admission.reason.message}`, admission.reason.stack);
     } else {
       const cause: unknown = admission.reason;
@@ -111,12 +104,7 @@ export class AxessSessionService {
       throw new ServiceUnavailableException('Session admission failed', { cause });
     }
 
-    state.storedId = newId;
-    state.record = record;
-    state.dirty = false;
-    state.regenerate = false;
-    state.cookieId = newId;
-    state.clearCookie = false;
+    state.bindLogin(newId, record);
     if (options.response !== undefined) this.committer.sendPendingCookie(session, options.response);
     this.events.emit({ type: 'authenticated', userId, sessionId: newId, reason: 'login' });
     for (const victim of evicted) this.events.emit({ type: 'evicted', userId, sessionId: victim, bySessionId: newId, reason: SessionEndReason.evicted });
@@ -213,9 +201,17 @@ export class AxessSessionService {
     for (const id of ids) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
   }
 
+  /** The cap of this login: a number as given, or what the app's function answers for this user. */
+  private async capFor(setting: MaxSessionsSetting | undefined, user: unknown, options: AuthenticateOptions): Promise<number | undefined> {
+    if (setting === undefined) return undefined;
+    const cap = typeof setting === 'function' ? await setting(user, options.context) : setting;
+    assertMaxSessions(cap);
+    return cap;
+  }
+
   private async create(id: string, record: SessionRecord, ttl: number): Promise<void> {
     if (!(await this.store.save(id, record, ttl, { mode: 'create' }))) {
-      throw new ValkeyStoreError('command', 'Session id collision: the fresh id already exists.');
+      throw new SessionStoreError('command', 'Session id collision: the fresh id already exists.');
     }
   }
 

@@ -1,3 +1,6 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { MaxSessionsSetting } from './login-policy.js';
+
 /** One of a user's sessions, as `AxessSessionService.listSessions` describes it. */
 export interface SessionInfo {
   /** The session id. */
@@ -26,8 +29,12 @@ export interface AuthenticateResult {
 
 /** Options of `AxessSessionService.authenticate`. */
 export interface AuthenticateOptions {
-  /** Cap for this login; overrides the module's `maxSessionsPerUser`. */
-  maxSessions?: number;
+  /** Cap for this login (a number or a function of the user); overrides the module's `maxSessionsPerUser`. */
+  maxSessions?: MaxSessionsSetting;
+  /** The authenticated user handed to a cap function. @default req.user */
+  user?: unknown;
+  /** The execution context handed to a cap function (`MaxSessionsGuard` passes its own). */
+  context?: ExecutionContext;
   /**
    * The framework response (Express `res` / Fastify `reply`): the new cookie is set on it at once
    * instead of at commit, so a guard running after the login cannot strand the new session.

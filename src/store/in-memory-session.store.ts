@@ -6,8 +6,8 @@ import { PlaintextSessionCipher } from '../crypto/plaintext-session.cipher.js';
 import type { SessionCipher } from '../crypto/session-cipher.js';
 import { isSessionId } from '../crypto/session-id.js';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
-import { assertSessionId } from './key-layout.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
+import { assertSessionId } from '../crypto/session-id.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from './sealed-record.js';
 import { SessionStore, type LoadOptions, type SaveMode } from './session-store.js';
 import { assertGoneReason } from './gone-reason.js';
@@ -40,6 +40,10 @@ interface Entry {
  * injected `Clock`, and expired entries are swept so memory stays bounded by live sessions.
  */
 export class InMemorySessionStore extends SessionStore {
+  override get backend(): string {
+    return 'memory';
+  }
+
   private readonly entries = new Map<string, Entry>();
   private readonly markers = new Map<string, { reason: string; expiresAt: number }>();
   private readonly clock: Clock;
@@ -102,7 +106,7 @@ export class InMemorySessionStore extends SessionStore {
     // The old id goes even on a collision, as in the Valkey store (SET NX and DEL sent together).
     this.entries.delete(oldId);
     if (!written) {
-      throw new ValkeyStoreError('command', 'Session id collision while cycling: the new id already exists.');
+      throw new SessionStoreError('command', 'Session id collision while cycling: the new id already exists.');
     }
   }
 

@@ -3,13 +3,13 @@ import type { SessionRecord } from '../codec/session-record.js';
 import { SessionRecordCodec } from '../codec/session-record.codec.js';
 import type { SessionCipher } from '../crypto/session-cipher.js';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
 
 /** Default cap on a stored record, after encryption: 64 KiB. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
 
 /** Called when a stored record cannot be read; the store then answers "no session". */
-export type UnreadableRecordHook = (sessionId: string, error: ValkeyStoreError) => void;
+export type UnreadableRecordHook = (sessionId: string, error: SessionStoreError) => void;
 
 /**
  * Encode + seal on the way in, size check + open + decode on the way out: the byte pipeline
@@ -31,7 +31,7 @@ export class SealedRecordFormat {
   toBytes(sessionId: string, record: SessionRecord): Buffer {
     const sealed = this.cipher.seal(sessionId, this.codec.encode(record));
     if (sealed.length > this.maxPayloadBytes) {
-      throw new ValkeyStoreError(
+      throw new SessionStoreError(
         'payload-too-large',
         `Session record is ${sealed.length} bytes after encoding, over maxPayloadBytes (${this.maxPayloadBytes}).`,
       );
@@ -42,7 +42,7 @@ export class SealedRecordFormat {
   /** Opens stored bytes; the size cap is checked before any decryption or decoding. */
   fromBytes(sessionId: string, bytes: Buffer): SessionRecord {
     if (bytes.length > this.maxPayloadBytes) {
-      throw new ValkeyStoreError('payload-too-large', `Stored session is ${bytes.length} bytes, over maxPayloadBytes (${this.maxPayloadBytes}).`);
+      throw new SessionStoreError('payload-too-large', `Stored session is ${bytes.length} bytes, over maxPayloadBytes (${this.maxPayloadBytes}).`);
     }
     return this.codec.decode(this.cipher.open(sessionId, bytes));
   }
@@ -52,7 +52,7 @@ export class SealedRecordFormat {
     try {
       return this.fromBytes(sessionId, bytes);
     } catch (error) {
-      if (!(error instanceof ValkeyStoreError)) throw error;
+      if (!(error instanceof SessionStoreError)) throw error;
       logger.warn(`Ignoring an unreadable session record (${error.kind}).`);
       try {
         hook?.(sessionId, error);

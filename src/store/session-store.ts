@@ -24,7 +24,7 @@ export type SaveMode = 'upsert' | 'create' | 'update';
  *
  * `load` answers `null` for a missing or expired id, a malformed id, and a record that cannot be
  * read (it fails to decrypt, decode or is over the size cap: reported through the `onUnreadable`
- * hook and the logger, never as session data). It throws `ValkeyStoreError` of kind
+ * hook and the logger, never as session data). It throws `SessionStoreError` of kind
  * `connection` / `command` when the backend itself fails, so callers can answer 503 instead of
  * silently signing users out.
  */
@@ -62,6 +62,14 @@ export abstract class SessionStore {
 
   /** Why `id` ended, if a marker is still there (`undefined` otherwise, and for malformed ids). */
   abstract goneReason(id: string): Promise<string | undefined>;
+
+  /** Which backend this is, for health reports. @default 'custom' */
+  get backend(): string {
+    return 'custom';
+  }
+
+  /** Checks that the backend answers (e.g. a PING); throws when it does not. In-process stores answer at once. */
+  async ping(): Promise<void> {}
 
   /** Releases what the store owns (never an app-owned client). */
   async close(): Promise<void> {}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
 import type { ValkeyClient } from './valkey-client.js';
 
 /** A Lua script with its SHA1, ready for `EVALSHA`. */
@@ -18,7 +18,7 @@ export function luaScript(source: string): LuaScript {
  * `NOSCRIPT` (a fresh server, a failover, `SCRIPT FLUSH`). Unlike `defineCommand`, it leaves the
  * client untouched, so an app-owned client is never mutated. One key per call keeps every script
  * on one hash slot: a Cluster client routes it by that key, and `EVAL` loads it on that node.
- * Failures are rethrown as `ValkeyStoreError` naming `operation`.
+ * Failures are rethrown as `SessionStoreError` naming `operation`.
  */
 export async function runLuaScript(
   client: ValkeyClient,
@@ -35,7 +35,7 @@ export async function runLuaScript(
       return await send(client, 'eval', script.source, key, args);
     }
   } catch (error) {
-    throw ValkeyStoreError.fromClient(operation, error);
+    throw SessionStoreError.fromClient(operation, error);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'iovalkey';
-import type { AxessConnectionOptions } from '../axess-session.options.js';
+import type { AxessConnectionOptions } from './valkey-connection.options.js';
 import type { ValkeyClient } from './valkey-client.js';
 
 /**

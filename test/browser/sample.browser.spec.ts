@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { AxessSessionService } from '../../src';
+import { AxessSessionService } from '../../src/internal';
 import { startSample, type RunningSample } from '../harness/sample-server';
 import { launchChromium } from './chromium';
 

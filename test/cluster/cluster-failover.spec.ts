@@ -1,5 +1,5 @@
 import { Cluster } from 'iovalkey';
-import { KeyLayout, ValkeyConnection, ValkeySessionStore, ValkeyStoreError } from '../../src';
+import { KeyLayout, ValkeyConnection, ValkeySessionStore, SessionStoreError } from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { sessionIdsOnShard, shardOf } from './slots';
@@ -36,8 +36,8 @@ afterAll(async () => {
 
 function expectTyped(ops: readonly TrafficOp[]): void {
   for (const op of ops.filter((o) => o.outcome === 'error')) {
-    expect(op.error).toBeInstanceOf(ValkeyStoreError);
-    expect(['connection', 'command']).toContain((op.error as ValkeyStoreError).kind);
+    expect(op.error).toBeInstanceOf(SessionStoreError);
+    expect(['connection', 'command']).toContain((op.error as SessionStoreError).kind);
   }
 }
 
@@ -90,7 +90,7 @@ describe('Valkey Cluster failover', () => {
     const replica = (await currentShardOf(shards[2].slots)).replicas[0];
     cluster.pause(replica);
     try {
-      await expect(durable.save(first, { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({ name: 'ValkeyStoreError', kind: 'replication' });
+      await expect(durable.save(first, { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'replication' });
       await expect(durable.cycle(first, second, { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({ kind: 'replication' });
       // Without the option the same write is acknowledged by the primary alone.
       expect(await plain.save(third, { data: {}, createdAt: 1 }, 60_000)).toBe(true);
@@ -115,7 +115,7 @@ describe('Valkey Cluster failover', () => {
         nextId: onShard,
         maxMs: RECOVERY_BOUND_MS,
         // The promoted replica has no replica of its own: durable writes must now fail, typed.
-        done: (ops) => ops.some((op) => op.startedAt > killedAt && (op.error as ValkeyStoreError | undefined)?.kind === 'replication'),
+        done: (ops) => ops.some((op) => op.startedAt > killedAt && (op.error as SessionStoreError | undefined)?.kind === 'replication'),
       });
       await sleep(500);
       killedAt = Date.now();
@@ -123,8 +123,8 @@ describe('Valkey Cluster failover', () => {
       const ops = await traffic;
 
       for (const op of ops.filter((o) => o.outcome === 'error')) {
-        expect(op.error).toBeInstanceOf(ValkeyStoreError);
-        expect(['connection', 'command', 'replication']).toContain((op.error as ValkeyStoreError).kind);
+        expect(op.error).toBeInstanceOf(SessionStoreError);
+        expect(['connection', 'command', 'replication']).toContain((op.error as SessionStoreError).kind);
       }
       const acknowledged = ops.filter((op) => op.saved);
       expect(acknowledged.filter((op) => op.endedAt > killedAt - 500).length).toBeGreaterThan(0);

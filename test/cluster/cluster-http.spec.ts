@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SessionRegistry, SessionStore } from '../../src';
+import { SessionRegistry, SessionStore } from '../../src/internal';
 import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../e2e/http-app.harness';
 import { withSharedCluster } from './shared-cluster.hooks';
 

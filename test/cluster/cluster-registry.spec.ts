@@ -1,5 +1,5 @@
 import { Cluster } from 'iovalkey';
-import { KeyLayout, mintSessionId, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore } from '../../src';
+import { KeyLayout, mintSessionId, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore } from '../../src/internal';
 import { freePort, ManualClock } from '../../src/testing';
 import { describeSessionRegistryConformance, type BrokenRegistry } from '../conformance/session-registry.conformance';
 import { valkeyRegistryFixture } from '../conformance/valkey-registry.fixture';

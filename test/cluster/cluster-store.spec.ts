@@ -1,7 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'iovalkey';
 import { Test } from '@nestjs/testing';
-import { AxessSessionModule, KeyLayout, mintSessionId, SessionStore, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore, type SessionRecord } from '../../src';
+import { AxessSessionModule, KeyLayout, mintSessionId, SessionStore, SessionBackend, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore, type SessionRecord } from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
 import { describeSessionStoreConformance } from '../conformance/session-store.conformance';
 import { expectAtMostCapNewestUsable, runConcurrentLogins, watchAdmissionOrder, type LoginBackend } from '../harness/concurrent-logins';
@@ -49,7 +49,7 @@ describe('Valkey Cluster: module configuration', () => {
   it('forRoot({ connection: { clusterNodes } }) creates a Cluster client, saves and loads through it, and quits it on close', async () => {
     const module = AxessSessionModule.forRoot({ connection: { clusterNodes: [...cluster.nodes] }, prefix: uniquePrefix(), encryptionKey: randomKey(), signingKey: randomKey() });
     const app = await (await Test.createTestingModule({ imports: [module] }).compile()).init();
-    const connection = app.get(ValkeyConnection);
+    const connection = app.get(SessionBackend).connection!;
     try {
       expect(connection.client).toBeInstanceOf(Cluster);
       const store = app.get(SessionStore);

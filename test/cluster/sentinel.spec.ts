@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'iovalkey';
-import { AxessSessionModule, KeyLayout, mintSessionId, SessionStore, ValkeySessionStore, ValkeyStoreError, type AxessSessionModuleOptions } from '../../src';
+import { AxessSessionModule, KeyLayout, mintSessionId, SessionStore, ValkeySessionStore, SessionStoreError, type AxessSessionModuleOptions } from '../../src/internal';
 import { startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { recovered, runTraffic, watchUnhandledRejections } from './traffic';
@@ -64,7 +64,7 @@ describe('Sentinel-managed primary', () => {
     expect(await store.save(mintSessionId(), { data: {}, createdAt: 1 }, 60_000)).toBe(true);
     group.pause(group.servers[1].port);
     try {
-      await expect(store.save(mintSessionId(), { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({ name: 'ValkeyStoreError', kind: 'replication' });
+      await expect(store.save(mintSessionId(), { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'replication' });
     } finally {
       group.resume(group.servers[1].port);
     }
@@ -93,7 +93,7 @@ describe('Sentinel-managed primary', () => {
         store: durable.store,
         workers: 2,
         maxMs: RECOVERY_BOUND_MS,
-        done: (ops) => ops.some((op) => op.startedAt > killedAt && (op.error as ValkeyStoreError | undefined)?.kind === 'replication'),
+        done: (ops) => ops.some((op) => op.startedAt > killedAt && (op.error as SessionStoreError | undefined)?.kind === 'replication'),
       });
       await sleep(500);
       killedAt = Date.now();
@@ -103,10 +103,10 @@ describe('Sentinel-managed primary', () => {
       expect(killed).toBe(group.servers[0].port);
       expect((await group.primary()).port).toBe(group.servers[1].port);
       for (const op of [...plainOps, ...durableOps].filter((o) => o.outcome === 'error')) {
-        expect(op.error).toBeInstanceOf(ValkeyStoreError);
-        expect(['connection', 'command', 'replication']).toContain((op.error as ValkeyStoreError).kind);
+        expect(op.error).toBeInstanceOf(SessionStoreError);
+        expect(['connection', 'command', 'replication']).toContain((op.error as SessionStoreError).kind);
       }
-      expect(plainOps.filter((op) => op.outcome === 'error').every((op) => (op.error as ValkeyStoreError).kind !== 'replication')).toBe(true);
+      expect(plainOps.filter((op) => op.outcome === 'error').every((op) => (op.error as SessionStoreError).kind !== 'replication')).toBe(true);
       expect(plainOps.filter((op) => op.endedAt < killedAt).every((op) => op.outcome === 'ok')).toBe(true);
       expect(recovered(plainOps, killedAt, 100, 100, () => true)).toBe(true);
 

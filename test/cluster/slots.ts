@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
-import { mintSessionId, type KeyLayout } from '../../src';
+import { mintSessionId, type KeyLayout } from '../../src/internal';
 import type { ValkeyClusterShard } from '../../src/testing';
 
 /** Index in `shards` of the shard serving `key`. */

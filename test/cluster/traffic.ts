@@ -1,4 +1,4 @@
-import { mintSessionId, type SessionStore } from '../../src';
+import { mintSessionId, type SessionStore } from '../../src/internal';
 
 /** One save-then-load of a fresh session during a traffic run. */
 export interface TrafficOp {

@@ -1,4 +1,4 @@
-import { mintSessionId, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src';
+import { mintSessionId, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src/internal';
 import type { ManualClock } from '../../src/testing';
 
 /** What a backend gives the shared registry suite. */
@@ -341,14 +341,14 @@ export function describeSessionRegistryConformance(
       }
     });
 
-    it('a backend failure in activeSessions and admit throws ValkeyStoreError, never reads as empty', async () => {
+    it('a backend failure in activeSessions and admit throws SessionStoreError, never reads as empty', async () => {
       const broken = await makeBroken();
       try {
         const id = mintSessionId();
         await broken.seed('down', id);
-        await expect(broken.registry.activeSessions('down')).rejects.toMatchObject({ name: 'ValkeyStoreError', kind: 'connection' });
-        await expect(broken.registry.admit('down', mintSessionId(), 3)).rejects.toMatchObject({ name: 'ValkeyStoreError', kind: 'connection' });
-        await expect(broken.registry.isValid('down', id)).rejects.toMatchObject({ name: 'ValkeyStoreError' });
+        await expect(broken.registry.activeSessions('down')).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'connection' });
+        await expect(broken.registry.admit('down', mintSessionId(), 3)).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'connection' });
+        await expect(broken.registry.isValid('down', id)).rejects.toMatchObject({ name: 'SessionStoreError' });
       } finally {
         await broken.close();
       }

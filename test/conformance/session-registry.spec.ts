@@ -1,5 +1,5 @@
 import { Redis } from 'iovalkey';
-import { AesGcmSessionCipher, InMemorySessionRegistry, InMemorySessionStore, ValkeySessionRegistry, ValkeySessionStore } from '../../src';
+import { AesGcmSessionCipher, InMemorySessionRegistry, InMemorySessionStore, ValkeySessionRegistry, ValkeySessionStore } from '../../src/internal';
 import { ManualClock, startValkeyServer } from '../../src/testing';
 import { randomKey, testClient } from '../harness/valkey';
 import { describeSessionRegistryConformance, type BrokenRegistry } from './session-registry.conformance';

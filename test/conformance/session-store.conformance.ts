@@ -1,4 +1,4 @@
-import { mintSessionId, type SessionRecord, type SessionStore } from '../../src';
+import { mintSessionId, type SessionRecord, type SessionStore } from '../../src/internal';
 
 /** What a backend gives the shared store suite. */
 export interface StoreFixture {

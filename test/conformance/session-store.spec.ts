@@ -1,4 +1,4 @@
-import { AesGcmSessionCipher, InMemorySessionStore, ValkeySessionStore } from '../../src';
+import { AesGcmSessionCipher, InMemorySessionStore, ValkeySessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 import { describeSessionStoreConformance } from './session-store.conformance';

@@ -1,4 +1,4 @@
-import { ValkeySessionRegistry, ValkeySessionStore, type ValkeyClient } from '../../src';
+import { ValkeySessionRegistry, ValkeySessionStore, type ValkeyClient } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import type { RegistryFixture, RegistryFixtureOptions } from './session-registry.conformance';

@@ -2,7 +2,7 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { Redis } from 'iovalkey';
-import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src';
+import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src/internal';
 import { sendHttpRequest, type HttpAnswer, type HttpRequestOptions } from '../harness/http-request';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 import { HeaderAuthGuard, SessionTestController } from './session-test.app';

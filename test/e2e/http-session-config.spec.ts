@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { parseSetCookie } from 'cookie';
 import { Redis } from 'iovalkey';
 import { randomBytes } from 'node:crypto';
-import { AxessSession, AxessSessionMiddleware, AxessSessionModule, Session, SessionStore } from '../../src';
+import { AxessSession, AxessSessionMiddleware, AxessSessionModule, CurrentSession, SessionStore } from '../../src/internal';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
@@ -139,7 +139,7 @@ describe.each(ADAPTERS)('HTTP session layer configuration on %s', (adapter) => {
     @Controller()
     class ProbeController {
       @Get('probe')
-      probe(@Session() session: AxessSession) {
+      probe(@CurrentSession() session: AxessSession) {
         session.set('seen', true);
         return { ok: true };
       }

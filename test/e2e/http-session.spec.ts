@@ -1,6 +1,6 @@
 import { parseSetCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
-import { CookieSigner, mintSessionId, SessionRegistry, SessionStore } from '../../src';
+import { CookieSigner, mintSessionId, SessionRegistry, SessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey } from '../harness/valkey';
 import { CommandLog } from './command-log';

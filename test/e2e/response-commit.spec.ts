@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { Redis } from 'iovalkey';
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { AxessSession, AxessSessionModule, Session, type AxessSessionModuleOptions } from '../../src';
+import { AxessSession, AxessSessionModule, CurrentSession, type AxessSessionModuleOptions } from '../../src/internal';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { cookiePair, send, type AdapterName } from './http-app.harness';
@@ -23,13 +23,13 @@ function rawResponse(res: unknown): ServerResponse {
 @Controller()
 class ResponseCommitController {
   @Get('data')
-  data(@Session() session: AxessSession) {
+  data(@CurrentSession() session: AxessSession) {
     return { id: session.id ?? null, data: session.data };
   }
 
   /** The handler answers itself (`@Res()` without passthrough). */
   @Post('raw')
-  raw(@Session() session: AxessSession, @Res() res: unknown) {
+  raw(@CurrentSession() session: AxessSession, @Res() res: unknown) {
     session.set('raw', true);
     const reply = res as { send?: (body: unknown) => void; json?: (body: unknown) => void; status?: (code: number) => unknown; code?: (code: number) => unknown };
     if (typeof reply.code === 'function' && typeof reply.send === 'function' && !('json' in reply)) {
@@ -44,14 +44,14 @@ class ResponseCommitController {
   /** A streamed body after the change. */
   @Post('stream')
   @HttpCode(200)
-  stream(@Session() session: AxessSession) {
+  stream(@CurrentSession() session: AxessSession) {
     session.set('streamed', true);
     return new StreamableFile(Readable.from([Buffer.from('chunk-1;'), Buffer.from('chunk-2')]));
   }
 
   /** Output starts before the session changes: the change is still stored before the response ends. */
   @Post('late-change')
-  lateChange(@Session() session: AxessSession, @Res() res: unknown) {
+  lateChange(@CurrentSession() session: AxessSession, @Res() res: unknown) {
     const raw = rawResponse(res);
     raw.writeHead(200, { 'content-type': 'text/plain' });
     raw.write('early;');
@@ -61,20 +61,20 @@ class ResponseCommitController {
 
   @Post('too-big')
   @HttpCode(200)
-  tooBig(@Session() session: AxessSession) {
+  tooBig(@CurrentSession() session: AxessSession) {
     session.set('blob', 'x'.repeat(MAX_PAYLOAD * 2));
     return { ok: true };
   }
 
   @Post('too-big-then-throw')
-  tooBigThenThrow(@Session() session: AxessSession) {
+  tooBigThenThrow(@CurrentSession() session: AxessSession) {
     session.set('blob', 'x'.repeat(MAX_PAYLOAD * 2));
     throw new BadRequestException('handler failed');
   }
 
   @Post('set')
   @HttpCode(200)
-  set(@Session() session: AxessSession) {
+  set(@CurrentSession() session: AxessSession) {
     session.set('a', 1);
     return { ok: true };
   }

@@ -1,4 +1,4 @@
-import { mintSessionId } from '../../src';
+import { mintSessionId } from '../../src/internal';
 import { startSample, type RunningSample } from '../harness/sample-server';
 import { csrfTokenIn, PageClient, type PageAnswer } from './page-client';
 

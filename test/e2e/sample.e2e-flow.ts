@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Redis } from 'iovalkey';
-import { CookieSigner, mintSessionId, ValkeyConnection, type AxessConnectionOptions } from '../../src';
+import { CookieSigner, mintSessionId, SessionBackend, type AxessConnectionOptions } from '../../src/internal';
 import { AppModule } from '../../sample/app.module';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
 import type { SampleConfig } from '../../sample/sample.config';
@@ -62,7 +62,7 @@ async function createSample(config: SampleConfig, connection: AxessConnectionOpt
 
 /** The module's client is of the kind `connection` asks for: a Cluster for seed nodes, a sentinel-routed client for sentinels. */
 function expectConnectedAsGiven(sample: SampleApp, connection: AxessConnectionOptions): void {
-  const client = sample.app.get(ValkeyConnection).client;
+  const client = sample.app.get(SessionBackend).connection!.client;
   expect(client.isCluster).toBe(connection.clusterNodes !== undefined);
   if (connection.sentinels) expect((client as Redis).options).toMatchObject({ sentinels: connection.sentinels, name: connection.name });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AxessSessionEvents, SessionCipher, SessionStore, type AxessSessionEvent } from '../../src';
+import { AxessSessionEvents, SessionCipher, SessionStore, type AxessSessionEvent } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { CommandLog } from './command-log';
 import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from './http-app.harness';

@@ -21,9 +21,9 @@ import {
   AxessSessionService,
   MaxSessions,
   MaxSessionsGuard,
-  Session,
+  CurrentSession,
   getAxessSession,
-} from '../../src';
+} from '../../src/internal';
 import { appendSetCookie } from '../../src/http/response-cookies';
 import { requestGates } from './request-gate';
 
@@ -72,18 +72,18 @@ export class SessionTestController {
   constructor(private readonly sessions: AxessSessionService) {}
 
   @Get()
-  root(@Session() session: AxessSession) {
+  root(@CurrentSession() session: AxessSession) {
     return { id: session.id ?? null, userId: session.userId ?? null };
   }
 
   @Get('visit')
-  visit(@Session() session: AxessSession) {
+  visit(@CurrentSession() session: AxessSession) {
     return { id: session.id ?? null, userId: session.userId ?? null, data: session.data };
   }
 
   @Post('data')
   @HttpCode(200)
-  setData(@Session() session: AxessSession, @Body() body: Record<string, unknown>) {
+  setData(@CurrentSession() session: AxessSession, @Body() body: Record<string, unknown>) {
     for (const [key, value] of Object.entries(body)) session.set(key, value);
     return { id: session.id ?? null, changed: session.changed };
   }
@@ -96,7 +96,7 @@ export class SessionTestController {
 
   @Post('clear')
   @HttpCode(200)
-  clear(@Session() session: AxessSession) {
+  clear(@CurrentSession() session: AxessSession) {
     session.clear();
     return {};
   }
@@ -104,7 +104,7 @@ export class SessionTestController {
   @Post('login')
   @HttpCode(200)
   @UseGuards(HeaderAuthGuard, MaxSessionsGuard)
-  login(@Session() session: AxessSession) {
+  login(@CurrentSession() session: AxessSession) {
     return { userId: session.userId ?? null, sessionId: session.id ?? null };
   }
 
@@ -112,14 +112,14 @@ export class SessionTestController {
   @HttpCode(200)
   @MaxSessions(1)
   @UseGuards(HeaderAuthGuard, MaxSessionsGuard)
-  loginOne(@Session() session: AxessSession) {
+  loginOne(@CurrentSession() session: AxessSession) {
     return { userId: session.userId ?? null, sessionId: session.id ?? null };
   }
 
   @Post('login-and-store')
   @HttpCode(200)
   @UseGuards(HeaderAuthGuard, MaxSessionsGuard)
-  loginAndStore(@Session() session: AxessSession) {
+  loginAndStore(@CurrentSession() session: AxessSession) {
     session.set('greeting', `hello ${session.userId}`);
     return { userId: session.userId ?? null, sessionId: session.id ?? null };
   }
@@ -133,14 +133,14 @@ export class SessionTestController {
   @Post('login-upper')
   @HttpCode(200)
   @UseGuards(HeaderAuthGuard, UpperCaseIdGuard)
-  loginUpper(@Session() session: AxessSession) {
+  loginUpper(@CurrentSession() session: AxessSession) {
     return { userId: session.userId ?? null };
   }
 
   @Post('login-idless')
   @HttpCode(200)
   @UseGuards(IdlessUserGuard, MaxSessionsGuard)
-  loginIdless(@Session() session: AxessSession) {
+  loginIdless(@CurrentSession() session: AxessSession) {
     return { userId: session.userId ?? null };
   }
 
@@ -155,13 +155,13 @@ export class SessionTestController {
   @Post('guard-only')
   @HttpCode(200)
   @UseGuards(MaxSessionsGuard)
-  guardOnly(@Session() session: AxessSession) {
+  guardOnly(@CurrentSession() session: AxessSession) {
     return { userId: session.userId ?? null, sessionId: session.id ?? null };
   }
 
   @Get('me')
   @UseGuards(AxessAuthenticatedGuard)
-  me(@Session() session: AxessSession) {
+  me(@CurrentSession() session: AxessSession) {
     return { userId: session.userId, sessionId: session.id, authenticatedAt: session.authenticatedAt?.getTime() };
   }
 
@@ -174,14 +174,14 @@ export class SessionTestController {
 
   @Post('destroy')
   @HttpCode(200)
-  destroy(@Session() session: AxessSession) {
+  destroy(@CurrentSession() session: AxessSession) {
     session.destroy();
     return {};
   }
 
   @Post('regenerate')
   @HttpCode(200)
-  regenerate(@Session() session: AxessSession) {
+  regenerate(@CurrentSession() session: AxessSession) {
     session.regenerate();
     return {};
   }
@@ -189,7 +189,7 @@ export class SessionTestController {
   /** The session is revoked (as by another request) while this one still holds it, then changed. */
   @Post('revoked-then-set')
   @HttpCode(200)
-  async revokedThenSet(@Session() session: AxessSession) {
+  async revokedThenSet(@CurrentSession() session: AxessSession) {
     await this.sessions.revokeSession(session.userId!, session.id!);
     session.set('afterRevoke', true);
     return {};
@@ -197,21 +197,21 @@ export class SessionTestController {
 
   @Post('revoked-then-regenerate')
   @HttpCode(200)
-  async revokedThenRegenerate(@Session() session: AxessSession) {
+  async revokedThenRegenerate(@CurrentSession() session: AxessSession) {
     await this.sessions.revokeSession(session.userId!, session.id!);
     session.regenerate();
     return {};
   }
 
   @Post('set-then-throw')
-  setThenThrow(@Session() session: AxessSession) {
+  setThenThrow(@CurrentSession() session: AxessSession) {
     session.set('beforeError', true);
     throw new BadRequestException('handler failed');
   }
 
   @Post('with-app-cookie')
   @HttpCode(200)
-  withAppCookie(@Session() session: AxessSession, @Res({ passthrough: true }) res: unknown) {
+  withAppCookie(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown) {
     appendSetCookie(res, 'app=1; Path=/');
     session.set('withAppCookie', true);
     return {};
@@ -219,13 +219,13 @@ export class SessionTestController {
 
   @Get('sessions')
   @UseGuards(AxessAuthenticatedGuard)
-  list(@Session() session: AxessSession) {
+  list(@CurrentSession() session: AxessSession) {
     return this.sessions.listSessions(session.userId!, session.id);
   }
 
   @Delete('sessions/:id')
   @UseGuards(AxessAuthenticatedGuard)
-  async revoke(@Session() session: AxessSession, @Param('id') id: string) {
+  async revoke(@CurrentSession() session: AxessSession, @Param('id') id: string) {
     if (!(await this.sessions.revokeSession(session.userId!, id))) throw new NotFoundException();
     return {};
   }
@@ -233,14 +233,14 @@ export class SessionTestController {
   @Post('sessions/revoke-others')
   @HttpCode(200)
   @UseGuards(AxessAuthenticatedGuard)
-  revokeOthers(@Session() session: AxessSession) {
+  revokeOthers(@CurrentSession() session: AxessSession) {
     return this.sessions.revokeOthers(session.userId!, session.id!);
   }
 
   @Post('logout-all')
   @HttpCode(200)
   @UseGuards(AxessAuthenticatedGuard)
-  async logoutAll(@Session() session: AxessSession) {
+  async logoutAll(@CurrentSession() session: AxessSession) {
     return { revoked: await this.sessions.revokeAll(session.userId!) };
   }
 
@@ -248,7 +248,7 @@ export class SessionTestController {
   @Post('slow-set/:gate')
   @HttpCode(200)
   @UseGuards(AxessAuthenticatedGuard)
-  async slowSet(@Session() session: AxessSession, @Param('gate') gate: string, @Body() body: Record<string, unknown>) {
+  async slowSet(@CurrentSession() session: AxessSession, @Param('gate') gate: string, @Body() body: Record<string, unknown>) {
     await requestGates.get(gate)?.hold();
     for (const [key, value] of Object.entries(body)) session.set(key, value);
     return { id: session.id ?? null };

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { rmSync } from 'node:fs';
 import { Redis } from 'iovalkey';
-import { mintSessionId, ValkeySessionStore, type SessionRecord } from '../../src';
+import { mintSessionId, ValkeySessionStore, type SessionRecord } from '../../src/internal';
 // The process launcher itself: the public test server has no crash (SIGKILL), only a clean stop,
 // and a clean stop flushes the AOF whatever the fsync policy, which would prove nothing.
 import { launchValkeyProcess, type ValkeyProcess } from '../../src/testing/valkey-process';

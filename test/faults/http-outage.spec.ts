@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { Redis } from 'iovalkey';
-import { ValkeyConnection } from '../../src';
+import { SessionBackend } from '../../src/internal';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { idOfCookie, probe, sessionCookie, startProbeApp, type ProbeAnswer, type ProbeApp } from '../harness/probe-app';
 import { randomKey, uniquePrefix } from '../harness/valkey';
@@ -62,7 +62,7 @@ describe('the app on a failing Valkey (Express, module-created client)', () => {
   });
 
   it('builds its client with the configured command timeout', () => {
-    expect((t.app.get(ValkeyConnection).client as Redis).options.commandTimeout).toBe(COMMAND_TIMEOUT_MS);
+    expect((t.app.get(SessionBackend).connection!.client as Redis).options.commandTimeout).toBe(COMMAND_TIMEOUT_MS);
   });
 
   it('Valkey stopped mid-traffic: 503s with a body, then the same app serves the same sessions once Valkey is back', async () => {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { rmSync } from 'node:fs';
 import { Redis } from 'iovalkey';
-import { mintSessionId, ValkeyConnection, ValkeySessionStore, ValkeyStoreError, type SessionRecord } from '../../src';
+import { mintSessionId, ValkeyConnection, ValkeySessionStore, SessionStoreError, type SessionRecord } from '../../src/internal';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 
@@ -32,9 +32,9 @@ function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: 
 }
 
 function expectTypedUnavailable(error: unknown): void {
-  expect(error).toBeInstanceOf(ValkeyStoreError);
-  expect((error as ValkeyStoreError).kind).toBe('connection');
-  expect((error as ValkeyStoreError).cause).toBeDefined();
+  expect(error).toBeInstanceOf(SessionStoreError);
+  expect((error as SessionStoreError).kind).toBe('connection');
+  expect((error as SessionStoreError).cause).toBeDefined();
 }
 
 async function until<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
@@ -150,7 +150,7 @@ describe('store faults on real Valkey, through the module-created client', () =>
           expect(outcome.ok).toBe(false);
           if (!outcome.ok) {
             expectTypedUnavailable(outcome.error);
-            expect(((outcome.error as ValkeyStoreError).cause as Error).message).toBe('Command timed out');
+            expect(((outcome.error as SessionStoreError).cause as Error).message).toBe('Command timed out');
           }
         }
         server.resume();
@@ -175,7 +175,7 @@ describe('store faults on real Valkey, through the module-created client', () =>
           expect(outcome.ok).toBe(false);
           if (!outcome.ok) {
             expectTypedUnavailable(outcome.error);
-            expect(((outcome.error as ValkeyStoreError).cause as Error).message).toBe('Command timed out');
+            expect(((outcome.error as SessionStoreError).cause as Error).message).toBe('Command timed out');
           }
         }
         await sleeping;

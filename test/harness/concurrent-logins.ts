@@ -1,5 +1,5 @@
 import type { Redis } from 'iovalkey';
-import { mintSessionId, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src';
+import { mintSessionId, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src/internal';
 
 /** One app instance: its own store and registry (and, in the tests, its own Valkey client). */
 export interface LoginBackend {

@@ -5,9 +5,9 @@ import {
   AxessSession,
   AxessSessionModule,
   AxessSessionService,
-  Session,
+  CurrentSession,
   type AxessSessionModuleOptions,
-} from '../../src';
+} from '../../src/internal';
 import { sendHttpRequest, type HttpAnswer, type HttpRequestOptions } from './http-request';
 
 /**
@@ -20,13 +20,13 @@ export class ProbeController {
   constructor(private readonly sessions: AxessSessionService) {}
 
   @Get('visit')
-  visit(@Session() session: AxessSession) {
+  visit(@CurrentSession() session: AxessSession) {
     return { id: session.id ?? null, userId: session.userId ?? null, data: session.data };
   }
 
   @Post('data')
   @HttpCode(200)
-  setData(@Session() session: AxessSession, @Body() body: Record<string, unknown>) {
+  setData(@CurrentSession() session: AxessSession, @Body() body: Record<string, unknown>) {
     for (const [key, value] of Object.entries(body ?? {})) session.set(key, value);
     return { id: session.id ?? null };
   }
@@ -39,7 +39,7 @@ export class ProbeController {
 
   @Get('me')
   @UseGuards(AxessAuthenticatedGuard)
-  me(@Session() session: AxessSession) {
+  me(@CurrentSession() session: AxessSession) {
     return { userId: session.userId, id: session.id, data: session.data };
   }
 

@@ -9,7 +9,7 @@ import {
   type SessionRecord,
   type SessionRegistry,
   type SessionStore,
-} from '../../src';
+} from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'iovalkey';
-import { AesGcmSessionCipher, InMemorySessionStore, mintSessionId, ValkeySessionStore, type SessionRecord, type SessionStore } from '../../src';
+import { AesGcmSessionCipher, InMemorySessionStore, mintSessionId, ValkeySessionStore, type SessionRecord, type SessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 
@@ -33,7 +33,7 @@ describe.each([
     await store.save(oldId, record('old'), 60_000);
     await store.save(taken, record('victim'), 60_000);
 
-    await expect(store.cycle(oldId, taken, record('attacker'), 60_000)).rejects.toMatchObject({ name: 'ValkeyStoreError', kind: 'command' });
+    await expect(store.cycle(oldId, taken, record('attacker'), 60_000)).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'command' });
     expect((await store.load(taken))?.data).toEqual({ who: 'victim' });
     expect(await store.load(oldId)).toBeNull();
   });

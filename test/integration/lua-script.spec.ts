@@ -28,20 +28,20 @@ describe('runLuaScript (real valkey-server)', () => {
     expect(valkey.client.addedBuiltinSet.size).toBe(0);
   });
 
-  it('maps an error reply to ValkeyStoreError of kind command, keeping the cause', async () => {
+  it('maps an error reply to SessionStoreError of kind command, keeping the cause', async () => {
     const script = freshScript(`return redis.error_reply('boom')`);
     const error = await runLuaScript(valkey.client, script, `${uniquePrefix()}:k`, [], 'probe').catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'ValkeyStoreError', kind: 'command', message: expect.stringContaining('Valkey probe failed') });
+    expect(error).toMatchObject({ name: 'SessionStoreError', kind: 'command', message: expect.stringContaining('Valkey probe failed') });
     expect((error as Error).cause).toMatchObject({ name: 'ReplyError' });
   });
 
-  it('maps an unreachable server to ValkeyStoreError of kind connection', async () => {
+  it('maps an unreachable server to SessionStoreError of kind connection', async () => {
     const server = await startValkeyServer();
     await server.stop();
     const offline = new Redis(server.port, '127.0.0.1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     offline.on('error', () => undefined);
     try {
-      await expect(runLuaScript(offline, freshScript('return 1'), 'k', [], 'probe')).rejects.toMatchObject({ name: 'ValkeyStoreError', kind: 'connection' });
+      await expect(runLuaScript(offline, freshScript('return 1'), 'k', [], 'probe')).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'connection' });
     } finally {
       offline.disconnect();
     }

@@ -7,11 +7,11 @@ import {
   SealedRecordFormat,
   SessionRecordCodec,
   ValkeySessionStore,
-  ValkeyStoreError,
+  SessionStoreError,
   type SessionRecord,
   type SessionStore,
   type UnreadableRecordHook,
-} from '../../src';
+} from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
@@ -116,9 +116,9 @@ describe.each(backends)('payload cap: %s', (_backend, make) => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(ValkeyStoreError);
-      expect((error as ValkeyStoreError).kind).toBe('payload-too-large');
-      expect((error as ValkeyStoreError).message).not.toContain('xxxx');
+      expect(error).toBeInstanceOf(SessionStoreError);
+      expect((error as SessionStoreError).kind).toBe('payload-too-large');
+      expect((error as SessionStoreError).message).not.toContain('xxxx');
       expect(await b.holds(id)).toBe(false);
       expect(await b.store.load(id)).toBeNull();
     });

@@ -1,5 +1,5 @@
 import { Redis } from 'iovalkey';
-import { AesGcmSessionCipher, mintSessionId, ValkeySessionRegistry, ValkeySessionStore, type SessionRecord } from '../../src';
+import { AesGcmSessionCipher, mintSessionId, ValkeySessionRegistry, ValkeySessionStore, type SessionRecord } from '../../src/internal';
 import { ManualClock, startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 
@@ -217,9 +217,9 @@ describe('ValkeySessionRegistry round trips and key discipline (private valkey-s
     expect(await client.pttl(key)).toBeGreaterThan(9 * lifetimeMs);
   });
 
-  it('maps an error reply inside the script to ValkeyStoreError of kind command', async () => {
+  it('maps an error reply inside the script to SessionStoreError of kind command', async () => {
     await client.set(`${prefix}:reg:frank`, 'not a sorted set');
-    await expect(registry.register('frank', mintSessionId())).rejects.toMatchObject({ name: 'ValkeyStoreError', kind: 'command' });
-    await expect(registry.members('frank')).rejects.toMatchObject({ name: 'ValkeyStoreError', kind: 'command' });
+    await expect(registry.register('frank', mintSessionId())).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'command' });
+    await expect(registry.members('frank')).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'command' });
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'iovalkey';
-import { mintSessionId, ValkeySessionStore, ValkeyStoreError, type SessionRecord } from '../../src';
+import { mintSessionId, ValkeySessionStore, SessionStoreError, type SessionRecord } from '../../src/internal';
 import { freePort, startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 
@@ -68,9 +68,9 @@ async function expectEveryOperationFailsTyped(store: ValkeySessionStore): Promis
     const name = ops[i][0];
     expect({ name, rejected: 'error' in outcome }).toEqual({ name, rejected: true });
     const error = 'error' in outcome ? outcome.error : undefined;
-    expect(error).toBeInstanceOf(ValkeyStoreError);
-    expect({ name, kind: (error as ValkeyStoreError).kind }).toEqual({ name, kind: 'connection' });
-    expect((error as ValkeyStoreError).cause).toBeDefined();
+    expect(error).toBeInstanceOf(SessionStoreError);
+    expect({ name, kind: (error as SessionStoreError).kind }).toEqual({ name, kind: 'connection' });
+    expect((error as SessionStoreError).cause).toBeDefined();
   });
 }
 

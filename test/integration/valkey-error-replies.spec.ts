@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
 import { Redis } from 'iovalkey';
-import { mintSessionId, ValkeySessionStore, ValkeyStoreError, type SessionRecord } from '../../src';
+import { mintSessionId, ValkeySessionStore, SessionStoreError, type SessionRecord } from '../../src/internal';
 import { freePort, startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { withPrivateValkey } from '../harness/valkey-hooks';
@@ -15,13 +15,13 @@ import { withPrivateValkey } from '../harness/valkey-hooks';
 const quiet = { warn: () => undefined, error: () => undefined, log: () => undefined } as unknown as Logger;
 const record: SessionRecord = { data: { secret: 'reply-probe-value' }, createdAt: 1_900_000_000_000 };
 
-async function rejection(promise: Promise<unknown>): Promise<ValkeyStoreError> {
+async function rejection(promise: Promise<unknown>): Promise<SessionStoreError> {
   const outcome = await promise.then(
     () => undefined,
     (error: unknown) => error,
   );
-  expect(outcome).toBeInstanceOf(ValkeyStoreError);
-  return outcome as ValkeyStoreError;
+  expect(outcome).toBeInstanceOf(SessionStoreError);
+  return outcome as SessionStoreError;
 }
 
 describe('a replica whose primary is gone (READONLY, MASTERDOWN)', () => {

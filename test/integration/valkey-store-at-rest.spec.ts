@@ -4,11 +4,11 @@ import {
   mintSessionId,
   SessionRecordCodec,
   ValkeySessionStore,
-  ValkeyStoreError,
+  SessionStoreError,
   type SessionRecord,
   type UnreadableRecordHook,
   type ValkeySessionStoreOptions,
-} from '../../src';
+} from '../../src/internal';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
 
@@ -149,8 +149,8 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
           new AesGcmSessionCipher(key).open(id, raw!);
           return true;
         } catch (error) {
-          expect(error).toBeInstanceOf(ValkeyStoreError);
-          expect((error as ValkeyStoreError).kind).toBe('decrypt');
+          expect(error).toBeInstanceOf(SessionStoreError);
+          expect((error as SessionStoreError).kind).toBe('decrypt');
           return false;
         }
       };
@@ -207,7 +207,7 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
       expect(unreadable).toHaveBeenCalledTimes(2);
       for (const [id, error] of unreadable.mock.calls) {
         expect(id).toBe(forged);
-        expect(error).toBeInstanceOf(ValkeyStoreError);
+        expect(error).toBeInstanceOf(SessionStoreError);
         expect(error.kind).toBe('decrypt');
       }
     });
@@ -295,7 +295,7 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
       expect(unreadable).toHaveBeenLastCalledWith(id, expect.objectContaining({ kind: 'payload-too-large' }));
     });
 
-    it('a WRONGTYPE key (a list made with LPUSH at the session key) → throws ValkeyStoreError kind command with the reply as cause', async () => {
+    it('a WRONGTYPE key (a list made with LPUSH at the session key) → throws SessionStoreError kind command with the reply as cause', async () => {
       const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       const id = mintSessionId();
       await valkey.client.lpush(keyOf(id), 'intruder');
@@ -304,17 +304,17 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
           () => undefined,
           (e: unknown) => e,
         );
-        expect(error).toBeInstanceOf(ValkeyStoreError);
-        expect((error as ValkeyStoreError).kind).toBe('command');
-        expect(((error as ValkeyStoreError).cause as Error).message).toMatch(/WRONGTYPE/);
+        expect(error).toBeInstanceOf(SessionStoreError);
+        expect((error as SessionStoreError).kind).toBe('command');
+        expect(((error as SessionStoreError).cause as Error).message).toMatch(/WRONGTYPE/);
       }
       expect(unreadable).not.toHaveBeenCalled();
     });
 
-    it('a connection failure → throws ValkeyStoreError kind connection (the client is closed here; see unreachable-valkey.spec for a dead server)', async () => {
+    it('a connection failure → throws SessionStoreError kind connection (the client is closed here; see unreachable-valkey.spec for a dead server)', async () => {
       const closed = testClient({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
       const store = new ValkeySessionStore(closed, randomKey(), options());
-      await expect(store.load(mintSessionId())).rejects.toMatchObject({ name: 'ValkeyStoreError', kind: 'connection' });
+      await expect(store.load(mintSessionId())).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'connection' });
       closed.disconnect();
     });
 

@@ -12,7 +12,7 @@ import {
   SystemClock,
   ValkeySessionStore,
   type AxessSessionModuleOptions,
-} from '../../src';
+} from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey, testClient, testValkeyUrl, uniquePrefix } from '../harness/valkey';
 

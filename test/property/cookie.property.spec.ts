@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import type { Redis } from 'iovalkey';
-import { CookieSigner, SessionStore } from '../../src';
+import { CookieSigner, SessionStore } from '../../src/internal';
 import { idOfCookie, probe, sessionCookie, startProbeApp, type ProbeApp } from '../harness/probe-app';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 import { PROPERTY_SEED } from './property-seed';

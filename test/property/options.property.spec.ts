@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { AxessOptionsError, resolveAxessOptions, type AxessSessionModuleOptions } from '../../src';
+import { AxessOptionsError, resolveAxessOptions, type AxessSessionModuleOptions } from '../../src/internal';
 import { PROPERTY_SEED } from './property-seed';
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { AesGcmSessionCipher, SessionRecordCodec, type SessionRecord, type ValkeyStoreErrorKind } from '../../src';
+import { AesGcmSessionCipher, SessionRecordCodec, type SessionRecord, type SessionStoreErrorKind } from '../../src/internal';
 
 /** Bytes an attacker with write access to Valkey (or a bug, or bit rot) leaves under a session key. */
 export interface StoredBytesAttack {
@@ -9,7 +9,7 @@ export interface StoredBytesAttack {
   /** The bytes to store under the target session's key. */
   bytes: Buffer;
   /** The `onUnreadable` kinds this attack may be reported as. */
-  kinds: ValkeyStoreErrorKind[];
+  kinds: SessionStoreErrorKind[];
   /** A session this attack copied from, which must still load afterwards. */
   source?: { id: string; record: SessionRecord };
 }
@@ -90,7 +90,7 @@ export function storedBytesAttack(target: AttackTarget, options: { oversized: bo
     fc.uint8Array({ minLength: 1, maxLength: 64 }).map((extra) => ({
       label: `${extra.length} bytes appended`,
       bytes: Buffer.concat([valid(), extra]),
-      kinds: ['decrypt'] as ValkeyStoreErrorKind[],
+      kinds: ['decrypt'] as SessionStoreErrorKind[],
     })),
     wrongShape.map((value) => ({
       label: `valid MessagePack of the wrong shape: ${fc.stringify(value).slice(0, 80)}`,
@@ -107,14 +107,14 @@ export function storedBytesAttack(target: AttackTarget, options: { oversized: bo
       return {
         label: "another session's record (same key, other id)",
         bytes: cipher.seal(source.id, codec.encode(source.record)),
-        kinds: ['decrypt'] as ValkeyStoreErrorKind[],
+        kinds: ['decrypt'] as SessionStoreErrorKind[],
         source,
       };
     }),
     keyArb.filter((key) => !key.equals(target.key)).map((key) => ({
       label: 'a record for this id sealed with another key',
       bytes: new AesGcmSessionCipher(key).seal(target.id, codec.encode(validRecord())),
-      kinds: ['decrypt'] as ValkeyStoreErrorKind[],
+      kinds: ['decrypt'] as SessionStoreErrorKind[],
     })),
   ];
   if (options.oversized) {
@@ -122,7 +122,7 @@ export function storedBytesAttack(target: AttackTarget, options: { oversized: bo
       fc.uint8Array({ minLength: target.maxPayloadBytes + 1, maxLength: target.maxPayloadBytes + 512 }).map((b) => ({
         label: `${b.length - target.maxPayloadBytes} bytes over the cap`,
         bytes: Buffer.from(b),
-        kinds: ['payload-too-large'] as ValkeyStoreErrorKind[],
+        kinds: ['payload-too-large'] as SessionStoreErrorKind[],
       })),
     );
   }

@@ -6,11 +6,11 @@ import {
   InMemorySessionStore,
   SessionCipher,
   ValkeySessionStore,
-  ValkeyStoreError,
+  SessionStoreError,
   type SessionRecord,
   type SessionStore,
   type UnreadableRecordHook,
-} from '../../src';
+} from '../../src/internal';
 import { uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
 import { PROPERTY_SEED } from './property-seed';
@@ -28,7 +28,7 @@ const TTL = 60_000;
 const KEY = createHash('sha256').update(`stored-bytes:${PROPERTY_SEED}`).digest();
 
 interface Observed {
-  reports: Array<{ id: string; error: ValkeyStoreError }>;
+  reports: Array<{ id: string; error: SessionStoreError }>;
   warnings: string[];
 }
 
@@ -86,7 +86,7 @@ async function checkAttack(backend: Backend, canary: { id: string; record: Sessi
   // The hook heard why, typed, once.
   expect(observed.reports).toHaveLength(1);
   expect(observed.reports[0].id).toBe(id);
-  expect(observed.reports[0].error).toBeInstanceOf(ValkeyStoreError);
+  expect(observed.reports[0].error).toBeInstanceOf(SessionStoreError);
   expect({ attack: attack.label, kindExpected: attack.kinds.includes(observed.reports[0].error.kind) }).toEqual({
     attack: attack.label,
     kindExpected: true,

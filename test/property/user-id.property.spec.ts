@@ -8,7 +8,7 @@ import {
   type SessionRecord,
   type SessionRegistry,
   type SessionStore,
-} from '../../src';
+} from '../../src/internal';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
 import { PROPERTY_SEED } from './property-seed';

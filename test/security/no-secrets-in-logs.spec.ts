@@ -1,5 +1,5 @@
 import { Redis } from 'iovalkey';
-import { AxessSessionEvents } from '../../src';
+import { AxessSessionEvents } from '../../src/internal';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { idOfCookie, probe, sessionCookie, startProbeApp, type ProbeAnswer, type ProbeApp } from '../harness/probe-app';
 import { randomKey } from '../harness/valkey';

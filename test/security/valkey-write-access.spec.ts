@@ -1,5 +1,5 @@
 import type { Redis } from 'iovalkey';
-import { SessionRecordCodec } from '../../src';
+import { SessionRecordCodec } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { idOfCookie, probe, sessionCookie, startProbeApp, type ProbeApp } from '../harness/probe-app';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { AesGcmSessionCipher, mintSessionId, ValkeyStoreError } from '../../src';
+import { AesGcmSessionCipher, mintSessionId, SessionStoreError } from '../../src/internal';
 
 // The documented layout: nonce(12) || ciphertext || tag(16), AAD = UTF-8 of `axess-session:v1:` + id.
 const AAD_PREFIX = 'axess-session:v1:';
@@ -26,8 +26,8 @@ function expectDecryptFailure(fn: () => unknown): void {
   } catch (e) {
     error = e;
   }
-  expect(error).toBeInstanceOf(ValkeyStoreError);
-  expect((error as ValkeyStoreError).kind).toBe('decrypt');
+  expect(error).toBeInstanceOf(SessionStoreError);
+  expect((error as SessionStoreError).kind).toBe('decrypt');
 }
 
 describe('AesGcmSessionCipher associated data and nonces', () => {

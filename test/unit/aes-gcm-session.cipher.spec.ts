@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AesGcmSessionCipher, AxessOptionsError, mintSessionId, ValkeyStoreError } from '../../src';
+import { AesGcmSessionCipher, AxessOptionsError, mintSessionId, SessionStoreError } from '../../src/internal';
 
 const NONCE = 12;
 const TAG = 16;
@@ -14,11 +14,11 @@ function thrown(fn: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-function expectDecryptError(fn: () => unknown): ValkeyStoreError {
+function expectDecryptError(fn: () => unknown): SessionStoreError {
   const error = thrown(fn);
-  expect(error).toBeInstanceOf(ValkeyStoreError);
-  expect((error as ValkeyStoreError).kind).toBe('decrypt');
-  return error as ValkeyStoreError;
+  expect(error).toBeInstanceOf(SessionStoreError);
+  expect((error as SessionStoreError).kind).toBe('decrypt');
+  return error as SessionStoreError;
 }
 
 describe('AesGcmSessionCipher', () => {
@@ -162,6 +162,8 @@ describe('AesGcmSessionCipher', () => {
       ['base64 of 32 bytes without padding', raw.toString('base64').replace(/=+$/, '')],
       ['base64url of 32 bytes', raw.toString('base64url')],
       ['base64 of 32 bytes with a trailing newline (as `openssl rand -base64 32` prints it)', `${raw.toString('base64')}\n`],
+      ['64 lowercase hex characters (as `openssl rand -hex 32` prints them, newline included)', `${raw.toString('hex')}\n`],
+      ['64 uppercase hex characters', raw.toString('hex').toUpperCase()],
     ])('accepts %s, and it is the same key', (_label, input) => {
       const sealed = new AesGcmSessionCipher(input).seal(id, plaintext);
       expect(new AesGcmSessionCipher(raw).open(id, sealed)).toEqual(plaintext);
@@ -174,7 +176,8 @@ describe('AesGcmSessionCipher', () => {
       ['a 33-byte Buffer', secret33, [secret33.toString('base64'), secret33.toString('hex')]],
       ['base64 of 31 bytes', secret31.toString('base64'), [secret31.toString('base64')]],
       ['base64url of 33 bytes', secret33.toString('base64url'), [secret33.toString('base64url')]],
-      ['a 64-character hex string (48 bytes as base64)', raw.toString('hex'), [raw.toString('hex')]],
+      ['hex of 31 bytes (62 characters)', secret31.toString('hex'), [secret31.toString('hex')]],
+      ['hex of 33 bytes (66 characters: read as base64, 49 bytes)', secret33.toString('hex'), [secret33.toString('hex')]],
       ['a non-base64 string', 'correct horse battery staple!!', ['correct horse battery staple']],
       ['a string with a character outside base64', `${raw.toString('base64').slice(0, 40)}$%&`, [raw.toString('base64').slice(0, 40)]],
       ['an empty string', '', []],
@@ -190,6 +193,7 @@ describe('AesGcmSessionCipher', () => {
       const { option, message } = error as AxessOptionsError;
       expect(option).toBe('encryptionKey');
       expect(message).toContain('encryptionKey');
+      expect(message).toContain('hex');
       for (const secret of secrets) {
         expect(message).not.toContain(secret);
         expect(message).not.toContain(secret.slice(0, 12));

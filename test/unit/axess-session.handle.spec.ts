@@ -1,4 +1,4 @@
-import { AxessSession, getAxessSession, AxessSessionNotMountedError } from '../../src';
+import { AxessSession, getAxessSession, AxessSessionNotMountedError } from '../../src/internal';
 import { attachAxessSession } from '../../src/http/session-request';
 import { SessionState } from '../../src/http/session-state';
 

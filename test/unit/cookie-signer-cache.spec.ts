@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CookieSigner, mintSessionId, VERIFIED_CACHE_SIZE } from '../../src';
+import { CookieSigner, mintSessionId, VERIFIED_CACHE_SIZE } from '../../src/internal';
 import { randomKey } from '../harness/valkey';
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -1,6 +1,6 @@
 import { createHmac, createSecretKey } from 'node:crypto';
 import fc from 'fast-check';
-import { CookieSigner, InvalidIdentifierError, mintSessionId } from '../../src';
+import { CookieSigner, InvalidIdentifierError, mintSessionId } from '../../src/internal';
 import { randomKey } from '../harness/valkey';
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

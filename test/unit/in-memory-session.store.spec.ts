@@ -1,4 +1,4 @@
-import { AesGcmSessionCipher, AxessOptionsError, InMemorySessionStore, mintSessionId, type SessionRecord } from '../../src';
+import { AesGcmSessionCipher, AxessOptionsError, InMemorySessionStore, mintSessionId, type SessionRecord } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey } from '../harness/valkey';
 

@@ -1,5 +1,5 @@
 import { Reflector } from '@nestjs/core';
-import { AXESS_MAX_SESSIONS, AxessOptionsError, MaxSessions } from '../../src';
+import { AXESS_MAX_SESSIONS, AxessOptionsError, MaxSessions } from '../../src/internal';
 
 describe('@MaxSessions', () => {
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses %p when the class is defined', (bad) => {

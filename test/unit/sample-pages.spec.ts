@@ -2,7 +2,7 @@ import { deviceLabel } from '../../sample/web/device-label';
 import { endedReasonMessage } from '../../sample/web/ended-reason.messages';
 import { escapeHtml, html } from '../../sample/web/html.template';
 import { originAllowed } from '../../sample/web/csrf.guard';
-import { SessionEndReason } from '../../src';
+import { SessionEndReason } from '../../src/internal';
 
 describe('sample pages: html template', () => {
   it('escapes every interpolated value, in text and in quoted attributes', () => {

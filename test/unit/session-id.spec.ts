@@ -1,4 +1,4 @@
-import { isSessionId, mintSessionId } from '../../src';
+import { isSessionId, mintSessionId } from '../../src/internal';
 
 describe('session ids', () => {
   describe('mintSessionId', () => {

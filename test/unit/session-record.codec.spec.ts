@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Packr } from 'msgpackr';
-import { RECORD_VERSION, SessionRecordCodec, ValkeyStoreError, type SessionRecord } from '../../src';
+import { RECORD_VERSION, SessionRecordCodec, SessionStoreError, type SessionRecord } from '../../src/internal';
 
 const codec = new SessionRecordCodec();
 /** A plain msgpack encoder to forge stored bytes of every shape. */
@@ -11,16 +11,16 @@ const forgeMoreTypes = new Packr({ useRecords: false, moreTypes: true });
 const CREATED = 1_900_000_000_000;
 const valid = [RECORD_VERSION, CREATED, 'u-1', CREATED + 5, '203.0.113.9', 'UA/1.0', { a: 1 }];
 
-function expectCodecError(fn: () => unknown): ValkeyStoreError {
+function expectCodecError(fn: () => unknown): SessionStoreError {
   let caught: unknown;
   try {
     fn();
   } catch (error) {
     caught = error;
   }
-  expect(caught).toBeInstanceOf(ValkeyStoreError);
-  expect((caught as ValkeyStoreError).kind).toBe('codec');
-  return caught as ValkeyStoreError;
+  expect(caught).toBeInstanceOf(SessionStoreError);
+  expect((caught as SessionStoreError).kind).toBe('codec');
+  return caught as SessionStoreError;
 }
 
 const withField = (index: number, value: unknown) => valid.map((v, i) => (i === index ? value : v));
@@ -102,7 +102,7 @@ describe('SessionRecordCodec', () => {
     });
   });
 
-  describe('undecodable bytes → ValkeyStoreError kind codec', () => {
+  describe('undecodable bytes → SessionStoreError kind codec', () => {
     it('accepts the hand-forged valid record (so the cases below differ from it in one way only)', () => {
       expect(codec.decode(forge.pack(valid))).toEqual({
         data: { a: 1 },
@@ -132,8 +132,8 @@ describe('SessionRecordCodec', () => {
         try {
           result = codec.decode(bytes);
         } catch (error) {
-          expect(error).toBeInstanceOf(ValkeyStoreError);
-          expect((error as ValkeyStoreError).kind).toBe('codec');
+          expect(error).toBeInstanceOf(SessionStoreError);
+          expect((error as SessionStoreError).kind).toBe('codec');
           continue;
         }
         // Random bytes forming a valid v1 record would be astronomically unlikely.
@@ -142,7 +142,7 @@ describe('SessionRecordCodec', () => {
     });
   });
 
-  describe('valid MessagePack of the wrong shape → ValkeyStoreError kind codec', () => {
+  describe('valid MessagePack of the wrong shape → SessionStoreError kind codec', () => {
     it.each([
       ['a map instead of an array', forge.pack({ version: 1, data: {} })],
       ['the reserved 0xc1 marker (msgpackr reads it as a placeholder object)', Buffer.from([0xc1])],

@@ -11,15 +11,15 @@ import { AxessError } from './axess.error.js';
  * - `payload-too-large`: the encrypted record exceeds `maxPayloadBytes`.
  * - `replication`: with durable writes on, too few replicas acknowledged a write in time.
  */
-export type ValkeyStoreErrorKind = 'connection' | 'command' | 'codec' | 'decrypt' | 'payload-too-large' | 'replication';
+export type SessionStoreErrorKind = 'connection' | 'command' | 'codec' | 'decrypt' | 'payload-too-large' | 'replication';
 
 /**
  * A typed failure of the session store or registry, carrying the original `cause`.
  * Messages never include session data or key material.
  */
-export class ValkeyStoreError extends AxessError {
+export class SessionStoreError extends AxessError {
   constructor(
-    readonly kind: ValkeyStoreErrorKind,
+    readonly kind: SessionStoreErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -32,11 +32,11 @@ export class ValkeyStoreError extends AxessError {
    * The client's error is kept as `cause` with the command arguments removed: they carry keys
    * (session ids) and sealed records, which must not reach logs.
    */
-  static fromClient(operation: string, cause: unknown): ValkeyStoreError {
-    if (cause instanceof ValkeyStoreError) return cause;
+  static fromClient(operation: string, cause: unknown): SessionStoreError {
+    if (cause instanceof SessionStoreError) return cause;
     const replied = cause instanceof Error && cause.name === 'ReplyError';
     const unavailable = replied && UNAVAILABLE_REPLY.test(cause.message);
-    return new ValkeyStoreError(
+    return new SessionStoreError(
       replied && !unavailable ? 'command' : 'connection',
       `Valkey ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause: redactCommandArgs(cause) },

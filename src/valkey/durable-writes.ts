@@ -1,7 +1,7 @@
 import type { ChainableCommander } from 'iovalkey';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
-import type { ValkeyClient } from '../valkey/valkey-client.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
+import type { ValkeyClient } from './valkey-client.js';
 
 /** Durable writes: how many replicas must acknowledge a write, and how long to wait for them. */
 export interface DurableWritesOptions {
@@ -35,7 +35,7 @@ export function assertDurableWrites(value: unknown): asserts value is DurableWri
  *
  * @param applied whether the write changed anything (a refused `SET NX` need not be replicated).
  * @returns the write's reply.
- * @throws ValkeyStoreError `replication` when fewer replicas acknowledged an applied write in
+ * @throws SessionStoreError `replication` when fewer replicas acknowledged an applied write in
  *   time (the write may still be on the primary, and is lost if it fails over now).
  */
 export async function writeAndWait<T>(
@@ -49,15 +49,15 @@ export async function writeAndWait<T>(
   try {
     results = await write(client.pipeline()).wait(durable.replicas, durable.timeoutMs).exec();
   } catch (error) {
-    throw ValkeyStoreError.fromClient(operation, error);
+    throw SessionStoreError.fromClient(operation, error);
   }
-  if (!results || results.length !== 2) throw new ValkeyStoreError('connection', `Valkey ${operation} failed: the pipeline did not run.`);
+  if (!results || results.length !== 2) throw new SessionStoreError('connection', `Valkey ${operation} failed: the pipeline did not run.`);
   const [[writeError, reply], [waitError, acknowledged]] = results;
-  if (writeError) throw ValkeyStoreError.fromClient(operation, writeError);
+  if (writeError) throw SessionStoreError.fromClient(operation, writeError);
   if (!applied(reply as T)) return reply as T;
-  if (waitError) throw ValkeyStoreError.fromClient(operation, waitError);
+  if (waitError) throw SessionStoreError.fromClient(operation, waitError);
   if (typeof acknowledged !== 'number' || acknowledged < durable.replicas) {
-    throw new ValkeyStoreError(
+    throw new SessionStoreError(
       'replication',
       `Valkey ${operation} was acknowledged by ${String(acknowledged)} of ${durable.replicas} required replicas within ${durable.timeoutMs} ms.`,
     );

@@ -1,5 +1,10 @@
 import type { SessionRecord } from '../codec/session-record.js';
 
+/** Default sliding idle timeout: 24 hours. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/** Default absolute lifetime: 7 days. */
+export const DEFAULT_ABSOLUTE_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
+
 /**
  * The two timeouts of a session: idle (sliding, enforced by the record's expiry in the store)
  * and absolute (from `createdAt`, however active; enforced when the record is read).

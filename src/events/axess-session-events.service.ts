@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
-import type { AxessSessionEvent, AxessSessionEventOf, AxessSessionEventType } from './axess-session.event.js';
+import type { AxessSessionEvent, AxessSessionEventOf, AxessSessionEventType } from './session-event.types.js';
 
 /** A listener of one event type. */
 export type AxessSessionListener<T extends AxessSessionEventType> = (event: AxessSessionEventOf<T>) => unknown;

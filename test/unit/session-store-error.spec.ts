@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { ReplyError } from 'iovalkey';
-import { ValkeyStoreError } from '../../src';
+import { SessionStoreError } from '../../src/internal';
 
 /** An error reply as iovalkey hands it over: the command that failed rides along with its arguments. */
 function reply(message: string, args: unknown[] = ['axess:sess:SECRET-ID', Buffer.from('sealed-bytes')]): Error {
@@ -9,7 +9,7 @@ function reply(message: string, args: unknown[] = ['axess:sess:SECRET-ID', Buffe
   return error;
 }
 
-describe('ValkeyStoreError.fromClient', () => {
+describe('SessionStoreError.fromClient', () => {
   it.each([
     'LOADING Valkey is loading the dataset in memory',
     'BUSY Valkey is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
@@ -20,7 +20,7 @@ describe('ValkeyStoreError.fromClient', () => {
     'MISCONF Errors writing to the AOF file: No space left on device',
     'NOREPLICAS Not enough good replicas to write.',
   ])('an availability reply is a connection failure: %s', (message) => {
-    const error = ValkeyStoreError.fromClient('save', reply(message));
+    const error = SessionStoreError.fromClient('save', reply(message));
     expect(error.kind).toBe('connection');
     expect(error.message).toContain(message.split(' ')[0]);
   });
@@ -32,17 +32,17 @@ describe('ValkeyStoreError.fromClient', () => {
     'OOM command not allowed when used memory > maxmemory.',
     'NOSCRIPT No matching script.',
   ])('any other error reply is a command failure: %s', (message) => {
-    expect(ValkeyStoreError.fromClient('save', reply(message)).kind).toBe('command');
+    expect(SessionStoreError.fromClient('save', reply(message)).kind).toBe('command');
   });
 
   it('a non-reply error (socket, timeout) is a connection failure', () => {
-    expect(ValkeyStoreError.fromClient('load', new Error('Command timed out')).kind).toBe('connection');
-    expect(ValkeyStoreError.fromClient('load', 'something odd').kind).toBe('connection');
+    expect(SessionStoreError.fromClient('load', new Error('Command timed out')).kind).toBe('connection');
+    expect(SessionStoreError.fromClient('load', 'something odd').kind).toBe('connection');
   });
 
   it('keeps the cause but not the command arguments (keys and sealed bytes)', () => {
     const cause = reply('WRONGTYPE Operation against a key holding the wrong kind of value');
-    const error = ValkeyStoreError.fromClient('load', cause);
+    const error = SessionStoreError.fromClient('load', cause);
     expect(error.cause).toBe(cause);
     expect((error.cause as { command: unknown }).command).toEqual({ name: 'set', args: [] });
     const shown = inspect(error, { depth: 10 });
@@ -55,17 +55,17 @@ describe('ValkeyStoreError.fromClient', () => {
     const inner = reply('WRONGTYPE Operation against a key holding the wrong kind of value');
     const exec = Object.assign(new ReplyError('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: [inner] });
     const cluster = Object.assign(new Error('Failed to refresh slots cache.'), { lastNodeError: reply('CLUSTERDOWN The cluster is down') });
-    expect(inspect(ValkeyStoreError.fromClient('cycle', exec), { depth: 10 })).not.toContain('SECRET-ID');
-    expect(inspect(ValkeyStoreError.fromClient('load', cluster), { depth: 10 })).not.toContain('SECRET-ID');
+    expect(inspect(SessionStoreError.fromClient('cycle', exec), { depth: 10 })).not.toContain('SECRET-ID');
+    expect(inspect(SessionStoreError.fromClient('load', cluster), { depth: 10 })).not.toContain('SECRET-ID');
   });
 
   it('wrapping never throws, even for an error that cannot be changed', () => {
     const frozen = Object.freeze(reply('ERR frozen'));
-    expect(ValkeyStoreError.fromClient('load', frozen)).toBeInstanceOf(ValkeyStoreError);
+    expect(SessionStoreError.fromClient('load', frozen)).toBeInstanceOf(SessionStoreError);
   });
 
-  it('passes a ValkeyStoreError through as it is', () => {
-    const typed = new ValkeyStoreError('decrypt', 'does not authenticate');
-    expect(ValkeyStoreError.fromClient('save', typed)).toBe(typed);
+  it('passes a SessionStoreError through as it is', () => {
+    const typed = new SessionStoreError('decrypt', 'does not authenticate');
+    expect(SessionStoreError.fromClient('save', typed)).toBe(typed);
   });
 });

@@ -1,16 +1,17 @@
 import { Clock } from '../clock/clock.js';
 import { SystemClock } from '../clock/system.clock.js';
 import { isSessionId } from '../crypto/session-id.js';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
-import { assertSessionId, KeyLayout } from '../store/key-layout.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
+import { assertSessionId } from '../crypto/session-id.js';
+import { KeyLayout } from './key-layout.js';
 import { SessionStore } from '../store/session-store.js';
 import { assertTtl } from '../store/ttl.js';
-import { luaScript, runLuaScript } from '../valkey/lua-script.js';
-import type { ValkeyClient } from '../valkey/valkey-client.js';
+import { luaScript, runLuaScript } from './lua-script.js';
+import type { ValkeyClient } from './valkey-client.js';
 import { ADMISSION_SCRIPT } from './admission.script.js';
-import { liveSessionIds } from './live-sessions.js';
-import { assertMaxSessions, DEFAULT_REGISTRY_LIFETIME_MS, scoreInstant } from './registry.options.js';
-import { SessionRegistry, type AdmitOptions, type RegisteredSession } from './session-registry.js';
+import { liveSessionIds } from '../registry/live-sessions.js';
+import { assertMaxSessions, DEFAULT_REGISTRY_LIFETIME_MS, scoreInstant } from '../registry/registry-limits.js';
+import { SessionRegistry, type AdmitOptions, type RegisteredSession } from '../registry/session-registry.js';
 
 /** Options of {@link ValkeySessionRegistry}. */
 export interface ValkeySessionRegistryOptions {
@@ -140,7 +141,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     try {
       return await command();
     } catch (error) {
-      throw ValkeyStoreError.fromClient(operation, error);
+      throw SessionStoreError.fromClient(operation, error);
     }
   }
 }

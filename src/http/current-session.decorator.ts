@@ -3,13 +3,14 @@ import { getAxessSession } from './session-request.js';
 
 /**
  * Injects the request's `AxessSession` into a handler parameter (Express and Fastify).
+ * Named apart from `@nestjs/common`'s `Session`, which reads express-session's `req.session`.
  *
  * @example
  * @Get('me')
- * me(@Session() session: AxessSession) {
+ * me(@CurrentSession() session: AxessSession) {
  *   return { userId: session.userId };
  * }
  */
-export const Session = createParamDecorator((_data: unknown, context: ExecutionContext) =>
+export const CurrentSession = createParamDecorator((_data: unknown, context: ExecutionContext) =>
   getAxessSession(context.switchToHttp().getRequest()),
 );

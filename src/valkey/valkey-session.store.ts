@@ -5,14 +5,14 @@ import { PlaintextSessionCipher } from '../crypto/plaintext-session.cipher.js';
 import type { SecretKeyInput } from '../crypto/secret-key.js';
 import type { SessionCipher } from '../crypto/session-cipher.js';
 import { isSessionId } from '../crypto/session-id.js';
-import { ValkeyStoreError } from '../errors/valkey-store.error.js';
-import type { ValkeyClient } from '../valkey/valkey-client.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
+import type { ValkeyClient } from './valkey-client.js';
 import { assertDurableWrites, writeAndWait, type DurableWritesOptions } from './durable-writes.js';
 import { KeyLayout } from './key-layout.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from './sealed-record.js';
-import { SessionStore, type LoadOptions, type SaveMode } from './session-store.js';
-import { assertGoneReason } from './gone-reason.js';
-import { assertTtl } from './ttl.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from '../store/sealed-record.js';
+import { SessionStore, type LoadOptions, type SaveMode } from '../store/session-store.js';
+import { assertGoneReason } from '../store/gone-reason.js';
+import { assertTtl } from '../store/ttl.js';
 
 /** Options of {@link ValkeySessionStore}. */
 export interface ValkeySessionStoreOptions {
@@ -28,7 +28,7 @@ export interface ValkeySessionStoreOptions {
    * Make `save` and `cycle` wait until `replicas` replicas acknowledged the write (`WAIT`, sent
    * with the write in one pipeline to the node holding the key, Cluster included): a session
    * whose save resolved survives a failover. Too few acknowledgements within `timeoutMs` fail the
-   * call with `ValkeyStoreError` of kind `replication`. WAIT holds the node connection it runs on
+   * call with `SessionStoreError` of kind `replication`. WAIT holds the node connection it runs on
    * until it returns, so keep `timeoutMs` short and below the client's command timeout.
    * Off by default (Valkey replicates asynchronously).
    */
@@ -77,6 +77,19 @@ export class ValkeySessionStore extends SessionStore {
     }
   }
 
+  override get backend(): string {
+    return 'valkey';
+  }
+
+  /** One PING to the server (on a Cluster, to one of its nodes). */
+  override async ping(): Promise<void> {
+    try {
+      await this.client.ping();
+    } catch (error) {
+      throw SessionStoreError.fromClient('PING', error);
+    }
+  }
+
   /** An encrypted store that still opens records sealed with `previousKey` (re-sealed on next save). */
   static encryptedWithRotation(
     client: ValkeyClient,
@@ -104,7 +117,7 @@ export class ValkeySessionStore extends SessionStore {
           ? await this.client.getBuffer(key)
           : await this.client.getexBuffer(key, 'PX', options.refreshTtlMs);
     } catch (error) {
-      throw ValkeyStoreError.fromClient('load', error);
+      throw SessionStoreError.fromClient('load', error);
     }
     return bytes === null ? null : this.format.readOrReport(id, bytes, this.logger, this.onUnreadable);
   }
@@ -131,7 +144,7 @@ export class ValkeySessionStore extends SessionStore {
           : await this.setConditionally(key, bytes, ttlMs, MODE_FLAG[mode]);
       return reply === 'OK';
     } catch (error) {
-      throw ValkeyStoreError.fromClient('save', error);
+      throw SessionStoreError.fromClient('save', error);
     }
   }
 
@@ -142,7 +155,7 @@ export class ValkeySessionStore extends SessionStore {
       // One DEL per key: single-slot commands, sent together (one round trip).
       await Promise.all(keys.map((key) => this.client.del(key)));
     } catch (error) {
-      throw ValkeyStoreError.fromClient('delete', error);
+      throw SessionStoreError.fromClient('delete', error);
     }
   }
 
@@ -164,11 +177,11 @@ export class ValkeySessionStore extends SessionStore {
         // The new record goes first in the same write; if the delete then fails the call fails.
         [written] = await Promise.all([this.setConditionally(newKey, bytes, ttlMs, 'NX'), this.client.del(oldKey)]);
       } catch (error) {
-        throw ValkeyStoreError.fromClient('cycle', error);
+        throw SessionStoreError.fromClient('cycle', error);
       }
     }
     if (written !== 'OK') {
-      throw new ValkeyStoreError('command', 'Session id collision while cycling: the new id already exists.');
+      throw new SessionStoreError('command', 'Session id collision while cycling: the new id already exists.');
     }
   }
 
@@ -178,7 +191,7 @@ export class ValkeySessionStore extends SessionStore {
     try {
       flags = await Promise.all(valid.map((id) => this.client.exists(this.keys.session(id))));
     } catch (error) {
-      throw ValkeyStoreError.fromClient('exists', error);
+      throw SessionStoreError.fromClient('exists', error);
     }
     return new Set(valid.filter((_, i) => flags[i] === 1));
   }
@@ -189,7 +202,7 @@ export class ValkeySessionStore extends SessionStore {
     try {
       ttls = await Promise.all(valid.map((id) => this.client.pttl(this.keys.session(id))));
     } catch (error) {
-      throw ValkeyStoreError.fromClient('pttl', error);
+      throw SessionStoreError.fromClient('pttl', error);
     }
     const result = new Map<string, number>();
     valid.forEach((id, i) => {
@@ -207,7 +220,7 @@ export class ValkeySessionStore extends SessionStore {
       // Marker first, then the record: a request that finds the record missing finds the marker.
       await Promise.all(keys.flatMap(([gone, session]) => [this.client.set(gone, reason, 'PX', ttlMs), this.client.del(session)]));
     } catch (error) {
-      throw ValkeyStoreError.fromClient('markGone', error);
+      throw SessionStoreError.fromClient('markGone', error);
     }
   }
 
@@ -216,7 +229,7 @@ export class ValkeySessionStore extends SessionStore {
     try {
       return (await this.client.get(this.keys.gone(id))) ?? undefined;
     } catch (error) {
-      throw ValkeyStoreError.fromClient('goneReason', error);
+      throw SessionStoreError.fromClient('goneReason', error);
     }
   }
 

@@ -1,11 +1,9 @@
 import { AxessOptionsError } from '../errors/axess-options.error.js';
-import { InvalidIdentifierError } from '../errors/invalid-identifier.error.js';
-import { isSessionId } from '../crypto/session-id.js';
+import { assertSessionId } from '../crypto/session-id.js';
+import { assertUserId } from '../registry/user-id.js';
 
 /** Default key prefix. */
 export const DEFAULT_PREFIX = 'axess';
-/** Longest accepted user id, in UTF-8 bytes. */
-export const MAX_USER_ID_BYTES = 512;
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -43,28 +41,5 @@ export class KeyLayout {
   registry(userId: string): string {
     assertUserId(userId);
     return this.registryPrefix + userId;
-  }
-}
-
-/** Throws `InvalidIdentifierError` unless `sessionId` has the minted shape. */
-export function assertSessionId(sessionId: unknown): asserts sessionId is string {
-  if (!isSessionId(sessionId)) throw new InvalidIdentifierError('sessionId', 'not a session id minted by this library.');
-}
-
-/**
- * Throws `InvalidIdentifierError` unless `userId` is a non-empty, well-formed string of at most
- * {@link MAX_USER_ID_BYTES} UTF-8 bytes. Any characters are allowed (`:`, braces, `*`, spaces,
- * non-ASCII): the key is prefix + id, which is injective. Lone surrogates are refused because
- * UTF-8 encoding would map distinct ids to the same bytes.
- */
-export function assertUserId(userId: unknown): asserts userId is string {
-  if (typeof userId !== 'string' || userId.length === 0) {
-    throw new InvalidIdentifierError('userId', 'must be a non-empty string.');
-  }
-  if (!userId.isWellFormed()) {
-    throw new InvalidIdentifierError('userId', 'contains a lone UTF-16 surrogate.');
-  }
-  if (Buffer.byteLength(userId, 'utf8') > MAX_USER_ID_BYTES) {
-    throw new InvalidIdentifierError('userId', `must be at most ${MAX_USER_ID_BYTES} bytes in UTF-8.`);
   }
 }

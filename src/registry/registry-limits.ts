@@ -1,8 +1,8 @@
-import { AXESS_DEFAULTS } from '../axess-session.options.js';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { DEFAULT_ABSOLUTE_TIMEOUT_MS } from '../store/session-lifetime.js';
 
 /** Default lifetime the registry assumes for a session: the absolute timeout (7 days). */
-export const DEFAULT_REGISTRY_LIFETIME_MS: number = AXESS_DEFAULTS.absoluteTimeoutMs;
+export const DEFAULT_REGISTRY_LIFETIME_MS: number = DEFAULT_ABSOLUTE_TIMEOUT_MS;
 
 /** Throws `AxessOptionsError('maxSessionsPerUser')` unless `max` is a whole number ≥ 1. */
 export function assertMaxSessions(max: unknown): asserts max is number {

@@ -1,0 +1,29 @@
+/**
+ * Every module of the library, for its own tests and benchmarks. Not part of the package's
+ * `exports` map: apps import `@axess/nestjs-session` (src/index.ts), which is the public API.
+ */
+export * from './index.js';
+export * from './axess-session.backend.js';
+export * from './axess-session.module-definition.js';
+export * from './axess-session.options.js';
+export * from './axess-session.providers.js';
+export * from './axess-session.resolved-options.js';
+export * from './axess-session.tokens.js';
+export * from './axess-session.module.js';
+export * from './codec/data-snapshot.js';
+export * from './codec/session-record.codec.js';
+export * from './crypto/plaintext-session.cipher.js';
+export * from './crypto/secret-key.js';
+export * from './crypto/session-id.js';
+export * from './http/cookie-signer.js';
+export * from './http/session-committer.js';
+export * from './http/session-cookie.js';
+export * from './registry/registry-limits.js';
+export * from './registry/user-id.js';
+export * from './store/sealed-record.js';
+export * from './store/session-lifetime.js';
+export * from './valkey/durable-writes.js';
+export * from './valkey/key-layout.js';
+export * from './valkey/valkey-connection.js';
+export * from './valkey/valkey-connection.options.js';
+export * from './guards/max-sessions.decorator.js';
