@@ -9,7 +9,14 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'iovalkey';
-import { GONE_MARKER_TTL_MS, mintSessionId, SessionEndReason, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore } from '../dist/esm/internal.js';
+import {
+  GONE_MARKER_TTL_MS,
+  mintSessionId,
+  SessionEndReason,
+  ValkeyConnection,
+  ValkeySessionRegistry,
+  ValkeySessionStore,
+} from '../dist/esm/internal.js';
 import { startValkeyCluster } from '@axess/nestjs-session/testing';
 import { measure } from './lib/measure.mjs';
 import { sessionRecord, TTL_MS } from './lib/session.fixture.mjs';
@@ -136,7 +143,10 @@ try {
     // The anonymous session being upgraded: its DEL travels with the new record's SET NX.
     const written = store.cycle(mintSessionId(), newId, { ...record, userId: `capacity-user-${worker}` }, TTL_MS);
     written.catch(() => undefined);
-    const [write, admission] = await Promise.allSettled([written, registry.admit(`capacity-user-${worker}`, newId, CAP, { recordWritten: written, evictionMarker: EVICTION_MARKER })]);
+    const [write, admission] = await Promise.allSettled([
+      written,
+      registry.admit(`capacity-user-${worker}`, newId, CAP, { recordWritten: written, evictionMarker: EVICTION_MARKER }),
+    ]);
     if (write.status === 'rejected') throw write.reason;
     if (admission.status === 'rejected') throw admission.reason;
   };
@@ -205,7 +215,7 @@ try {
       `### Throughput, ${CONCURRENCY} in flight, ${SECONDS} s each`,
       '',
       `Ops/s per shard = cluster ops/s ÷ ${primaries} (keys hash evenly; the commands/s column shows each primary's share). ` +
-        'Valkey CPU: `INFO cpu` deltas of each primary over the run, as a share of one core; µs per op: all primaries\' CPU ÷ operations. ' +
+        "Valkey CPU: `INFO cpu` deltas of each primary over the run, as a share of one core; µs per op: all primaries' CPU ÷ operations. " +
         'Shard ceiling: one core ÷ Valkey CPU per op, a linear extrapolation (an upper bound: it ignores network and client limits). ' +
         'Client CPU: this Node process (over 100 % = more than one core: GC and I/O threads). Commands count those run inside scripts.',
       '',
@@ -213,14 +223,27 @@ try {
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows.map(
         (r) =>
-          `| ${r.name} | ${n(r.result.opsPerSec)} | ${n(r.result.opsPerSec / primaries)} | ${range(r.perNode.map((p) => p.commandsPerSec), n)} | ` +
-          `${range(r.perNode.map((p) => p.cpu), pct)} | ${r.valkeyCpuUsPerOp.toFixed(1)} | ${n(1e6 / r.valkeyCpuUsPerOp)} | ` +
+          `| ${r.name} | ${n(r.result.opsPerSec)} | ${n(r.result.opsPerSec / primaries)} | ${range(
+            r.perNode.map((p) => p.commandsPerSec),
+            n,
+          )} | ` +
+          `${range(
+            r.perNode.map((p) => p.cpu),
+            pct,
+          )} | ${r.valkeyCpuUsPerOp.toFixed(1)} | ${n(1e6 / r.valkeyCpuUsPerOp)} | ` +
           `${pct(r.clientCpu)} | ${n(r.result.p50Us)} | ${n(r.result.p99Us)} |`,
       ),
       '',
       'Commands per operation (all primaries, scripted commands included):',
       '',
-      ...rows.map((r) => `- ${r.name}: ${Object.entries(r.mix).filter(([, k]) => k >= 0.01).sort((a, b) => b[1] - a[1]).map(([name, k]) => `${name} ${k.toFixed(2)}`).join(', ')}`),
+      ...rows.map(
+        (r) =>
+          `- ${r.name}: ${Object.entries(r.mix)
+            .filter(([, k]) => k >= 0.01)
+            .sort((a, b) => b[1] - a[1])
+            .map(([name, k]) => `${name} ${k.toFixed(2)}`)
+            .join(', ')}`,
+      ),
     ].join('\n'),
   );
 } finally {

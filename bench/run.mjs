@@ -61,7 +61,15 @@ try {
   let e2e;
   if (!args['no-e2e']) {
     const { runE2eBench } = await import('./e2e/e2e.bench.mjs');
-    e2e = await runE2eBench({ url: server.url, stats, seconds: Number(args['e2e-seconds']), rounds: Number(args['e2e-rounds']), concurrencies: CONCURRENCIES, pinned, log });
+    e2e = await runE2eBench({
+      url: server.url,
+      stats,
+      seconds: Number(args['e2e-seconds']),
+      rounds: Number(args['e2e-rounds']),
+      concurrencies: CONCURRENCIES,
+      pinned,
+      log,
+    });
   }
 
   const valkeyVersion = /valkey_version:(\S+)/.exec(await stats.admin.info('server'))?.[1];
@@ -81,7 +89,17 @@ try {
     '',
     commandMix(store),
     ...(e2e
-      ? ['', '### End to end', '', `autocannon, ${args['e2e-seconds']} s per run, medians of ${args['e2e-rounds']} runs, interleaved. Mean latency = connections ÷ req/s (closed loop); p50/p99 from autocannon, whole milliseconds. Round trips per request: server read events per sequential request.`, '', e2eTable(e2e.results), '', e2eRatios(e2e, CONCURRENCIES), ...(e2e.notes.length ? ['', ...e2e.notes.map((n) => `- ${n}`)] : [])]
+      ? [
+          '',
+          '### End to end',
+          '',
+          `autocannon, ${args['e2e-seconds']} s per run, medians of ${args['e2e-rounds']} runs, interleaved. Mean latency = connections ÷ req/s (closed loop); p50/p99 from autocannon, whole milliseconds. Round trips per request: server read events per sequential request.`,
+          '',
+          e2eTable(e2e.results),
+          '',
+          e2eRatios(e2e, CONCURRENCIES),
+          ...(e2e.notes.length ? ['', ...e2e.notes.map((n) => `- ${n}`)] : []),
+        ]
       : []),
   ].join('\n');
   console.log(output);

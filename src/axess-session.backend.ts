@@ -16,7 +16,10 @@ export class SessionBackend implements OnModuleDestroy {
   static from(options: ResolvedAxessOptions): SessionBackend {
     if (options.store === 'memory') return new SessionBackend('memory', undefined);
     const { client, connection } = options.raw;
-    return new SessionBackend('valkey', client ? ValkeyConnection.borrow(client) : ValkeyConnection.create(connection!, options.commandTimeoutMs));
+    return new SessionBackend(
+      'valkey',
+      client ? ValkeyConnection.borrow(client) : ValkeyConnection.create(connection!, options.commandTimeoutMs),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {

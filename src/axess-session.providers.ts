@@ -51,9 +51,15 @@ export const axessCoreProviders: Provider[] = [
   {
     provide: SessionStore,
     useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, events: AxessSessionEvents): SessionStore => {
-      const onUnreadable = (sessionId: string, error: SessionStoreError) => events.emit({ type: 'rejected', sessionId, reason: unreadableReason(error) });
+      const onUnreadable = (sessionId: string, error: SessionStoreError) =>
+        events.emit({ type: 'rejected', sessionId, reason: unreadableReason(error) });
       return backend.connection
-        ? new ValkeySessionStore(backend.connection.client, o.cipher, { prefix: o.keys.prefix, maxPayloadBytes: o.maxPayloadBytes, durableWrites: o.durableWrites, onUnreadable })
+        ? new ValkeySessionStore(backend.connection.client, o.cipher, {
+            prefix: o.keys.prefix,
+            maxPayloadBytes: o.maxPayloadBytes,
+            durableWrites: o.durableWrites,
+            onUnreadable,
+          })
         : new InMemorySessionStore({ clock: o.clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes, onUnreadable });
     },
     inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents],
@@ -62,7 +68,12 @@ export const axessCoreProviders: Provider[] = [
     provide: SessionRegistry,
     useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, store: SessionStore): SessionRegistry =>
       backend.connection
-        ? new ValkeySessionRegistry(backend.connection.client, { store, clock: o.clock, prefix: o.keys.prefix, lifetimeMs: o.absoluteTimeoutMs })
+        ? new ValkeySessionRegistry(backend.connection.client, {
+            store,
+            clock: o.clock,
+            prefix: o.keys.prefix,
+            lifetimeMs: o.absoluteTimeoutMs,
+          })
         : new InMemorySessionRegistry({ store, clock: o.clock, lifetimeMs: o.absoluteTimeoutMs }),
     inject: [AXESS_SESSION_OPTIONS, SessionBackend, SessionStore],
   },

@@ -56,7 +56,10 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   if (store === 'valkey') {
     if (options.client && options.connection) throw new AxessOptionsError('client', 'set either `client` or `connection`, not both.');
     if (!options.client && !options.connection) {
-      throw new AxessOptionsError('connection', "is required for the Valkey store: set `connection: { url }` or pass your own iovalkey `client` (or use store: 'memory').");
+      throw new AxessOptionsError(
+        'connection',
+        "is required for the Valkey store: set `connection: { url }` or pass your own iovalkey `client` (or use store: 'memory').",
+      );
     }
     if (options.connection) assertConnectionOptions(options.connection);
   }
@@ -69,7 +72,10 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   if (maxSessionsPerUser !== undefined && typeof maxSessionsPerUser !== 'function') assertMaxSessions(maxSessionsPerUser);
   const mountMiddleware = flag('mountMiddleware', options.mountMiddleware, AXESS_DEFAULTS.mountMiddleware);
   if (options.signingKey === undefined && mountMiddleware) {
-    throw new AxessOptionsError('signingKey', 'is required for the session cookie: 32 random bytes, base64 (e.g. `openssl rand -base64 32`).');
+    throw new AxessOptionsError(
+      'signingKey',
+      'is required for the session cookie: 32 random bytes, base64 (e.g. `openssl rand -base64 32`).',
+    );
   }
   const commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? AXESS_DEFAULTS.commandTimeoutMs);
   const durableWrites = resolveDurableWrites(options.durableWrites, commandTimeoutMs);
@@ -99,7 +105,10 @@ function resolveDurableWrites(given: unknown, commandTimeoutMs: number): Durable
   assertDurableWrites(given);
   // A WAIT that outlasts the command timeout is cut off as a timeout, never as a typed `replication` failure.
   if (given.timeoutMs >= commandTimeoutMs) {
-    throw new AxessOptionsError('durableWrites', `timeoutMs (${given.timeoutMs} ms) must be below commandTimeoutMs (${commandTimeoutMs} ms).`);
+    throw new AxessOptionsError(
+      'durableWrites',
+      `timeoutMs (${given.timeoutMs} ms) must be below commandTimeoutMs (${commandTimeoutMs} ms).`,
+    );
   }
   return { replicas: given.replicas, timeoutMs: given.timeoutMs };
 }
@@ -107,11 +116,15 @@ function resolveDurableWrites(given: unknown, commandTimeoutMs: number): Durable
 function resolveCipher(options: AxessSessionModuleOptions): SessionCipher {
   if (options.cipher) return options.cipher;
   if (flag('plaintext', options.plaintext, false)) {
-    if (options.encryptionKey !== undefined) throw new AxessOptionsError('plaintext', 'cannot be combined with `encryptionKey`; choose one.');
+    if (options.encryptionKey !== undefined)
+      throw new AxessOptionsError('plaintext', 'cannot be combined with `encryptionKey`; choose one.');
     return new PlaintextSessionCipher();
   }
   if (options.encryptionKey === undefined) {
-    throw new AxessOptionsError('encryptionKey', 'is required: 32 random bytes, base64 (e.g. `openssl rand -base64 32`); or opt into `plaintext: true`.');
+    throw new AxessOptionsError(
+      'encryptionKey',
+      'is required: 32 random bytes, base64 (e.g. `openssl rand -base64 32`); or opt into `plaintext: true`.',
+    );
   }
   const previous = options.previousEncryptionKeys ?? [];
   if (!Array.isArray(previous)) throw new AxessOptionsError('previousEncryptionKeys', 'must be an array of 32-byte keys.');
@@ -129,12 +142,15 @@ function resolveClock(clock: Clock | undefined): Clock {
 
 function resolveCookie(options: AxessSessionModuleOptions): SessionCookieSettings {
   const given: unknown = options.cookie ?? {};
-  if (typeof given !== 'object' || Array.isArray(given)) throw new AxessOptionsError('cookie', 'must be an object of cookie settings ({ name, secure, sameSite, ... }).');
+  if (typeof given !== 'object' || Array.isArray(given))
+    throw new AxessOptionsError('cookie', 'must be an object of cookie settings ({ name, secure, sameSite, ... }).');
   // Unset (undefined or null) fields keep their default.
   const set = Object.fromEntries(Object.entries(given as object).filter(([, value]) => value !== undefined && value !== null));
   const cookie = { ...AXESS_DEFAULTS.cookie, ...set } as SessionCookieSettings;
-  if (typeof cookie.name !== 'string' || !COOKIE_NAME.test(cookie.name)) throw new AxessOptionsError('cookie.name', 'must be a cookie-name token (letters, digits, and !#$%&\'*+-.^_`|~).');
-  if (!['strict', 'lax', 'none'].includes(cookie.sameSite)) throw new AxessOptionsError('cookie.sameSite', "must be 'strict', 'lax' or 'none'.");
+  if (typeof cookie.name !== 'string' || !COOKIE_NAME.test(cookie.name))
+    throw new AxessOptionsError('cookie.name', "must be a cookie-name token (letters, digits, and !#$%&'*+-.^_`|~).");
+  if (!['strict', 'lax', 'none'].includes(cookie.sameSite))
+    throw new AxessOptionsError('cookie.sameSite', "must be 'strict', 'lax' or 'none'.");
   if (cookie.secure !== 'auto') flag('cookie.secure', cookie.secure, true);
   flag('cookie.httpOnly', cookie.httpOnly, true);
   if (typeof cookie.path !== 'string' || !COOKIE_PATH.test(cookie.path)) {
@@ -149,7 +165,8 @@ function resolveCookie(options: AxessSessionModuleOptions): SessionCookieSetting
   if (cookie.name.startsWith('__Host-') && (cookie.path !== '/' || cookie.domain !== undefined)) {
     throw new AxessOptionsError('cookie.path', 'a __Host- cookie needs path "/" and no domain.');
   }
-  if (cookie.sameSite === 'none' && cookie.secure !== true) throw new AxessOptionsError('cookie.secure', "must be true when sameSite is 'none'.");
+  if (cookie.sameSite === 'none' && cookie.secure !== true)
+    throw new AxessOptionsError('cookie.secure', "must be true when sameSite is 'none'.");
   return cookie;
 }
 

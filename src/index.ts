@@ -40,7 +40,13 @@ export { MaxSessions } from './guards/max-sessions.decorator.js';
 export { AxessSessionEvents } from './events/axess-session-events.service.js';
 export type { AxessSessionListener } from './events/axess-session-events.service.js';
 export { SessionEndReason } from './events/session-event.types.js';
-export type { AxessSessionEvent, AxessSessionEventBase, AxessSessionEventOf, AxessSessionEventType, AxessSessionEvictedEvent } from './events/session-event.types.js';
+export type {
+  AxessSessionEvent,
+  AxessSessionEventBase,
+  AxessSessionEventOf,
+  AxessSessionEventType,
+  AxessSessionEvictedEvent,
+} from './events/session-event.types.js';
 export { AxessHealthService } from './health/axess-health.service.js';
 export type { AxessHealthResult } from './health/axess-health.service.js';
 

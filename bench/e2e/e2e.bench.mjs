@@ -68,7 +68,10 @@ async function stopApp({ child }) {
 async function signIn(base) {
   const res = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LOGIN });
   if (res.status !== 200) throw new Error(`login at ${base} answered ${res.status}: ${await res.text()}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const me = await fetch(`${base}/me`, { headers: { cookie } });
   if (me.status !== 200) throw new Error(`GET /me at ${base} with the login cookie answered ${me.status}`);
   return cookie;
@@ -76,7 +79,13 @@ async function signIn(base) {
 
 /** One autocannon run in its own process. */
 async function load(base, cookie, connections, seconds, cpu) {
-  const [command, args] = pinned(cpu, process.execPath, [join(here, 'load.mjs'), `${base}/me`, String(connections), String(seconds), cookie]);
+  const [command, args] = pinned(cpu, process.execPath, [
+    join(here, 'load.mjs'),
+    `${base}/me`,
+    String(connections),
+    String(seconds),
+    cookie,
+  ]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -117,7 +126,11 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? apps : [...apps].reverse();
       for (const a of order) {
-        for (const c of concurrencies) runs.get(a).get(c).push(await load(a.base, a.cookie, c, seconds, loadCpu));
+        for (const c of concurrencies)
+          runs
+            .get(a)
+            .get(c)
+            .push(await load(a.base, a.cookie, c, seconds, loadCpu));
       }
       log(`e2e: round ${r + 1}/${rounds} done`);
     }
@@ -142,7 +155,11 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
       }
     }
     for (const a of apps) {
-      notes.push(`${APPS.find((x) => x.app === a.kind).label}: ${a.wire.roundTrips.toFixed(2)} round trips per request (${Object.entries(a.wire.mix).map(([n, k]) => `${n} ${k.toFixed(2)}`).join(', ')})`);
+      notes.push(
+        `${APPS.find((x) => x.app === a.kind).label}: ${a.wire.roundTrips.toFixed(2)} round trips per request (${Object.entries(a.wire.mix)
+          .map(([n, k]) => `${n} ${k.toFixed(2)}`)
+          .join(', ')})`,
+      );
     }
     // Per-round ratios (apps run back to back in each round), then their median.
     const ratio = (appA, appB, c, field) => {

@@ -1,6 +1,7 @@
 // Markdown tables and ratios from one run's medians.
 
-const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (a, b) => (a === undefined || b === undefined ? undefined : a / b);
 
 /** The store table: one row per scenario and concurrency. */
@@ -13,7 +14,9 @@ export function storeTable(store, concurrencies) {
   for (const r of results) {
     for (const c of concurrencies) {
       const m = r.byConcurrency[c];
-      lines.push(`| ${r.name} | ${c} | ${fmt(m.opsPerSec)} | ${fmt(m.p50Us)} | ${fmt(m.p99Us)} | ${fmt(r.wire.roundTrips, 2)} | ${fmt(r.wire.commands, 2)} | ${r.bytes === undefined ? '–' : fmt(r.bytes)} |`);
+      lines.push(
+        `| ${r.name} | ${c} | ${fmt(m.opsPerSec)} | ${fmt(m.p50Us)} | ${fmt(m.p99Us)} | ${fmt(r.wire.roundTrips, 2)} | ${fmt(r.wire.commands, 2)} | ${r.bytes === undefined ? '–' : fmt(r.bytes)} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -22,7 +25,12 @@ export function storeTable(store, concurrencies) {
 /** Commands each operation sent (from INFO commandstats), e.g. `getex 1, set 1`. */
 export function commandMix(store) {
   return store.scenarios
-    .map((r) => `- ${r.name}: ${Object.entries(r.wire.mix).map(([name, n]) => `${name} ${fmt(n, 2)}`).join(', ')}`)
+    .map(
+      (r) =>
+        `- ${r.name}: ${Object.entries(r.wire.mix)
+          .map(([name, n]) => `${name} ${fmt(n, 2)}`)
+          .join(', ')}`,
+    )
     .join('\n');
 }
 
@@ -44,7 +52,10 @@ export function storeRatios(store, concurrencies) {
     ['encrypted save / connect-redis set', 'axess encrypted save', 'connect-redis set', ''],
     ['plaintext save / connect-redis set', 'axess plaintext save', 'connect-redis set', ''],
   ];
-  const lines = [`| ratio (ops/s) | ${concurrencies.map((c) => `${c} in flight`).join(' | ')} | target |`, `| --- | ${concurrencies.map(() => '---:').join(' | ')} | --- |`];
+  const lines = [
+    `| ratio (ops/s) | ${concurrencies.map((c) => `${c} in flight`).join(' | ')} | target |`,
+    `| --- | ${concurrencies.map(() => '---:').join(' | ')} | --- |`,
+  ];
   for (const [label, a, b, target] of pairs) {
     lines.push(`| ${label} | ${concurrencies.map((c) => `${fmt(store.ratio(a, b, c), 2)}×`).join(' | ')} | ${target} |`);
   }
@@ -52,17 +63,28 @@ export function storeRatios(store, concurrencies) {
   const peer = bytes('connect-redis get+touch');
   lines.push('');
   lines.push('| bytes per session (MEMORY USAGE) | ratio | target |', '| --- | ---: | --- |');
-  lines.push(`| encrypted / connect-redis | ${fmt(bytes('axess encrypted load') / peer, 2)}× (${bytes('axess encrypted load')} / ${peer}) | ≤ 0.80 |`);
-  lines.push(`| plaintext / connect-redis | ${fmt(bytes('axess plaintext load') / peer, 2)}× (${bytes('axess plaintext load')} / ${peer}) | |`);
-  lines.push(`| encrypted / raw bytes | ${fmt(bytes('axess encrypted load') / bytes('raw iovalkey GET'), 2)}× (${bytes('axess encrypted load')} / ${bytes('raw iovalkey GET')}) | |`);
+  lines.push(
+    `| encrypted / connect-redis | ${fmt(bytes('axess encrypted load') / peer, 2)}× (${bytes('axess encrypted load')} / ${peer}) | ≤ 0.80 |`,
+  );
+  lines.push(
+    `| plaintext / connect-redis | ${fmt(bytes('axess plaintext load') / peer, 2)}× (${bytes('axess plaintext load')} / ${peer}) | |`,
+  );
+  lines.push(
+    `| encrypted / raw bytes | ${fmt(bytes('axess encrypted load') / bytes('raw iovalkey GET'), 2)}× (${bytes('axess encrypted load')} / ${bytes('raw iovalkey GET')}) | |`,
+  );
   return lines.join('\n');
 }
 
 /** The end-to-end table: one row per app and concurrency. */
 export function e2eTable(results) {
-  const lines = ['| app (GET /me, signed in) | in flight | req/s | mean µs | p50 ms | p99 ms | round trips/req | non-2xx |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const lines = [
+    '| app (GET /me, signed in) | in flight | req/s | mean µs | p50 ms | p99 ms | round trips/req | non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
   for (const r of results) {
-    lines.push(`| ${r.label} | ${r.connections} | ${fmt(r.reqPerSec)} | ${fmt(r.meanUs)} | ${r.p50Ms < 1 ? '< 1' : fmt(r.p50Ms)} | ${r.p99Ms < 1 ? '< 1' : fmt(r.p99Ms)} | ${fmt(r.roundTrips, 2)} | ${r.non2xx} |`);
+    lines.push(
+      `| ${r.label} | ${r.connections} | ${fmt(r.reqPerSec)} | ${fmt(r.meanUs)} | ${r.p50Ms < 1 ? '< 1' : fmt(r.p50Ms)} | ${r.p99Ms < 1 ? '< 1' : fmt(r.p99Ms)} | ${fmt(r.roundTrips, 2)} | ${r.non2xx} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -72,17 +94,61 @@ export function e2eRatios(e2e, concurrencies) {
   const hi = Math.max(...concurrencies);
   const lo = Math.min(...concurrencies);
   const rows = [
-    [`axess on Express ÷ express-session + connect-redis, req/s at ${hi} in flight`, e2e.ratio('axess-express', 'peer-express', hi, 'reqPerSec'), '≥ 1.25'],
-    [`axess on Fastify ÷ @fastify/session + connect-redis, req/s at ${hi} in flight`, e2e.ratio('axess-fastify', 'peer-fastify', hi, 'reqPerSec'), '≥ 1.60'],
-    [`axess on Express ÷ express-session + connect-redis, mean latency at ${lo} in flight`, e2e.ratio('axess-express', 'peer-express', lo, 'meanUs'), '≤ 0.70'],
-    [`axess on Fastify ÷ @fastify/session + connect-redis, mean latency at ${lo} in flight`, e2e.ratio('axess-fastify', 'peer-fastify', lo, 'meanUs'), ''],
-    [`axess on Fastify ÷ express-session + connect-redis on Express, req/s at ${hi} in flight`, e2e.ratio('axess-fastify', 'peer-express', hi, 'reqPerSec'), ''],
-    [`axess on Express ÷ Nest app without sessions, req/s at ${hi} in flight (the ceiling is 1)`, e2e.ratio('axess-express', 'bare-express', hi, 'reqPerSec'), ''],
-    [`axess on Fastify ÷ Nest app without sessions, req/s at ${hi} in flight (the ceiling is 1)`, e2e.ratio('axess-fastify', 'bare-fastify', hi, 'reqPerSec'), ''],
-    [`express-session + connect-redis ÷ Nest app without sessions (Express), req/s at ${hi} in flight`, e2e.ratio('peer-express', 'bare-express', hi, 'reqPerSec'), ''],
-    [`@fastify/session + connect-redis ÷ Nest app without sessions (Fastify), req/s at ${hi} in flight`, e2e.ratio('peer-fastify', 'bare-fastify', hi, 'reqPerSec'), ''],
-    [`express-session + connect-redis on Express ÷ Nest app without sessions, mean latency at ${lo} in flight`, e2e.ratio('peer-express', 'bare-express', lo, 'meanUs'), ''],
-    [`axess on Express ÷ Nest app without sessions, mean latency at ${lo} in flight`, e2e.ratio('axess-express', 'bare-express', lo, 'meanUs'), ''],
+    [
+      `axess on Express ÷ express-session + connect-redis, req/s at ${hi} in flight`,
+      e2e.ratio('axess-express', 'peer-express', hi, 'reqPerSec'),
+      '≥ 1.25',
+    ],
+    [
+      `axess on Fastify ÷ @fastify/session + connect-redis, req/s at ${hi} in flight`,
+      e2e.ratio('axess-fastify', 'peer-fastify', hi, 'reqPerSec'),
+      '≥ 1.60',
+    ],
+    [
+      `axess on Express ÷ express-session + connect-redis, mean latency at ${lo} in flight`,
+      e2e.ratio('axess-express', 'peer-express', lo, 'meanUs'),
+      '≤ 0.70',
+    ],
+    [
+      `axess on Fastify ÷ @fastify/session + connect-redis, mean latency at ${lo} in flight`,
+      e2e.ratio('axess-fastify', 'peer-fastify', lo, 'meanUs'),
+      '',
+    ],
+    [
+      `axess on Fastify ÷ express-session + connect-redis on Express, req/s at ${hi} in flight`,
+      e2e.ratio('axess-fastify', 'peer-express', hi, 'reqPerSec'),
+      '',
+    ],
+    [
+      `axess on Express ÷ Nest app without sessions, req/s at ${hi} in flight (the ceiling is 1)`,
+      e2e.ratio('axess-express', 'bare-express', hi, 'reqPerSec'),
+      '',
+    ],
+    [
+      `axess on Fastify ÷ Nest app without sessions, req/s at ${hi} in flight (the ceiling is 1)`,
+      e2e.ratio('axess-fastify', 'bare-fastify', hi, 'reqPerSec'),
+      '',
+    ],
+    [
+      `express-session + connect-redis ÷ Nest app without sessions (Express), req/s at ${hi} in flight`,
+      e2e.ratio('peer-express', 'bare-express', hi, 'reqPerSec'),
+      '',
+    ],
+    [
+      `@fastify/session + connect-redis ÷ Nest app without sessions (Fastify), req/s at ${hi} in flight`,
+      e2e.ratio('peer-fastify', 'bare-fastify', hi, 'reqPerSec'),
+      '',
+    ],
+    [
+      `express-session + connect-redis on Express ÷ Nest app without sessions, mean latency at ${lo} in flight`,
+      e2e.ratio('peer-express', 'bare-express', lo, 'meanUs'),
+      '',
+    ],
+    [
+      `axess on Express ÷ Nest app without sessions, mean latency at ${lo} in flight`,
+      e2e.ratio('axess-express', 'bare-express', lo, 'meanUs'),
+      '',
+    ],
   ];
   const lines = ['| ratio | value | target |', '| --- | ---: | --- |'];
   for (const [label, value, target] of rows) lines.push(`| ${label} | ${fmt(value, 2)}× | ${target} |`);

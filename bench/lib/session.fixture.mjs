@@ -36,7 +36,15 @@ export function sessionRecord() {
 
 /** The same record as the positional MessagePack array the product's codec writes. */
 export function recordArray(record) {
-  return [1, record.createdAt, record.userId ?? null, record.authenticatedAt ?? null, record.ip ?? null, record.userAgent ?? null, record.data];
+  return [
+    1,
+    record.createdAt,
+    record.userId ?? null,
+    record.authenticatedAt ?? null,
+    record.ip ?? null,
+    record.userAgent ?? null,
+    record.data,
+  ];
 }
 
 /** The record encoded as the product's codec does (the bytes the raw floor stores). */
@@ -51,7 +59,14 @@ export function encodedRecord() {
 export function expressSessionObject() {
   const record = sessionRecord();
   return {
-    cookie: { originalMaxAge: TTL_MS, expires: new Date(Date.now() + TTL_MS).toISOString(), secure: true, httpOnly: true, path: '/', sameSite: 'lax' },
+    cookie: {
+      originalMaxAge: TTL_MS,
+      expires: new Date(Date.now() + TTL_MS).toISOString(),
+      secure: true,
+      httpOnly: true,
+      path: '/',
+      sameSite: 'lax',
+    },
     ...record.data,
     userId: record.userId,
     createdAt: record.createdAt,

@@ -29,6 +29,13 @@ export async function connectRedisScenarios({ url, ids }) {
         },
       },
     ],
-    save: [{ name: 'connect-redis set', family: 'connect-redis', sampleKey: `sess:${ids[0]}`, op: (i) => store.set(ids[i % ids.length], session) }],
+    save: [
+      {
+        name: 'connect-redis set',
+        family: 'connect-redis',
+        sampleKey: `sess:${ids[0]}`,
+        op: (i) => store.set(ids[i % ids.length], session),
+      },
+    ],
   };
 }

@@ -46,7 +46,9 @@ export async function idealScenarios({ client, ids, keyBytes }, { encrypted }) {
   await Promise.all(ids.map((_, n) => save(n)));
   const family = `ideal-${label}`;
   return {
-    load: [{ name: `ideal ${label} load (inline${encrypted ? ' GETEX+open+unpack' : ' GETEX+unpack'})`, family, sampleKey: keys[0], op: load }],
+    load: [
+      { name: `ideal ${label} load (inline${encrypted ? ' GETEX+open+unpack' : ' GETEX+unpack'})`, family, sampleKey: keys[0], op: load },
+    ],
     save: [{ name: `ideal ${label} save (inline${encrypted ? ' pack+seal+SET' : ' pack+SET'})`, family, sampleKey: keys[0], op: save }],
   };
 }

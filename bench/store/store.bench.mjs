@@ -31,7 +31,13 @@ export async function runStoreBench({ url, stats, rounds, durationMs, concurrenc
   const connection = ValkeyConnection.create({ url }, 2000);
   const client = connection.client;
   await client.ping();
-  const env = { url, client, ids: Array.from({ length: POOL }, () => mintSessionId()), keyBytes: randomBytes(32), logger: new SilentLogger() };
+  const env = {
+    url,
+    client,
+    ids: Array.from({ length: POOL }, () => mintSessionId()),
+    keyBytes: randomBytes(32),
+    logger: new SilentLogger(),
+  };
   const raw = await rawScenarios(env);
   const idealPlain = await idealScenarios(env, { encrypted: false });
   const idealEnc = await idealScenarios(env, { encrypted: true });
@@ -40,9 +46,20 @@ export async function runStoreBench({ url, stats, rounds, durationMs, concurrenc
   const peer = await connectRedisScenarios(env);
   // Compared scenarios sit next to each other.
   const scenarios = [
-    ...raw.load, ...idealPlain.load, ...plain.load, ...idealEnc.load, ...enc.load, ...peer.load,
-    ...raw.save, ...idealPlain.save, ...plain.save, ...idealEnc.save, ...enc.save, ...peer.save,
-    ...enc.login, ...plain.login,
+    ...raw.load,
+    ...idealPlain.load,
+    ...plain.load,
+    ...idealEnc.load,
+    ...enc.load,
+    ...peer.load,
+    ...raw.save,
+    ...idealPlain.save,
+    ...plain.save,
+    ...idealEnc.save,
+    ...enc.save,
+    ...peer.save,
+    ...enc.login,
+    ...plain.login,
   ];
 
   log(`store: ${scenarios.length} scenarios × ${concurrencies.join('/')} in flight × ${rounds} rounds of ${durationMs} ms; warming up`);
@@ -75,7 +92,14 @@ export async function runStoreBench({ url, stats, rounds, durationMs, concurrenc
     byConcurrency: Object.fromEntries(
       concurrencies.map((c) => {
         const runs = s.runs[c];
-        return [c, { opsPerSec: median(runs.map((x) => x.opsPerSec)), p50Us: median(runs.map((x) => x.p50Us)), p99Us: median(runs.map((x) => x.p99Us)) }];
+        return [
+          c,
+          {
+            opsPerSec: median(runs.map((x) => x.opsPerSec)),
+            p50Us: median(runs.map((x) => x.p50Us)),
+            p99Us: median(runs.map((x) => x.p99Us)),
+          },
+        ];
       }),
     ),
   }));

@@ -28,7 +28,10 @@ export class SessionRecordCodec {
       !absentOr(record.userAgent, isString) ||
       !encodesAsMap(record.data)
     ) {
-      throw new SessionStoreError('codec', 'Session record has fields of the wrong type (createdAt/authenticatedAt: epoch ms integers, data: an object).');
+      throw new SessionStoreError(
+        'codec',
+        'Session record has fields of the wrong type (createdAt/authenticatedAt: epoch ms integers, data: an object).',
+      );
     }
     try {
       return this.packr.pack([

@@ -61,6 +61,9 @@ export class AxessSessionEvents {
   }
 
   private report(event: AxessSessionEvent, error: unknown): void {
-    this.logger.error(`A session event listener failed on '${event.type}': ${error instanceof Error ? error.message : String(error)}`, error instanceof Error ? error.stack : undefined);
+    this.logger.error(
+      `A session event listener failed on '${event.type}': ${error instanceof Error ? error.message : String(error)}`,
+      error instanceof Error ? error.stack : undefined,
+    );
   }
 }

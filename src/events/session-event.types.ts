@@ -22,7 +22,9 @@ export interface AxessSessionEvictedEvent extends AxessSessionEventBase<'evicted
 }
 
 /** A session event of type `T`. */
-export type AxessSessionEventOf<T extends AxessSessionEventType> = T extends 'evicted' ? AxessSessionEvictedEvent : AxessSessionEventBase<T>;
+export type AxessSessionEventOf<T extends AxessSessionEventType> = T extends 'evicted'
+  ? AxessSessionEvictedEvent
+  : AxessSessionEventBase<T>;
 
 /** Any session event. */
 export type AxessSessionEvent = { [T in AxessSessionEventType]: AxessSessionEventOf<T> }[AxessSessionEventType];

@@ -36,7 +36,10 @@ export class MaxSessionsGuard implements CanActivate {
     const userId = this.getUserId(user, context);
     if (userId === undefined) {
       // A user without an id would silently escape the cap: refuse loudly instead.
-      throw new AxessOptionsError('userIdFrom', 'returned no id for req.user; set the module option `userIdFrom` to read your user objects.');
+      throw new AxessOptionsError(
+        'userIdFrom',
+        'returned no id for req.user; set the module option `userIdFrom` to read your user objects.',
+      );
     }
     await this.sessions.authenticate(this.getRequest(context), userId, {
       maxSessions: this.getMaxSessions(context),

@@ -153,7 +153,10 @@ function release(res: WithCommit, commit: ResponseCommit, held: Held, error: unk
     if (error === undefined) commit.passThrough = false;
   } catch (replayError) {
     // The client went away or the output was invalid: nothing is left to answer.
-    logger.error('Could not send the response after the session commit.', replayError instanceof Error ? replayError.stack : String(replayError));
+    logger.error(
+      'Could not send the response after the session commit.',
+      replayError instanceof Error ? replayError.stack : String(replayError),
+    );
     if (!res.destroyed) res.destroy();
   }
 }
@@ -180,7 +183,10 @@ function addCookie(res: ServerResponse, committer: SessionCommitter, cookie: str
     }
   }
   const existing = res.getHeader('set-cookie');
-  res.setHeader('set-cookie', existing === undefined ? cookie : Array.isArray(existing) ? [...existing, cookie] : [String(existing), cookie]);
+  res.setHeader(
+    'set-cookie',
+    existing === undefined ? cookie : Array.isArray(existing) ? [...existing, cookie] : [String(existing), cookie],
+  );
 }
 
 /** The headers argument of a `writeHead(status, [message], [headers])` call. */
@@ -210,7 +216,10 @@ function replaceWithError(res: ServerResponse, held: Held, error: unknown): void
   }
   const text = JSON.stringify(body);
   for (const name of BODY_HEADERS) res.removeHeader(name);
-  const headers: OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) };
+  const headers: OutgoingHttpHeaders = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+  };
   const given = held.head && headersOf(held.head);
   if (given && !Array.isArray(given)) {
     for (const [name, value] of Object.entries(given)) {

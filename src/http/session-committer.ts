@@ -77,7 +77,9 @@ export class SessionCommitter {
 
   /** Says that a cookie change could not reach the client (the headers were already out). */
   warnCookieTooLate(): void {
-    this.logger.warn('The response headers were sent before the session was committed (e.g. a stream started first): the session cookie could not be set.');
+    this.logger.warn(
+      'The response headers were sent before the session was committed (e.g. a stream started first): the session cookie could not be set.',
+    );
   }
 
   private async deleteDoomed(state: SessionState): Promise<void> {

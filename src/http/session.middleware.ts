@@ -90,7 +90,9 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     if (record && this.lifetime.isOver(record, this.clock.nowMs())) {
       // Fire and forget: the request does not wait for the cleanup, and a failure only leaves
       // a record that is refused again until its idle expiry.
-      this.store.delete(id).catch((error: unknown) => this.logger.warn(`Could not delete a session past its absolute timeout: ${String(error)}`));
+      this.store
+        .delete(id)
+        .catch((error: unknown) => this.logger.warn(`Could not delete a session past its absolute timeout: ${String(error)}`));
       this.events.emit({ type: 'expired-on-access', userId: record.userId, sessionId: id, reason: SessionEndReason.absoluteTimeout });
       return 'expired';
     }

@@ -79,10 +79,15 @@ export class AxessSessionService {
     const admitted: Promise<string[]> =
       cap === undefined
         ? written.then(() => this.registry.register(userId, newId)).then(() => [])
-        : this.registry.admit(userId, newId, cap, { recordWritten: written, evictionMarker: { reason: SessionEndReason.evicted, ttlMs: this.markerTtlMs } });
+        : this.registry.admit(userId, newId, cap, {
+            recordWritten: written,
+            evictionMarker: { reason: SessionEndReason.evicted, ttlMs: this.markerTtlMs },
+          });
     if (oldId !== undefined && previous?.userId !== undefined) {
       // Switching users on one session: the previous user's registry forgets the old id.
-      this.registry.unregister(previous.userId, oldId).catch((error: unknown) => this.logger.warn(`Could not unregister the previous user's session: ${String(error)}`));
+      this.registry
+        .unregister(previous.userId, oldId)
+        .catch((error: unknown) => this.logger.warn(`Could not unregister the previous user's session: ${String(error)}`));
     }
     const [write, admission] = await Promise.allSettled([written, admitted]);
 
@@ -94,10 +99,16 @@ export class AxessSessionService {
     if (admission.status === 'fulfilled') {
       evicted = admission.value;
     } else if (this.policy.failOpen && isBackendFailure(admission.reason)) {
-      this.logger.warn(`Session admission failed; the login proceeds without it (failOpen): ${admission.reason.message}`, admission.reason.stack);
+      this.logger.warn(
+        `Session admission failed; the login proceeds without it (failOpen): ${admission.reason.message}`,
+        admission.reason.stack,
+      );
     } else {
       const cause: unknown = admission.reason;
-      this.logger.error(`Session admission failed; the login is refused (fail closed): ${cause instanceof Error ? cause.message : String(cause)}`, cause instanceof Error ? cause.stack : undefined);
+      this.logger.error(
+        `Session admission failed; the login is refused (fail closed): ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause instanceof Error ? cause.stack : undefined,
+      );
       await this.discard(newId);
       state.forget();
       if (!isBackendFailure(cause)) throw cause;
@@ -107,7 +118,8 @@ export class AxessSessionService {
     state.bindLogin(newId, record);
     if (options.response !== undefined) this.committer.sendPendingCookie(session, options.response);
     this.events.emit({ type: 'authenticated', userId, sessionId: newId, reason: 'login' });
-    for (const victim of evicted) this.events.emit({ type: 'evicted', userId, sessionId: victim, bySessionId: newId, reason: SessionEndReason.evicted });
+    for (const victim of evicted)
+      this.events.emit({ type: 'evicted', userId, sessionId: victim, bySessionId: newId, reason: SessionEndReason.evicted });
     return { sessionId: newId, evicted };
   }
 
@@ -117,7 +129,9 @@ export class AxessSessionService {
     const id = state.storedId;
     const userId = state.record?.userId;
     if (id !== undefined) {
-      await this.backend(() => Promise.all([this.store.delete(id), userId === undefined ? undefined : this.registry.unregister(userId, id)]));
+      await this.backend(() =>
+        Promise.all([this.store.delete(id), userId === undefined ? undefined : this.registry.unregister(userId, id)]),
+      );
     }
     state.forget();
     state.clearCookie = true;
@@ -133,7 +147,9 @@ export class AxessSessionService {
     const ids = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId).filter(isSessionId);
     if (ids.length === 0) return [];
     // Reads without refresh (listing is not activity), all issued together.
-    const [records, ttls] = await this.backend(() => Promise.all([Promise.all(ids.map((id) => this.store.load(id))), this.store.remainingTtl(ids)]));
+    const [records, ttls] = await this.backend(() =>
+      Promise.all([Promise.all(ids.map((id) => this.store.load(id))), this.store.remainingTtl(ids)]),
+    );
     const now = this.clock.nowMs();
     const sessions: SessionInfo[] = [];
     ids.forEach((id, i) => {
@@ -175,16 +191,22 @@ export class AxessSessionService {
     // Markers and records first, registry after, all sent together; the registry re-reads its
     // members so a session admitted meanwhile is revoked too.
     const [, revoked] = await this.backend(() =>
-      Promise.all([markable.length > 0 ? this.store.markGone(markable, SessionEndReason.revoked, this.markerTtlMs) : undefined, this.registry.invalidateUser(userId)]),
+      Promise.all([
+        markable.length > 0 ? this.store.markGone(markable, SessionEndReason.revoked, this.markerTtlMs) : undefined,
+        this.registry.invalidateUser(userId),
+      ]),
     );
-    for (const id of new Set([...ids, ...revoked])) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
+    for (const id of new Set([...ids, ...revoked]))
+      this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
     return revoked;
   }
 
   /** Revokes all of the user's sessions except `keepSessionId` ("sign out other devices"); returns their ids. */
   async revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
     assertUserId(userId);
-    const others = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId).filter((id) => id !== keepSessionId && isSessionId(id));
+    const others = (await this.backend(() => this.registry.members(userId)))
+      .map((m) => m.sessionId)
+      .filter((id) => id !== keepSessionId && isSessionId(id));
     await this.revoke(userId, others);
     return others;
   }
@@ -196,7 +218,10 @@ export class AxessSessionService {
   private async revoke(userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.backend(() =>
-      Promise.all([this.store.markGone(ids, SessionEndReason.revoked, this.markerTtlMs), ...ids.map((id) => this.registry.unregister(userId, id))]),
+      Promise.all([
+        this.store.markGone(ids, SessionEndReason.revoked, this.markerTtlMs),
+        ...ids.map((id) => this.registry.unregister(userId, id)),
+      ]),
     );
     for (const id of ids) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
   }
@@ -217,7 +242,9 @@ export class AxessSessionService {
 
   /** Best-effort removal of a session a failed login wrote. */
   private async discard(id: string): Promise<void> {
-    await this.store.delete(id).catch((error: unknown) => this.logger.warn(`Could not delete the session of a failed login: ${String(error)}`));
+    await this.store
+      .delete(id)
+      .catch((error: unknown) => this.logger.warn(`Could not delete the session of a failed login: ${String(error)}`));
   }
 
   private async backend<T>(operation: () => Promise<T>): Promise<T> {

@@ -56,7 +56,10 @@ export class InMemorySessionStore extends SessionStore {
   constructor(options: InMemorySessionStoreOptions = {}) {
     super();
     this.clock = options.clock ?? new SystemClock();
-    this.format = new SealedRecordFormat(options.cipher ?? new PlaintextSessionCipher(), options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    this.format = new SealedRecordFormat(
+      options.cipher ?? new PlaintextSessionCipher(),
+      options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    );
     this.logger = options.logger ?? new Logger('AxessSession');
     this.onUnreadable = options.onUnreadable;
     const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;

@@ -42,7 +42,10 @@ export class SealedRecordFormat {
   /** Opens stored bytes; the size cap is checked before any decryption or decoding. */
   fromBytes(sessionId: string, bytes: Buffer): SessionRecord {
     if (bytes.length > this.maxPayloadBytes) {
-      throw new SessionStoreError('payload-too-large', `Stored session is ${bytes.length} bytes, over maxPayloadBytes (${this.maxPayloadBytes}).`);
+      throw new SessionStoreError(
+        'payload-too-large',
+        `Stored session is ${bytes.length} bytes, over maxPayloadBytes (${this.maxPayloadBytes}).`,
+      );
     }
     return this.codec.decode(this.cipher.open(sessionId, bytes));
   }

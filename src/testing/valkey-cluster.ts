@@ -91,13 +91,18 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
           dir,
           binary: options.binary,
           args: async (port) => [
-            '--cluster-enabled', 'yes',
-            '--cluster-config-file', `nodes-${port}.conf`,
-            '--cluster-node-timeout', String(nodeTimeoutMs),
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${port}.conf`,
+            '--cluster-node-timeout',
+            String(nodeTimeoutMs),
             // An explicit bus port: the default (port + 10000) may be taken or above 65535.
-            '--cluster-port', String(await freePort()),
+            '--cluster-port',
+            String(await freePort()),
             // Replicas sync at once instead of after the default 5 s diskless delay.
-            '--repl-diskless-sync-delay', '0',
+            '--repl-diskless-sync-delay',
+            '0',
           ],
         });
       }),
@@ -145,7 +150,8 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
     for (const entry of reply) {
       const shard = pairs(entry);
       const nodes = ((shard.get('nodes') as unknown[][]) ?? []).map(pairs);
-      const primary = nodes.find((n) => n.get('role') === 'master' && n.get('health') === 'online') ?? nodes.find((n) => n.get('role') === 'master');
+      const primary =
+        nodes.find((n) => n.get('role') === 'master' && n.get('health') === 'online') ?? nodes.find((n) => n.get('role') === 'master');
       const bounds = ((shard.get('slots') as unknown[]) ?? []).map(Number);
       if (!primary || bounds.length === 0) continue;
       const slots: Array<[number, number]> = [];
@@ -222,7 +228,14 @@ async function replicasInSync(ports: number[]): Promise<true | string> {
 /** Runs `valkey-cli --cluster create`: the first ports become primaries, the rest their replicas. */
 function createCluster(cliBinary: string | undefined, ports: number[], replicasPerPrimary: number): Promise<void> {
   const cli = cliBinary ?? process.env.VALKEY_CLI ?? 'valkey-cli';
-  const args = ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicasPerPrimary), '--cluster-yes'];
+  const args = [
+    '--cluster',
+    'create',
+    ...ports.map((p) => `127.0.0.1:${p}`),
+    '--cluster-replicas',
+    String(replicasPerPrimary),
+    '--cluster-yes',
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -83,7 +83,20 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
   const args = [
     // The config file must come first on valkey-server's command line.
     ...(options.configFile ? [options.configFile] : []),
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
     ...extra,
   ];
   const child = spawn(valkeyBinary(options.binary), args, { stdio: ['ignore', 'ignore', 'pipe'] });

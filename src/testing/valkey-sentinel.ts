@@ -70,7 +70,11 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
     return dir;
   };
   try {
-    const primary = await launchValkeyProcess({ dir: dirFor('primary'), binary: options.binary, args: ['--repl-diskless-sync-delay', '0'] });
+    const primary = await launchValkeyProcess({
+      dir: dirFor('primary'),
+      binary: options.binary,
+      args: ['--repl-diskless-sync-delay', '0'],
+    });
     processes.push(primary);
     const replica = await launchValkeyProcess({
       dir: dirFor('replica'),
@@ -79,8 +83,10 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
     });
     processes.push(replica);
     // Sentinels learn the replica from the primary's INFO: start them once it is attached.
-    await waitUntil('replica in sync', readyTimeoutMs, async () =>
-      infoFields(await adminCommand(replica.port, 'INFO', 'replication')).get('master_link_status') === 'up' || 'link down',
+    await waitUntil(
+      'replica in sync',
+      readyTimeoutMs,
+      async () => infoFields(await adminCommand(replica.port, 'INFO', 'replication')).get('master_link_status') === 'up' || 'link down',
     );
     const sentinels = await Promise.all(
       Array.from({ length: sentinelCount }, (_, i) => {

@@ -46,9 +46,18 @@ export async function runLuaScript(
  * different shards issued in one tick would share a pipeline and fail with "All keys in the
  * pipeline should belong to the same slots allocation group" (ioredis#2109).
  */
-async function send(client: ValkeyClient, command: 'evalsha' | 'eval', script: string, key: string, args: ReadonlyArray<string | number>): Promise<unknown> {
+async function send(
+  client: ValkeyClient,
+  command: 'evalsha' | 'eval',
+  script: string,
+  key: string,
+  args: ReadonlyArray<string | number>,
+): Promise<unknown> {
   if (!client.isCluster) return client[command](script, 1, key, ...args);
-  const results = await client.pipeline()[command](script, 1, key, ...args).exec();
+  const results = await client
+    .pipeline()
+    [command](script, 1, key, ...args)
+    .exec();
   const [error, reply] = results?.[0] ?? [new Error(`Valkey ${command} did not run.`), null];
   if (error) throw error;
   return reply;

@@ -35,7 +35,10 @@ export function assertConnectionOptions(options: unknown): asserts options is Ax
     parsed = new URL(withScheme);
   } catch {
     // The parser's error echoes its input: it is dropped, not kept as a cause.
-    throw new AxessOptionsError('connection', 'url does not parse: expected redis://[user:password@]host[:port][/db] (or rediss://, valkey://); percent-encode special characters in the password.');
+    throw new AxessOptionsError(
+      'connection',
+      'url does not parse: expected redis://[user:password@]host[:port][/db] (or rediss://, valkey://); percent-encode special characters in the password.',
+    );
   }
   if (!/^(redis|rediss|valkey|valkeys):$/.test(parsed.protocol)) {
     throw new AxessOptionsError('connection', 'url must use the redis://, rediss://, valkey:// or valkeys:// scheme.');

@@ -36,7 +36,11 @@ export class ValkeyConnection implements OnModuleDestroy {
     const base: RedisOptions = { commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 1, enableAutoPipelining: false, ...rest };
     let client: ValkeyClient;
     if (clusterNodes) {
-      client = new Cluster(clusterNodes, { enableAutoPipelining: false, ...clusterOptions, redisOptions: { ...base, ...clusterOptions?.redisOptions } });
+      client = new Cluster(clusterNodes, {
+        enableAutoPipelining: false,
+        ...clusterOptions,
+        redisOptions: { ...base, ...clusterOptions?.redisOptions },
+      });
     } else if (sentinels) {
       client = new Redis({ ...base, sentinels });
     } else if (url) {

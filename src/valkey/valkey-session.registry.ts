@@ -71,7 +71,10 @@ export class ValkeySessionRegistry extends SessionRegistry {
     const key = this.keys.registry(userId);
     if (!isSessionId(sessionId)) return false;
     // Issued together: one round trip.
-    const [score, live] = await Promise.all([this.call('isValid', () => this.client.zscore(key, sessionId)), this.store.existing([sessionId])]);
+    const [score, live] = await Promise.all([
+      this.call('isValid', () => this.client.zscore(key, sessionId)),
+      this.store.existing([sessionId]),
+    ]);
     return score !== null && live.has(sessionId);
   }
 
@@ -107,7 +110,8 @@ export class ValkeySessionRegistry extends SessionRegistry {
     );
     const deletable = victims.filter(isSessionId);
     const marker = options.evictionMarker;
-    if (deletable.length > 0) await (marker ? this.store.markGone(deletable, marker.reason, marker.ttlMs) : this.store.delete(...deletable));
+    if (deletable.length > 0)
+      await (marker ? this.store.markGone(deletable, marker.reason, marker.ttlMs) : this.store.delete(...deletable));
     return victims;
   }
 

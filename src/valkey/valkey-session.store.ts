@@ -132,7 +132,12 @@ export class ValkeySessionStore extends SessionStore {
         this.client,
         this.durableWrites,
         'save',
-        (p) => (mode === 'upsert' ? p.set(key, bytes, 'PX', ttlMs) : mode === 'create' ? p.set(key, bytes, 'PX', ttlMs, 'NX') : p.set(key, bytes, 'PX', ttlMs, 'XX')),
+        (p) =>
+          mode === 'upsert'
+            ? p.set(key, bytes, 'PX', ttlMs)
+            : mode === 'create'
+              ? p.set(key, bytes, 'PX', ttlMs, 'NX')
+              : p.set(key, bytes, 'PX', ttlMs, 'XX'),
         (r) => r === 'OK',
       );
       return reply === 'OK';
@@ -169,8 +174,20 @@ export class ValkeySessionStore extends SessionStore {
       // Each key may live on its own node: one write + WAIT pipeline per key, sent together.
       const durable = this.durableWrites;
       [written] = await Promise.all([
-        writeAndWait<string | null>(this.client, durable, 'cycle', (p) => p.set(newKey, bytes, 'PX', ttlMs, 'NX'), (r) => r === 'OK'),
-        writeAndWait<number>(this.client, durable, 'cycle', (p) => p.del(oldKey), (r) => r > 0),
+        writeAndWait<string | null>(
+          this.client,
+          durable,
+          'cycle',
+          (p) => p.set(newKey, bytes, 'PX', ttlMs, 'NX'),
+          (r) => r === 'OK',
+        ),
+        writeAndWait<number>(
+          this.client,
+          durable,
+          'cycle',
+          (p) => p.del(oldKey),
+          (r) => r > 0,
+        ),
       ]);
     } else {
       try {

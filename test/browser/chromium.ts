@@ -8,7 +8,15 @@ export const CHROMIUM_PATH = process.env.AXESS_CHROMIUM || '/usr/bin/chromium';
  * Flags for a closed network: without the background-networking ones Chromium keeps trying to
  * reach Google's hosts. `--headless` and a fresh, empty user data dir come from playwright's launch.
  */
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Launches headless Chromium, or fails saying how to install it. */
 export async function launchChromium(): Promise<Browser> {

@@ -16,7 +16,8 @@ const UPDATE_DOCS = process.env.AXESS_UPDATE_DOCS_SCREENSHOT === '1';
 /** Realistic user agents, so the devices page shows distinct devices. */
 const DEVICES = {
   laptop: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
-  phone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+  phone:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
   tablet: 'Mozilla/5.0 (iPad; CPU OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1',
   desktop: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0',
 };
@@ -149,8 +150,16 @@ describe.each(['express', 'fastify'] as const)('the sample in headless Chromium 
     const newest = later[2];
     await newest.reload();
     expect(await rows(newest).count()).toBe(MAX_SESSIONS);
-    expect(await rows(newest).locator('[data-testid=user-agent]').allTextContents()).toEqual([DEVICES.phone, DEVICES.tablet, DEVICES.laptop]);
-    expect(await rows(newest).locator('[data-testid=device-label]').allTextContents()).toEqual(['Safari on iPhone', 'Safari on iPad', 'Chrome on Linux']);
+    expect(await rows(newest).locator('[data-testid=user-agent]').allTextContents()).toEqual([
+      DEVICES.phone,
+      DEVICES.tablet,
+      DEVICES.laptop,
+    ]);
+    expect(await rows(newest).locator('[data-testid=device-label]').allTextContents()).toEqual([
+      'Safari on iPhone',
+      'Safari on iPad',
+      'Chrome on Linux',
+    ]);
     expect(await rows(newest).locator('[data-testid=this-device]').count()).toBe(1);
     const shot = join(ARTIFACTS, `devices-${adapter}.png`);
     await newest.screenshot({ path: shot, fullPage: true });
@@ -217,7 +226,10 @@ describe.each(['express', 'fastify'] as const)('the sample in headless Chromium 
     await signIn(victim);
     const attacker = await startAttacker(`${origin}/devices/revoke-others`);
     try {
-      await Promise.all([victim.waitForURL((url) => url.port === String(running.port)), victim.goto(`http://${attackerHost}:${attacker.port}/`)]);
+      await Promise.all([
+        victim.waitForURL((url) => url.port === String(running.port)),
+        victim.goto(`http://${attackerHost}:${attacker.port}/`),
+      ]);
       await victim.waitForLoadState('load');
       if (attackerHost === 'localhost') {
         // The post reached the app with the session cookie and was refused by the CSRF guard.

@@ -21,8 +21,7 @@ function moduleClient(): Cluster {
   return connection.client as Cluster;
 }
 
-const currentShardOf = async (slots: ValkeyClusterShard['slots']) =>
-  (await cluster.shards()).find((s) => s.slots[0][0] === slots[0][0])!;
+const currentShardOf = async (slots: ValkeyClusterShard['slots']) => (await cluster.shards()).find((s) => s.slots[0][0] === slots[0][0])!;
 
 beforeAll(async () => {
   cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1, nodeTimeoutMs: 1_500 });
@@ -44,8 +43,18 @@ function expectTyped(ops: readonly TrafficOp[]): void {
 describe('Valkey Cluster failover', () => {
   it('durableWrites options are validated', () => {
     const client = moduleClient();
-    for (const bad of [null, {}, { replicas: 0, timeoutMs: 100 }, { replicas: 1.5, timeoutMs: 100 }, { replicas: 1, timeoutMs: 0 }, { replicas: 1, timeoutMs: -5 }, { replicas: '1', timeoutMs: 100 }]) {
-      expect(() => new ValkeySessionStore(client, randomKey(), { durableWrites: bad as never })).toThrow(expect.objectContaining({ name: 'AxessOptionsError', option: 'durableWrites' }));
+    for (const bad of [
+      null,
+      {},
+      { replicas: 0, timeoutMs: 100 },
+      { replicas: 1.5, timeoutMs: 100 },
+      { replicas: 1, timeoutMs: 0 },
+      { replicas: 1, timeoutMs: -5 },
+      { replicas: '1', timeoutMs: 100 },
+    ]) {
+      expect(() => new ValkeySessionStore(client, randomKey(), { durableWrites: bad as never })).toThrow(
+        expect.objectContaining({ name: 'AxessOptionsError', option: 'durableWrites' }),
+      );
     }
   });
 
@@ -90,7 +99,10 @@ describe('Valkey Cluster failover', () => {
     const replica = (await currentShardOf(shards[2].slots)).replicas[0];
     cluster.pause(replica);
     try {
-      await expect(durable.save(first, { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'replication' });
+      await expect(durable.save(first, { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({
+        name: 'SessionStoreError',
+        kind: 'replication',
+      });
       await expect(durable.cycle(first, second, { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({ kind: 'replication' });
       // Without the option the same write is acknowledged by the primary alone.
       expect(await plain.save(third, { data: {}, createdAt: 1 }, 60_000)).toBe(true);

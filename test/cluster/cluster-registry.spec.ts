@@ -50,7 +50,9 @@ describe('Valkey Cluster: the client the module creates (auto-pipelining on)', (
     const logins = users.flatMap((userId) => Array.from({ length: 5 }, () => ({ userId, id: mintSessionId() })));
     // Scripts for registry keys on three shards leave in the same tick: the client must route each by its key.
     const outcomes = await Promise.allSettled(
-      logins.map(({ userId, id }) => registry.admit(userId, id, 3, { recordWritten: store.save(id, { data: {}, createdAt: Date.now(), userId }, 60_000) })),
+      logins.map(({ userId, id }) =>
+        registry.admit(userId, id, 3, { recordWritten: store.save(id, { data: {}, createdAt: Date.now(), userId }, 60_000) }),
+      ),
     );
     expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     for (const userId of users) {

@@ -1,7 +1,17 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'iovalkey';
 import { Test } from '@nestjs/testing';
-import { AxessSessionModule, KeyLayout, mintSessionId, SessionStore, SessionBackend, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore, type SessionRecord } from '../../src/internal';
+import {
+  AxessSessionModule,
+  KeyLayout,
+  mintSessionId,
+  SessionStore,
+  SessionBackend,
+  ValkeyConnection,
+  ValkeySessionRegistry,
+  ValkeySessionStore,
+  type SessionRecord,
+} from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
 import { describeSessionStoreConformance } from '../conformance/session-store.conformance';
 import { expectAtMostCapNewestUsable, runConcurrentLogins, watchAdmissionOrder, type LoginBackend } from '../harness/concurrent-logins';
@@ -9,7 +19,11 @@ import { randomKey, uniquePrefix } from '../harness/valkey';
 import { sessionIdsOnShard, shardOf, userIdOnShard } from './slots';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const record = (data: Record<string, unknown>, userId?: string): SessionRecord => ({ data, createdAt: Date.now(), ...(userId ? { userId } : {}) });
+const record = (data: Record<string, unknown>, userId?: string): SessionRecord => ({
+  data,
+  createdAt: Date.now(),
+  ...(userId ? { userId } : {}),
+});
 
 let cluster: ValkeyTestCluster;
 const clients: Cluster[] = [];
@@ -47,7 +61,12 @@ describeSessionStoreConformance('ValkeySessionStore with durable writes on a Val
 
 describe('Valkey Cluster: module configuration', () => {
   it('forRoot({ connection: { clusterNodes } }) creates a Cluster client, saves and loads through it, and quits it on close', async () => {
-    const module = AxessSessionModule.forRoot({ connection: { clusterNodes: [...cluster.nodes] }, prefix: uniquePrefix(), encryptionKey: randomKey(), signingKey: randomKey() });
+    const module = AxessSessionModule.forRoot({
+      connection: { clusterNodes: [...cluster.nodes] },
+      prefix: uniquePrefix(),
+      encryptionKey: randomKey(),
+      signingKey: randomKey(),
+    });
     const app = await (await Test.createTestingModule({ imports: [module] }).compile()).init();
     const connection = app.get(SessionBackend).connection!;
     try {
@@ -175,7 +194,8 @@ describe('Valkey Cluster: no CROSSSLOT by construction (I6)', () => {
     await registry.admit(userId, short, 2, { recordWritten: store.save(short, record({}, userId), 100) });
     await sleep(250);
     const evicted: string[] = [];
-    for (const id of rest) evicted.push(...(await registry.admit(userId, id, 2, { recordWritten: store.save(id, record({}, userId), 60_000) })));
+    for (const id of rest)
+      evicted.push(...(await registry.admit(userId, id, 2, { recordWritten: store.save(id, record({}, userId), 60_000) })));
     // The expired member was pruned, not counted: the two live sessions both fit under the cap.
     expect(evicted).toEqual([]);
     expect(await registry.activeSessions(userId)).toEqual(rest);

@@ -1,7 +1,15 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'iovalkey';
-import { AxessSessionModule, KeyLayout, mintSessionId, SessionStore, ValkeySessionStore, SessionStoreError, type AxessSessionModuleOptions } from '../../src/internal';
+import {
+  AxessSessionModule,
+  KeyLayout,
+  mintSessionId,
+  SessionStore,
+  ValkeySessionStore,
+  SessionStoreError,
+  type AxessSessionModuleOptions,
+} from '../../src/internal';
 import { startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { recovered, runTraffic, watchUnhandledRejections } from './traffic';
@@ -14,7 +22,9 @@ let group: ValkeyTestSentinelGroup;
 const apps: INestApplicationContext[] = [];
 
 /** Boots the module on the sentinel group, as an app would configure it. */
-async function boot(options: Partial<AxessSessionModuleOptions> = {}): Promise<{ store: SessionStore; prefix: string; encryptionKey: Buffer }> {
+async function boot(
+  options: Partial<AxessSessionModuleOptions> = {},
+): Promise<{ store: SessionStore; prefix: string; encryptionKey: Buffer }> {
   const prefix = options.prefix ?? uniquePrefix();
   const encryptionKey = (options.encryptionKey as Buffer | undefined) ?? randomKey();
   const module = AxessSessionModule.forRoot({
@@ -64,7 +74,10 @@ describe('Sentinel-managed primary', () => {
     expect(await store.save(mintSessionId(), { data: {}, createdAt: 1 }, 60_000)).toBe(true);
     group.pause(group.servers[1].port);
     try {
-      await expect(store.save(mintSessionId(), { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'replication' });
+      await expect(store.save(mintSessionId(), { data: {}, createdAt: 1 }, 60_000)).rejects.toMatchObject({
+        name: 'SessionStoreError',
+        kind: 'replication',
+      });
     } finally {
       group.resume(group.servers[1].port);
     }
@@ -75,7 +88,10 @@ describe('Sentinel-managed primary', () => {
     // An app-owned client: a boot that fails never reaches the shutdown hook that would quit one the module made.
     const client = new Redis({ sentinels: [...group.sentinels], name: group.name, lazyConnect: true });
     try {
-      await expect(boot({ connection: undefined, client, durableWrites: { replicas: 1, timeoutMs: 0 } })).rejects.toMatchObject({ name: 'AxessOptionsError', option: 'durableWrites' });
+      await expect(boot({ connection: undefined, client, durableWrites: { replicas: 1, timeoutMs: 0 } })).rejects.toMatchObject({
+        name: 'AxessOptionsError',
+        option: 'durableWrites',
+      });
     } finally {
       client.disconnect();
     }
@@ -87,7 +103,11 @@ describe('Sentinel-managed primary', () => {
     const unhandled = watchUnhandledRejections();
     let killedAt = Number.POSITIVE_INFINITY;
     try {
-      const plainTraffic = runTraffic({ store: plain.store, maxMs: RECOVERY_BOUND_MS, done: (ops) => recovered(ops, killedAt, 100, 100, () => true) });
+      const plainTraffic = runTraffic({
+        store: plain.store,
+        maxMs: RECOVERY_BOUND_MS,
+        done: (ops) => recovered(ops, killedAt, 100, 100, () => true),
+      });
       // The promoted replica has no replica of its own: durable writes then fail, typed.
       const durableTraffic = runTraffic({
         store: durable.store,
@@ -106,7 +126,9 @@ describe('Sentinel-managed primary', () => {
         expect(op.error).toBeInstanceOf(SessionStoreError);
         expect(['connection', 'command', 'replication']).toContain((op.error as SessionStoreError).kind);
       }
-      expect(plainOps.filter((op) => op.outcome === 'error').every((op) => (op.error as SessionStoreError).kind !== 'replication')).toBe(true);
+      expect(plainOps.filter((op) => op.outcome === 'error').every((op) => (op.error as SessionStoreError).kind !== 'replication')).toBe(
+        true,
+      );
       expect(plainOps.filter((op) => op.endedAt < killedAt).every((op) => op.outcome === 'ok')).toBe(true);
       expect(recovered(plainOps, killedAt, 100, 100, () => true)).toBe(true);
 

@@ -38,7 +38,8 @@ export async function runTraffic(options: {
       try {
         saved = await store.save(id, { data, createdAt: startedAt }, 60_000);
         const loaded = await store.load(id);
-        if (loaded !== null && JSON.stringify(loaded.data) !== JSON.stringify(data)) throw new Error(`read another session's data for ${id}`);
+        if (loaded !== null && JSON.stringify(loaded.data) !== JSON.stringify(data))
+          throw new Error(`read another session's data for ${id}`);
         ops.push({ id, startedAt, endedAt: Date.now(), outcome: loaded === null ? 'lost' : 'ok', saved });
       } catch (error) {
         ops.push({ id, startedAt, endedAt: Date.now(), outcome: 'error', saved, error });
@@ -56,7 +57,13 @@ export async function runTraffic(options: {
  * True once the last `streak` ops all succeeded, all started after `since`, and at least
  * `onTarget` of them satisfy `target` (e.g. hit the shard whose primary was killed).
  */
-export function recovered(ops: readonly TrafficOp[], since: number, streak: number, onTarget: number, target: (op: TrafficOp) => boolean): boolean {
+export function recovered(
+  ops: readonly TrafficOp[],
+  since: number,
+  streak: number,
+  onTarget: number,
+  target: (op: TrafficOp) => boolean,
+): boolean {
   if (ops.length < streak) return false;
   const tail = ops.slice(-streak);
   return tail.every((op) => op.outcome === 'ok' && op.startedAt > since) && tail.filter(target).length >= onTarget;

@@ -233,7 +233,23 @@ export function describeSessionRegistryConformance(
     });
 
     it('accepts user ids with separators, braces, wildcards, spaces and non-ASCII without collisions', async () => {
-      const users = ['a', 'a:b', 'a:reg:b', '{x}', 'x', '{x', '*', 'a*', 'with space', ' ', 'Zoë', '用户', '🙂', 'sess:' + mintSessionId(), 'é'.repeat(256)];
+      const users = [
+        'a',
+        'a:b',
+        'a:reg:b',
+        '{x}',
+        'x',
+        '{x',
+        '*',
+        'a*',
+        'with space',
+        ' ',
+        'Zoë',
+        '用户',
+        '🙂',
+        'sess:' + mintSessionId(),
+        'é'.repeat(256),
+      ];
       const byUser = new Map<string, string>();
       for (const user of users) byUser.set(user, (await login(user, 1)).id);
       for (const user of users) {
@@ -319,7 +335,9 @@ export function describeSessionRegistryConformance(
 
     it('an invalid cap with a rejecting record write is a typed error, not an unhandled rejection', async () => {
       const written = new Promise((_, reject) => setTimeout(() => reject(new Error('late failure')), 10));
-      await expect(f.registry.admit('cap', mintSessionId(), 0, { recordWritten: written })).rejects.toMatchObject({ name: 'AxessOptionsError' });
+      await expect(f.registry.admit('cap', mintSessionId(), 0, { recordWritten: written })).rejects.toMatchObject({
+        name: 'AxessOptionsError',
+      });
       await new Promise((r) => setTimeout(r, 30));
     });
 
@@ -347,7 +365,10 @@ export function describeSessionRegistryConformance(
         const id = mintSessionId();
         await broken.seed('down', id);
         await expect(broken.registry.activeSessions('down')).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'connection' });
-        await expect(broken.registry.admit('down', mintSessionId(), 3)).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'connection' });
+        await expect(broken.registry.admit('down', mintSessionId(), 3)).rejects.toMatchObject({
+          name: 'SessionStoreError',
+          kind: 'connection',
+        });
         await expect(broken.registry.isValid('down', id)).rejects.toMatchObject({ name: 'SessionStoreError' });
       } finally {
         await broken.close();

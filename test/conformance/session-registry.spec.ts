@@ -1,5 +1,11 @@
 import { Redis } from 'iovalkey';
-import { AesGcmSessionCipher, InMemorySessionRegistry, InMemorySessionStore, ValkeySessionRegistry, ValkeySessionStore } from '../../src/internal';
+import {
+  AesGcmSessionCipher,
+  InMemorySessionRegistry,
+  InMemorySessionStore,
+  ValkeySessionRegistry,
+  ValkeySessionStore,
+} from '../../src/internal';
 import { ManualClock, startValkeyServer } from '../../src/testing';
 import { randomKey, testClient } from '../harness/valkey';
 import { describeSessionRegistryConformance, type BrokenRegistry } from './session-registry.conformance';
@@ -9,7 +15,12 @@ import { valkeyRegistryFixture } from './valkey-registry.fixture';
 async function clientOfStoppedServer(): Promise<Redis> {
   const server = await startValkeyServer();
   await server.stop();
-  const client = new Redis(server.port, '127.0.0.1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(server.port, '127.0.0.1', {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   return client;
 }

@@ -25,7 +25,13 @@ export function describeSessionStoreConformance(backend: string, makeFixture: ()
 
     it('loads what it saved', async () => {
       const id = mintSessionId();
-      const saved: SessionRecord = { ...record({ name: 'Zoë', n: 42, nested: { ok: true } }), userId: 'u:1', authenticatedAt: 1_900_000_000_500, ip: '::1', userAgent: 'UA' };
+      const saved: SessionRecord = {
+        ...record({ name: 'Zoë', n: 42, nested: { ok: true } }),
+        userId: 'u:1',
+        authenticatedAt: 1_900_000_000_500,
+        ip: '::1',
+        userAgent: 'UA',
+      };
       expect(await f.store.save(id, saved, 60_000)).toBe(true);
       expect(await f.store.load(id)).toEqual(saved);
     });

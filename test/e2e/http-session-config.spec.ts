@@ -146,7 +146,13 @@ describe.each(ADAPTERS)('HTTP session layer configuration on %s', (adapter) => {
     }
 
     it('does not mount the middleware; one line in the app mounts it', async () => {
-      const options = { store: 'memory' as const, encryptionKey: randomKey(), signingKey: randomKey(), prefix: uniquePrefix(), mountMiddleware: false };
+      const options = {
+        store: 'memory' as const,
+        encryptionKey: randomKey(),
+        signingKey: randomKey(),
+        prefix: uniquePrefix(),
+        mountMiddleware: false,
+      };
 
       @Module({ imports: [AxessSessionModule.forRoot(options)], controllers: [ProbeController] })
       class Unmounted {}

@@ -36,7 +36,13 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
 
   beforeAll(async () => {
     signingKey = randomKey();
-    t = await startTestApp(adapter, backend, { clock, signingKey, idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE, maxSessionsPerUser: CAP });
+    t = await startTestApp(adapter, backend, {
+      clock,
+      signingKey,
+      idleTimeoutMs: IDLE,
+      absoluteTimeoutMs: ABSOLUTE,
+      maxSessionsPerUser: CAP,
+    });
   });
   afterAll(() => t.close());
 
@@ -148,7 +154,10 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
       ['an id re-signed with another key', () => `axess.sid=${new CookieSigner(randomKey()).sign(validId)}`],
       ['a tampered id with the original MAC', () => `axess.sid=${mintSessionId()}.${valid.split('.').slice(1).join('.')}`],
       ['a wildcard id', () => `axess.sid=${'*'.repeat(32)}.${randomBytes(32).toString('base64url')}`],
-      ['a forged cookie before the real one (duplicated name)', () => `axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}; ${valid}`],
+      [
+        'a forged cookie before the real one (duplicated name)',
+        () => `axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}; ${valid}`,
+      ],
     ];
 
     it.each(forgeries)('%s: no session, and what is stored gets a fresh id, never the forged one', async (_label, forge) => {
@@ -238,7 +247,7 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
       expect(again.setCookies).toEqual([]);
     });
 
-    it('switching users on one session carries none of the previous user\'s data', async () => {
+    it("switching users on one session carries none of the previous user's data", async () => {
       const alice = await login(t, user('a'));
       await send(t.url, 'POST', '/data', { cookie: alice.cookie, body: { secret: 'alice only' } });
       const bob = await login(t, user('b'), alice.cookie);
@@ -395,7 +404,7 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
   });
 
   describe('session management', () => {
-    it('lists the caller\'s sessions oldest first, with the current one marked and client info', async () => {
+    it("lists the caller's sessions oldest first, with the current one marked and client info", async () => {
       const name = user('list');
       const a = await login(t, name);
       clock.advance(1_000);
@@ -415,7 +424,7 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
       expect(lastSeen).toBeLessThanOrEqual(now);
     });
 
-    it('revokes one of the caller\'s sessions (its next request fails) and answers 404 for another user\'s', async () => {
+    it("revokes one of the caller's sessions (its next request fails) and answers 404 for another user's", async () => {
       const name = user('rev');
       const a = await login(t, name);
       const b = await login(t, name);
@@ -471,7 +480,7 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
         expect(log.commands).toEqual([]);
       });
 
-      it('a login that evicts takes at most 5 round trips, including the request\'s load', async () => {
+      it("a login that evicts takes at most 5 round trips, including the request's load", async () => {
         const name = user('rt');
         for (let i = 0; i < CAP; i++) await login(t, name);
         const anonymous = cookiePair(await send(t.url, 'POST', '/data', { body: { a: 1 } }));

@@ -31,7 +31,12 @@ class ResponseCommitController {
   @Post('raw')
   raw(@CurrentSession() session: AxessSession, @Res() res: unknown) {
     session.set('raw', true);
-    const reply = res as { send?: (body: unknown) => void; json?: (body: unknown) => void; status?: (code: number) => unknown; code?: (code: number) => unknown };
+    const reply = res as {
+      send?: (body: unknown) => void;
+      json?: (body: unknown) => void;
+      status?: (code: number) => unknown;
+      code?: (code: number) => unknown;
+    };
     if (typeof reply.code === 'function' && typeof reply.send === 'function' && !('json' in reply)) {
       reply.code(200);
       reply.send({ ok: true });
@@ -80,7 +85,10 @@ class ResponseCommitController {
   }
 }
 
-async function startApp(adapter: AdapterName, options: Partial<AxessSessionModuleOptions>): Promise<{ app: INestApplication; url: string }> {
+async function startApp(
+  adapter: AdapterName,
+  options: Partial<AxessSessionModuleOptions>,
+): Promise<{ app: INestApplication; url: string }> {
   const moduleOptions: AxessSessionModuleOptions = {
     store: 'memory',
     prefix: uniquePrefix('respcommit'),
@@ -181,7 +189,7 @@ describe.each(ADAPTERS)('session commit driven by the response on %s', (adapter)
       await server.stop();
     });
 
-    it("answers 503 with the body the exception filter sends for it, and no cookie", async () => {
+    it('answers 503 with the body the exception filter sends for it, and no cookie', async () => {
       const answer = await send(down.url, 'POST', '/set');
       expect(answer.status).toBe(503);
       expect(answer.body).toEqual({ statusCode: 503, message: 'Session store unavailable' });

@@ -26,7 +26,8 @@ describe.each(ADAPTERS)('session lifecycle events and end reasons on %s with rea
   let t: TestApp;
   let events: AxessSessionEvents;
   const seen: AxessSessionEvent[] = [];
-  const of = (type: AxessSessionEvent['type'], sessionId?: string) => seen.filter((e) => e.type === type && (sessionId === undefined || e.sessionId === sessionId));
+  const of = (type: AxessSessionEvent['type'], sessionId?: string) =>
+    seen.filter((e) => e.type === type && (sessionId === undefined || e.sessionId === sessionId));
 
   beforeAll(async () => {
     t = await startTestApp(adapter, 'valkey', { clock, idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE, maxSessionsPerUser: CAP });
@@ -72,7 +73,9 @@ describe.each(ADAPTERS)('session lifecycle events and end reasons on %s with rea
       const name = user('out');
       const a = await login(t, name);
       await send(t.url, 'POST', '/logout', { cookie: a.cookie });
-      expect(of('logged-out', a.id)).toEqual([{ type: 'logged-out', userId: name, sessionId: a.id, reason: 'logged-out', at: clock.now() }]);
+      expect(of('logged-out', a.id)).toEqual([
+        { type: 'logged-out', userId: name, sessionId: a.id, reason: 'logged-out', at: clock.now() },
+      ]);
       const after = await send(t.url, 'GET', '/me', { cookie: a.cookie });
       expect(after.status).toBe(401);
       expect(after.body.reason).toBeUndefined();

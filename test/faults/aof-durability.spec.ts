@@ -39,7 +39,14 @@ describe.each(['always', 'everysec'])('AOF with appendfsync %s: a crash loses no
     const key = randomKey();
     const prefix = uniquePrefix('aof');
     // Fail fast once the server is gone: nothing queued, nothing retried.
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     await client.connect();
     const store = new ValkeySessionStore(client, key, { prefix, logger: quiet });

@@ -77,7 +77,11 @@ describe('the app on a failing Valkey (Express, module-created client)', () => {
     const traffic = cookies.map(async (cookie, i) => {
       while (running) {
         answers.push(await send('GET', '/visit', { cookie }).catch((error: Error) => ({ error: error.message })));
-        answers.push(await send('POST', '/data', { cookie, body: { browser: i, seen: answers.length } }).catch((error: Error) => ({ error: error.message })));
+        answers.push(
+          await send('POST', '/data', { cookie, body: { browser: i, seen: answers.length } }).catch((error: Error) => ({
+            error: error.message,
+          })),
+        );
       }
     });
     await until('traffic', 5_000, async () => answers.length >= 40);
@@ -115,7 +119,9 @@ describe('the app on a failing Valkey (Express, module-created client)', () => {
     let answers: ProbeAnswer[];
     try {
       answers = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? send('POST', '/data', { cookie, body: { frozen: i } }) : send('GET', '/visit', { cookie }))),
+        Array.from({ length: 30 }, (_, i) =>
+          i % 3 === 0 ? send('POST', '/data', { cookie, body: { frozen: i } }) : send('GET', '/visit', { cookie }),
+        ),
       );
     } finally {
       // Only now is Valkey thawed: every answer above came while it answered nothing.

@@ -143,7 +143,9 @@ describe('store faults on real Valkey, through the module-created client', () =>
         const id = mintSessionId();
         await store.save(id, record(1), TTL);
         server.pause();
-        const calls = Array.from({ length: 50 }, (_, i): Promise<unknown> => (i % 2 ? store.load(id, { refreshTtlMs: TTL }) : store.save(id, record(i), TTL)));
+        const calls = Array.from({ length: 50 }, (_, i): Promise<unknown> =>
+          i % 2 ? store.load(id, { refreshTtlMs: TTL }) : store.save(id, record(i), TTL),
+        );
         const outcomes = await Promise.all(calls.map(settle));
         // Still frozen here: the calls did not wait for Valkey, they gave up on their own.
         for (const outcome of outcomes) {

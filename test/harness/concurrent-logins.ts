@@ -34,7 +34,9 @@ export async function runConcurrentLogins(options: {
   const logins = options.logins ?? 50;
   const anonymous = Array.from({ length: logins }, () => mintSessionId());
   await Promise.all(
-    anonymous.map((id, i) => backends[i % backends.length].store.save(id, { data: { cart: [i] }, createdAt: Date.now() }, TTL_MS, { mode: 'create' })),
+    anonymous.map((id, i) =>
+      backends[i % backends.length].store.save(id, { data: { cart: [i] }, createdAt: Date.now() }, TTL_MS, { mode: 'create' }),
+    ),
   );
   const results = await Promise.all(
     anonymous.map(async (oldId, i) => {

@@ -13,11 +13,22 @@ export interface HttpRequestOptions {
 }
 
 /** Sends one request to a test app; `signal` bounds it where the caller wants a hang to fail fast. */
-export async function sendHttpRequest(url: string, method: string, path: string, options: HttpRequestOptions = {}, signal?: AbortSignal): Promise<HttpAnswer> {
+export async function sendHttpRequest(
+  url: string,
+  method: string,
+  path: string,
+  options: HttpRequestOptions = {},
+  signal?: AbortSignal,
+): Promise<HttpAnswer> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.cookie !== undefined) headers.cookie = options.cookie;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url + path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal });
+  const res = await fetch(url + path, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal,
+  });
   const text = await res.text();
   let body: unknown = text;
   try {

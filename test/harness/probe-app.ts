@@ -61,9 +61,19 @@ export interface CapturedLog {
 /** A Nest logger that keeps every line (and prints nothing). */
 export function capturingLogger(): { logger: LoggerService; log: CapturedLog } {
   const lines: CapturedLog['lines'] = [];
-  const keep = (level: string) => (...parts: unknown[]) => void lines.push({ level, text: parts.map((p) => (p instanceof Error ? `${p.message}\n${p.stack}` : String(p))).join(' ') });
+  const keep =
+    (level: string) =>
+    (...parts: unknown[]) =>
+      void lines.push({ level, text: parts.map((p) => (p instanceof Error ? `${p.message}\n${p.stack}` : String(p))).join(' ') });
   return {
-    logger: { log: keep('log'), error: keep('error'), warn: keep('warn'), debug: keep('debug'), verbose: keep('verbose'), fatal: keep('fatal') },
+    logger: {
+      log: keep('log'),
+      error: keep('error'),
+      warn: keep('warn'),
+      debug: keep('debug'),
+      verbose: keep('verbose'),
+      fatal: keep('fatal'),
+    },
     log: { lines, text: () => lines.map((l) => `${l.level}: ${l.text}`).join('\n') },
   };
 }
@@ -82,7 +92,9 @@ export async function startProbeApp(options: AxessSessionModuleOptions): Promise
   class ProbeModule {}
 
   const { logger, log } = capturingLogger();
-  const ref = await Test.createTestingModule({ imports: [ProbeModule] }).setLogger(logger).compile();
+  const ref = await Test.createTestingModule({ imports: [ProbeModule] })
+    .setLogger(logger)
+    .compile();
   const app = ref.createNestApplication({ logger });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

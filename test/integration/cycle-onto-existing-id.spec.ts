@@ -1,5 +1,12 @@
 import type { Redis } from 'iovalkey';
-import { AesGcmSessionCipher, InMemorySessionStore, mintSessionId, ValkeySessionStore, type SessionRecord, type SessionStore } from '../../src/internal';
+import {
+  AesGcmSessionCipher,
+  InMemorySessionStore,
+  mintSessionId,
+  ValkeySessionStore,
+  type SessionRecord,
+  type SessionStore,
+} from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 
@@ -10,12 +17,21 @@ const record = (who: string): SessionRecord => ({ data: { who }, createdAt: 1_90
  * drop the old id (Valkey sends SET NX and DEL together in one round trip), so they agree (I7).
  */
 describe.each([
-  ['InMemorySessionStore', async () => ({ store: new InMemorySessionStore({ clock: new ManualClock(), cipher: new AesGcmSessionCipher(randomKey()) }) as SessionStore, close: async () => undefined })],
+  [
+    'InMemorySessionStore',
+    async () => ({
+      store: new InMemorySessionStore({ clock: new ManualClock(), cipher: new AesGcmSessionCipher(randomKey()) }) as SessionStore,
+      close: async () => undefined,
+    }),
+  ],
   [
     'ValkeySessionStore (real valkey-server)',
     async () => {
       const client: Redis = testClient();
-      return { store: new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix('cyc') }) as SessionStore, close: async () => void (await client.quit()) };
+      return {
+        store: new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix('cyc') }) as SessionStore,
+        close: async () => void (await client.quit()),
+      };
     },
   ],
 ])('%s: cycle onto an existing id', (_backend, make) => {
@@ -33,7 +49,10 @@ describe.each([
     await store.save(oldId, record('old'), 60_000);
     await store.save(taken, record('victim'), 60_000);
 
-    await expect(store.cycle(oldId, taken, record('attacker'), 60_000)).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'command' });
+    await expect(store.cycle(oldId, taken, record('attacker'), 60_000)).rejects.toMatchObject({
+      name: 'SessionStoreError',
+      kind: 'command',
+    });
     expect((await store.load(taken))?.data).toEqual({ who: 'victim' });
     expect(await store.load(oldId)).toBeNull();
   });

@@ -38,10 +38,18 @@ describe('runLuaScript (real valkey-server)', () => {
   it('maps an unreachable server to SessionStoreError of kind connection', async () => {
     const server = await startValkeyServer();
     await server.stop();
-    const offline = new Redis(server.port, '127.0.0.1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const offline = new Redis(server.port, '127.0.0.1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     offline.on('error', () => undefined);
     try {
-      await expect(runLuaScript(offline, freshScript('return 1'), 'k', [], 'probe')).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'connection' });
+      await expect(runLuaScript(offline, freshScript('return 1'), 'k', [], 'probe')).rejects.toMatchObject({
+        name: 'SessionStoreError',
+        kind: 'connection',
+      });
     } finally {
       offline.disconnect();
     }

@@ -58,7 +58,12 @@ const backends: Array<[string, (cap: number) => Promise<Backend>]> = [
   [
     'InMemorySessionStore (AES-GCM cipher)',
     async (cap) => {
-      const store = new InMemorySessionStore({ clock: new ManualClock(), cipher: new AesGcmSessionCipher(randomKey()), maxPayloadBytes: cap, logger: quiet });
+      const store = new InMemorySessionStore({
+        clock: new ManualClock(),
+        cipher: new AesGcmSessionCipher(randomKey()),
+        maxPayloadBytes: cap,
+        logger: quiet,
+      });
       return {
         store,
         holds: async (id) => (await store.existing([id])).has(id),

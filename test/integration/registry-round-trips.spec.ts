@@ -34,7 +34,9 @@ function recordCommands(client: Redis): { sent: Sent[]; roundTrips(): number; cl
 }
 
 /** Commands the server ran, in order, with `lua` as the source of those run inside a script. */
-async function monitorServer(url: string): Promise<{ events: Array<{ source: string; args: string[] }>; settle(): Promise<void>; close(): void }> {
+async function monitorServer(
+  url: string,
+): Promise<{ events: Array<{ source: string; args: string[] }>; settle(): Promise<void>; close(): void }> {
   const host = new Redis(url);
   const monitor = await host.monitor();
   const events: Array<{ source: string; args: string[] }> = [];
@@ -103,49 +105,53 @@ describe('ValkeySessionRegistry round trips and key discipline (private valkey-s
     { members: 1, dead: 0, cap: 1, victims: 1 },
     { members: 40, dead: 0, cap: 3, victims: 38 },
     { members: 40, dead: 10, cap: 5, victims: 26 },
-  ])('a login (record write + admission) with $members members ($dead dead) takes at most 4 round trips', async ({ members, dead, cap, victims }) => {
-    const user = 'alice';
-    const ids = await seed(user, members, dead);
-    const monitor = await monitorServer(server.url);
-    try {
-      recorder.clear();
-      const id = mintSessionId();
-      const evicted = await registry.admit(user, id, cap, { recordWritten: store.save(id, record(), DAY, { mode: 'create' }) });
-      const roundTrips = recorder.roundTrips();
-      const sent = [...recorder.sent];
-      await monitor.settle();
+  ])(
+    'a login (record write + admission) with $members members ($dead dead) takes at most 4 round trips',
+    async ({ members, dead, cap, victims }) => {
+      const user = 'alice';
+      const ids = await seed(user, members, dead);
+      const monitor = await monitorServer(server.url);
+      try {
+        recorder.clear();
+        const id = mintSessionId();
+        const evicted = await registry.admit(user, id, cap, { recordWritten: store.save(id, record(), DAY, { mode: 'create' }) });
+        const roundTrips = recorder.roundTrips();
+        const sent = [...recorder.sent];
+        await monitor.settle();
 
-      expect(evicted).toEqual(ids.slice(dead, dead + victims));
-      expect(await store.existing([...ids, id])).toEqual(new Set([...ids.slice(dead + victims), id]));
-      expect(roundTrips).toBeLessThanOrEqual(4);
-      // A member-by-member implementation would need one round trip per member here.
-      expect(sent.filter((s) => s.name === 'exists')).toHaveLength(members);
+        expect(evicted).toEqual(ids.slice(dead, dead + victims));
+        expect(await store.existing([...ids, id])).toEqual(new Set([...ids.slice(dead + victims), id]));
+        expect(roundTrips).toBeLessThanOrEqual(4);
+        // A member-by-member implementation would need one round trip per member here.
+        expect(sent.filter((s) => s.name === 'exists')).toHaveLength(members);
 
-      const registryKey = `${prefix}:reg:${user}`;
-      const scripts = sent.filter((s) => s.name === 'evalsha' || s.name === 'eval');
-      expect(scripts).toHaveLength(1);
-      // EVALSHA sha numkeys key ...: exactly one key, the registry.
-      expect(scripts[0].args[1]).toBe('1');
-      expect(scripts[0].args[2]).toBe(registryKey);
-      // Everything else is a single-key command on the registry or a session record.
-      for (const s of sent.filter((c) => c !== scripts[0])) {
-        expect(s.args[0] === registryKey || s.args[0].startsWith(`${prefix}:sess:`)).toBe(true);
-        if (s.name === 'zrange' || s.name === 'exists' || s.name === 'del') expect(s.args.filter((a) => a.startsWith(`${prefix}:`))).toHaveLength(1);
+        const registryKey = `${prefix}:reg:${user}`;
+        const scripts = sent.filter((s) => s.name === 'evalsha' || s.name === 'eval');
+        expect(scripts).toHaveLength(1);
+        // EVALSHA sha numkeys key ...: exactly one key, the registry.
+        expect(scripts[0].args[1]).toBe('1');
+        expect(scripts[0].args[2]).toBe(registryKey);
+        // Everything else is a single-key command on the registry or a session record.
+        for (const s of sent.filter((c) => c !== scripts[0])) {
+          expect(s.args[0] === registryKey || s.args[0].startsWith(`${prefix}:sess:`)).toBe(true);
+          if (s.name === 'zrange' || s.name === 'exists' || s.name === 'del')
+            expect(s.args.filter((a) => a.startsWith(`${prefix}:`))).toHaveLength(1);
+        }
+        // Inside the script the server touched the registry key and nothing else (I6).
+        const start = monitor.events.findIndex((e) => e.args[0].toLowerCase() === 'evalsha' && e.args[3] === registryKey);
+        expect(start).toBeGreaterThanOrEqual(0);
+        const inner = [];
+        for (const e of monitor.events.slice(start + 1)) {
+          if (e.source !== 'lua') break;
+          inner.push(e);
+        }
+        expect(inner.length).toBeGreaterThan(0);
+        for (const e of inner) expect(e.args[1]).toBe(registryKey);
+      } finally {
+        monitor.close();
       }
-      // Inside the script the server touched the registry key and nothing else (I6).
-      const start = monitor.events.findIndex((e) => e.args[0].toLowerCase() === 'evalsha' && e.args[3] === registryKey);
-      expect(start).toBeGreaterThanOrEqual(0);
-      const inner = [];
-      for (const e of monitor.events.slice(start + 1)) {
-        if (e.source !== 'lua') break;
-        inner.push(e);
-      }
-      expect(inner.length).toBeGreaterThan(0);
-      for (const e of inner) expect(e.args[1]).toBe(registryKey);
-    } finally {
-      monitor.close();
-    }
-  });
+    },
+  );
 
   it('register, isValid, invalidateSession take one round trip; activeSessions and invalidateUser two', async () => {
     const ids = await seed('bob', 5, 1);
@@ -185,7 +191,9 @@ describe('ValkeySessionRegistry round trips and key discipline (private valkey-s
     const own = new Redis(server.url);
     try {
       await own.ping();
-      const functionsBefore = Object.getOwnPropertyNames(own).filter((k) => typeof (own as unknown as Record<string, unknown>)[k] === 'function');
+      const functionsBefore = Object.getOwnPropertyNames(own).filter(
+        (k) => typeof (own as unknown as Record<string, unknown>)[k] === 'function',
+      );
       const ownStore = new ValkeySessionStore(own, randomKey(), { prefix });
       const ownRegistry = new ValkeySessionRegistry(own, { store: ownStore, clock, prefix });
       const id = mintSessionId();
@@ -193,7 +201,9 @@ describe('ValkeySessionRegistry round trips and key discipline (private valkey-s
       await ownRegistry.register('dave', mintSessionId());
       expect(Object.keys(own.scriptsSet)).toEqual([]);
       expect(own.addedBuiltinSet.size).toBe(0);
-      const functionsAfter = Object.getOwnPropertyNames(own).filter((k) => typeof (own as unknown as Record<string, unknown>)[k] === 'function');
+      const functionsAfter = Object.getOwnPropertyNames(own).filter(
+        (k) => typeof (own as unknown as Record<string, unknown>)[k] === 'function',
+      );
       expect(functionsAfter).toEqual(functionsBefore);
     } finally {
       await own.quit();

@@ -19,13 +19,15 @@ const SIGNING_KEY = createHash('sha256').update(`cookie-signing:${PROPERTY_SEED}
 const signer = new CookieSigner(SIGNING_KEY);
 
 /** Header text the client may send (latin1, no CR/LF/NUL, which fetch refuses to send). */
-const headerChar = fc.oneof(
-  fc.integer({ min: 0x20, max: 0x7e }),
-  fc.integer({ min: 0x09, max: 0x09 }),
-  fc.integer({ min: 0x80, max: 0xff }),
-).map((c) => String.fromCharCode(c));
+const headerChar = fc
+  .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x09, max: 0x09 }), fc.integer({ min: 0x80, max: 0xff }))
+  .map((c) => String.fromCharCode(c));
 const garbage = fc.string({ unit: headerChar, maxLength: 60 }).filter((s) => !s.includes(NAME));
-const b64url = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('')), minLength: 0, maxLength: 50 });
+const b64url = fc.string({
+  unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('')),
+  minLength: 0,
+  maxLength: 50,
+});
 
 /** One pair of the header, tagged with what it is. */
 type Pair = { kind: 'real' | 'forged' | 'other'; text: string; offeredId?: string };
@@ -34,7 +36,15 @@ function pairs(real: { value: string; id: string }): fc.Arbitrary<Pair> {
   const forged = (value: string, offeredId?: string): Pair => ({ kind: 'forged', text: `${NAME}=${value}`, offeredId });
   return fc.oneof(
     { weight: 4, arbitrary: garbage.map((text): Pair => ({ kind: 'other', text })) },
-    { weight: 2, arbitrary: fc.tuple(b64url.filter((s) => s.length > 0), garbage).map(([n, v]): Pair => ({ kind: 'other', text: `${n}=${v.replace(/;/g, '')}` })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(
+          b64url.filter((s) => s.length > 0),
+          garbage,
+        )
+        .map(([n, v]): Pair => ({ kind: 'other', text: `${n}=${v.replace(/;/g, '')}` })),
+    },
     { weight: 1, arbitrary: fc.constant<Pair>({ kind: 'real', text: `${NAME}=${real.value}` }) },
     // Forgeries: the real value quoted (not what the server set), garbage, a random MAC, a MAC
     // from another key, the right MAC over an id with no session, the real value cut, extended or
@@ -73,7 +83,13 @@ describe('cookies: hostile Cookie headers through the real middleware (Express, 
 
   beforeAll(async () => {
     client = testClient();
-    t = await startProbeApp({ client, prefix: uniquePrefix('prop-cookie'), encryptionKey: randomKey(), signingKey: SIGNING_KEY, cookie: { name: NAME } });
+    t = await startProbeApp({
+      client,
+      prefix: uniquePrefix('prop-cookie'),
+      encryptionKey: randomKey(),
+      signingKey: SIGNING_KEY,
+      cookie: { name: NAME },
+    });
     const created = await probe(t.url, 'POST', '/data', { body: { owner: 'real' } });
     const pair = sessionCookie(created)!;
     real = { pair, value: pair.slice(NAME.length + 1), id: idOfCookie(pair)! };
@@ -128,7 +144,10 @@ describe('cookies: hostile Cookie headers through the real middleware (Express, 
       { seed: PROPERTY_SEED + 31, numRuns: 500 },
     );
     // The real session went through every case intact.
-    expect((await probe(t.url, 'GET', '/visit', { cookie: real.pair })).body).toMatchObject({ id: real.id, data: { owner: 'real', touched: true } });
+    expect((await probe(t.url, 'GET', '/visit', { cookie: real.pair })).body).toMatchObject({
+      id: real.id,
+      data: { owner: 'real', touched: true },
+    });
   });
 
   it('oversized headers are refused by the server (431), which keeps serving the real session', async () => {

@@ -23,12 +23,26 @@ const alien = fc.oneof(
 
 /** A key that is not 32 bytes, not base64, or not a key at all. */
 const badKey = fc.oneof(
-  fc.integer({ min: 0, max: 96 }).filter((n) => n !== 32).map((n) => randomBytes(n)),
-  fc.integer({ min: 0, max: 96 }).filter((n) => n !== 32).map((n) => randomBytes(n).toString('base64')),
-  fc.integer({ min: 0, max: 96 }).filter((n) => n !== 32).map((n) => new Uint8Array(n)),
+  fc
+    .integer({ min: 0, max: 96 })
+    .filter((n) => n !== 32)
+    .map((n) => randomBytes(n)),
+  fc
+    .integer({ min: 0, max: 96 })
+    .filter((n) => n !== 32)
+    .map((n) => randomBytes(n).toString('base64')),
+  fc
+    .integer({ min: 0, max: 96 })
+    .filter((n) => n !== 32)
+    .map((n) => new Uint8Array(n)),
   // 32 bytes spelled with characters base64 does not have.
   fc.constantFrom('!', ' ', '%', '{', '\u00e9', '\n').map((c) => randomBytes(32).toString('base64').slice(0, 40) + c + 'AAAA'),
-  fc.oneof(fc.integer(), fc.boolean(), fc.constantFrom(null, {}, [], () => KEY, 32n), fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 32, maxLength: 32 })),
+  fc.oneof(
+    fc.integer(),
+    fc.boolean(),
+    fc.constantFrom(null, {}, [], () => KEY, 32n),
+    fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 32, maxLength: 32 }),
+  ),
 );
 
 /** Numbers no count, size or duration may be: zero, negative, fractional, not finite, unsafe; or not numbers. */
@@ -44,7 +58,11 @@ const badPrefix = fc.oneof(
   fc.constant(''),
   fc.string({ unit: fc.constantFrom('a', 'b', '1', ':', '-'), minLength: 65, maxLength: 120 }),
   fc
-    .tuple(fc.string({ maxLength: 8, unit: 'grapheme-ascii' }), fc.constantFrom('{', '}', ' ', '*', '?', '[', '\n', '\0', '\u00e9', '/', '"'), fc.string({ maxLength: 8, unit: 'grapheme-ascii' }))
+    .tuple(
+      fc.string({ maxLength: 8, unit: 'grapheme-ascii' }),
+      fc.constantFrom('{', '}', ' ', '*', '?', '[', '\n', '\0', '\u00e9', '/', '"'),
+      fc.string({ maxLength: 8, unit: 'grapheme-ascii' }),
+    )
     .map(([a, c, b]) => a + c + b),
   fc.oneof(fc.integer(), fc.boolean(), fc.constantFrom({}, [], ['axess'])),
 );
@@ -53,14 +71,20 @@ const badPrefix = fc.oneof(
 const badCookieName = fc.oneof(
   fc.constant(''),
   fc
-    .tuple(fc.string({ maxLength: 6, unit: 'grapheme-ascii' }), fc.constantFrom(' ', ';', '=', ',', '"', '(', ')', '/', '\t', '\u00e9', '\u0000', '\u007f', '@', '[', '{'), fc.string({ maxLength: 6 }))
+    .tuple(
+      fc.string({ maxLength: 6, unit: 'grapheme-ascii' }),
+      fc.constantFrom(' ', ';', '=', ',', '"', '(', ')', '/', '\t', '\u00e9', '\u0000', '\u007f', '@', '[', '{'),
+      fc.string({ maxLength: 6 }),
+    )
     .map(([a, c, b]) => a + c + b),
   fc.oneof(fc.integer(), fc.boolean(), fc.constantFrom({}, [], ['sid'])),
 );
 
 /** Paths and domains the `cookie` serializer refuses, or values of another type. */
 const badCookieAttribute = fc.oneof(
-  fc.tuple(fc.string({ maxLength: 6, unit: 'grapheme-ascii' }), fc.constantFrom(';', '\n', '\u0000', '\u00e9')).map(([a, c]) => `/${a}${c}`),
+  fc
+    .tuple(fc.string({ maxLength: 6, unit: 'grapheme-ascii' }), fc.constantFrom(';', '\n', '\u0000', '\u00e9'))
+    .map(([a, c]) => `/${a}${c}`),
   fc.oneof(fc.integer(), fc.boolean(), fc.constantFrom({}, [])),
 );
 
@@ -80,7 +104,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   badKey.map((v) => set('encryptionKey', v, field('encryptionKey'))),
   badKey.map((v) => set('signingKey', v, field('signingKey'))),
   badKey.map((v) => set('previousEncryptionKeys', v, (o, key) => ({ ...o, previousEncryptionKeys: [randomBytes(32), key as Buffer] }))),
-  fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(KEY, {}, 1)).map((v) => set('previousEncryptionKeys', v, field('previousEncryptionKeys'))),
+  fc
+    .oneof(fc.string({ maxLength: 8 }), fc.constantFrom(KEY, {}, 1))
+    .map((v) => set('previousEncryptionKeys', v, field('previousEncryptionKeys'))),
   badCount.map((v) => set('idleTimeoutMs', v, field('idleTimeoutMs'))),
   badCount.map((v) => set('absoluteTimeoutMs', v, field('absoluteTimeoutMs'))),
   badCount.map((v) => set('maxPayloadBytes', v, field('maxPayloadBytes'))),
@@ -91,9 +117,17 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     .filter(([idle, absolute]) => absolute < idle)
     .map(([idle, absolute]) => set('absoluteTimeoutMs', absolute, (o) => ({ ...o, idleTimeoutMs: idle, absoluteTimeoutMs: absolute }))),
   badPrefix.map((v) => set('prefix', v, field('prefix'))),
-  fc.oneof(fc.string({ maxLength: 8 }).filter((s) => s !== 'valkey' && s !== 'memory'), alien.filter((v) => v !== null)).map((v) => set('store', v, field('store'))),
+  fc
+    .oneof(
+      fc.string({ maxLength: 8 }).filter((s) => s !== 'valkey' && s !== 'memory'),
+      alien.filter((v) => v !== null),
+    )
+    .map((v) => set('store', v, field('store'))),
   badCookieName.map((v) => set('cookie', v, cookieField('name'))),
-  fc.oneof(fc.constantFrom('Lax', 'STRICT', 'None', ' lax', 'lax;', '', true), alien).filter((v) => v !== null && v !== 'lax' && v !== 'strict' && v !== 'none').map((v) => set('cookie', v, cookieField('sameSite'))),
+  fc
+    .oneof(fc.constantFrom('Lax', 'STRICT', 'None', ' lax', 'lax;', '', true), alien)
+    .filter((v) => v !== null && v !== 'lax' && v !== 'strict' && v !== 'none')
+    .map((v) => set('cookie', v, cookieField('sameSite'))),
   badCookieAttribute.map((v) => set('cookie', v, cookieField('path'))),
   badCookieAttribute.map((v) => set('cookie', v, cookieField('domain'))),
   notBoolean.map((v) => set('cookie', v, cookieField('secure'))),
@@ -104,7 +138,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   notBoolean.map((v) => set('captureClientInfo', v, field('captureClientInfo'))),
   notBoolean.map((v) => set('mountMiddleware', v, field('mountMiddleware'))),
   fc.constant(set('plaintext', true, field('plaintext'))),
-  fc.oneof(alien, fc.constantFrom({ now: 1 }, { nowMs: () => 1 }, { now: () => new Date(), nowMs: 5 })).filter((v) => v !== null).map((v) => set('clock', v, field('clock'))),
+  fc
+    .oneof(alien, fc.constantFrom({ now: 1 }, { nowMs: () => 1 }, { now: () => new Date(), nowMs: 5 }))
+    .filter((v) => v !== null)
+    .map((v) => set('clock', v, field('clock'))),
   fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.constantFrom({}, [], true)).map((v) => set('userIdFrom', v, field('userIdFrom'))),
 );
 
@@ -141,7 +178,7 @@ describe('options: every bad value fails the boot with AxessOptionsError naming 
   });
 
   it('valid options of every kind resolve to what was given', () => {
-    const token = fc.string({ unit: fc.constantFrom(...'abcXYZ019!#$%&\'*+-.^_`|~'.split('')), minLength: 1, maxLength: 20 });
+    const token = fc.string({ unit: fc.constantFrom(..."abcXYZ019!#$%&'*+-.^_`|~".split('')), minLength: 1, maxLength: 20 });
     fc.assert(
       fc.property(
         fc.record({

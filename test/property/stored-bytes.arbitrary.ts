@@ -48,7 +48,10 @@ const notPlainMap = fc.oneof(
   fc.array(fc.integer(), { maxLength: 4 }),
 );
 const oneFieldOff = fc.oneof(
-  fc.anything().filter((v) => v !== 1).map((v) => ({ at: 0, value: v })),
+  fc
+    .anything()
+    .filter((v) => v !== 1)
+    .map((v) => ({ at: 0, value: v })),
   badTime.map((v) => ({ at: 1, value: v })),
   notStringOrNull.map((v) => ({ at: 2, value: v })),
   badTime.filter((v) => v !== null).map((v) => ({ at: 3, value: v })),
@@ -60,7 +63,10 @@ const oneFieldOff = fc.oneof(
 /** Valid MessagePack of the wrong shape: anything but a 7-element array, or a v1 array with one field wrong. */
 const wrongShape = fc.oneof(
   fc.anything({ maxDepth: 3 }).filter((v) => !(Array.isArray(v) && v.length === 7)),
-  fc.integer({ min: 0, max: 12 }).filter((n) => n !== 7).map((n) => validFields().concat(Array(14).fill(null)).slice(0, n)),
+  fc
+    .integer({ min: 0, max: 12 })
+    .filter((n) => n !== 7)
+    .map((n) => validFields().concat(Array(14).fill(null)).slice(0, n)),
   oneFieldOff.map(({ at, value }) => {
     const fields = validFields();
     fields[at] = value;
@@ -102,20 +108,24 @@ export function storedBytesAttack(target: AttackTarget, options: { oversized: bo
       bytes: cipher.seal(target.id, Buffer.concat([Buffer.from([0xc1]), Buffer.from(b)])),
       kinds: ['codec'],
     })),
-    sessionIdArb.filter((id) => id !== target.id).map((id) => {
-      const source = { id, record: validRecord() };
-      return {
-        label: "another session's record (same key, other id)",
-        bytes: cipher.seal(source.id, codec.encode(source.record)),
+    sessionIdArb
+      .filter((id) => id !== target.id)
+      .map((id) => {
+        const source = { id, record: validRecord() };
+        return {
+          label: "another session's record (same key, other id)",
+          bytes: cipher.seal(source.id, codec.encode(source.record)),
+          kinds: ['decrypt'] as SessionStoreErrorKind[],
+          source,
+        };
+      }),
+    keyArb
+      .filter((key) => !key.equals(target.key))
+      .map((key) => ({
+        label: 'a record for this id sealed with another key',
+        bytes: new AesGcmSessionCipher(key).seal(target.id, codec.encode(validRecord())),
         kinds: ['decrypt'] as SessionStoreErrorKind[],
-        source,
-      };
-    }),
-    keyArb.filter((key) => !key.equals(target.key)).map((key) => ({
-      label: 'a record for this id sealed with another key',
-      bytes: new AesGcmSessionCipher(key).seal(target.id, codec.encode(validRecord())),
-      kinds: ['decrypt'] as SessionStoreErrorKind[],
-    })),
+      })),
   ];
   if (options.oversized) {
     attacks.push(
@@ -133,7 +143,9 @@ export function storedBytesAttack(target: AttackTarget, options: { oversized: bo
 export const keyArb: fc.Arbitrary<Buffer> = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b));
 
 /** Session ids of the minted shape (24 bytes, base64url), drawn from the property's seed. */
-export const sessionIdArb: fc.Arbitrary<string> = fc.uint8Array({ minLength: 24, maxLength: 24 }).map((b) => Buffer.from(b).toString('base64url'));
+export const sessionIdArb: fc.Arbitrary<string> = fc
+  .uint8Array({ minLength: 24, maxLength: 24 })
+  .map((b) => Buffer.from(b).toString('base64url'));
 
 /** A record that is valid, for canaries and sources. */
 export { validRecord };

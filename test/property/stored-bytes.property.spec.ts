@@ -72,7 +72,13 @@ interface Backend {
 }
 
 /** The property, on one backend. */
-async function checkAttack(backend: Backend, canary: { id: string; record: SessionRecord }, id: string, attack: StoredBytesAttack, slide: boolean): Promise<void> {
+async function checkAttack(
+  backend: Backend,
+  canary: { id: string; record: SessionRecord },
+  id: string,
+  attack: StoredBytesAttack,
+  slide: boolean,
+): Promise<void> {
   const { store, observed } = backend;
   observed.reports.length = 0;
   observed.warnings.length = 0;
@@ -103,7 +109,9 @@ async function checkAttack(backend: Backend, canary: { id: string; record: Sessi
 }
 
 const attackCase = (oversized: boolean) =>
-  sessionIdArb.chain((id) => storedBytesAttack({ id, key: KEY, maxPayloadBytes: MAX_PAYLOAD }, { oversized }).map((attack) => ({ id, attack })));
+  sessionIdArb.chain((id) =>
+    storedBytesAttack({ id, key: KEY, maxPayloadBytes: MAX_PAYLOAD }, { oversized }).map((attack) => ({ id, attack })),
+  );
 
 describe('stored bytes: any garbage under a session key is "no session", reported, and harms no one (property)', () => {
   describe('ValkeySessionStore on the real valkey-server', () => {
@@ -112,7 +120,12 @@ describe('stored bytes: any garbage under a session key is "no session", reporte
     it('random, truncated, bit-flipped, extended, wrong-shape, foreign and oversized bytes', async () => {
       const prefix = uniquePrefix('prop-bytes');
       const { observed, hook, logger } = observer();
-      const store = new ValkeySessionStore(valkey.client, new AesGcmSessionCipher(KEY), { prefix, maxPayloadBytes: MAX_PAYLOAD, onUnreadable: hook, logger });
+      const store = new ValkeySessionStore(valkey.client, new AesGcmSessionCipher(KEY), {
+        prefix,
+        maxPayloadBytes: MAX_PAYLOAD,
+        onUnreadable: hook,
+        logger,
+      });
       const backend: Backend = {
         store,
         observed,

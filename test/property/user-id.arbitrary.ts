@@ -3,9 +3,35 @@ import fc from 'fast-check';
 /** One UTF-16 code unit, lone surrogates included. */
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
-const control = fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)).chain((c) => fc.constantFrom(c, '\u007f', '\u0085', '\u2028'));
+const control = fc
+  .integer({ min: 0, max: 0x1f })
+  .map((c) => String.fromCharCode(c))
+  .chain((c) => fc.constantFrom(c, '\u007f', '\u0085', '\u2028'));
 /** Characters with a meaning in keys, globs, hash tags, RESP or logs. */
-const special = fc.constantFrom('{', '}', ':', '*', '?', '[', ']', '\\', ' ', '\n', '\r', '\0', '"', "'", '%', '$', '\t', ':reg:', ':sess:', '{}', '}{', '*:*');
+const special = fc.constantFrom(
+  '{',
+  '}',
+  ':',
+  '*',
+  '?',
+  '[',
+  ']',
+  '\\',
+  ' ',
+  '\n',
+  '\r',
+  '\0',
+  '"',
+  "'",
+  '%',
+  '$',
+  '\t',
+  ':reg:',
+  ':sess:',
+  '{}',
+  '}{',
+  '*:*',
+);
 
 /**
  * User ids an app may hand over (from a token's `sub`, a username, an email): empty, huge,
@@ -21,7 +47,9 @@ export const userIdArb: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ unit: codeUnit, minLength: 1, maxLength: 30 }),
   fc.tuple(fc.string({ maxLength: 10 }), loneSurrogate, fc.string({ maxLength: 10 })).map(([a, s, b]) => a + s + b),
   // Around the 512-byte limit, in 1-, 2-, 3- and 4-byte characters.
-  fc.tuple(fc.constantFrom('a', '\u00e9', '\u20ac', '\u{1f600}'), fc.integer({ min: 120, max: 520 })).map(([c, n]) => c.repeat(Math.ceil(n / Buffer.byteLength(c)))),
+  fc
+    .tuple(fc.constantFrom('a', '\u00e9', '\u20ac', '\u{1f600}'), fc.integer({ min: 120, max: 520 }))
+    .map(([c, n]) => c.repeat(Math.ceil(n / Buffer.byteLength(c)))),
   fc.string({ minLength: 500, maxLength: 5000 }),
   fc.oneof(fc.integer(), fc.constantFrom(null, undefined, {}, [], ['a'], true, 1n)),
 );
@@ -37,7 +65,17 @@ export function lookAlike(first: unknown): fc.Arbitrary<unknown> {
     userIdArb,
     loneSurrogate.map((s) => first.replace(/[\ud800-\udfff]/, s) + (/[\ud800-\udfff]/.test(first) ? '' : s)),
     fc.constantFrom('NFC', 'NFD', 'NFKC', 'NFKD').map((form) => (first.isWellFormed() ? first.normalize(form) : first + '\ufffd')),
-    fc.constantFrom(first.toUpperCase(), first.toLowerCase(), `${first} `, `${first}\0`, `${first}:`, `{${first}}`, `${first}*`, first.slice(0, -1), `${first}\ufffd`),
+    fc.constantFrom(
+      first.toUpperCase(),
+      first.toLowerCase(),
+      `${first} `,
+      `${first}\0`,
+      `${first}:`,
+      `{${first}}`,
+      `${first}*`,
+      first.slice(0, -1),
+      `${first}\ufffd`,
+    ),
   );
 }
 

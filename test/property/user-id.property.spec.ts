@@ -22,7 +22,11 @@ import { userIdPairArb } from './user-id.arbitrary';
  */
 
 const TTL = 60_000;
-const record = (userId: unknown): SessionRecord => ({ data: { owner: 'x' }, createdAt: 1_900_000_000_000, userId: typeof userId === 'string' ? userId : undefined });
+const record = (userId: unknown): SessionRecord => ({
+  data: { owner: 'x' },
+  createdAt: 1_900_000_000_000,
+  userId: typeof userId === 'string' ? userId : undefined,
+});
 
 interface Backend {
   store: SessionStore;
@@ -49,7 +53,10 @@ async function checkPair(backend: Backend, [a, b]: [unknown, unknown], [sa, sb]:
   const [ra, rb] = [await tryRegister(registry, a, sa), await tryRegister(registry, b, sb)];
 
   // A refused id is refused by every registry call, before anything reaches the backend.
-  for (const [id, outcome] of [[a, ra], [b, rb]] as const) {
+  for (const [id, outcome] of [
+    [a, ra],
+    [b, rb],
+  ] as const) {
     if (outcome !== 'refused') continue;
     const calls = [
       () => registry.activeSessions(id as string),
@@ -100,7 +107,8 @@ describe('user ids: work in isolation or are refused typed, on every backend (pr
           const prefix = uniquePrefix('prop-uid');
           const store = new ValkeySessionStore(valkey.client, key, { prefix });
           const registry = new ValkeySessionRegistry(valkey.client, { store, prefix, lifetimeMs: TTL });
-          const registryKeyExists = async (userId: string) => (await valkey.client.exists(Buffer.from(`${prefix}:reg:${userId}`, 'utf8'))) === 1;
+          const registryKeyExists = async (userId: string) =>
+            (await valkey.client.exists(Buffer.from(`${prefix}:reg:${userId}`, 'utf8'))) === 1;
           await checkPair({ store, registry, registryKeyExists }, users, sessions);
         }),
         { seed: PROPERTY_SEED + 20, numRuns: 1000 },

@@ -99,7 +99,10 @@ describe('no secret is compared by value anywhere in the library source', () => 
       readFileSync(file, 'utf8')
         .split('\n')
         .map((line, i) => ({ where: `${relative(root, file)}:${i + 1}`, line: line.trim() }))
-        .filter(({ line }) => !line.startsWith('//') && !line.startsWith('*') && /[!=]==?/.test(line) && SECRET.test(line) && !HARMLESS.test(line))
+        .filter(
+          ({ line }) =>
+            !line.startsWith('//') && !line.startsWith('*') && /[!=]==?/.test(line) && SECRET.test(line) && !HARMLESS.test(line),
+        )
         // Session keys of the data map and option names are not secrets.
         .filter(({ line }) => !/key === '__proto__'|toLowerCase\(\) === 'set-cookie'/.test(line)),
     );

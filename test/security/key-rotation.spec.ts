@@ -31,7 +31,16 @@ describe('key rotation across two app instances sharing one Valkey', () => {
 
   /** One instance of the app with the given keys. */
   async function instance(encryptionKey: Buffer, previousEncryptionKeys: Buffer[] = []): Promise<ProbeApp> {
-    const options: AxessSessionModuleOptions = { client, prefix, clock, signingKey, encryptionKey, previousEncryptionKeys, idleTimeoutMs: HOUR, absoluteTimeoutMs: ABSOLUTE };
+    const options: AxessSessionModuleOptions = {
+      client,
+      prefix,
+      clock,
+      signingKey,
+      encryptionKey,
+      previousEncryptionKeys,
+      idleTimeoutMs: HOUR,
+      absoluteTimeoutMs: ABSOLUTE,
+    };
     const app = await startProbeApp(options);
     apps.push(app);
     return app;
@@ -42,7 +51,10 @@ describe('key rotation across two app instances sharing one Valkey', () => {
     const id = idOfCookie(cookie)!;
     const bytes = await client.getBuffer(`${prefix}:sess:${id}`);
     if (!bytes) return 'none';
-    for (const [name, key] of [['K1', K1], ['K2', K2]] as const) {
+    for (const [name, key] of [
+      ['K1', K1],
+      ['K2', K2],
+    ] as const) {
       try {
         new AesGcmSessionCipher(key).open(id, bytes);
         return name;

@@ -11,11 +11,26 @@ import { randomKey } from '../harness/valkey';
 
 const AXESS_ACL_COMMANDS = [
   // the store and registry
-  'get', 'getex', 'set', 'del', 'exists', 'pttl', 'zrange', 'zscore', 'zrem', 'evalsha', 'eval',
+  'get',
+  'getex',
+  'set',
+  'del',
+  'exists',
+  'pttl',
+  'zrange',
+  'zscore',
+  'zrem',
+  'evalsha',
+  'eval',
   // inside the admission script
-  'zadd', 'zcard', 'pexpire',
+  'zadd',
+  'zcard',
+  'pexpire',
   // connection upkeep (ready check, health) and durable writes
-  'ping', 'info', 'wait', 'quit',
+  'ping',
+  'info',
+  'wait',
+  'quit',
 ];
 
 describe('the recommended least-privilege ACL', () => {
@@ -25,7 +40,18 @@ describe('the recommended least-privilege ACL', () => {
   beforeAll(async () => {
     server = await startValkeyServer();
     admin = new Redis(server.url);
-    await admin.call('ACL', 'SETUSER', 'axess-app', 'on', '>app-password-for-tests', 'resetkeys', '~axess:*', 'resetchannels', '-@all', ...AXESS_ACL_COMMANDS.map((c) => `+${c}`));
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'axess-app',
+      'on',
+      '>app-password-for-tests',
+      'resetkeys',
+      '~axess:*',
+      'resetchannels',
+      '-@all',
+      ...AXESS_ACL_COMMANDS.map((c) => `+${c}`),
+    );
     t = await startProbeApp({
       connection: { url: server.url, username: 'axess-app', password: 'app-password-for-tests' },
       encryptionKey: randomKey(),

@@ -18,7 +18,13 @@ const DATA = { apiTokenField: 'tok-logs-probe-3e1a9c', emailField: 'logs.probe@e
 
 /** Each key in every spelling a log line could carry it. */
 function keyForms(key: Buffer): string[] {
-  return [key.toString('base64'), key.toString('base64url'), key.toString('hex'), key.toString('base64').slice(0, 16), key.toString('hex').slice(0, 16)];
+  return [
+    key.toString('base64'),
+    key.toString('base64url'),
+    key.toString('hex'),
+    key.toString('base64').slice(0, 16),
+    key.toString('hex').slice(0, 16),
+  ];
 }
 
 describe('no key or session data in logs or error responses, on every failure path', () => {
@@ -39,7 +45,13 @@ describe('no key or session data in logs or error responses, on every failure pa
   beforeAll(async () => {
     server = await startValkeyServer();
     admin = new Redis(server.url);
-    const options = { connection: { url: server.url }, commandTimeoutMs: 300, encryptionKey: ENCRYPTION_KEY.toString('base64'), signingKey: SIGNING_KEY, maxSessionsPerUser: 2 };
+    const options = {
+      connection: { url: server.url },
+      commandTimeoutMs: 300,
+      encryptionKey: ENCRYPTION_KEY.toString('base64'),
+      signingKey: SIGNING_KEY,
+      maxSessionsPerUser: 2,
+    };
     t = await startProbeApp({ ...options, prefix: 'logs' });
     failOpen = await startProbeApp({ ...options, prefix: 'logs-open', failOpen: true });
   });
@@ -123,7 +135,11 @@ describe('no key or session data in logs or error responses, on every failure pa
     const logged = `${t.log.text()}\n${failOpen.log.text()}`;
     const bodies = answers.map((a) => JSON.stringify(a.body)).join('\n');
     expect(secrets.filter((s) => logged.includes(s))).toEqual([]);
-    expect(secrets.filter((s) => bodies.replace(/"data":\{[^}]*\}|"userId":"[^"]*"|"(id|sessionId)":"[^"]*"|"evicted":\[[^\]]*\]/g, '').includes(s))).toEqual([]);
+    expect(
+      secrets.filter((s) =>
+        bodies.replace(/"data":\{[^}]*\}|"userId":"[^"]*"|"(id|sessionId)":"[^"]*"|"evicted":\[[^\]]*\]/g, '').includes(s),
+      ),
+    ).toEqual([]);
     // The refused user id is neither logged nor echoed.
     expect(logged).not.toContain('x'.repeat(100));
     expect(bodies).not.toContain('x'.repeat(100));

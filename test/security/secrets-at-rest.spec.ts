@@ -58,7 +58,11 @@ async function dumpEveryKey(client: Redis): Promise<Array<{ key: string; type: s
 
 /** The places `secret` can be found, in any common encoding. */
 function leaks(dump: Array<{ key: string; bytes: Buffer[] }>, secret: string): string[] {
-  const forms = [Buffer.from(secret, 'utf8'), Buffer.from(Buffer.from(secret).toString('base64')), Buffer.from(Buffer.from(secret).toString('hex'))];
+  const forms = [
+    Buffer.from(secret, 'utf8'),
+    Buffer.from(Buffer.from(secret).toString('base64')),
+    Buffer.from(Buffer.from(secret).toString('hex')),
+  ];
   const found: string[] = [];
   for (const { key, bytes } of dump) {
     if (key.includes(secret)) found.push(`key name ${key}`);
@@ -85,7 +89,8 @@ async function journey(t: ProbeApp): Promise<void> {
   const device1 = sessionCookie(await probe(t.url, 'POST', '/login', { cookie: anonymous, headers: { ...headers, 'x-user': USER } }))!;
   expect((await probe(t.url, 'POST', '/data', { cookie: device1, headers, body: DATA })).status).toBe(200);
   // The cart gathered before the login came along.
-  for (let i = 0; i < 3; i++) expect((await probe(t.url, 'GET', '/me', { cookie: device1, headers })).body.data).toEqual({ ...ANONYMOUS, ...DATA });
+  for (let i = 0; i < 3; i++)
+    expect((await probe(t.url, 'GET', '/me', { cookie: device1, headers })).body.data).toEqual({ ...ANONYMOUS, ...DATA });
   // Device 2 logs in: the cap of 1 evicts device 1 (leaving a marker saying why).
   const device2 = sessionCookie(await probe(t.url, 'POST', '/login', { headers: { ...headers, 'x-user': USER } }))!;
   expect((await probe(t.url, 'GET', '/me', { cookie: device1, headers })).status).toBe(401);

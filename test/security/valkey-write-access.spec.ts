@@ -40,7 +40,7 @@ describe('an attacker with write access to Valkey and no key', () => {
     return { t, key: (cookie: string) => `${prefix}:sess:${idOfCookie(cookie)}` };
   }
 
-  it('cannot turn their own session into another user\'s: a record they write does not open', async () => {
+  it("cannot turn their own session into another user's: a record they write does not open", async () => {
     const { t, key } = await app();
     const own = sessionCookie(await probe(t.url, 'POST', '/data', { body: { mine: true } }))!;
     const forged = codec.encode({ data: {}, createdAt: Date.now(), userId: 'admin', authenticatedAt: Date.now() });
@@ -51,7 +51,7 @@ describe('an attacker with write access to Valkey and no key', () => {
     }
   });
 
-  it('can replay a session\'s own earlier record after a logout (same id), but never past its absolute deadline', async () => {
+  it("can replay a session's own earlier record after a logout (same id), but never past its absolute deadline", async () => {
     const clock = new ManualClock(Date.UTC(2031, 5, 1));
     const { t, key } = await app({ clock });
     const cookie = sessionCookie(await probe(t.url, 'POST', '/login', { headers: { 'x-user': 'replayed-user' } }))!;

@@ -187,18 +187,21 @@ describe('AesGcmSessionCipher', () => {
       ['an array of 32 numbers', [...raw], [raw.toString('base64')]],
     ];
 
-    it.each(bad)('refuses %s as the current key with an AxessOptionsError naming the option, without echoing the value', (_label, input, secrets) => {
-      const error = thrown(() => new AesGcmSessionCipher(input as Buffer));
-      expect(error).toBeInstanceOf(AxessOptionsError);
-      const { option, message } = error as AxessOptionsError;
-      expect(option).toBe('encryptionKey');
-      expect(message).toContain('encryptionKey');
-      expect(message).toContain('hex');
-      for (const secret of secrets) {
-        expect(message).not.toContain(secret);
-        expect(message).not.toContain(secret.slice(0, 12));
-      }
-    });
+    it.each(bad)(
+      'refuses %s as the current key with an AxessOptionsError naming the option, without echoing the value',
+      (_label, input, secrets) => {
+        const error = thrown(() => new AesGcmSessionCipher(input as Buffer));
+        expect(error).toBeInstanceOf(AxessOptionsError);
+        const { option, message } = error as AxessOptionsError;
+        expect(option).toBe('encryptionKey');
+        expect(message).toContain('encryptionKey');
+        expect(message).toContain('hex');
+        for (const secret of secrets) {
+          expect(message).not.toContain(secret);
+          expect(message).not.toContain(secret.slice(0, 12));
+        }
+      },
+    );
 
     it('names the previous key slot that is wrong', () => {
       const error = thrown(() => new AesGcmSessionCipher(raw, [randomBytes(32), randomBytes(16)]));

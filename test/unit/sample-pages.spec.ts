@@ -7,7 +7,7 @@ import { SessionEndReason } from '../../src/internal';
 describe('sample pages: html template', () => {
   it('escapes every interpolated value, in text and in quoted attributes', () => {
     const hostile = `<script>alert("x")</script>' onmouseover='y' & more`;
-    const out = html`<p title="${hostile}" data-x='${hostile}'>${hostile}</p>`.value;
+    const out = html`<p title="${hostile}" data-x="${hostile}">${hostile}</p>`.value;
     expect(out).not.toContain('<script>');
     expect(out).not.toMatch(/["'] onmouseover/);
     expect(out).toBe(`<p title="${escapeHtml(hostile)}" data-x='${escapeHtml(hostile)}'>${escapeHtml(hostile)}</p>`);
@@ -16,7 +16,11 @@ describe('sample pages: html template', () => {
 
   it('nests templates without escaping them twice, renders arrays, and drops null, undefined and false', () => {
     const items = ['a<b', 'c&d'].map((v) => html`<li>${v}</li>`);
-    expect(html`<ul>${items}${null}${undefined}${false}</ul>`.value).toBe('<ul><li>a&lt;b</li><li>c&amp;d</li></ul>');
+    expect(
+      html`<ul>
+        ${items}${null}${undefined}${false}
+      </ul>`.value,
+    ).toBe('<ul><li>a&lt;b</li><li>c&amp;d</li></ul>');
     expect(html`${0}${true}`.value).toBe('0true');
   });
 
@@ -54,11 +58,20 @@ describe('sample pages: wording', () => {
   });
 
   it.each([
-    ['Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1', 'Safari on iPhone'],
+    [
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+      'Safari on iPhone',
+    ],
     ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36', 'Chrome on Linux'],
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0', 'Edge on Windows'],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
+      'Edge on Windows',
+    ],
     ['Mozilla/5.0 (Macintosh; Intel Mac OS X 14.7; rv:133.0) Gecko/20100101 Firefox/133.0', 'Firefox on macOS'],
-    ['Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36', 'Chrome on Android'],
+    [
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
+      'Chrome on Android',
+    ],
     ['curl/8.5.0', 'Unknown browser'],
     [undefined, 'Unknown device'],
   ])('device label of %p is %p', (userAgent, label) => {

@@ -25,7 +25,8 @@ function expectCodecError(fn: () => unknown): SessionStoreError {
 
 const withField = (index: number, value: unknown) => valid.map((v, i) => (i === index ? value : v));
 /** A v1 record whose data element is the given raw MessagePack bytes. */
-const withRawData = (raw: number[]) => Buffer.concat([Buffer.from([0x97]), ...valid.slice(0, 6).map((v) => forge.pack(v)), Buffer.from(raw)]);
+const withRawData = (raw: number[]) =>
+  Buffer.concat([Buffer.from([0x97]), ...valid.slice(0, 6).map((v) => forge.pack(v)), Buffer.from(raw)]);
 
 describe('SessionRecordCodec', () => {
   describe('round trip', () => {
