@@ -43,7 +43,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.e
 const cores = os.availableParallelism();
 const server = await startValkeyServer();
 const stats = new ValkeyStats(server.url);
-let output = '';
+let output;
 try {
   const valkeyPid = await stats.pid();
   // Two cores: the Node process under test on CPU 0; Valkey (and, end to end, the load

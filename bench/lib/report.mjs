@@ -2,7 +2,6 @@
 
 const fmt = (n, digits = 0) =>
   n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const ratio = (a, b) => (a === undefined || b === undefined ? undefined : a / b);
 
 /** The store table: one row per scenario and concurrency. */
 export function storeTable(store, concurrencies) {

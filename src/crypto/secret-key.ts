@@ -11,7 +11,8 @@ const KEY_BYTES = 32;
 const BASE64_OR_URL = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const HEX_KEY = /^[0-9A-Fa-f]{64}$/;
 /** What the messages say a key may look like. */
-const ACCEPTED = `${KEY_BYTES} random bytes: a Buffer, 64 hex characters (\`openssl rand -hex 32\`) or base64/base64url (\`openssl rand -base64 32\`)`;
+const ACCEPTED =
+  `${KEY_BYTES} random bytes: a Buffer, 64 hex characters (\`openssl rand -hex 32\`) ` + 'or base64/base64url (`openssl rand -base64 32`)';
 
 /**
  * Turns an option value into a 32-byte secret KeyObject, once, at boot.

@@ -49,7 +49,7 @@ export class AxessSessionEvents {
   emit(input: AxessSessionEventInput): void {
     const listeners = [...(this.byType.get(input.type) ?? []), ...this.any];
     if (listeners.length === 0) return;
-    const event = { ...input, at: this.clock.now() } as AxessSessionEvent;
+    const event = { ...input, at: this.clock.now() };
     for (const listener of listeners) {
       try {
         const result = listener(event);

@@ -76,7 +76,7 @@ export class AxessSession {
   get data(): AxessSessionDataView {
     const state = this.state;
     state.noteDataRead();
-    return Object.freeze({ ...(state.record?.data ?? {}) }) as AxessSessionDataView;
+    return Object.freeze({ ...(state.record?.data ?? {}) });
   }
 
   /** True when this request changed the session (it will be written after the handler). */

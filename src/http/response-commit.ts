@@ -7,7 +7,7 @@ import type { SessionChangeListener, SessionState } from './session-state.js';
 const COMMIT = Symbol('@axess/nestjs-session:response-commit');
 
 type Args = unknown[];
-type Method = (this: ServerResponse, ...args: any[]) => unknown;
+type Method = (this: ServerResponse, ...args: Args) => unknown;
 type WithCommit = ServerResponse & { [COMMIT]?: ResponseCommit };
 
 /** Headers that describe a body: dropped when a failed commit replaces the body. */
@@ -50,9 +50,12 @@ class ResponseCommit implements SessionChangeListener {
     const res = this.res as WithCommit;
     if (res[COMMIT]) return;
     res[COMMIT] = this;
+    // The response's own methods, kept unbound: they are always called back on `res` (`.apply(res, …)`).
+    /* eslint-disable @typescript-eslint/unbound-method */
     this.writeHead = res.writeHead as Method;
     this.write = res.write as Method;
     this.end = res.end as Method;
+    /* eslint-enable @typescript-eslint/unbound-method */
     res.writeHead = heldWriteHead as ServerResponse['writeHead'];
     res.write = heldWrite as ServerResponse['write'];
     res.end = heldEnd as ServerResponse['end'];

@@ -100,7 +100,8 @@ export class SessionCookie {
       this.warnedInsecure = true;
       this.logger.warn(
         'A Secure session cookie was set on a plain-http request: browsers will not send it back. ' +
-          "Serve over https, trust your proxy's X-Forwarded-Proto, or set the module option cookie.secure to 'auto' (or false in development).",
+          "Serve over https, trust your proxy's X-Forwarded-Proto, " +
+          "or set the module option cookie.secure to 'auto' (or false in development).",
       );
     }
     return secure;

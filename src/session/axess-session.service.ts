@@ -92,7 +92,8 @@ export class AxessSessionService {
     const [write, admission] = await Promise.allSettled([written, admitted]);
 
     if (write.status === 'rejected') {
-      this.discard(newId);
+      // Not awaited: the 503 does not wait for the cleanup, and discard() never rejects (it logs).
+      void this.discard(newId);
       throw asServiceUnavailable(write.reason);
     }
     let evicted: string[] = [];

@@ -59,7 +59,8 @@ export async function writeAndWait<T>(
   if (typeof acknowledged !== 'number' || acknowledged < durable.replicas) {
     throw new SessionStoreError(
       'replication',
-      `Valkey ${operation} was acknowledged by ${String(acknowledged)} of ${durable.replicas} required replicas within ${durable.timeoutMs} ms.`,
+      `Valkey ${operation} was acknowledged by ${String(acknowledged)} of ${durable.replicas} required replicas ` +
+        `within ${durable.timeoutMs} ms.`,
     );
   }
   return reply as T;

@@ -37,7 +37,8 @@ export function assertConnectionOptions(options: unknown): asserts options is Ax
     // The parser's error echoes its input: it is dropped, not kept as a cause.
     throw new AxessOptionsError(
       'connection',
-      'url does not parse: expected redis://[user:password@]host[:port][/db] (or rediss://, valkey://); percent-encode special characters in the password.',
+      'url does not parse: expected redis://[user:password@]host[:port][/db] (or rediss://, valkey://); ' +
+        'percent-encode special characters in the password.',
     );
   }
   if (!/^(redis|rediss|valkey|valkeys):$/.test(parsed.protocol)) {

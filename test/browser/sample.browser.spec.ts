@@ -56,7 +56,7 @@ describe.each(['express', 'fastify'] as const)('the sample in headless Chromium 
   let running: RunningSample;
   /** `localhost`, where browsers accept Secure cookies over http. */
   let origin: string;
-  let contexts: BrowserContext[] = [];
+  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     running = await startSample(adapter, MAX_SESSIONS);

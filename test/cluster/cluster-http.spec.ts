@@ -44,7 +44,7 @@ describe.each<AdapterName>(['express', 'fastify'])('HTTP session flow on %s with
     expect(await status(sessions[0].cookie)).toBe(401);
     for (const s of sessions.slice(1)) expect(await status(s.cookie)).toBe(200);
     const listed = await send(t.url, 'GET', '/sessions', { cookie: sessions[3].cookie });
-    expect(listed.body.map((s: { id: string }) => s.id)).toEqual(sessions.slice(1).map((s) => s.id));
+    expect((listed.body as { id: string }[]).map((s) => s.id)).toEqual(sessions.slice(1).map((s) => s.id));
     await send(t.url, 'POST', '/logout', { cookie: sessions[1].cookie });
     expect(await status(sessions[1].cookie)).toBe(401);
     expect(await t.app.get(SessionRegistry).activeSessions(name)).toEqual(sessions.slice(2).map((s) => s.id));

@@ -7,7 +7,6 @@ import {
   mintSessionId,
   SessionStore,
   SessionBackend,
-  ValkeyConnection,
   ValkeySessionRegistry,
   ValkeySessionStore,
   type SessionRecord,

@@ -13,21 +13,22 @@ export class CommandLog {
   private readonly original: Redis['sendCommand'];
 
   constructor(private readonly client: Redis) {
+    // Kept as it is (not bound) so that restore() puts the very same method back; it is always called on the client.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     this.original = client.sendCommand;
-    const log = this;
-    client.sendCommand = function (this: Redis, command: Sent, stream?: unknown) {
-      if (log.replied) {
-        log.roundTrips++;
-        log.replied = false;
+    client.sendCommand = (command: Sent, stream?: unknown) => {
+      if (this.replied) {
+        this.roundTrips++;
+        this.replied = false;
       }
-      log.commands.push(command.name.toLowerCase());
+      this.commands.push(command.name.toLowerCase());
       const settled = () => {
-        log.replied = true;
+        this.replied = true;
       };
       // Registered before the caller's own continuation, so its next command counts as a new trip.
       command.promise.then(settled, settled);
-      return log.original.call(this, command as never, stream as never);
-    } as Redis['sendCommand'];
+      return this.original.call(client, command as never, stream as never);
+    };
   }
 
   /** Starts counting afresh. */

@@ -174,7 +174,7 @@ describe.each(ADAPTERS)('HTTP session layer configuration on %s', (adapter) => {
             ? ref.createNestApplication(new (await import('@nestjs/platform-fastify')).FastifyAdapter(), { logger: false })
             : ref.createNestApplication({ logger: false });
         await app.init();
-        if (adapter === 'fastify') await app.getHttpAdapter().getInstance().ready();
+        if (adapter === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
         await app.listen(0, '127.0.0.1');
         try {
           const answer = await send((await app.getUrl()).replace('[::1]', '127.0.0.1'), 'GET', '/probe');

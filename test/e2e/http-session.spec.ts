@@ -1,6 +1,6 @@
 import { parseSetCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
-import { CookieSigner, mintSessionId, SessionRegistry, SessionStore } from '../../src/internal';
+import { CookieSigner, mintSessionId, SessionRegistry, SessionStore, type InMemorySessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey } from '../harness/valkey';
 import { CommandLog } from './command-log';
@@ -316,7 +316,7 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
       expect(await hasRecord(t, sessions[0].id)).toBe(false);
       for (const s of sessions.slice(1)) expect((await send(t.url, 'GET', '/me', { cookie: s.cookie })).status).toBe(200);
       const listed = await send(t.url, 'GET', '/sessions', { cookie: sessions[3].cookie });
-      expect(listed.body.map((s: { id: string }) => s.id)).toEqual(sessions.slice(1).map((s) => s.id));
+      expect((listed.body as { id: string }[]).map((s) => s.id)).toEqual(sessions.slice(1).map((s) => s.id));
     });
 
     it('20 concurrent logins of one user leave exactly the cap usable, and they are the registered ones (I1)', async () => {
@@ -411,7 +411,7 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
       const b = await login(t, name);
       const listed = await send(t.url, 'GET', '/sessions', { cookie: b.cookie });
       expect(listed.status).toBe(200);
-      expect(listed.body.map((s: { id: string; current: boolean }) => [s.id, s.current])).toEqual([
+      expect((listed.body as { id: string; current: boolean }[]).map((s) => [s.id, s.current])).toEqual([
         [a.id, false],
         [b.id, true],
       ]);
@@ -443,7 +443,7 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
       const b = await login(t, name);
       const c = await login(t, name);
       const revoked = await send(t.url, 'POST', '/sessions/revoke-others', { cookie: c.cookie });
-      expect(revoked.body.sort()).toEqual([a.id, b.id].sort());
+      expect((revoked.body as string[]).sort()).toEqual([a.id, b.id].sort());
       for (const s of [a, b]) expect((await send(t.url, 'GET', '/me', { cookie: s.cookie })).status).toBe(401);
       expect((await send(t.url, 'GET', '/me', { cookie: c.cookie })).status).toBe(200);
     });
@@ -507,5 +507,5 @@ async function countUserRecords(t: TestApp, name: string): Promise<number> {
 
 async function countRecords(t: TestApp): Promise<number> {
   if (t.client) return (await t.client.keys(`${t.prefix}:*`)).length;
-  return (t.app.get(SessionStore) as unknown as { size: number }).size;
+  return t.app.get<SessionStore, InMemorySessionStore>(SessionStore).size;
 }

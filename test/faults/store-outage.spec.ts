@@ -54,8 +54,12 @@ async function until<T>(what: string, timeoutMs: number, attempt: () => Promise<
 
 describe('store faults on real Valkey, through the module-created client', () => {
   // The connection's own error log lines (rate-limited) are expected here; keep the output clean.
-  beforeAll(() => Logger.overrideLogger(false));
-  afterAll(() => Logger.overrideLogger(true));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  afterAll(() => {
+    Logger.overrideLogger(true);
+  });
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => void unhandled.push(reason);
   beforeEach(() => {

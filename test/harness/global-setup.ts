@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { launchValkeyProcess, valkeyServerAvailable, type ValkeyProcess } from '../../src/testing/valkey-process';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __AXESS_VALKEY__: ValkeyProcess | undefined;
 }
 

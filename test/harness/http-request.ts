@@ -1,6 +1,7 @@
 /** An HTTP answer: the status, the body (parsed when it is JSON, else the text) and the Set-Cookie headers. */
 export interface HttpAnswer {
   status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes, read by assertions (`expect(answer.body.id)`)
   body: any;
   setCookies: string[];
 }

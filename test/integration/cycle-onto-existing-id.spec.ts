@@ -12,15 +12,20 @@ import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 
 const record = (who: string): SessionRecord => ({ data: { who }, createdAt: 1_900_000_000_000 });
 
+interface Fixture {
+  store: SessionStore;
+  close(): Promise<void>;
+}
+
 /**
  * `cycle` onto an id that already has a record: both backends refuse to overwrite it and both
  * drop the old id (Valkey sends SET NX and DEL together in one round trip), so they agree (I7).
  */
-describe.each([
+describe.each<[string, () => Promise<Fixture>]>([
   [
     'InMemorySessionStore',
     async () => ({
-      store: new InMemorySessionStore({ clock: new ManualClock(), cipher: new AesGcmSessionCipher(randomKey()) }) as SessionStore,
+      store: new InMemorySessionStore({ clock: new ManualClock(), cipher: new AesGcmSessionCipher(randomKey()) }),
       close: async () => undefined,
     }),
   ],
@@ -29,13 +34,13 @@ describe.each([
     async () => {
       const client: Redis = testClient();
       return {
-        store: new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix('cyc') }) as SessionStore,
+        store: new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix('cyc') }),
         close: async () => void (await client.quit()),
       };
     },
   ],
 ])('%s: cycle onto an existing id', (_backend, make) => {
-  let fixture: { store: SessionStore; close(): Promise<void> };
+  let fixture: Fixture;
   beforeEach(async () => {
     fixture = await make();
   });

@@ -194,7 +194,7 @@ describe('options: every bad value fails the boot with AxessOptionsError naming 
           keyForm: fc.constantFrom('buffer', 'base64', 'base64url'),
         }),
         (v) => {
-          const key = v.keyForm === 'buffer' ? KEY : KEY.toString(v.keyForm as BufferEncoding);
+          const key = v.keyForm === 'buffer' ? KEY : KEY.toString(v.keyForm);
           const resolved = resolveAxessOptions({
             ...base(),
             encryptionKey: key,

@@ -65,7 +65,7 @@ describe('key rotation across two app instances sharing one Valkey', () => {
     return 'none';
   }
 
-  const visit = async (app: ProbeApp, cookie: string) => (await probe(app.url, 'GET', '/visit', { cookie })).body;
+  const visit = async (app: ProbeApp, cookie: string): Promise<unknown> => (await probe(app.url, 'GET', '/visit', { cookie })).body;
 
   beforeAll(() => {
     client = testClient();

@@ -42,7 +42,7 @@ function runChild(ending: string): Promise<{ port: number; dir: string; child: R
   const child = spawn(process.execPath, ['-e', childScript(ending)], { stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const line = out.split('\n')[0];
       if (out.includes('\n')) resolve({ ...(JSON.parse(line) as { port: number; dir: string }), child });

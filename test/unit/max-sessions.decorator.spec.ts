@@ -10,8 +10,8 @@ describe('@MaxSessions', () => {
     @MaxSessions(5)
     class Controller {
       @MaxSessions(1)
-      strict(): void {}
-      loose(): void {}
+      strict(this: void): void {}
+      loose(this: void): void {}
     }
     const reflector = new Reflector();
     const read = (handler: () => void) => reflector.getAllAndOverride<number>(AXESS_MAX_SESSIONS, [handler, Controller]);

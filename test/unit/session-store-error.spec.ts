@@ -1,6 +1,9 @@
 import { inspect } from 'node:util';
-import { ReplyError } from 'iovalkey';
+import { ReplyError as UntypedReplyError } from 'iovalkey';
 import { SessionStoreError } from '../../src/internal';
+
+/** iovalkey re-exports redis-errors' `ReplyError`, which comes without type declarations. */
+const ReplyError = UntypedReplyError as new (message: string) => Error;
 
 /** An error reply as iovalkey hands it over: the command that failed rides along with its arguments. */
 function reply(message: string, args: unknown[] = ['axess:sess:SECRET-ID', Buffer.from('sealed-bytes')]): Error {

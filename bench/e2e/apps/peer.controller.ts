@@ -22,6 +22,8 @@ export class PeerController {
   async login(@Req() req: PeerRequest) {
     // Session-fixation defence, as the sample's login does: a fresh id, then the user.
     await new Promise<void>((resolve, reject) => {
+      // The session library's own error, passed through as it is.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       const done = (error?: unknown) => (error ? reject(error) : resolve());
       const result = req.session.regenerate(done);
       if (result instanceof Promise) result.then(() => resolve(), reject);
