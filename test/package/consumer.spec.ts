@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childEnv, describeRun, npmInstall, packPackage, run, type RunResult } from '../harness/packed-package';
 import { testValkeyUrl } from '../harness/valkey';
 
 /**
@@ -13,7 +13,6 @@ import { testValkeyUrl } from '../harness/valkey';
  * the benchmark use) is never touched, and two test runs in one tree cannot race on it.
  */
 
-const ROOT = join(__dirname, '../..');
 const STEP_TIMEOUT_MS = 240_000;
 /** A consumer that does not exit by itself (e.g. a client left open at shutdown) is a failure. */
 const APP_TIMEOUT_MS = 60_000;
@@ -35,67 +34,6 @@ const CONSUMERS: Consumer[] = [
   { name: 'nest12-esm', nestRange: '^12', type: 'module', source: 'nest12-esm.mjs', entry: 'main.mjs', build: 'dist/esm', other: 'dist/cjs' },
 ];
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
-/**
- * The environment of a child npm/node: without the npm_* variables of the `npm test` that may be
- * running us, which would otherwise point the child npm at this repo's package.
- */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(name) && !/^npm_config_(cache|registry|userconfig|.*proxy)$/i.test(name)) continue;
-    if (name === 'INIT_CWD' || name === 'NODE_OPTIONS') continue;
-    env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
-/** Runs a command to its end (or kills it after `timeoutMs`); never rejects. */
-function run(command: string, args: string[], cwd: string, timeoutMs: number, env = childEnv()): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      output += `\n[killed after ${timeoutMs} ms]`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: null, signal: null, output: `${output}\n${String(err)}` });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, output });
-    });
-  });
-}
-
-/**
- * Copies what the build and the tarball need (manifest, tsconfigs, build script, src, and the
- * non-dist entries of `files`) into `dir`, with node_modules linked rather than copied.
- */
-function stagePackage(dir: string): void {
-  mkdirSync(dir);
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files?: string[] };
-  const entries = ['package.json', 'scripts', 'src', ...readdirSync(ROOT).filter((f) => /^tsconfig.*\.json$/.test(f))];
-  entries.push(...(manifest.files ?? []).filter((f) => !f.startsWith('dist')));
-  for (const entry of entries) {
-    if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-  }
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-}
-
-function describeRun(what: string, result: RunResult): string {
-  return `${what} exited with ${result.code ?? result.signal}:\n${result.output.slice(-4000)}`;
-}
-
 describe('the packed package in consumer apps', () => {
   let work: string;
   let packedFiles: string[] = [];
@@ -103,15 +41,8 @@ describe('the packed package in consumer apps', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'axess-consumers-'));
-    const staged = join(work, 'package');
-    stagePackage(staged);
-    const pack = await run('npm', ['pack', '--pack-destination', work], staged, STEP_TIMEOUT_MS);
-    if (pack.code !== 0) throw new Error(describeRun('npm pack', pack));
-    const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz'));
-    if (tarballs.length !== 1) throw new Error(`npm pack left ${tarballs.length} tarballs in ${work}`);
-    const tarball = join(work, tarballs[0]);
-    const listing = await run('tar', ['-tzf', tarball], work, STEP_TIMEOUT_MS);
-    packedFiles = listing.output.split('\n').filter(Boolean);
+    const { tarball, files } = await packPackage(work, STEP_TIMEOUT_MS);
+    packedFiles = files;
 
     // Both installs run at once: they are mostly waiting on the network and the npm cache.
     for (const consumer of CONSUMERS) {
@@ -132,10 +63,7 @@ describe('the packed package in consumer apps', () => {
       };
       writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       copyFileSync(join(__dirname, 'consumers', consumer.source), join(dir, consumer.entry));
-      installs.set(
-        consumer.name,
-        run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], dir, STEP_TIMEOUT_MS),
-      );
+      installs.set(consumer.name, npmInstall(dir, STEP_TIMEOUT_MS));
     }
     await Promise.all(installs.values());
   }, 2 * STEP_TIMEOUT_MS);
