@@ -1,0 +1,219 @@
+import { parseSetCookie } from 'cookie';
+import { randomBytes } from 'node:crypto';
+import { CookieSigner, mintSessionId } from '../../src/internal';
+import type { HttpRequestOptions } from '../harness/http-request';
+import { cookiePair, send, type Answer } from './http-app.harness';
+
+/** The per-user cap (MAX_SESSIONS) the sample must run with: the flow's cap tests are written for 3. */
+export const SAMPLE_FLOW_MAX_SESSIONS = 3;
+
+const idOf = (pair: string | undefined) => pair?.split('=')[1].split('.')[0];
+
+/** A running sample the flow sends its requests to: in this process, or another one (test/nest12). */
+export interface SampleUnderTest {
+  /** Its base URL, e.g. http://127.0.0.1:port */
+  url: string;
+  /** The signing key it was started with (base64), to check that forged cookies fail on their MAC alone. */
+  signingKey: string;
+  /** The backend it was started on, as its /health reports it. */
+  backend: 'valkey' | 'memory';
+}
+
+/**
+ * The sample's e2e flow over real HTTP: passport-local login with the hardened cookie and id
+ * rotation, the cap of 3 with eviction and the session list, revocations, logout, forged
+ * cookies and /health. It only sends requests, so it runs the same against a sample in this
+ * process and one started as a child process (test/nest12: Nest 12 as ES modules). Call it inside
+ * a `describe`; `target` is read in the tests (the caller's `beforeAll` starts the sample).
+ */
+export function sampleHttpFlow(target: () => SampleUnderTest): void {
+  const request = (method: string, path: string, options?: HttpRequestOptions) => send(target().url, method, path, options);
+
+  async function login(
+    username: string,
+    cookie?: string,
+    userAgent = 'sample-e2e',
+  ): Promise<{ answer: Answer; cookie: string; id: string }> {
+    const answer = await request('POST', '/auth/login', {
+      cookie,
+      body: { username, password: `${username}-password` },
+      headers: { 'user-agent': userAgent },
+    });
+    expect(answer.status).toBe(200);
+    const pair = cookiePair(answer);
+    expect(pair).toBeDefined();
+    return { answer, cookie: pair!, id: idOf(pair)! };
+  }
+
+  const me = (cookie: string) => request('GET', '/me', { cookie });
+
+  describe('POST /auth/login (passport-local before MaxSessionsGuard)', () => {
+    it("good credentials: 200, a hardened session cookie, and the body names the cookie's session", async () => {
+      const { answer, id, cookie } = await login('alice');
+      const header = answer.setCookies.find((c) => c.startsWith('axess.sid='))!;
+      const parsed = parseSetCookie(header);
+      expect(parsed.httpOnly).toBe(true);
+      expect(parsed.secure).toBe(true);
+      expect(String(parsed.sameSite).toLowerCase()).toBe('lax');
+      expect(parsed.path).toBe('/');
+      expect(answer.body).toEqual({ userId: 'alice', sessionId: id });
+      const seen = await me(cookie);
+      expect(seen.status).toBe(200);
+      expect(seen.body).toEqual({ userId: 'alice', sessionId: id });
+    });
+
+    it('a bad password: 401 and no session cookie', async () => {
+      const answer = await request('POST', '/auth/login', { body: { username: 'alice', password: 'bob-password' } });
+      expect(answer.status).toBe(401);
+      expect(cookiePair(answer)).toBeUndefined();
+    });
+
+    it('an unknown user: 401 and no session cookie', async () => {
+      const answer = await request('POST', '/auth/login', { body: { username: 'mallory', password: 'mallory-password' } });
+      expect(answer.status).toBe(401);
+      expect(cookiePair(answer)).toBeUndefined();
+    });
+
+    it.each([
+      ['no body', undefined],
+      ['an empty object', {}],
+      ['no password', { username: 'alice' }],
+      ['no username', { password: 'alice-password' }],
+      ['non-string fields', { username: ['alice'], password: { $ne: '' } }],
+    ])('%s: 401 from passport-local, no session cookie, never 500', async (_label, body) => {
+      const answer = await request('POST', '/auth/login', { body });
+      expect(answer.status).toBe(401);
+      expect(cookiePair(answer)).toBeUndefined();
+    });
+
+    it('logging in again as the same user keeps the session already bound to that user (no new cookie)', async () => {
+      const first = await login('alice');
+      const again = await request('POST', '/auth/login', { cookie: first.cookie, body: { username: 'alice', password: 'alice-password' } });
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual({ userId: 'alice', sessionId: first.id });
+      expect(cookiePair(again)).toBeUndefined();
+      expect((await me(first.cookie)).body).toEqual({ userId: 'alice', sessionId: first.id });
+    });
+
+    it("rotates the id: after bob logs in over alice's cookie in the same browser, that cookie no longer works", async () => {
+      const alice = await login('alice');
+      const bob = await login('bob', alice.cookie);
+      expect(bob.id).not.toBe(alice.id);
+      expect((await me(bob.cookie)).body).toEqual({ userId: 'bob', sessionId: bob.id });
+      expect((await me(alice.cookie)).status).toBe(401);
+    });
+  });
+
+  describe('the cap of 3 sessions per user', () => {
+    it('a 4th login evicts the oldest: its cookie gets 401, the 3 newest get 200 and are listed oldest first', async () => {
+      const logins = [];
+      for (let i = 0; i < 4; i++) logins.push(await login('alice', undefined, `browser-${i}`));
+      expect((await me(logins[0].cookie)).status).toBe(401);
+      for (const l of logins.slice(1)) {
+        const seen = await me(l.cookie);
+        expect(seen.status).toBe(200);
+        expect(seen.body).toEqual({ userId: 'alice', sessionId: l.id });
+      }
+
+      const listed = await request('GET', '/auth/sessions', { cookie: logins[3].cookie });
+      expect(listed.status).toBe(200);
+      const sessions = listed.body as Array<{ id: string; current: boolean; ip?: string; userAgent?: string }>;
+      expect(sessions.map((s) => s.id)).toEqual(logins.slice(1).map((l) => l.id));
+      expect(sessions.filter((s) => s.current)).toEqual([expect.objectContaining({ id: logins[3].id })]);
+      sessions.forEach((s, i) => {
+        expect(s.ip).toMatch(/127\.0\.0\.1/);
+        expect(s.userAgent).toBe(`browser-${i + 1}`);
+      });
+    });
+
+    it('GET /auth/sessions without a session: 401', async () => {
+      expect((await request('GET', '/auth/sessions')).status).toBe(401);
+    });
+  });
+
+  describe('DELETE /auth/sessions/:id', () => {
+    it("revoking one's own other session: 200, and that session's next request gets 401", async () => {
+      const phone = await login('alice');
+      const laptop = await login('alice');
+      const answer = await request('DELETE', `/auth/sessions/${phone.id}`, { cookie: laptop.cookie });
+      expect(answer.status).toBe(200);
+      expect((await me(phone.cookie)).status).toBe(401);
+      expect((await me(laptop.cookie)).status).toBe(200);
+    });
+
+    it("bob revoking alice's session id: 404, and alice's session still works", async () => {
+      const alice = await login('alice');
+      const bob = await login('bob');
+      const answer = await request('DELETE', `/auth/sessions/${alice.id}`, { cookie: bob.cookie });
+      expect(answer.status).toBe(404);
+      const seen = await me(alice.cookie);
+      expect(seen.status).toBe(200);
+      expect(seen.body).toEqual({ userId: 'alice', sessionId: alice.id });
+      expect((await me(bob.cookie)).status).toBe(200);
+    });
+
+    it.each([
+      ['an unknown minted id', () => mintSessionId()],
+      ['a malformed id', () => 'not-a-session-id'],
+      ['a wildcard', () => '*'],
+    ])('%s: 404, never 500', async (_label, id) => {
+      const alice = await login('alice');
+      const answer = await request('DELETE', `/auth/sessions/${encodeURIComponent(id())}`, { cookie: alice.cookie });
+      expect(answer.status).toBe(404);
+      expect((await me(alice.cookie)).status).toBe(200);
+    });
+
+    it('without a session: 401', async () => {
+      const alice = await login('alice');
+      expect((await request('DELETE', `/auth/sessions/${alice.id}`)).status).toBe(401);
+      expect((await me(alice.cookie)).status).toBe(200);
+    });
+  });
+
+  describe('POST /auth/logout', () => {
+    it('200, and the old cookie gets 401 afterwards; other sessions of the user survive', async () => {
+      const other = await login('alice');
+      const current = await login('alice');
+      const answer = await request('POST', '/auth/logout', { cookie: current.cookie });
+      expect(answer.status).toBe(200);
+      expect((await me(current.cookie)).status).toBe(401);
+      expect((await request('POST', '/auth/logout', { cookie: current.cookie })).status).toBe(401);
+      expect((await me(other.cookie)).status).toBe(200);
+    });
+  });
+
+  describe('forged cookies', () => {
+    let real: { cookie: string; id: string };
+    beforeAll(async () => {
+      real = await login('alice');
+    });
+
+    const forgeries: Array<[string, () => string]> = [
+      ['the real id with a wrong MAC', () => `axess.sid=${real.id}.${randomBytes(32).toString('base64url')}`],
+      ['a random id with a random MAC', () => `axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`],
+      ['the real id re-signed with another key', () => `axess.sid=${new CookieSigner(randomBytes(32)).sign(real.id)}`],
+      ['a truncated cookie', () => real.cookie.slice(0, -5)],
+      ['the id without MAC', () => `axess.sid=${real.id}`],
+    ];
+
+    it.each(forgeries)('%s: 401 on /me, never 500, and no session is handed out', async (_label, forge) => {
+      const answer = await me(forge());
+      expect(answer.status).toBe(401);
+      expect(answer.body).not.toHaveProperty('userId');
+      expect(cookiePair(answer)).toBeUndefined();
+    });
+
+    it("the real cookie, signed with the app's key, still works (the forgeries were refused for their MAC)", async () => {
+      expect(`axess.sid=${new CookieSigner(Buffer.from(target().signingKey, 'base64')).sign(real.id)}`).toBe(real.cookie);
+      expect((await me(real.cookie)).status).toBe(200);
+    });
+  });
+
+  describe('GET /health', () => {
+    it('200 { status: "up" } while the backend answers', async () => {
+      const answer = await request('GET', '/health');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ status: 'up', backend: target().backend });
+    });
+  });
+}
