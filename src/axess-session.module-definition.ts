@@ -26,6 +26,7 @@ export interface AxessSessionModuleExtras {
  * }
  */
 export interface AxessSessionOptionsFactory {
+  /** Returns the module's options; called once when the module boots. */
   createAxessSessionOptions(): AxessSessionModuleOptions | Promise<AxessSessionModuleOptions>;
 }
 

@@ -33,6 +33,7 @@ export const AXESS_ALL_ROUTES = { path: '{*path}', method: RequestMethod.ALL };
  */
 @Module({})
 export class AxessSessionModule extends AxessSessionConfigurableModule implements NestModule {
+  /** Created by Nest with the resolved options. @internal */
   constructor(@Inject(AXESS_SESSION_OPTIONS) private readonly resolved: ResolvedAxessOptions) {
     super();
   }

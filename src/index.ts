@@ -8,6 +8,7 @@
  * See docs/architecture.md for the layers behind this surface.
  *
  * @packageDocumentation
+ * @module \@axess/nestjs-session
  */
 
 // The module and its options.
@@ -55,6 +56,7 @@ export { SessionStore } from './store/session-store.js';
 export type { LoadOptions, SaveMode } from './store/session-store.js';
 export { InMemorySessionStore } from './store/in-memory-session.store.js';
 export type { InMemorySessionStoreOptions } from './store/in-memory-session.store.js';
+export type { UnreadableRecordHook } from './store/sealed-record.js';
 export { ValkeySessionStore } from './valkey/valkey-session.store.js';
 export type { ValkeySessionStoreOptions } from './valkey/valkey-session.store.js';
 export { SessionRegistry } from './registry/session-registry.js';

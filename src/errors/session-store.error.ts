@@ -19,6 +19,7 @@ export type SessionStoreErrorKind = 'connection' | 'command' | 'codec' | 'decryp
  */
 export class SessionStoreError extends AxessError {
   constructor(
+    /** What went wrong; see {@link SessionStoreErrorKind}. */
     readonly kind: SessionStoreErrorKind,
     message: string,
     options?: { cause?: unknown },

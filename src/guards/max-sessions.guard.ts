@@ -24,8 +24,11 @@ import { AXESS_MAX_SESSIONS } from './max-sessions.decorator.js';
 @Injectable()
 export class MaxSessionsGuard implements CanActivate {
   constructor(
+    /** Completes the login (`authenticate`). */
     protected readonly sessions: AxessSessionService,
+    /** Reads `@MaxSessions()` from the route and its controller. */
     protected readonly reflector: Reflector,
+    /** The module's login settings: the default cap and how user ids are read. */
     protected readonly policy: LoginPolicy,
   ) {}
 

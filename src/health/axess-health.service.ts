@@ -3,6 +3,7 @@ import { SessionStore } from '../store/session-store.js';
 
 /** Result of {@link AxessHealthService.check}. */
 export interface AxessHealthResult {
+  /** `up` when the PING answered in time. */
   status: 'up' | 'down';
   /** `valkey`, `memory`, or what a store of your own reports. */
   backend: string;
@@ -20,6 +21,7 @@ export interface AxessHealthResult {
 export class AxessHealthService {
   constructor(private readonly store: SessionStore) {}
 
+  /** PINGs the store; `down` (never a throw) when it fails or takes longer than `timeoutMs`. */
   async check(timeoutMs = 1000): Promise<AxessHealthResult> {
     const backend = this.store.backend;
     const started = performance.now();

@@ -24,7 +24,10 @@ export type AxessSessionDataView = Readonly<Partial<AxessSessionData> & SessionD
  * }
  */
 export class AxessSession {
-  /** Built by the session middleware; apps receive it through `@CurrentSession()` or `getAxessSession(req)`. */
+  /**
+   * Built by the session middleware; apps receive it through `@CurrentSession()` or `getAxessSession(req)`.
+   * @internal
+   */
   constructor(state: SessionState) {
     bindSessionState(this, state);
   }

@@ -36,6 +36,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
   /** One function for every request's state (no closure per request). */
   private readonly nowMs = (): number => this.clock.nowMs();
 
+  /** Created by Nest's injector from the module's providers. @internal */
   constructor(
     private readonly store: SessionStore,
     private readonly clock: Clock,
@@ -49,6 +50,10 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     }
   }
 
+  /**
+   * Loads the session of the request's signed cookie (one read that also slides the idle expiry), attaches it to the
+   * request, and arranges for a changed session to be saved as the response goes out.
+   */
   async use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
     const raw = rawRequest(req);
     // Mounted twice (module and app): the first load stands.

@@ -1,6 +1,8 @@
 /** A member of a user's registry: a session id and when it was registered (epoch ms). */
 export interface RegisteredSession {
+  /** The session's id. */
   sessionId: string;
+  /** When it was registered, in epoch ms from the `Clock`; the oldest is evicted first. */
   registeredAt: number;
 }
 
@@ -16,7 +18,12 @@ export interface AdmitOptions {
    * Leave a marker saying why on each evicted session (`SessionStore.markGone`), written in the
    * same round trip as the deletion of their records, so their next request can be told.
    */
-  evictionMarker?: { reason: string; ttlMs: number };
+  evictionMarker?: {
+    /** Why the sessions ended, e.g. `SessionEndReason.evicted`. */
+    reason: string;
+    /** How long the marker is kept. */
+    ttlMs: number;
+  };
 }
 
 /**

@@ -28,6 +28,7 @@ export class AxessSessionService {
   private readonly logger = new Logger('AxessSession');
   private readonly markerTtlMs: number;
 
+  /** Created by Nest's injector from the module's providers. @internal */
   constructor(
     private readonly store: SessionStore,
     private readonly registry: SessionRegistry,

@@ -1,3 +1,11 @@
+/**
+ * Test helpers, imported from `@axess/nestjs-session/testing`: `ManualClock` to move time by hand,
+ * and private `valkey-server` processes (single node, Cluster, Sentinel) started on free loopback
+ * ports and stopped however the test process ends.
+ *
+ * @packageDocumentation
+ * @module \@axess/nestjs-session/testing
+ */
 export * from './manual.clock.js';
 export * from './valkey-test-server.js';
 export * from './valkey-cluster.js';

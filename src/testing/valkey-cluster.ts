@@ -23,13 +23,17 @@ export interface ValkeyClusterOptions {
 
 /** A node's loopback address, the shape iovalkey's `Cluster` and `sentinels` options take. */
 export interface ValkeyNodeAddress {
+  /** Always loopback. */
   readonly host: '127.0.0.1';
+  /** The node's port. */
   readonly port: number;
 }
 
 /** One shard as the cluster reports it now. */
 export interface ValkeyClusterShard {
+  /** Port of the shard's primary. */
   primary: number;
+  /** Ports of its replicas. */
   replicas: number[];
   /** Inclusive slot ranges. */
   slots: Array<[number, number]>;

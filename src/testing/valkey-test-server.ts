@@ -16,9 +16,13 @@ export interface ValkeyTestServerOptions {
 
 /** A private `valkey-server` on loopback, owned by a test run. */
 export interface ValkeyTestServer {
+  /** Always loopback. */
   readonly host: '127.0.0.1';
+  /** The port it listens on. */
   readonly port: number;
+  /** `redis://127.0.0.1:{port}`, for a client or the module's `connection.url`. */
   readonly url: string;
+  /** Its data directory. */
   readonly dir: string;
   /** Stops the server (SIGTERM, then SIGKILL) and removes its temp dir unless `keepDir`. */
   stop(options?: { keepDir?: boolean }): Promise<void>;

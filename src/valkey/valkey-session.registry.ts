@@ -36,7 +36,7 @@ const ADMISSION = luaScript(ADMISSION_SCRIPT);
  * Round trips: register 1, isValid 1, activeSessions 2, admit ≤ 4 whatever the member count.
  */
 export class ValkeySessionRegistry extends SessionRegistry {
-  /** The key layout in use. */
+  /** The key layout in use (for this package's own tests and benchmarks). @internal */
   readonly keys: KeyLayout;
   private readonly store: SessionStore;
   private readonly clock: Clock;

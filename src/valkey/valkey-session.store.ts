@@ -46,7 +46,7 @@ const MODE_FLAG: Record<Exclude<SaveMode, 'upsert'>, 'NX' | 'XX'> = { create: 'N
  * const store = new ValkeySessionStore(new Redis(url), process.env.AXESS_ENCRYPTION_KEY!);
  */
 export class ValkeySessionStore extends SessionStore {
-  /** The key layout in use. */
+  /** The key layout in use (for this package's own tests and benchmarks). @internal */
   readonly keys: KeyLayout;
   private readonly format: SealedRecordFormat;
   private readonly logger: Logger;
