@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AxessSessionModule, Clock, SessionStore, ValkeySessionStore, mintSessionId } from '@axess/nestjs-session';
+import { AxessSessionModule, Clock, SessionStore, ValkeySessionStore } from '@axess/nestjs-session';
 import { ManualClock } from '@axess/nestjs-session/testing';
 
 const require = createRequire(import.meta.url);
@@ -33,7 +33,8 @@ const app = await NestFactory.createApplicationContext(AppModule, { logger: ['er
 if (app.get(Clock) !== clock) throw new Error('Clock is not the ManualClock given in the options');
 const store = app.get(SessionStore);
 if (!(store instanceof ValkeySessionStore)) throw new Error('SessionStore is not the Valkey store');
-const id = mintSessionId();
+// An id of the shape the module mints (24 random bytes, base64url); the minting function is internal.
+const id = randomBytes(24).toString('base64url');
 const record = { data: { cart: [1, 2, 3], who: 'esm' }, createdAt: clock.nowMs() };
 await store.save(id, record, 60_000);
 const loaded = await store.load(id);
