@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ts from 'typescript';
+
+/**
+ * README's option tables list exactly the properties of the option interfaces, as the type
+ * checker sees them (inherited and mapped members included), so the README cannot drift from
+ * the code again: a new option fails this test until it is documented, a removed one until its
+ * row goes.
+ */
+
+const ROOT = join(__dirname, '../..');
+
+/** Type-checks the option files once, with the repo's compiler options. */
+function checkerFor(files: string[]): { program: ts.Program; checker: ts.TypeChecker } {
+  const config = ts.readConfigFile(join(ROOT, 'tsconfig.json'), (p) => ts.sys.readFile(p));
+  const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
+  const program = ts.createProgram(
+    files.map((file) => join(ROOT, file)),
+    { ...options, noEmit: true },
+  );
+  return { program, checker: program.getTypeChecker() };
+}
+
+/** The property names of the interface `name` exported by `file`, as the type checker resolves them. */
+function propertiesOf({ program, checker }: { program: ts.Program; checker: ts.TypeChecker }, file: string, name: string): string[] {
+  const source = program.getSourceFile(join(ROOT, file));
+  const moduleSymbol = source && checker.getSymbolAtLocation(source);
+  if (!moduleSymbol) throw new Error(`${file} did not load`);
+  const symbol = checker.getExportsOfModule(moduleSymbol).find((exported) => exported.name === name);
+  if (!symbol) throw new Error(`${file} does not export ${name}`);
+  return checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol)).map((property) => property.name);
+}
+
+/**
+ * The option names in the first column of the README table whose header row starts with
+ * `| {firstHeader} |`: every backticked name in that column (a row may name several, as in
+ * `` `client` / `connection` ``).
+ */
+function readmeTableOptions(readme: string, firstHeader: string): string[] {
+  const lines = readme.split('\n');
+  const start = lines.findIndex((line) => line.startsWith(`| ${firstHeader} |`));
+  if (start === -1) throw new Error(`README.md has no table headed "| ${firstHeader} |"`);
+  const rows = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line.split('|')[1]);
+  }
+  return rows.flatMap((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1]));
+}
+
+const sorted = (names: Iterable<string>) => [...names].sort();
+
+describe('README option tables', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const OPTIONS = 'src/axess-session.options.ts';
+  const DEFINITION = 'src/axess-session.module-definition.ts';
+  const checked = checkerFor([OPTIONS, DEFINITION]);
+  const moduleOptions = propertiesOf(checked, OPTIONS, 'AxessSessionModuleOptions');
+  const cookieOptions = propertiesOf(checked, OPTIONS, 'AxessCookieOptions');
+  const moduleExtras = propertiesOf(checked, DEFINITION, 'AxessSessionModuleExtras');
+
+  it('the module options table lists every AxessSessionModuleOptions and AxessSessionModuleExtras property, and nothing else', () => {
+    const documented = readmeTableOptions(readme, 'option');
+    expect(documented.length).toBe(new Set(documented).size);
+    expect(sorted(documented)).toEqual(sorted([...moduleOptions, ...moduleExtras]));
+  });
+
+  it('the cookie options table lists every AxessCookieOptions property, and nothing else', () => {
+    const documented = readmeTableOptions(readme, '`cookie` option');
+    expect(documented.length).toBe(new Set(documented).size);
+    expect(sorted(documented)).toEqual(sorted(cookieOptions));
+  });
+
+  it('the checker sees the options (a sanity check of the extraction itself)', () => {
+    expect(moduleOptions).toEqual(expect.arrayContaining(['store', 'encryptionKey', 'durableWrites']));
+    expect(moduleExtras).toEqual(expect.arrayContaining(['isGlobal', 'extraProviders']));
+    expect(cookieOptions).toEqual(expect.arrayContaining(['name', 'secure']));
+  });
+});
