@@ -3,7 +3,7 @@
 // Options: --rounds N (default 5), --ms N (per measurement, default 400), --e2e-seconds N
 // (default 3), --e2e-rounds N (default 3), --no-e2e, --write (also write bench/RESULTS.md).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,15 +108,22 @@ try {
   await server.stop();
 }
 
+/** RESULTS.md from this line on is kept by hand (capacity figures, history, analysis): --write leaves it as it is. */
+const KEPT_NOTES_MARKER = '<!-- Everything below this line is kept when `npm run bench -- --write` rewrites the results above. -->';
+
 if (args.write) {
+  const file = join(here, 'RESULTS.md');
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const notesAt = previous.indexOf(KEPT_NOTES_MARKER);
   const results = [
     '# Benchmark results',
     '',
-    'Reproduce: `npm run bench` (builds, starts its own valkey-server on a free loopback port, stops it at the end). `npm run bench -- --write` rewrites this file.',
+    'Reproduce: `npm run bench` (builds, starts its own valkey-server on a free loopback port, stops it at the end). `npm run bench -- --write` rewrites the results above the notes.',
     '',
     output,
     '',
+    ...(notesAt === -1 ? [] : [previous.slice(notesAt)]),
   ].join('\n');
-  writeFileSync(join(here, 'RESULTS.md'), results);
+  writeFileSync(file, results);
   log('wrote bench/RESULTS.md');
 }

@@ -44,8 +44,8 @@ export interface AxessSessionModuleOptions {
   /**
    * Or connection options: the module creates the client and quits it on shutdown. Its
    * defaults: `commandTimeout` from `commandTimeoutMs`, `maxRetriesPerRequest: 1`, and
-   * `enableAutoPipelining: false` (measured: a lone command is 25–35 µs faster without it;
-   * it only pays off when many commands start in one tick; see `ValkeyConnection.create`).
+   * `enableAutoPipelining: false` (a lone command is sent at once instead of waiting for the next
+   * tick; batching only pays off when many commands start in one tick: see bench/RESULTS.md).
    */
   connection?: AxessConnectionOptions;
   /** 32-byte AES-256-GCM key (Buffer, 64 hex characters, or base64/base64url). Required unless `plaintext: true`. */

@@ -20,8 +20,8 @@ export class CookieSigner {
   private readonly cookieKey: KeyObject;
   /**
    * Cookie values whose MAC this signer verified, mapped to their id, so that a returning
-   * cookie skips the HMAC (about 5% of busy CPU per request on Fastify). Why a hit is as good as
-   * a fresh check:
+   * cookie skips the HMAC, a visible share of a request's CPU on a fast framework (see
+   * bench/RESULTS.md). Why a hit is as good as a fresh check:
    * - only values that verified under this signer's key go in, and the key never changes for
    *   an instance (new keys make a new signer, with an empty cache); the MAC is deterministic,
    *   so recomputing it would give the same answer;

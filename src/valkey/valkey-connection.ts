@@ -24,12 +24,10 @@ export class ValkeyConnection implements OnModuleDestroy {
   /**
    * Creates a client from options: Cluster when `clusterNodes` is set, Sentinel when `sentinels`
    * is, otherwise standalone. Defaults favour bounded failure and latency: a command timeout, one
-   * retry per request, and no auto-pipelining (`enableAutoPipelining: false`). Measured here
-   * (`bench/`): auto-pipelining defers each command to `setImmediate` to batch it with others,
-   * which costs a lone command 25–35 µs (store ops/s −19…−27% at 1 in flight, `GET /me` mean
-   * latency +15…+60%) and gains only where many commands start in one tick (store ops/s
-   * +11…+26% at 64 in flight; end to end at 64 in flight within run-to-run noise). Set it to
-   * `true` in `connection` for batch-heavy work.
+   * retry per request, and no auto-pipelining (`enableAutoPipelining: false`). Auto-pipelining
+   * defers each command to the next tick to batch it with others, which delays the lone command a
+   * request sends; it only pays off when many commands start in one tick (see bench/RESULTS.md).
+   * Set it to `true` in `connection` for batch-heavy work.
    */
   static create(options: AxessConnectionOptions, commandTimeoutMs: number): ValkeyConnection {
     const { url, clusterNodes, clusterOptions, sentinels, ...rest } = options;
