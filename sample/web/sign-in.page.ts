@@ -18,18 +18,20 @@ export function signInPage(model: SignInPageModel): string {
   return layout(
     'Sign in',
     html`<div class="card narrow">
-  <h1>Sign in</h1>
-  <p class="sub">Demo users: <span class="nowrap"><b>alice</b> / alice-password</span> and <span class="nowrap"><b>bob</b> / bob-password</span>.</p>
-  ${model.endedMessage ? html`<p class="notice" role="status" data-testid="ended-reason">${model.endedMessage}</p>` : ''}
-  ${model.error ? html`<p class="notice error" role="alert" data-testid="sign-in-error">${model.error}</p>` : ''}
-  <form method="post" action="/signin" data-testid="sign-in-form">
-    <input type="hidden" name="_csrf" value="${model.csrfToken}">
-    <label for="username">Username</label>
-    <input type="text" id="username" name="username" autocomplete="username" required value="${model.username ?? ''}">
-    <label for="password">Password</label>
-    <input type="password" id="password" name="password" autocomplete="current-password" required>
-    <p><button class="primary" type="submit">Sign in</button></p>
-  </form>
-</div>`,
+      <h1>Sign in</h1>
+      <p class="sub">
+        Demo users: <span class="nowrap"><b>alice</b> / alice-password</span> and <span class="nowrap"><b>bob</b> / bob-password</span>.
+      </p>
+      ${model.endedMessage ? html`<p class="notice" role="status" data-testid="ended-reason">${model.endedMessage}</p>` : ''}
+      ${model.error ? html`<p class="notice error" role="alert" data-testid="sign-in-error">${model.error}</p>` : ''}
+      <form method="post" action="/signin" data-testid="sign-in-form">
+        <input type="hidden" name="_csrf" value="${model.csrfToken}" />
+        <label for="username">Username</label>
+        <input type="text" id="username" name="username" autocomplete="username" required value="${model.username ?? ''}" />
+        <label for="password">Password</label>
+        <input type="password" id="password" name="password" autocomplete="current-password" required />
+        <p><button class="primary" type="submit">Sign in</button></p>
+      </form>
+    </div>`,
   );
 }

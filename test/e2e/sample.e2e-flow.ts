@@ -40,7 +40,9 @@ export async function listen(sample: SampleApp, adapter: AdapterName): Promise<s
  */
 async function createMemorySampleApp(config: SampleConfig): Promise<SampleApp> {
   const module = AppModule.register(config, 'memory');
-  const app = config.fastify ? await NestFactory.create(module, new FastifyAdapter(), { logger: false }) : await NestFactory.create(module, { logger: false });
+  const app = config.fastify
+    ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+    : await NestFactory.create(module, { logger: false });
   return { app, backend: 'memory', close: () => app.close() };
 }
 
@@ -53,7 +55,9 @@ async function createSample(config: SampleConfig, connection: AxessConnectionOpt
   if (!connection) return createMemorySampleApp(config);
   if (!connection.clusterNodes && !connection.sentinels) return createSampleApp(config);
   const module = AppModule.register(config, connection);
-  const app = config.fastify ? await NestFactory.create(module, new FastifyAdapter(), { logger: false }) : await NestFactory.create(module, { logger: false });
+  const app = config.fastify
+    ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+    : await NestFactory.create(module, { logger: false });
   return { app, backend: 'valkey', close: () => app.close() };
 }
 
@@ -70,7 +74,11 @@ function expectConnectedAsGiven(sample: SampleApp, connection: AxessConnectionOp
  * seed nodes, or sentinels) and is called in `beforeAll`, so the caller may start its servers in
  * its own `beforeAll`. In process, it also checks the module's client is of the kind asked for.
  */
-export function describeSampleE2e(title: string, matrix: Array<[AdapterName, 'valkey' | 'memory']>, connect: () => AxessConnectionOptions): void {
+export function describeSampleE2e(
+  title: string,
+  matrix: Array<[AdapterName, 'valkey' | 'memory']>,
+  connect: () => AxessConnectionOptions,
+): void {
   describe.each(matrix)(title, (adapter, backend) => {
     let sample: SampleApp;
     let target: SampleUnderTest;

@@ -30,8 +30,24 @@ interface Consumer {
 }
 
 const CONSUMERS: Consumer[] = [
-  { name: 'nest11-cjs', nestRange: '^11', type: 'commonjs', source: 'nest11-cjs.cjs', entry: 'main.cjs', build: 'dist/cjs', other: 'dist/esm' },
-  { name: 'nest12-esm', nestRange: '^12', type: 'module', source: 'nest12-esm.mjs', entry: 'main.mjs', build: 'dist/esm', other: 'dist/cjs' },
+  {
+    name: 'nest11-cjs',
+    nestRange: '^11',
+    type: 'commonjs',
+    source: 'nest11-cjs.cjs',
+    entry: 'main.cjs',
+    build: 'dist/cjs',
+    other: 'dist/esm',
+  },
+  {
+    name: 'nest12-esm',
+    nestRange: '^12',
+    type: 'module',
+    source: 'nest12-esm.mjs',
+    entry: 'main.mjs',
+    build: 'dist/esm',
+    other: 'dist/cjs',
+  },
 ];
 
 describe('the packed package in consumer apps', () => {
@@ -86,7 +102,9 @@ describe('the packed package in consumer apps', () => {
         'package/dist/esm/testing/index.js',
       ]),
     );
-    expect(packedFiles.filter((f) => !/^package\/(dist\/(cjs|esm)\/|package\.json$|README\.md$|SECURITY\.md$|LICENSE)/.test(f))).toEqual([]);
+    expect(packedFiles.filter((f) => !/^package\/(dist\/(cjs|esm)\/|package\.json$|README\.md$|SECURITY\.md$|LICENSE)/.test(f))).toEqual(
+      [],
+    );
   });
 
   it.each(CONSUMERS)(
