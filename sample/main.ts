@@ -10,8 +10,9 @@ async function main(): Promise<void> {
     await sample.close();
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // Signal listeners ignore what they return; a failing close() still surfaces as an unhandled rejection.
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
   await sample.app.listen(config.port, '127.0.0.1');
   new Logger('Sample').log(
     `Listening on http://localhost:${config.port} (${config.fastify ? 'Fastify' : 'Express'}, ${sample.backend} store, max ${config.maxSessions} sessions per user)`,
