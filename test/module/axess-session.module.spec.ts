@@ -12,6 +12,7 @@ import {
   SystemClock,
   ValkeySessionStore,
   type AxessSessionModuleOptions,
+  type AxessSessionOptionsFactory,
 } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey, testClient, testValkeyUrl, uniquePrefix } from '../harness/valkey';
@@ -31,7 +32,7 @@ async function roundTrip(app: INestApplicationContext): Promise<void> {
 }
 
 @Injectable()
-class OptionsFactory {
+class OptionsFactory implements AxessSessionOptionsFactory {
   createAxessSessionOptions(): AxessSessionModuleOptions {
     return { connection: { url: testValkeyUrl() }, prefix: uniquePrefix(), ...keys() };
   }
@@ -76,10 +77,8 @@ describe('AxessSessionModule', () => {
     await app.close();
   });
 
-  it('forRootAsync extraProviders and isGlobal are honoured', async () => {
-    const app = await boot(
-      AxessSessionModule.forRootAsync({ isGlobal: true, extraProviders: [OptionsFactory], useExisting: OptionsFactory }),
-    );
+  it('forRootAsync extraProviders registers the providers a useExisting factory needs, inside the module', async () => {
+    const app = await boot(AxessSessionModule.forRootAsync({ extraProviders: [OptionsFactory], useExisting: OptionsFactory }));
     await roundTrip(app);
     await app.close();
   });
@@ -160,6 +159,36 @@ describe('AxessSessionModule', () => {
       const clients = String(await probe.call('CLIENT', 'LIST'));
       await probe.quit();
       expect(clients).not.toContain(`name=${connectionName}`);
+    });
+
+    it.each([
+      ['a URL that does not parse (an unencoded "#" in the password)', 'redis://default:p#ss@valkey.internal:6379'],
+      ['a URL whose port is out of range', 'redis://default:hunter2@valkey.internal:99999'],
+      ['a URL of another scheme', 'https://default:hunter2@valkey.internal:6379'],
+    ])('%s: AxessOptionsError naming connection, never the URL or its password, and no raw TypeError in the chain', async (_label, url) => {
+      const error = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ ...keys(), connection: { url } })] })
+        .compile()
+        .then(() => undefined, (e: Error) => e);
+      expect(error).toMatchObject({ name: 'AxessOptionsError', option: 'connection' });
+      const everything = JSON.stringify(error, Object.getOwnPropertyNames(error)) + String(error?.stack) + String((error as { cause?: unknown })?.cause);
+      expect(everything).not.toContain('valkey.internal');
+      expect(everything).not.toMatch(/hunter2|p#ss/);
+      expect((error as { cause?: unknown }).cause).toBeUndefined();
+    });
+
+    it('accepts keys as 64 hex characters (openssl rand -hex 32) for both keys', async () => {
+      const app = await boot(AxessSessionModule.forRoot({ store: 'memory', encryptionKey: randomKey().toString('hex'), signingKey: `${randomKey().toString('hex')}\n` }));
+      await roundTrip(app);
+      await app.close();
+    });
+
+    it('a key of the wrong length says which formats are accepted, hex included', async () => {
+      const error = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ ...base(), signingKey: randomKey().toString('hex').slice(0, 60) })] })
+        .compile()
+        .then(() => undefined, (e: Error) => e);
+      expect(error).toMatchObject({ name: 'AxessOptionsError', option: 'signingKey' });
+      expect(error?.message).toMatch(/64 hex characters/);
+      expect(error?.message).toMatch(/base64/);
     });
 
     it('never echoes a key value in the message', async () => {

@@ -1,0 +1,57 @@
+import * as common from '@nestjs/common';
+import * as publicApi from '../../src/index';
+import * as testing from '../../src/testing';
+
+/** What the package's root entry point gives apps at run time: a deliberate, small list. */
+const ROOT_VALUES = [
+  'AesGcmSessionCipher',
+  'AxessAuthenticatedGuard',
+  'AxessError',
+  'AxessHealthService',
+  'AxessOptionsError',
+  'AxessSession',
+  'AxessSessionEvents',
+  'AxessSessionMiddleware',
+  'AxessSessionModule',
+  'AxessSessionNotMountedError',
+  'AxessSessionService',
+  'Clock',
+  'CurrentSession',
+  'InMemorySessionRegistry',
+  'InMemorySessionStore',
+  'InvalidIdentifierError',
+  'LoginPolicy',
+  'MaxSessions',
+  'MaxSessionsGuard',
+  'SessionCipher',
+  'SessionEndReason',
+  'SessionRegistry',
+  'SessionStore',
+  'SessionStoreError',
+  'SystemClock',
+  'ValkeySessionRegistry',
+  'ValkeySessionStore',
+  'findAxessSession',
+  'getAxessSession',
+];
+
+describe('the public entry point', () => {
+  const exported = Object.keys(publicApi).sort();
+
+  it('exports exactly the public runtime values, at most 30', () => {
+    expect(exported).toEqual([...ROOT_VALUES].sort());
+    expect(exported.length).toBeLessThanOrEqual(30);
+  });
+
+  it("shares no name with an export of @nestjs/common (an editor's auto-import cannot pick the wrong one)", () => {
+    const nest = new Set(Object.keys(common));
+    expect(exported.filter((name) => nest.has(name))).toEqual([]);
+    expect(Object.keys(testing).filter((name) => nest.has(name))).toEqual([]);
+  });
+
+  it('keeps the internals out: no cookie signer, committer, codec, key layout, connection or option resolver', () => {
+    for (const internal of ['CookieSigner', 'SessionCookie', 'SessionCommitter', 'SessionRecordCodec', 'SealedRecordFormat', 'KeyLayout', 'ValkeyConnection', 'resolveAxessOptions', 'rawRequest', 'attachAxessSession', 'writeAndWait', 'Session', 'ValkeyStoreError']) {
+      expect(exported).not.toContain(internal);
+    }
+  });
+});
