@@ -1,4 +1,15 @@
-import { Controller, Get, Injectable, Module, Post, UseGuards, type CanActivate, type ExecutionContext, type INestApplication, type LoggerService } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Post,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+  type INestApplication,
+  type LoggerService,
+} from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
@@ -122,7 +133,13 @@ interface Running {
 
 async function start(adapter: AdapterName, overrides: Partial<AxessSessionModuleOptions> = {}, trustProxy = false): Promise<Running> {
   const client = testClient();
-  const options: AxessSessionModuleOptions = { client, prefix: uniquePrefix('handler'), encryptionKey: randomKey(), signingKey: randomKey(), ...overrides };
+  const options: AxessSessionModuleOptions = {
+    client,
+    prefix: uniquePrefix('handler'),
+    encryptionKey: randomKey(),
+    signingKey: randomKey(),
+    ...overrides,
+  };
   @Module({ imports: [AxessSessionModule.forRoot(options), FeatureModule] })
   class AppModule {}
   const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
@@ -164,7 +181,7 @@ function requestWithHost(port: number, path: string, host: string, headers: Reco
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', headers: { host, ...headers } }, (res) => {
       res.resume();
-      res.on('end', () => resolve((res.headers['set-cookie'] as string[] | undefined) ?? []));
+      res.on('end', () => resolve(res.headers['set-cookie'] ?? []));
     });
     req.on('error', reject);
     req.end();

@@ -6,6 +6,7 @@ import {
   AxessSessionModule,
   Clock,
   InMemorySessionStore,
+  SessionBackend,
   mintSessionId,
   SessionCipher,
   SessionStore,
@@ -100,7 +101,7 @@ describe('AxessSessionModule', () => {
 
     const app2 = await boot(AxessSessionModule.forRoot({ connection: { url: testValkeyUrl() }, prefix: uniquePrefix(), ...keys() }));
     await roundTrip(app2);
-    const created = (app2.get(SessionStore) as unknown as { client: Redis }).client;
+    const created = app2.get(SessionBackend).connection!.client as Redis;
     expect(created.status).toBe('ready');
     const ended = new Promise<void>((resolve) => created.once('end', () => resolve()));
     await app2.close();
@@ -125,7 +126,11 @@ describe('AxessSessionModule', () => {
     const base = (): AxessSessionModuleOptions => ({ store: 'memory', ...keys() });
     it.each<[string, () => AxessSessionModuleOptions, RegExp]>([
       ['no encryption key', () => ({ ...base(), encryptionKey: undefined }), /`encryptionKey`.*openssl rand -base64 32/],
-      ['a short encryption key', () => ({ ...base(), encryptionKey: randomKey().subarray(0, 16) }), /`encryptionKey`.*exactly 32 bytes, got 16/],
+      [
+        'a short encryption key',
+        () => ({ ...base(), encryptionKey: randomKey().subarray(0, 16) }),
+        /`encryptionKey`.*exactly 32 bytes, got 16/,
+      ],
       ['a non-base64 key', () => ({ ...base(), encryptionKey: 'not a key!' }), /`encryptionKey`.*base64/],
       ['a bad previous key', () => ({ ...base(), previousEncryptionKeys: ['AAAA'] }), /`previousEncryptionKeys\[0\]`/],
       ['no signing key', () => ({ ...base(), signingKey: undefined }), /`signingKey`/],
@@ -142,7 +147,11 @@ describe('AxessSessionModule', () => {
       ['SameSite=None without Secure', () => ({ ...base(), cookie: { sameSite: 'none', secure: false } }), /`cookie.secure`/],
       ['a cookie name with a space', () => ({ ...base(), cookie: { name: 'my sid' } }), /`cookie.name`/],
       ['durable writes for no replica', () => ({ ...base(), durableWrites: { replicas: 0, timeoutMs: 100 } }), /`durableWrites`.*replicas/],
-      ['a durable-write wait not below the command timeout', () => ({ ...base(), commandTimeoutMs: 500, durableWrites: { replicas: 1, timeoutMs: 500 } }), /`durableWrites`.*timeoutMs \(500 ms\) must be below commandTimeoutMs \(500 ms\)/],
+      [
+        'a durable-write wait not below the command timeout',
+        () => ({ ...base(), commandTimeoutMs: 500, durableWrites: { replicas: 1, timeoutMs: 500 } }),
+        /`durableWrites`.*timeoutMs \(500 ms\) must be below commandTimeoutMs \(500 ms\)/,
+      ],
     ])('%s', async (_label, options, message) => {
       const compiling = Test.createTestingModule({ imports: [AxessSessionModule.forRoot(options())] }).compile();
       await expect(compiling).rejects.toMatchObject({ name: 'AxessOptionsError', message: expect.stringMatching(message) });
@@ -150,8 +159,16 @@ describe('AxessSessionModule', () => {
 
     it('a bad durableWrites fails before the module creates its Valkey client (no connection left behind)', async () => {
       const connectionName = `axess-${uniquePrefix()}`;
-      const options: AxessSessionModuleOptions = { connection: { url: testValkeyUrl(), connectionName }, prefix: uniquePrefix(), ...keys(), durableWrites: { replicas: 0, timeoutMs: 100 } };
-      await expect(Test.createTestingModule({ imports: [AxessSessionModule.forRoot(options)] }).compile()).rejects.toMatchObject({ name: 'AxessOptionsError', option: 'durableWrites' });
+      const options: AxessSessionModuleOptions = {
+        connection: { url: testValkeyUrl(), connectionName },
+        prefix: uniquePrefix(),
+        ...keys(),
+        durableWrites: { replicas: 0, timeoutMs: 100 },
+      };
+      await expect(Test.createTestingModule({ imports: [AxessSessionModule.forRoot(options)] }).compile()).rejects.toMatchObject({
+        name: 'AxessOptionsError',
+        option: 'durableWrites',
+      });
       // A client created before the check would be connected by now: its first round trip beats this one.
       const probe = testClient();
       await probe.ping();
@@ -168,24 +185,39 @@ describe('AxessSessionModule', () => {
     ])('%s: AxessOptionsError naming connection, never the URL or its password, and no raw TypeError in the chain', async (_label, url) => {
       const error = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ ...keys(), connection: { url } })] })
         .compile()
-        .then(() => undefined, (e: Error) => e);
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
       expect(error).toMatchObject({ name: 'AxessOptionsError', option: 'connection' });
-      const everything = JSON.stringify(error, Object.getOwnPropertyNames(error)) + String(error?.stack) + String((error as { cause?: unknown })?.cause);
+      const everything =
+        JSON.stringify(error, Object.getOwnPropertyNames(error)) + String(error?.stack) + String((error as { cause?: unknown })?.cause);
       expect(everything).not.toContain('valkey.internal');
       expect(everything).not.toMatch(/hunter2|p#ss/);
       expect((error as { cause?: unknown }).cause).toBeUndefined();
     });
 
     it('accepts keys as 64 hex characters (openssl rand -hex 32) for both keys', async () => {
-      const app = await boot(AxessSessionModule.forRoot({ store: 'memory', encryptionKey: randomKey().toString('hex'), signingKey: `${randomKey().toString('hex')}\n` }));
+      const app = await boot(
+        AxessSessionModule.forRoot({
+          store: 'memory',
+          encryptionKey: randomKey().toString('hex'),
+          signingKey: `${randomKey().toString('hex')}\n`,
+        }),
+      );
       await roundTrip(app);
       await app.close();
     });
 
     it('a key of the wrong length says which formats are accepted, hex included', async () => {
-      const error = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ ...base(), signingKey: randomKey().toString('hex').slice(0, 60) })] })
+      const error = await Test.createTestingModule({
+        imports: [AxessSessionModule.forRoot({ ...base(), signingKey: randomKey().toString('hex').slice(0, 60) })],
+      })
         .compile()
-        .then(() => undefined, (e: Error) => e);
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
       expect(error).toMatchObject({ name: 'AxessOptionsError', option: 'signingKey' });
       expect(error?.message).toMatch(/64 hex characters/);
       expect(error?.message).toMatch(/base64/);
@@ -195,7 +227,10 @@ describe('AxessSessionModule', () => {
       const secret = 'c2VjcmV0LXZhbHVlLXRoYXQtaXMtbm90LTMyLWJ5dGVz';
       const error = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ ...base(), encryptionKey: secret })] })
         .compile()
-        .then(() => undefined, (e: Error) => e);
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
       expect(error?.name).toBe('AxessOptionsError');
       expect(error?.message).not.toContain(secret);
     });

@@ -79,34 +79,43 @@ describe('AxessSessionModule wiring', () => {
     ['forRoot', () => AxessSessionModule.forRoot(options())],
     ['forRootAsync({ useFactory })', () => AxessSessionModule.forRootAsync({ useFactory: options })],
     ['forRootAsync({ useClass })', () => AxessSessionModule.forRootAsync({ useClass: SessionConfig })],
-  ])('is global by default with %s: a feature module injects every service and uses both guards without importing it', async (_label, module) => {
-    @Module({ imports: [module(), FeatureModule] })
-    class AppModule {}
-    const app = await bootRoot(AppModule);
-    try {
-      const auth = app.get(AuthService);
-      expect(auth.sessions).toBeInstanceOf(AxessSessionService);
-      expect(auth.store).toBeInstanceOf(SessionStore);
-      expect(auth.registry).toBeInstanceOf(SessionRegistry);
-      expect(auth.clock).toBeInstanceOf(Clock);
-      expect(auth.cipher).toBeInstanceOf(SessionCipher);
-      expect(auth.events).toBeInstanceOf(AxessSessionEvents);
-      expect((await auth.health.check()).status).toBe('up');
-    } finally {
-      await app.close();
-    }
-  });
+  ])(
+    'is global by default with %s: a feature module injects every service and uses both guards without importing it',
+    async (_label, module) => {
+      @Module({ imports: [module(), FeatureModule] })
+      class AppModule {}
+      const app = await bootRoot(AppModule);
+      try {
+        const auth = app.get(AuthService);
+        expect(auth.sessions).toBeInstanceOf(AxessSessionService);
+        expect(auth.store).toBeInstanceOf(SessionStore);
+        expect(auth.registry).toBeInstanceOf(SessionRegistry);
+        expect(auth.clock).toBeInstanceOf(Clock);
+        expect(auth.cipher).toBeInstanceOf(SessionCipher);
+        expect(auth.events).toBeInstanceOf(AxessSessionEvents);
+        expect((await auth.health.check()).status).toBe('up');
+      } finally {
+        await app.close();
+      }
+    },
+  );
 
   it('isGlobal: false keeps it to the modules that import it: a feature module using its guard fails the boot', async () => {
     @Module({ controllers: [FeatureController] })
     class GuardOnlyModule {}
     @Module({ imports: [AxessSessionModule.forRoot({ ...options(), isGlobal: false }), GuardOnlyModule] })
     class AppModule {}
-    await expect(bootRoot(AppModule)).rejects.toThrow(/can't resolve dependencies of the MaxSessionsGuard.*AxessSessionService at index \[0\]/s);
+    await expect(bootRoot(AppModule)).rejects.toThrow(
+      /can't resolve dependencies of the MaxSessionsGuard.*AxessSessionService at index \[0\]/s,
+    );
   });
 
   it('isGlobal: false still serves the modules that import it', async () => {
-    @Module({ imports: [AxessSessionModule.forRoot({ ...options(), isGlobal: false })], controllers: [FeatureController], providers: [AuthService] })
+    @Module({
+      imports: [AxessSessionModule.forRoot({ ...options(), isGlobal: false })],
+      controllers: [FeatureController],
+      providers: [AuthService],
+    })
     class AppModule {}
     const app = await bootRoot(AppModule);
     expect(app.get(AuthService).sessions).toBeInstanceOf(AxessSessionService);
@@ -127,7 +136,10 @@ describe('AxessSessionModule wiring', () => {
   });
 
   it.each([
-    ['the in-memory store without a signing key (middleware off)', { store: 'memory' as const, encryptionKey: randomKey(), mountMiddleware: false }],
+    [
+      'the in-memory store without a signing key (middleware off)',
+      { store: 'memory' as const, encryptionKey: randomKey(), mountMiddleware: false },
+    ],
     ['the Valkey store', options()],
   ])('no provider it exports resolves to null or undefined: %s', async (_label, given) => {
     const ref = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot(given)] }).compile();

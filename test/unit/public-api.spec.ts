@@ -50,7 +50,21 @@ describe('the public entry point', () => {
   });
 
   it('keeps the internals out: no cookie signer, committer, codec, key layout, connection or option resolver', () => {
-    for (const internal of ['CookieSigner', 'SessionCookie', 'SessionCommitter', 'SessionRecordCodec', 'SealedRecordFormat', 'KeyLayout', 'ValkeyConnection', 'resolveAxessOptions', 'rawRequest', 'attachAxessSession', 'writeAndWait', 'Session', 'ValkeyStoreError']) {
+    for (const internal of [
+      'CookieSigner',
+      'SessionCookie',
+      'SessionCommitter',
+      'SessionRecordCodec',
+      'SealedRecordFormat',
+      'KeyLayout',
+      'ValkeyConnection',
+      'resolveAxessOptions',
+      'rawRequest',
+      'attachAxessSession',
+      'writeAndWait',
+      'Session',
+      'ValkeyStoreError',
+    ]) {
       expect(exported).not.toContain(internal);
     }
   });
