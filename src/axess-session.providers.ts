@@ -50,7 +50,8 @@ export const axessCoreProviders: Provider[] = [
   AxessSessionEvents,
   {
     provide: SessionStore,
-    useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, events: AxessSessionEvents): SessionStore => {
+    // The Clock comes from its provider, not the options: overrideProvider(Clock) reaches every part.
+    useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, events: AxessSessionEvents, clock: Clock): SessionStore => {
       const onUnreadable = (sessionId: string, error: SessionStoreError) =>
         events.emit({ type: 'rejected', sessionId, reason: unreadableReason(error) });
       return backend.connection
@@ -60,22 +61,22 @@ export const axessCoreProviders: Provider[] = [
             durableWrites: o.durableWrites,
             onUnreadable,
           })
-        : new InMemorySessionStore({ clock: o.clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes, onUnreadable });
+        : new InMemorySessionStore({ clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes, onUnreadable });
     },
-    inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents],
+    inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents, Clock],
   },
   {
     provide: SessionRegistry,
-    useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, store: SessionStore): SessionRegistry =>
+    useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, store: SessionStore, clock: Clock): SessionRegistry =>
       backend.connection
         ? new ValkeySessionRegistry(backend.connection.client, {
             store,
-            clock: o.clock,
+            clock,
             prefix: o.keys.prefix,
             lifetimeMs: o.absoluteTimeoutMs,
           })
-        : new InMemorySessionRegistry({ store, clock: o.clock, lifetimeMs: o.absoluteTimeoutMs }),
-    inject: [AXESS_SESSION_OPTIONS, SessionBackend, SessionStore],
+        : new InMemorySessionRegistry({ store, clock, lifetimeMs: o.absoluteTimeoutMs }),
+    inject: [AXESS_SESSION_OPTIONS, SessionBackend, SessionStore, Clock],
   },
   {
     // Without a signing key the cookie exists but refuses to work: only the HTTP layer needs the key.

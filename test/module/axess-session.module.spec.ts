@@ -9,6 +9,7 @@ import {
   SessionBackend,
   mintSessionId,
   SessionCipher,
+  SessionRegistry,
   SessionStore,
   SystemClock,
   ValkeySessionStore,
@@ -236,13 +237,27 @@ describe('AxessSessionModule', () => {
     });
   });
 
-  it('lets tests swap the clock with overrideProvider', async () => {
-    const clock = new ManualClock(0);
+  it('overrideProvider(Clock) reaches the in-memory store and the registry too: expiry and registry scores follow it', async () => {
+    const clock = new ManualClock(1_000_000);
     const ref = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ store: 'memory', ...keys() })] })
       .overrideProvider(Clock)
       .useValue(clock)
       .compile();
-    expect(ref.get(Clock).now().getTime()).toBe(0);
-    await ref.close();
+    const app = await ref.init();
+    try {
+      expect(app.get(Clock)).toBe(clock);
+      const store = app.get(SessionStore);
+      const registry = app.get(SessionRegistry);
+      const id = mintSessionId();
+      await store.save(id, { data: {}, createdAt: clock.nowMs() }, 60_000);
+      await registry.register('u1', id);
+      expect((await registry.members('u1'))[0].registeredAt).toBe(1_000_000);
+      clock.advance(59_999);
+      expect(await store.load(id)).not.toBeNull();
+      clock.advance(1);
+      expect(await store.load(id)).toBeNull();
+    } finally {
+      await app.close();
+    }
   });
 });
