@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, describeRun, npmInstall, packPackage, run, type RunResult } from '../harness/packed-package';
@@ -50,6 +50,49 @@ const CONSUMERS: Consumer[] = [
   },
 ];
 
+/** The TypeScript app built from the README's "A complete minimal app" block, on Nest 11 (CommonJS). */
+const README_APP = 'readme-nest11-ts';
+const README_MARKER = 'AXESS_README_APP';
+
+/** The first ```ts block under the README's "A complete minimal app" heading. */
+function readmeMinimalApp(): string {
+  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## A complete minimal app'));
+  const block = /```ts\n([\s\S]*?)\n```/.exec(section);
+  if (!block) throw new Error('README.md has no ts block under "## A complete minimal app"');
+  return block[1];
+}
+
+/** Writes the README app: its module from README.md, plus a feature module, a type check and a driver. */
+function writeReadmeApp(dir: string, tarball: string): void {
+  const manifest = {
+    name: `axess-consumer-${README_APP}`,
+    private: true,
+    dependencies: {
+      '@axess/nestjs-session': `file:${tarball}`,
+      '@nestjs/common': '^11',
+      '@nestjs/core': '^11',
+      '@nestjs/platform-express': '^11',
+      '@nestjs/passport': '^11',
+      passport: '^0.7.0',
+      'passport-local': '^1.0.0',
+      '@types/passport-local': '^1.0.38',
+      '@types/node': '^20',
+      'reflect-metadata': '^0.2.0',
+      rxjs: '^7.8.0',
+      iovalkey: '^0.4.0',
+      typescript: '5.9.3',
+    },
+  };
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const fixtures = join(__dirname, 'readme-app');
+  cpSync(join(fixtures, 'tsconfig.json'), join(dir, 'tsconfig.json'));
+  mkdirSync(join(dir, 'src'));
+  for (const file of ['feature.module.ts', 'root.module.ts', 'typecheck.ts', 'main.ts'])
+    cpSync(join(fixtures, file), join(dir, 'src', file));
+  writeFileSync(join(dir, 'src', 'app.module.ts'), `${readmeMinimalApp()}\n`);
+}
+
 describe('the packed package in consumer apps', () => {
   let work: string;
   let packedFiles: string[] = [];
@@ -81,6 +124,10 @@ describe('the packed package in consumer apps', () => {
       copyFileSync(join(__dirname, 'consumers', consumer.source), join(dir, consumer.entry));
       installs.set(consumer.name, npmInstall(dir, STEP_TIMEOUT_MS));
     }
+    const readmeDir = join(work, README_APP);
+    mkdirSync(readmeDir);
+    writeReadmeApp(readmeDir, tarball);
+    installs.set(README_APP, npmInstall(readmeDir, STEP_TIMEOUT_MS));
     await Promise.all(installs.values());
   }, 2 * STEP_TIMEOUT_MS);
 
@@ -127,6 +174,34 @@ describe('the packed package in consumer apps', () => {
       if (consumer.type === 'commonjs') {
         expect(report.packageFiles).toContain(join(dir, 'node_modules/@axess/nestjs-session/dist/cjs/index.js'));
       }
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "the README's minimal app compiles (its typed session data refuses set('cart', 42)), boots with a guard in a feature module, keeps an in-place push and applies a cap function",
+    async () => {
+      const install = await installs.get(README_APP)!;
+      if (install.code !== 0) throw new Error(describeRun(`npm install (${README_APP})`, install));
+      const dir = join(work, README_APP);
+      const compiled = await run(join(dir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], dir, STEP_TIMEOUT_MS);
+      if (compiled.code !== 0) throw new Error(describeRun('tsc (README app)', compiled));
+
+      const app = await run('node', ['dist/main.js'], dir, APP_TIMEOUT_MS, childEnv({ VALKEY_URL: testValkeyUrl() }));
+      if (app.code !== 0) throw new Error(describeRun('node dist/main.js (README app)', app));
+      const line = app.output.split('\n').find((l) => l.startsWith(`${README_MARKER} `));
+      expect(line).toBeDefined();
+      const seen = JSON.parse(line!.slice(README_MARKER.length + 1)) as Record<string, unknown>;
+      expect(seen).toEqual({
+        loginStatus: 201,
+        secureCookie: true,
+        me: { userId: 'alice', sessionId: expect.any(String) },
+        wrongPassword: 401,
+        cart: { items: ['apple'] },
+        pushInPlace: 201,
+        cartAfterPush: { items: ['apple', 'pear'] },
+        capFunction: { firstRoot: 401, secondRoot: 200, firstCarol: 200, secondCarol: 200 },
+      });
     },
     STEP_TIMEOUT_MS,
   );
