@@ -15,7 +15,7 @@ const AAD_SCRATCH_ID_UNITS = 64;
 
 /**
  * AES-256-GCM with a random 12-byte nonce; sealed bytes are `nonce || ciphertext || tag`.
- * The associated data is the format version and the session id (I5: a ciphertext only opens
+ * The associated data is the format version and the session id (I5 in docs/architecture.md: a ciphertext only opens
  * under the key it was written to). Keys: one current, any number of previous ones for rotation.
  */
 export class AesGcmSessionCipher extends SessionCipher {

@@ -114,7 +114,7 @@ export class SessionCommitter {
     } else if (state.regenerate) {
       await this.moveToNewId(state, state.storedId, ttl);
     } else if (!(await this.store.save(state.storedId, record, ttl, { mode: 'update' }))) {
-      // Deleted, evicted or revoked meanwhile: it stays gone (I3). The cookie is left alone:
+      // Deleted, evicted or revoked meanwhile: it stays gone (I3, docs/architecture.md). The cookie is left alone:
       // a concurrent request may have just set a newer one.
       state.forget();
     }

@@ -14,7 +14,7 @@ export interface LoadOptions {
  * - `upsert`: write whatever is there (the original's `SET … PX`).
  * - `create`: write only if no record exists (`NX`).
  * - `update`: write only if the record still exists (`XX`): a session deleted, evicted or
- *   revoked meanwhile is never brought back (invariant I3).
+ *   revoked meanwhile is never brought back (I3 in docs/architecture.md).
  */
 export type SaveMode = 'upsert' | 'create' | 'update';
 

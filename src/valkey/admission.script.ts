@@ -2,7 +2,7 @@
  * Login admission on one user's registry, atomic because Valkey runs a script alone: prune the
  * members found dead, add the new session, evict the oldest beyond the cap, refresh the key's
  * expiry, return the evicted ids oldest first. It touches `KEYS[1]` only and builds no key
- * (invariant I6: Cluster-safe by construction); the caller deletes the victims' records after.
+ * (I6 in docs/architecture.md: Cluster-safe by construction); the caller deletes the victims' records after.
  *
  * KEYS[1] = `{prefix}:reg:{userId}`
  * ARGV[1] = now (epoch ms, from the injected Clock), ARGV[2] = cap (0 = no cap: a plain register),
