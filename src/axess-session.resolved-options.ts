@@ -68,7 +68,7 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   if (absoluteTimeoutMs < idleTimeoutMs) {
     throw new AxessOptionsError('absoluteTimeoutMs', `must be at least idleTimeoutMs (${idleTimeoutMs} ms).`);
   }
-  const maxSessionsPerUser = options.maxSessionsPerUser ?? undefined;
+  const maxSessionsPerUser = options.maxSessionsPerUser;
   if (maxSessionsPerUser !== undefined && typeof maxSessionsPerUser !== 'function') assertMaxSessions(maxSessionsPerUser);
   const mountMiddleware = flag('mountMiddleware', options.mountMiddleware, AXESS_DEFAULTS.mountMiddleware);
   if (options.signingKey === undefined && mountMiddleware) {
