@@ -1,20 +1,29 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AxessSessionModule, type AxessConnectionOptions, type AxessSessionModuleOptions } from '@axess/nestjs-session';
 import { MeController } from './account/me.controller';
 import { AuthController } from './auth/auth.controller';
 import { LocalStrategy } from './auth/local.strategy';
+import { SIGN_IN_FAILURES, SIGN_IN_THROTTLE_KEY, SIGN_IN_THROTTLE_KEY_INFO, SignInThrottle } from './auth/sign-in-throttle';
+import { signInThrottlerStorage } from './auth/throttler-storage';
 import { UsersService } from './auth/users.service';
 import { HealthController } from './health.controller';
 import type { SampleConfig } from './sample.config';
+import { deriveSampleKey } from './sample-keys';
 import { PageResponder } from './web/page.responder';
 import { PagesController } from './web/pages.controller';
+import { SIGN_IN_CSRF_KEY_INFO, SignInCsrf } from './web/sign-in-csrf';
 
-/** The sample app: passport-local sign-in on top of axess sessions. */
+/**
+ * The sample app: passport-local sign-in on top of axess sessions. Failed sign-ins are counted
+ * by `@nestjs/throttler` on the same Valkey (in memory with the in-memory fallback).
+ */
 @Module({})
 export class AppModule {
   /** `backend` is how to reach Valkey (`{ url }`, `{ clusterNodes }` or `{ sentinels, name }`), or 'memory' when none is available. */
   static register(config: SampleConfig, backend: AxessConnectionOptions | 'memory'): DynamicModule {
+    const prefix = typeof config.overrides?.prefix === 'string' ? config.overrides.prefix : 'axess';
     return {
       module: AppModule,
       imports: [
@@ -29,9 +38,19 @@ export class AppModule {
             ...config.overrides,
           }),
         }),
+        ThrottlerModule.forRootAsync({
+          useFactory: () => ({ throttlers: [SIGN_IN_FAILURES], storage: signInThrottlerStorage(backend, prefix) }),
+        }),
       ],
       controllers: [AuthController, MeController, HealthController, PagesController],
-      providers: [UsersService, LocalStrategy, PageResponder],
+      providers: [
+        UsersService,
+        LocalStrategy,
+        PageResponder,
+        SignInThrottle,
+        { provide: SIGN_IN_THROTTLE_KEY, useFactory: () => deriveSampleKey(config.signingKey, SIGN_IN_THROTTLE_KEY_INFO) },
+        { provide: SignInCsrf, useFactory: () => new SignInCsrf(deriveSampleKey(config.signingKey, SIGN_IN_CSRF_KEY_INFO)) },
+      ],
     };
   }
 }

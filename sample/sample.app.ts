@@ -1,5 +1,6 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { startValkeyServer, valkeyServerAvailable, type ValkeyTestServer } from '@axess/nestjs-session/testing';
 import { AppModule } from './app.module';
@@ -38,9 +39,19 @@ export async function createSampleApp(config: SampleConfig): Promise<SampleApp> 
   // The pages' form posts need no @fastify/formbody: Nest's FastifyAdapter registers its own
   // application/x-www-form-urlencoded parser (as Express's adapter does), and a second one
   // for the same content type would make Fastify refuse to start.
-  const app = config.fastify
-    ? await NestFactory.create(module, new FastifyAdapter(), { logger: ['error', 'warn', 'log'] })
-    : await NestFactory.create(module, { logger: ['error', 'warn', 'log'] });
+  // TRUST_PROXY decides whose word counts for the client's ip (the sign-in throttle) and scheme
+  // (the Origin checks); unset, forwarded headers are ignored.
+  const trustProxy = config.trustProxy;
+  let app: INestApplication;
+  if (config.fastify) {
+    app = await NestFactory.create(module, new FastifyAdapter(trustProxy === undefined ? {} : { trustProxy }), {
+      logger: ['error', 'warn', 'log'],
+    });
+  } else {
+    const express = await NestFactory.create<NestExpressApplication>(module, { logger: ['error', 'warn', 'log'] });
+    if (trustProxy !== undefined) express.set('trust proxy', trustProxy);
+    app = express;
+  }
   return {
     app,
     backend: backend === 'memory' ? 'memory' : 'valkey',

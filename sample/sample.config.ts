@@ -10,13 +10,20 @@ export interface SampleConfig {
   encryptionKey: string;
   previousEncryptionKey?: string;
   signingKey: string;
+  /**
+   * Which proxies to trust for the client's ip and scheme (X-Forwarded-For / -Proto): their
+   * addresses or subnets, separated by commas (`10.0.0.0/8, 127.0.0.1`; `loopback` names
+   * 127.0.0.0/8 and ::1). Unset: none; the socket's peer is the client, and forwarded headers
+   * are ignored.
+   */
+  trustProxy?: string;
   /** Set by tests: a clock, shorter timeouts, etc. */
   overrides?: Record<string, unknown>;
 }
 
 /**
  * Reads PORT, VALKEY_URL, FASTIFY, MAX_SESSIONS, AXESS_ENCRYPTION_KEY,
- * AXESS_PREVIOUS_ENCRYPTION_KEY and AXESS_SIGNING_KEY. Missing keys are replaced by ephemeral
+ * AXESS_PREVIOUS_ENCRYPTION_KEY, AXESS_SIGNING_KEY and TRUST_PROXY. Missing keys are replaced by ephemeral
  * ones (sessions then do not survive a restart), with a warning.
  */
 export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -33,5 +40,6 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     encryptionKey: env.AXESS_ENCRYPTION_KEY || ephemeral('AXESS_ENCRYPTION_KEY'),
     previousEncryptionKey: env.AXESS_PREVIOUS_ENCRYPTION_KEY || undefined,
     signingKey: env.AXESS_SIGNING_KEY || ephemeral('AXESS_SIGNING_KEY'),
+    trustProxy: env.TRUST_PROXY?.trim() || undefined,
   };
 }

@@ -1,17 +1,14 @@
-import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
+import { rotateCsrfToken } from '../web/csrf.token';
 import { SameOriginGuard } from './same-origin.guard';
-import {
-  AxessAuthenticatedGuard,
-  AxessSessionService,
-  MaxSessionsGuard,
-  CurrentSession,
-  type AxessSession,
-} from '@axess/nestjs-session';
+import { SignInThrottledFilter } from './sign-in-throttle';
+import { AxessAuthenticatedGuard, AxessSessionService, MaxSessionsGuard, CurrentSession, type AxessSession } from '@axess/nestjs-session';
 
 /**
- * Sign-in and session management. Login composes passport-local (authentication) with
- * MaxSessionsGuard (rotate the id, bind the user, evict the oldest sessions beyond the cap).
+ * Sign-in and session management. Login composes passport-local (authentication, with failed
+ * sign-ins limited per ip and per username) with MaxSessionsGuard (rotate the id, bind the user,
+ * evict the oldest sessions beyond the cap).
  */
 @Controller('auth')
 @UseGuards(SameOriginGuard)
@@ -21,7 +18,10 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @UseGuards(AuthGuard('local'), MaxSessionsGuard)
+  @UseFilters(SignInThrottledFilter)
   login(@CurrentSession() session: AxessSession) {
+    // A CSRF token carried over from the anonymous session (planted before the login) is replaced.
+    rotateCsrfToken(session);
     return { userId: session.userId, sessionId: session.id };
   }
 
@@ -31,9 +31,17 @@ export class AuthController {
     return this.sessions.listSessions(session.userId!, session.id);
   }
 
+  /**
+   * Revokes one of the user's sessions. Revoking the current one signs this client out like
+   * `POST /auth/logout`: the record is deleted and the response clears the cookie.
+   */
   @Delete('sessions/:id')
   @UseGuards(AxessAuthenticatedGuard)
-  async revoke(@CurrentSession() session: AxessSession, @Param('id') id: string) {
+  async revoke(@CurrentSession() session: AxessSession, @Param('id') id: string, @Req() req: unknown) {
+    if (id === session.id) {
+      await this.sessions.logout(req);
+      return { revoked: id };
+    }
     if (!(await this.sessions.revokeSession(session.userId!, id))) {
       throw new NotFoundException({ message: 'No such session.' });
     }

@@ -10,9 +10,9 @@ export const CSRF_FIELD = '_csrf';
 const mint = (): string => randomBytes(32).toString('base64url');
 
 /**
- * The session's CSRF token, minted and stored on first use. For an anonymous visitor this
- * creates a session (written after the handler): the sign-in form needs a token too, against
- * login CSRF (an attacker signing the victim into the attacker's account).
+ * The signed-in session's CSRF token for the devices page's forms, minted and stored on first
+ * use. Not for anonymous visitors: storing a token would write a session for every page load;
+ * the sign-in form has the stateless `SignInCsrf` instead.
  */
 export function csrfTokenFor(session: AxessSession): string {
   const existing = session.get(CSRF_SESSION_KEY);
@@ -20,7 +20,10 @@ export function csrfTokenFor(session: AxessSession): string {
   return rotateCsrfToken(session);
 }
 
-/** Replaces the token (at sign-in, so a token seen before the login is worthless after it). */
+/**
+ * Replaces the token. Called at every sign-in (JSON and form alike): data of an anonymous session
+ * is carried into the signed-in one, so a token planted before the login must not survive it.
+ */
 export function rotateCsrfToken(session: AxessSession): string {
   const token = mint();
   session.set(CSRF_SESSION_KEY, token);

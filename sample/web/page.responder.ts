@@ -22,6 +22,16 @@ export class PageResponder {
     return body;
   }
 
+  /** Adds a `Set-Cookie` header, keeping the ones already set (the session cookie among them). */
+  setCookie(response: unknown, setCookie: string): void {
+    this.adapter.appendHeader(response, 'Set-Cookie', setCookie);
+  }
+
+  /** Sets one response header. */
+  setHeader(response: unknown, name: string, value: string): void {
+    this.adapter.setHeader(response, name, value);
+  }
+
   /** A 303 to `url` (after a form post the browser follows it with a GET); returns an empty body. */
   redirect(response: unknown, url: string): string {
     this.adapter.setHeader(response, 'Cache-Control', 'no-store');

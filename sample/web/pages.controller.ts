@@ -1,19 +1,23 @@
 import { Controller, Get, Param, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { AxessSessionService, MaxSessionsGuard, CurrentSession, type AxessSession } from '@axess/nestjs-session';
-import { CsrfGuard } from './csrf.guard';
+import type { IncomingHttpHeaders } from 'node:http';
+import { CsrfGuard, SignInCsrfGuard } from './csrf.guard';
 import { csrfTokenFor, rotateCsrfToken } from './csrf.token';
 import { devicesPage } from './devices.page';
 import { endedReasonMessage } from './ended-reason.messages';
 import { PageResponder } from './page.responder';
 import { PagesExceptionFilter } from './pages.filter';
+import { SignInCsrf } from './sign-in-csrf';
 import { SignInFailedFilter } from './sign-in-failed.filter';
 import { signInPage } from './sign-in.page';
 import { SignedInFormGuard } from './signed-in-form.guard';
 
 /**
  * The sample's two pages, rendered on the server: a sign-in form and "your devices". Every state
- * change is a form POST behind `CsrfGuard` answered by a 303, so a reload never re-posts.
+ * change is a form POST behind a CSRF guard answered by a 303, so a reload never re-posts.
+ * Showing the sign-in form to an anonymous visitor writes nothing to the session store: its
+ * CSRF token is stateless (`SignInCsrf`).
  */
 @Controller()
 @UseFilters(PagesExceptionFilter)
@@ -21,36 +25,58 @@ export class PagesController {
   constructor(
     private readonly sessions: AxessSessionService,
     private readonly responder: PageResponder,
+    private readonly signInCsrf: SignInCsrf,
   ) {}
 
   /** Signed in: on to the devices page. Otherwise the sign-in form (saying why a session ended). */
   @Get()
-  start(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): string {
+  start(@CurrentSession() session: AxessSession, @Req() req: PageRequest, @Res({ passthrough: true }) res: unknown): string {
     if (session.isAuthenticated) return this.responder.redirect(res, '/devices');
-    return this.signInForm(session, res);
+    return this.signInForm(session, req, res);
   }
 
   /** The signed-in user's sessions; the sign-in form for anyone else. */
   @Get('devices')
-  async devices(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): Promise<string> {
-    if (!session.isAuthenticated) return this.signInForm(session, res);
+  async devices(
+    @CurrentSession() session: AxessSession,
+    @Req() req: PageRequest,
+    @Res({ passthrough: true }) res: unknown,
+  ): Promise<string> {
+    if (!session.isAuthenticated) return this.signInForm(session, req, res);
     const sessions = await this.sessions.listSessions(session.userId!, session.id);
     return this.responder.page(res, devicesPage({ userId: session.userId!, sessions, csrfToken: csrfTokenFor(session) }));
   }
 
-  /** The same composition as `POST /auth/login`, with a CSRF check first; failures re-render the form. */
+  /**
+   * The same composition as `POST /auth/login`, with a CSRF check first; failures re-render the
+   * form. The signed-in session gets a new CSRF token (none from before the login survives), and
+   * the sign-in cookie, of no use any more, is removed.
+   */
   @Post('signin')
-  @UseGuards(CsrfGuard, AuthGuard('local'), MaxSessionsGuard)
+  @UseGuards(SignInCsrfGuard, AuthGuard('local'), MaxSessionsGuard)
   @UseFilters(SignInFailedFilter)
   signIn(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): string {
     rotateCsrfToken(session);
+    this.responder.setCookie(res, this.signInCsrf.clearCookie());
     return this.responder.redirect(res, '/devices');
   }
 
-  /** Signs out one of the user's other devices. An id that is not the user's live session changes nothing. */
+  /**
+   * Signs out one of the user's devices. An id that is not the user's live session changes
+   * nothing; this device's own id signs it out like "sign out" (its cookie is cleared).
+   */
   @Post('devices/revoke/:id')
   @UseGuards(SignedInFormGuard, CsrfGuard)
-  async revoke(@CurrentSession() session: AxessSession, @Param('id') id: string, @Res({ passthrough: true }) res: unknown): Promise<string> {
+  async revoke(
+    @CurrentSession() session: AxessSession,
+    @Param('id') id: string,
+    @Req() req: unknown,
+    @Res({ passthrough: true }) res: unknown,
+  ): Promise<string> {
+    if (id === session.id) {
+      await this.sessions.logout(req);
+      return this.responder.redirect(res, '/');
+    }
     await this.sessions.revokeSession(session.userId!, id);
     return this.responder.redirect(res, '/devices');
   }
@@ -80,7 +106,15 @@ export class PagesController {
     return this.responder.redirect(res, '/');
   }
 
-  private signInForm(session: AxessSession, res: unknown): string {
-    return this.responder.page(res, signInPage({ csrfToken: csrfTokenFor(session), endedMessage: endedReasonMessage(session.endedReason) }));
+  /** The sign-in form, with a stateless CSRF token bound to the browser's sign-in cookie. */
+  private signInForm(session: AxessSession, req: PageRequest, res: unknown): string {
+    const { token, setCookie } = this.signInCsrf.issue(req.headers.cookie);
+    this.responder.setCookie(res, setCookie);
+    return this.responder.page(res, signInPage({ csrfToken: token, endedMessage: endedReasonMessage(session.endedReason) }));
   }
+}
+
+/** What the pages read from an Express or Fastify request. */
+interface PageRequest {
+  headers: IncomingHttpHeaders;
 }

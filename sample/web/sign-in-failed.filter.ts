@@ -1,29 +1,38 @@
 import { Catch, Injectable, UnauthorizedException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { findAxessSession } from '@axess/nestjs-session';
-import { CSRF_SESSION_KEY } from './csrf.token';
+import type { IncomingHttpHeaders } from 'node:http';
+import { SignInThrottledException } from '../auth/sign-in-throttle';
 import { PageResponder } from './page.responder';
+import { SignInCsrf } from './sign-in-csrf';
 import { signInPage } from './sign-in.page';
 
 /**
- * passport-local refused the credentials: the sign-in form again, with the error and the
- * username typed (escaped by the template), status 401. The CSRF guard ran first, so the
- * anonymous session already holds the token the form needs; nothing is written.
+ * The sign-in was refused after the CSRF check passed: the sign-in form again, with the error and
+ * the username typed (escaped by the template). Wrong credentials answer 401; too many failed
+ * sign-ins answer 429 with `Retry-After`. The form gets a fresh token for the browser's sign-in
+ * cookie; nothing is written to the session store.
  */
 @Injectable()
-@Catch(UnauthorizedException)
+@Catch(UnauthorizedException, SignInThrottledException)
 export class SignInFailedFilter implements ExceptionFilter {
-  constructor(private readonly responder: PageResponder) {}
+  constructor(
+    private readonly responder: PageResponder,
+    private readonly signInCsrf: SignInCsrf,
+  ) {}
 
-  catch(_exception: UnauthorizedException, host: ArgumentsHost): void {
+  catch(exception: UnauthorizedException | SignInThrottledException, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const req = http.getRequest<{ body?: unknown }>();
+    const req = http.getRequest<{ body?: unknown; headers: IncomingHttpHeaders }>();
+    const res = http.getResponse<unknown>();
     const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const token = findAxessSession(req)?.get(CSRF_SESSION_KEY) ?? '';
+    const { token, setCookie } = this.signInCsrf.issue(req.headers.cookie);
+    this.responder.setCookie(res, setCookie);
+    const throttled = exception instanceof SignInThrottledException;
+    if (throttled) this.responder.setHeader(res, 'Retry-After', String(exception.retryAfterSeconds));
     const page = signInPage({
       csrfToken: token,
-      error: 'Invalid username or password.',
+      error: throttled ? 'Too many failed sign-ins. Please wait a minute and try again.' : 'Invalid username or password.',
       username: typeof body.username === 'string' ? body.username.slice(0, 200) : undefined,
     });
-    this.responder.sendPage(http.getResponse<unknown>(), page, 401);
+    this.responder.sendPage(res, page, throttled ? 429 : 401);
   }
 }

@@ -13,6 +13,8 @@ export interface PageAnswer {
 export class PageClient {
   /** The `axess.sid=...` pair the server last set, if any. */
   cookie: string | undefined;
+  /** The sign-in form's CSRF cookie pair (`__Host-axess.signin=...`) the server last set, if any. */
+  signInCookie: string | undefined;
 
   constructor(
     private readonly base: string,
@@ -30,18 +32,24 @@ export class PageClient {
     return this.send('POST', path, body, { 'content-type': 'application/x-www-form-urlencoded', ...headers });
   }
 
+  /** The `Cookie` header a browser would send: the cookies it holds. */
+  cookieHeader(): string | undefined {
+    return [this.cookie, this.signInCookie].filter((c) => c !== undefined).join('; ') || undefined;
+  }
+
   private async send(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<PageAnswer> {
     const res = await fetch(this.base + path, {
       method,
       body,
       redirect: 'manual',
-      headers: { 'user-agent': this.userAgent, ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
+      headers: { 'user-agent': this.userAgent, ...(this.cookieHeader() ? { cookie: this.cookieHeader()! } : {}), ...headers },
     });
     for (const setCookie of res.headers.getSetCookie()) {
       const pair = setCookie.split(';')[0];
-      if (!pair.startsWith('axess.sid=')) continue;
       // A cleared cookie (Max-Age=0) removes it, as a browser would.
-      this.cookie = /max-age=0/i.test(setCookie) ? undefined : pair;
+      const value = /max-age=0/i.test(setCookie) ? undefined : pair;
+      if (pair.startsWith('axess.sid=')) this.cookie = value;
+      if (pair.startsWith('__Host-axess.signin=')) this.signInCookie = value;
     }
     return { status: res.status, location: res.headers.get('location'), headers: res.headers, text: await res.text() };
   }

@@ -16,7 +16,11 @@ describe.each(['express', 'fastify'] as const)('sample JSON API against cross-si
 
   const login = async (headers: Record<string, string> = {}, body = alice) =>
     fetch(`${base}/auth/login`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
-  const cookieOf = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith('axess.sid='))?.split(';')[0];
+  const cookieOf = (res: Response) =>
+    res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('axess.sid='))
+      ?.split(';')[0];
 
   it('signs in with JSON from its own origin', async () => {
     const res = await login({ origin: base });
@@ -39,10 +43,17 @@ describe.each(['express', 'fastify'] as const)('sample JSON API against cross-si
   it('refuses a body-less revoke-others from another origin and leaves every session alive', async () => {
     const cookies = [];
     for (let i = 0; i < 2; i++) cookies.push(cookieOf(await login())!);
-    const res = await fetch(`${base}/auth/sessions/revoke-others`, { method: 'POST', headers: { cookie: cookies[1], origin: 'http://localhost:1' } });
+    const res = await fetch(`${base}/auth/sessions/revoke-others`, {
+      method: 'POST',
+      headers: { cookie: cookies[1], origin: 'http://localhost:1' },
+    });
     expect(res.status).toBe(403);
     for (const cookie of cookies) expect((await fetch(`${base}/me`, { headers: { cookie } })).status).toBe(200);
-    const own = await fetch(`${base}/auth/sessions/revoke-others`, { method: 'POST', headers: { cookie: cookies[1], origin: base } });
+    const own = await fetch(`${base}/auth/sessions/revoke-others`, {
+      method: 'POST',
+      body: '{}',
+      headers: { cookie: cookies[1], origin: base, 'content-type': 'application/json' },
+    });
     expect(own.status).toBe(200);
     expect((await fetch(`${base}/me`, { headers: { cookie: cookies[0] } })).status).toBe(401);
   });

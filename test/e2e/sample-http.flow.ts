@@ -74,8 +74,13 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       expect(cookiePair(answer)).toBeUndefined();
     });
 
+    it('no body and no content-type: 415 (the JSON API takes JSON only), no session cookie', async () => {
+      const answer = await request('POST', '/auth/login');
+      expect(answer.status).toBe(415);
+      expect(cookiePair(answer)).toBeUndefined();
+    });
+
     it.each([
-      ['no body', undefined],
       ['an empty object', {}],
       ['no password', { username: 'alice' }],
       ['no username', { password: 'alice-password' }],
@@ -135,7 +140,7 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
     it("revoking one's own other session: 200, and that session's next request gets 401", async () => {
       const phone = await login('alice');
       const laptop = await login('alice');
-      const answer = await request('DELETE', `/auth/sessions/${phone.id}`, { cookie: laptop.cookie });
+      const answer = await request('DELETE', `/auth/sessions/${phone.id}`, { cookie: laptop.cookie, body: {} });
       expect(answer.status).toBe(200);
       expect((await me(phone.cookie)).status).toBe(401);
       expect((await me(laptop.cookie)).status).toBe(200);
@@ -144,7 +149,7 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
     it("bob revoking alice's session id: 404, and alice's session still works", async () => {
       const alice = await login('alice');
       const bob = await login('bob');
-      const answer = await request('DELETE', `/auth/sessions/${alice.id}`, { cookie: bob.cookie });
+      const answer = await request('DELETE', `/auth/sessions/${alice.id}`, { cookie: bob.cookie, body: {} });
       expect(answer.status).toBe(404);
       const seen = await me(alice.cookie);
       expect(seen.status).toBe(200);
@@ -158,14 +163,14 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       ['a wildcard', () => '*'],
     ])('%s: 404, never 500', async (_label, id) => {
       const alice = await login('alice');
-      const answer = await request('DELETE', `/auth/sessions/${encodeURIComponent(id())}`, { cookie: alice.cookie });
+      const answer = await request('DELETE', `/auth/sessions/${encodeURIComponent(id())}`, { cookie: alice.cookie, body: {} });
       expect(answer.status).toBe(404);
       expect((await me(alice.cookie)).status).toBe(200);
     });
 
     it('without a session: 401', async () => {
       const alice = await login('alice');
-      expect((await request('DELETE', `/auth/sessions/${alice.id}`)).status).toBe(401);
+      expect((await request('DELETE', `/auth/sessions/${alice.id}`, { body: {} })).status).toBe(401);
       expect((await me(alice.cookie)).status).toBe(200);
     });
   });
@@ -174,10 +179,10 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
     it('200, and the old cookie gets 401 afterwards; other sessions of the user survive', async () => {
       const other = await login('alice');
       const current = await login('alice');
-      const answer = await request('POST', '/auth/logout', { cookie: current.cookie });
+      const answer = await request('POST', '/auth/logout', { cookie: current.cookie, body: {} });
       expect(answer.status).toBe(200);
       expect((await me(current.cookie)).status).toBe(401);
-      expect((await request('POST', '/auth/logout', { cookie: current.cookie })).status).toBe(401);
+      expect((await request('POST', '/auth/logout', { cookie: current.cookie, body: {} })).status).toBe(401);
       expect((await me(other.cookie)).status).toBe(200);
     });
   });

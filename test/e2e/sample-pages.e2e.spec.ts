@@ -44,16 +44,23 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
       expect(page.headers.get('x-frame-options')).toBe('DENY');
       expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
       expect(page.text).toContain('action="/signin"');
-      expect(csrfTokenIn(page)).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      // The token lives in an anonymous session, which the page created.
-      expect(c.cookie).toBeDefined();
+      expect(csrfTokenIn(page)).toMatch(/^\d+\.[A-Za-z0-9_-]{43}$/);
+      // The token is stateless: no session is created, only the short-lived sign-in cookie.
+      expect(c.cookie).toBeUndefined();
+      expect(c.signInCookie).toBeDefined();
       expect(await me(c)).toBe(401);
     });
 
-    it('the token stays the same across the anonymous visitor\'s page loads', async () => {
+    it("the sign-in cookie stays the same across the anonymous visitor's page loads, and every form it was shown stays valid", async () => {
       const c = client();
       const first = csrfTokenIn(await c.get('/'));
-      expect(csrfTokenIn(await c.get('/devices'))).toBe(first);
+      const cookie = c.signInCookie;
+      const second = csrfTokenIn(await c.get('/devices'));
+      expect(c.signInCookie).toBe(cookie);
+      const other = client();
+      other.signInCookie = cookie;
+      expect((await other.post('/signin', { _csrf: second, username: 'bob', password: 'bob-password' })).status).toBe(303);
+      expect((await c.post('/signin', { _csrf: first, username: 'alice', password: 'alice-password' })).status).toBe(303);
     });
 
     it('signed in, / redirects (303) to /devices', async () => {
@@ -97,9 +104,21 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
       ['a wrong token', (_t: string) => ({ _csrf: 'x'.repeat(43), username: 'alice', password: 'alice-password' }), {}],
       ['an empty token', (_t: string) => ({ _csrf: '', username: 'alice', password: 'alice-password' }), {}],
       ['the token twice (an array)', (t: string) => ({ _csrf: [t, t], username: 'alice', password: 'alice-password' }), {}],
-      ['the right token from a foreign Origin', (t: string) => ({ _csrf: t, username: 'alice', password: 'alice-password' }), { origin: 'http://evil.example' }],
-      ['the right token with Origin: null', (t: string) => ({ _csrf: t, username: 'alice', password: 'alice-password' }), { origin: 'null' }],
-      ['the right token from a sibling port (same site, other origin)', (t: string) => ({ _csrf: t, username: 'alice', password: 'alice-password' }), { origin: 'http://127.0.0.1:1' }],
+      [
+        'the right token from a foreign Origin',
+        (t: string) => ({ _csrf: t, username: 'alice', password: 'alice-password' }),
+        { origin: 'http://evil.example' },
+      ],
+      [
+        'the right token with Origin: null',
+        (t: string) => ({ _csrf: t, username: 'alice', password: 'alice-password' }),
+        { origin: 'null' },
+      ],
+      [
+        'the right token from a sibling port (same site, other origin)',
+        (t: string) => ({ _csrf: t, username: 'alice', password: 'alice-password' }),
+        { origin: 'http://127.0.0.1:1' },
+      ],
     ])('%s: 403 page, and no signed-in session', async (_label, form, headers) => {
       const c = client();
       const token = csrfTokenIn(await c.get('/'));
@@ -117,7 +136,7 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
       expect(await me(c)).toBe(200);
     });
 
-    it('another visitor\'s token does not work (tokens are per session)', async () => {
+    it("another visitor's token does not work (tokens are bound to the browser's sign-in cookie)", async () => {
       const victim = client();
       csrfTokenIn(await victim.get('/'));
       const attackerToken = csrfTokenIn(await client().get('/'));
@@ -126,7 +145,7 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
       expect(await me(victim)).toBe(401);
     });
 
-    it('no session at all (cookies off): 403, never 500', async () => {
+    it('no sign-in cookie at all (cookies off): 403, never 500', async () => {
       const c = client();
       const answer = await c.post('/signin', { _csrf: 'anything', username: 'alice', password: 'alice-password' });
       expect(answer.status).toBe(403);
@@ -152,9 +171,9 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
       expect(answer.text).toContain('Invalid username or password.');
       expect(answer.text).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
       expect(answer.text).not.toContain('<script>alert(1)');
-      // The same session and token still work for the next try.
-      expect(csrfTokenIn(answer)).toBe(token);
-      const retry = await c.post('/signin', { _csrf: token, username: 'alice', password: 'alice-password' });
+      // No session was created; the form comes back with a token for the same sign-in cookie.
+      expect(c.cookie).toBeUndefined();
+      const retry = await c.post('/signin', { _csrf: csrfTokenIn(answer), username: 'alice', password: 'alice-password' });
       expect(retry.status).toBe(303);
     });
 
@@ -204,7 +223,7 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
       expect(await me(c)).toBe(200);
     });
 
-    it('bob cannot revoke alice\'s session through the page', async () => {
+    it("bob cannot revoke alice's session through the page", async () => {
       const alice = (await signIn('alice', 'alice-browser')).c;
       // The cookie's value is `id.mac`.
       const aliceId = alice.cookie!.split('=')[1].split('.')[0];
@@ -263,14 +282,17 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
       expect(await me(bob)).toBe(200);
     });
 
-    it.each(['/devices/revoke-others', '/signout', '/signout-everywhere'])('%s without the token or from a foreign Origin: 403, nothing changes', async (path) => {
-      const other = (await signIn()).c;
-      const { c } = await signIn();
-      const token = await devicesToken(c);
-      expect((await c.post(path, {})).status).toBe(403);
-      expect((await c.post(path, { _csrf: token }, { origin: 'http://evil.example' })).status).toBe(403);
-      expect(await me(c)).toBe(200);
-      expect(await me(other)).toBe(200);
-    });
+    it.each(['/devices/revoke-others', '/signout', '/signout-everywhere'])(
+      '%s without the token or from a foreign Origin: 403, nothing changes',
+      async (path) => {
+        const other = (await signIn()).c;
+        const { c } = await signIn();
+        const token = await devicesToken(c);
+        expect((await c.post(path, {})).status).toBe(403);
+        expect((await c.post(path, { _csrf: token }, { origin: 'http://evil.example' })).status).toBe(403);
+        expect(await me(c)).toBe(200);
+        expect(await me(other)).toBe(200);
+      },
+    );
   });
 });

@@ -7,7 +7,9 @@ import { SessionEndReason } from '../../src/internal';
 describe('sample pages: html template', () => {
   it('escapes every interpolated value, in text and in quoted attributes', () => {
     const hostile = `<script>alert("x")</script>' onmouseover='y' & more`;
-    const out = html`<p title="${hostile}" data-x="${hostile}">${hostile}</p>`.value;
+    // Prettier would format this template as HTML and change its quotes: the single quotes are the point.
+    // prettier-ignore
+    const out = html`<p title="${hostile}" data-x='${hostile}'>${hostile}</p>`.value;
     expect(out).not.toContain('<script>');
     expect(out).not.toMatch(/["'] onmouseover/);
     expect(out).toBe(`<p title="${escapeHtml(hostile)}" data-x='${escapeHtml(hostile)}'>${escapeHtml(hostile)}</p>`);
@@ -16,11 +18,8 @@ describe('sample pages: html template', () => {
 
   it('nests templates without escaping them twice, renders arrays, and drops null, undefined and false', () => {
     const items = ['a<b', 'c&d'].map((v) => html`<li>${v}</li>`);
-    expect(
-      html`<ul>
-        ${items}${null}${undefined}${false}
-      </ul>`.value,
-    ).toBe('<ul><li>a&lt;b</li><li>c&amp;d</li></ul>');
+    // prettier-ignore
+    expect(html`<ul>${items}${null}${undefined}${false}</ul>`.value).toBe('<ul><li>a&lt;b</li><li>c&amp;d</li></ul>');
     expect(html`${0}${true}`.value).toBe('0true');
   });
 
@@ -29,20 +28,33 @@ describe('sample pages: html template', () => {
   });
 });
 
-describe('sample pages: Origin check', () => {
+describe('sample pages: Origin check (scheme, host and port)', () => {
   it.each([
-    [undefined, 'localhost:3000', true],
-    ['http://localhost:3000', 'localhost:3000', true],
-    ['https://localhost:3000', 'LOCALHOST:3000', true],
-    ['http://localhost:3001', 'localhost:3000', false],
-    ['http://evil.example', 'localhost:3000', false],
-    ['http://localhost:3000.evil.example', 'localhost:3000', false],
-    ['null', 'localhost:3000', false],
-    ['not a url', 'localhost:3000', false],
-    ['', 'localhost:3000', false],
-    ['http://localhost:3000', undefined, false],
-  ])('Origin %p with Host %p: %p', (origin, host, allowed) => {
-    expect(originAllowed(origin, host)).toBe(allowed);
+    [undefined, 'localhost:3000', 'http', true],
+    ['http://localhost:3000', 'localhost:3000', 'http', true],
+    ['http://localhost:3000', 'LOCALHOST:3000', 'http', true],
+    ['https://localhost:3000', 'localhost:3000', 'https', true],
+    ['https://example.com', 'example.com:443', 'https', true],
+    ['http://example.com:80', 'example.com', 'http', true],
+    // The same host and port over another scheme is another origin.
+    ['https://localhost:3000', 'localhost:3000', 'http', false],
+    ['http://localhost:3000', 'localhost:3000', 'https', false],
+    ['http://example.com', 'example.com', 'https', false],
+    ['http://localhost:3001', 'localhost:3000', 'http', false],
+    ['http://evil.example', 'localhost:3000', 'http', false],
+    ['http://localhost:3000.evil.example', 'localhost:3000', 'http', false],
+    ['null', 'localhost:3000', 'http', false],
+    ['not a url', 'localhost:3000', 'http', false],
+    ['', 'localhost:3000', 'http', false],
+    ['http://localhost:3000', undefined, 'http', false],
+    ['http://localhost:3000', 'localhost:3000', 'ftp', false],
+  ])('Origin %p with Host %p on %p: %p', (origin, host, scheme, allowed) => {
+    expect(originAllowed(origin, host, scheme)).toBe(allowed);
+  });
+
+  it('the scheme defaults to http', () => {
+    expect(originAllowed('http://localhost:3000', 'localhost:3000')).toBe(true);
+    expect(originAllowed('https://localhost:3000', 'localhost:3000')).toBe(false);
   });
 });
 
