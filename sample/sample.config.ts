@@ -32,14 +32,22 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     logger.warn(`${name} is not set: using an ephemeral key; sessions will not survive a restart.`);
     return randomBytes(32).toString('base64');
   };
+  const valkeyUrl = env.VALKEY_URL || undefined;
+  const encryptionKey = env.AXESS_ENCRYPTION_KEY || ephemeral('AXESS_ENCRYPTION_KEY');
+  // The module claims its key prefix for its keys: a fresh ephemeral key on a Valkey that
+  // outlives this run would find the default prefix taken by the last run's key. Such a run gets
+  // a prefix of its own (its sessions die with it anyway).
+  const prefix = !env.AXESS_ENCRYPTION_KEY && valkeyUrl ? `axess-ephemeral-${randomBytes(4).toString('hex')}` : undefined;
+  if (prefix) logger.warn(`With an ephemeral key on VALKEY_URL, this run uses the key prefix "${prefix}".`);
   return {
     port: Number(env.PORT ?? 3000),
-    valkeyUrl: env.VALKEY_URL || undefined,
+    valkeyUrl,
     fastify: env.FASTIFY === '1' || env.FASTIFY === 'true',
     maxSessions: Number(env.MAX_SESSIONS ?? 3),
-    encryptionKey: env.AXESS_ENCRYPTION_KEY || ephemeral('AXESS_ENCRYPTION_KEY'),
+    encryptionKey,
     previousEncryptionKey: env.AXESS_PREVIOUS_ENCRYPTION_KEY || undefined,
     signingKey: env.AXESS_SIGNING_KEY || ephemeral('AXESS_SIGNING_KEY'),
     trustProxy: env.TRUST_PROXY?.trim() || undefined,
+    ...(prefix ? { overrides: { prefix } } : {}),
   };
 }

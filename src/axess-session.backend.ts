@@ -1,25 +1,47 @@
-import type { OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
+import { AxessOptionsError } from './errors/axess-options.error.js';
+import { claimKeyRing } from './valkey/key-ring.js';
 import { ValkeyConnection } from './valkey/valkey-connection.js';
 
 /**
  * Where the module keeps sessions: Valkey through a connection (its own, or the app's client),
  * or this process's memory. Always a value, never `null`, so that every provider built on it
- * resolves; the connection it created is closed with the application.
+ * resolves; the connection it created is closed with the application. At boot it claims the key
+ * prefix for this deployment's key ring (see `claimKeyRing`).
  */
-export class SessionBackend implements OnModuleDestroy {
+export class SessionBackend implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('AxessSession');
+
   private constructor(
     readonly kind: 'valkey' | 'memory',
     readonly connection: ValkeyConnection | undefined,
+    private readonly options: ResolvedAxessOptions,
   ) {}
 
   static from(options: ResolvedAxessOptions): SessionBackend {
-    if (options.store === 'memory') return new SessionBackend('memory', undefined);
+    if (options.store === 'memory') return new SessionBackend('memory', undefined, options);
     const { client, connection } = options.raw;
     return new SessionBackend(
       'valkey',
       client ? ValkeyConnection.borrow(client) : ValkeyConnection.create(connection!, options.commandTimeoutMs),
+      options,
     );
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.connection) return;
+    try {
+      await claimKeyRing(this.connection.client, this.options.keys, this.options.cipher.keyFingerprints());
+    } catch (error) {
+      if (error instanceof AxessOptionsError) {
+        // The boot fails: Nest will not call onModuleDestroy, so the connection is closed here.
+        await this.connection.onModuleDestroy();
+        throw error;
+      }
+      // Valkey down at boot must not keep the app from starting (it answers 503 until Valkey is back).
+      this.logger.warn(`Could not check the key ring under prefix "${this.options.keys.prefix}" (Valkey did not answer); booting anyway.`);
+    }
   }
 
   async onModuleDestroy(): Promise<void> {

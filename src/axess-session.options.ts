@@ -2,7 +2,7 @@ import type { Clock } from './clock/clock.js';
 import type { SecretKeyInput } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
 import type { MaxSessionsSetting } from './session/login-policy.js';
-import { DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from './store/session-lifetime.js';
+import { DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from './store/session-lifetime.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './store/sealed-record.js';
 import { DEFAULT_PREFIX } from './valkey/key-layout.js';
 import type { DurableWritesOptions } from './valkey/durable-writes.js';
@@ -66,6 +66,13 @@ export interface AxessSessionModuleOptions {
   clock?: Clock;
   /** Sliding idle timeout. @default 86_400_000 (24 h) */
   idleTimeoutMs?: number;
+  /**
+   * Sliding idle timeout of a session stored before any sign-in (e.g. a cart, a CSRF token):
+   * short, so that anonymous visitors cannot fill Valkey with long-lived records. A sign-in
+   * switches the session to `idleTimeoutMs`.
+   * @default 900_000 (15 min), or idleTimeoutMs if that is shorter
+   */
+  anonymousIdleTimeoutMs?: number;
   /** Absolute lifetime of a session from its creation, however active. Must be ≥ idleTimeoutMs. @default 604_800_000 (7 d) */
   absoluteTimeoutMs?: number;
   /**
@@ -102,6 +109,7 @@ export const AXESS_DEFAULTS = {
   prefix: DEFAULT_PREFIX,
   maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
   idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  anonymousIdleTimeoutMs: DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS,
   absoluteTimeoutMs: DEFAULT_ABSOLUTE_TIMEOUT_MS,
   failOpen: false,
   captureClientInfo: true,

@@ -7,6 +7,7 @@ import { AXESS_SESSION_OPTIONS } from './axess-session.tokens.js';
 import { Clock } from './clock/clock.js';
 import { SessionCipher } from './crypto/session-cipher.js';
 import type { SessionStoreError } from './errors/session-store.error.js';
+import { StoreFailureLog } from './errors/store-failure.log.js';
 import { AxessSessionEvents } from './events/axess-session-events.service.js';
 import { AxessHealthService } from './health/axess-health.service.js';
 import { CookieSigner } from './http/cookie-signer.js';
@@ -37,7 +38,7 @@ export const axessCoreProviders: Provider[] = [
   { provide: SessionCipher, useFactory: (o: ResolvedAxessOptions) => o.cipher, inject: [AXESS_SESSION_OPTIONS] },
   {
     provide: SessionLifetime,
-    useFactory: (o: ResolvedAxessOptions) => new SessionLifetime(o.idleTimeoutMs, o.absoluteTimeoutMs),
+    useFactory: (o: ResolvedAxessOptions) => new SessionLifetime(o.idleTimeoutMs, o.absoluteTimeoutMs, o.anonymousIdleTimeoutMs),
     inject: [AXESS_SESSION_OPTIONS],
   },
   {
@@ -48,6 +49,7 @@ export const axessCoreProviders: Provider[] = [
     inject: [AXESS_SESSION_OPTIONS],
   },
   AxessSessionEvents,
+  StoreFailureLog,
   {
     provide: SessionStore,
     // The Clock comes from its provider, not the options: overrideProvider(Clock) reaches every part.
@@ -107,6 +109,7 @@ export const axessCoreExports = [
   AxessSessionService,
   AxessHealthService,
   AxessSessionEvents,
+  StoreFailureLog,
 ];
 
 /** The `rejected` reason for a stored record that could not be read. */

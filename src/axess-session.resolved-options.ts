@@ -4,6 +4,7 @@ import type { Clock } from './clock/clock.js';
 import { SystemClock } from './clock/system.clock.js';
 import { AesGcmSessionCipher } from './crypto/aes-gcm-session.cipher.js';
 import { PlaintextSessionCipher } from './crypto/plaintext-session.cipher.js';
+import { keyFingerprint } from './crypto/key-fingerprint.js';
 import { importSecretKey } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
 import { AxessOptionsError } from './errors/axess-options.error.js';
@@ -24,6 +25,7 @@ export interface ResolvedAxessOptions {
   maxPayloadBytes: number;
   clock: Clock;
   idleTimeoutMs: number;
+  anonymousIdleTimeoutMs: number;
   absoluteTimeoutMs: number;
   maxSessionsPerUser?: MaxSessionsSetting;
   failOpen: boolean;
@@ -68,6 +70,13 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   if (absoluteTimeoutMs < idleTimeoutMs) {
     throw new AxessOptionsError('absoluteTimeoutMs', `must be at least idleTimeoutMs (${idleTimeoutMs} ms).`);
   }
+  const anonymousIdleTimeoutMs = positiveInteger(
+    'anonymousIdleTimeoutMs',
+    options.anonymousIdleTimeoutMs ?? Math.min(AXESS_DEFAULTS.anonymousIdleTimeoutMs, idleTimeoutMs),
+  );
+  if (anonymousIdleTimeoutMs > absoluteTimeoutMs) {
+    throw new AxessOptionsError('anonymousIdleTimeoutMs', `must be at most absoluteTimeoutMs (${absoluteTimeoutMs} ms).`);
+  }
   const maxSessionsPerUser = options.maxSessionsPerUser;
   if (maxSessionsPerUser !== undefined && typeof maxSessionsPerUser !== 'function') assertMaxSessions(maxSessionsPerUser);
   const mountMiddleware = flag('mountMiddleware', options.mountMiddleware, AXESS_DEFAULTS.mountMiddleware);
@@ -79,15 +88,23 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   }
   const commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? AXESS_DEFAULTS.commandTimeoutMs);
   const durableWrites = resolveDurableWrites(options.durableWrites, commandTimeoutMs);
+  const cipher = resolveCipher(options);
+  const signingKey = options.signingKey === undefined ? undefined : importSecretKey('signingKey', options.signingKey);
+  if (signingKey && cipher.keyFingerprints().includes(keyFingerprint(signingKey))) {
+    // One key for two jobs: whoever learns it from one use (e.g. a leaked cookie-signing
+    // setup) holds the other too.
+    throw new AxessOptionsError('signingKey', 'must differ from the encryption keys: generate a separate random key for each.');
+  }
   return {
     raw: options,
     store,
     keys: new KeyLayout(options.prefix ?? AXESS_DEFAULTS.prefix),
-    cipher: resolveCipher(options),
-    signingKey: options.signingKey === undefined ? undefined : importSecretKey('signingKey', options.signingKey),
+    cipher,
+    signingKey,
     maxPayloadBytes: positiveInteger('maxPayloadBytes', options.maxPayloadBytes ?? AXESS_DEFAULTS.maxPayloadBytes),
     clock: resolveClock(options.clock),
     idleTimeoutMs,
+    anonymousIdleTimeoutMs,
     absoluteTimeoutMs,
     maxSessionsPerUser,
     failOpen: flag('failOpen', options.failOpen, AXESS_DEFAULTS.failOpen),

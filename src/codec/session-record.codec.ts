@@ -37,7 +37,7 @@ export class SessionRecordCodec {
       return this.packr.pack([
         RECORD_VERSION,
         record.createdAt,
-        record.userId ?? null,
+        encodeUserId(record.userId),
         record.authenticatedAt ?? null,
         record.ip ?? null,
         record.userAgent ?? null,
@@ -62,7 +62,7 @@ export class SessionRecordCodec {
     const [, createdAt, userId, authenticatedAt, ip, userAgent, data] = value as unknown[];
     if (
       !isTime(createdAt) ||
-      !optional(userId, isString) ||
+      !optional(userId, isUserId) ||
       !optional(authenticatedAt, isTime) ||
       !optional(ip, isString) ||
       !optional(userAgent, isString) ||
@@ -71,12 +71,32 @@ export class SessionRecordCodec {
       throw new SessionStoreError('codec', 'Stored session record has fields of the wrong type.');
     }
     const record: SessionRecord = { data, createdAt };
-    if (userId !== null) record.userId = userId as string;
+    if (userId !== null) record.userId = decodeUserId(userId as string | Uint8Array);
     if (authenticatedAt !== null) record.authenticatedAt = authenticatedAt as number;
     if (ip !== null) record.ip = ip as string;
     if (userAgent !== null) record.userAgent = userAgent as string;
     return record;
   }
+}
+
+/**
+ * A user id as stored: a string, or, for an id that is not well-formed UTF-16 (a lone surrogate,
+ * which MessagePack's UTF-8 strings would turn into U+FFFD), its UTF-16 code units as binary, so
+ * that every string id comes back exactly as it went in.
+ */
+function encodeUserId(userId: string | undefined): string | Buffer | null {
+  if (userId === undefined) return null;
+  return userId.isWellFormed() ? userId : Buffer.from(userId, 'utf16le');
+}
+
+function decodeUserId(stored: string | Uint8Array): string {
+  return typeof stored === 'string' ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString('utf16le');
+}
+
+/** A string, or the binary form written only for ids that are not well-formed (anything else is not this codec's). */
+function isUserId(value: unknown): boolean {
+  if (typeof value === 'string') return true;
+  return value instanceof Uint8Array && value.byteLength % 2 === 0 && !decodeUserId(value).isWellFormed();
 }
 
 function isTime(value: unknown): value is number {

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
+import { keyFingerprint } from './key-fingerprint.js';
 import { NoncePool } from './nonce-pool.js';
 import { importSecretKey, type SecretKeyInput } from './secret-key.js';
 import { SessionCipher } from './session-cipher.js';
@@ -40,6 +41,11 @@ export class AesGcmSessionCipher extends SessionCipher {
       importSecretKey('encryptionKey', currentKey),
       ...previousKeys.map((key, i) => importSecretKey(`previousEncryptionKeys[${i}]`, key)),
     ];
+  }
+
+  /** The fingerprints of the key ring, current key first. */
+  override keyFingerprints(): string[] {
+    return this.ring.map(keyFingerprint);
   }
 
   seal(sessionId: string, plaintext: Buffer): Buffer {

@@ -14,4 +14,9 @@ export class PlaintextSessionCipher extends SessionCipher {
   open(_sessionId: string, sealed: Buffer): Buffer {
     return sealed;
   }
+
+  /** Plaintext deployments share a prefix only with each other. */
+  override keyFingerprints(): string[] {
+    return ['plaintext'];
+  }
 }

@@ -10,6 +10,8 @@ export type SecretKeyInput = Buffer | Uint8Array | string;
 const KEY_BYTES = 32;
 const BASE64_OR_URL = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const HEX_KEY = /^[0-9A-Fa-f]{64}$/;
+/** Fewer distinct byte values than this in 32 bytes is a pattern, not randomness (random: about 30). */
+const MIN_DISTINCT_BYTES = 16;
 /** What the messages say a key may look like. */
 const ACCEPTED =
   `${KEY_BYTES} random bytes: a Buffer, 64 hex characters (\`openssl rand -hex 32\`) ` + 'or base64/base64url (`openssl rand -base64 32`)';
@@ -42,7 +44,23 @@ export function secretKeyBytes(option: string, input: unknown): Buffer {
   if (bytes.length !== KEY_BYTES) {
     throw new AxessOptionsError(option, `must be exactly ${KEY_BYTES} bytes, got ${bytes.length}: give ${ACCEPTED}.`);
   }
+  assertRandomLooking(option, bytes);
   return bytes;
+}
+
+/**
+ * Refuses keys that are plainly not random: few distinct byte values (all zeros, a repeated
+ * pattern) or nothing but printable ASCII (a passphrase given as a Buffer). 32 random bytes have
+ * about 30 distinct values, and are all printable with a chance of about 1 in 10^13.
+ */
+function assertRandomLooking(option: string, bytes: Buffer): void {
+  const distinct = new Set(bytes).size;
+  if (distinct < MIN_DISTINCT_BYTES) {
+    throw new AxessOptionsError(option, `is not random: its 32 bytes take only ${distinct} distinct values. Give ${ACCEPTED}.`);
+  }
+  if (bytes.every((byte) => byte >= 0x20 && byte <= 0x7e)) {
+    throw new AxessOptionsError(option, `looks like a passphrase (all printable characters), not random bytes. Give ${ACCEPTED}.`);
+  }
 }
 
 /** Realm-safe byte check: Buffers from `node:crypto` and a test VM's `Uint8Array` differ by realm. */

@@ -15,4 +15,13 @@ export abstract class SessionCipher {
    * Throws `SessionStoreError` of kind `decrypt` when none authenticates.
    */
   abstract open(sessionId: string, sealed: Buffer): Buffer;
+
+  /**
+   * Public names of the keys this cipher opens with, current first (fingerprints, never the keys).
+   * At boot the module records them under its key prefix and refuses to share the prefix with a
+   * deployment whose keys are all different. A cipher of your own may return `[]` to skip that.
+   */
+  keyFingerprints(): string[] {
+    return [];
+  }
 }

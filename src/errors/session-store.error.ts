@@ -28,6 +28,21 @@ export class SessionStoreError extends AxessError {
   }
 
   /**
+   * What an operator should read from it, without the client's text: `out-of-memory`,
+   * `read-only-replica`, `loading`, `busy-script`, `primary-down`, `cluster-down`, `resharding`,
+   * `persistence-failing`, `no-replicas`, `no-permission`, `wrong-type`, `timeout`, `unreachable`,
+   * `replication`, or the kind itself (`codec`, `decrypt`, `payload-too-large`, `command`).
+   */
+  get reason(): string {
+    if (this.kind === 'replication') return 'replication';
+    const cause = this.cause as { name?: unknown; message?: unknown } | undefined;
+    const text = typeof cause?.message === 'string' ? cause.message : '';
+    if (cause?.name === 'ReplyError') return REPLY_REASONS[text.split(' ', 1)[0]] ?? this.kind;
+    if (this.kind !== 'connection') return this.kind;
+    return /timed? ?out/i.test(text) ? 'timeout' : 'unreachable';
+  }
+
+  /**
    * Wraps anything the Valkey client rejected with: error replies are `command`, except those
    * saying the server cannot serve right now, which are `connection` like everything else.
    * The client's error is kept as `cause` with the command arguments removed: they carry keys
@@ -44,6 +59,21 @@ export class SessionStoreError extends AxessError {
     );
   }
 }
+
+/** Error-reply codes, as operators name them. */
+const REPLY_REASONS: Record<string, string> = {
+  OOM: 'out-of-memory',
+  READONLY: 'read-only-replica',
+  LOADING: 'loading',
+  BUSY: 'busy-script',
+  MASTERDOWN: 'primary-down',
+  CLUSTERDOWN: 'cluster-down',
+  TRYAGAIN: 'resharding',
+  MISCONF: 'persistence-failing',
+  NOREPLICAS: 'no-replicas',
+  NOPERM: 'no-permission',
+  WRONGTYPE: 'wrong-type',
+};
 
 /**
  * Error replies of a server that is loading its dataset, running a long script, a replica or a

@@ -1,9 +1,11 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, Logger, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { AxessSessionService } from '../session/axess-session.service.js';
 import { LoginPolicy, type MaxSessionsSetting } from '../session/login-policy.js';
 import { AXESS_MAX_SESSIONS } from './max-sessions.decorator.js';
+
+/** The `reason` of the 401 when the authenticated user has no usable id. */
+export const NO_USER_ID = 'no-user-id';
 
 /**
  * Completes a login once the app's authentication guard has set `req.user`: rotates the session
@@ -23,6 +25,8 @@ import { AXESS_MAX_SESSIONS } from './max-sessions.decorator.js';
  */
 @Injectable()
 export class MaxSessionsGuard implements CanActivate {
+  private readonly logger = new Logger('AxessSession');
+
   constructor(
     /** Completes the login (`authenticate`). */
     protected readonly sessions: AxessSessionService,
@@ -37,12 +41,13 @@ export class MaxSessionsGuard implements CanActivate {
     const user = this.getUser(context);
     if (user === undefined || user === null) return true;
     const userId = this.getUserId(user, context);
-    if (userId === undefined) {
-      // A user without an id would silently escape the cap: refuse loudly instead.
-      throw new AxessOptionsError(
-        'userIdFrom',
-        'returned no id for req.user; set the module option `userIdFrom` to read your user objects.',
+    if (userId === undefined || userId === '') {
+      // A user without an id would escape the cap: the login is refused (401 with a reason, no
+      // stack trace for the client) and the log says what to fix.
+      this.logger.warn(
+        'The authenticated user has no id (empty or missing): login refused. Set the module option `userIdFrom` to read your user objects.',
       );
+      throw new UnauthorizedException({ statusCode: 401, message: 'Unauthorized', reason: NO_USER_ID });
     }
     await this.sessions.authenticate(this.getRequest(context), userId, {
       maxSessions: this.getMaxSessions(context),

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { SessionStoreError } from '../errors/session-store.error.js';
+import { StoreFailureLog } from '../errors/store-failure.log.js';
 import { SessionStore } from '../store/session-store.js';
+
+/** The rejection of a PING that did not answer in time. */
+const TIMED_OUT = new Error('no PING reply in time');
 
 /** Result of {@link AxessHealthService.check}. */
 export interface AxessHealthResult {
@@ -9,8 +14,11 @@ export interface AxessHealthResult {
   backend: string;
   /** Round-trip time of the PING, when it answered. */
   latencyMs?: number;
-  /** Why it is down (never includes keys or session data). */
-  error?: string;
+  /**
+   * Why it is down, as a fixed text: `'unavailable'` or `'timeout'` (the client's own error, which
+   * can name hosts and ports, goes to the log only).
+   */
+  error?: 'unavailable' | 'timeout';
 }
 
 /**
@@ -19,7 +27,11 @@ export interface AxessHealthResult {
  */
 @Injectable()
 export class AxessHealthService {
-  constructor(private readonly store: SessionStore) {}
+  /** Created by Nest's injector from the module's providers. @internal */
+  constructor(
+    private readonly store: SessionStore,
+    private readonly failures: StoreFailureLog,
+  ) {}
 
   /** PINGs the store; `down` (never a throw) when it fails or takes longer than `timeoutMs`. */
   async check(timeoutMs = 1000): Promise<AxessHealthResult> {
@@ -28,12 +40,13 @@ export class AxessHealthService {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no PING reply within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(TIMED_OUT), timeoutMs);
       });
       await Promise.race([this.store.ping(), timeout]);
       return { status: 'up', backend, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
     } catch (error) {
-      return { status: 'down', backend, error: error instanceof Error ? error.message : String(error) };
+      if (error instanceof SessionStoreError) this.failures.report(error, 'a health check');
+      return { status: 'down', backend, error: error === TIMED_OUT ? 'timeout' : 'unavailable' };
     } finally {
       clearTimeout(timer);
     }

@@ -15,6 +15,9 @@ const BODY_HEADERS = ['content-length', 'content-type', 'content-encoding', 'tra
 
 const logger = new Logger('AxessSession');
 
+/** What a response that sets or clears the session cookie may be cached as: not at all. */
+export const NO_STORE = 'no-store';
+
 /** Output the response produced while the commit runs, replayed once it settles. */
 interface Held {
   head?: Args;
@@ -172,6 +175,7 @@ function addCookie(res: ServerResponse, committer: SessionCommitter, cookie: str
     return;
   }
   const given = head && headersOf(head);
+  addNoStore(res, given);
   if (Array.isArray(given)) {
     // The flat `[name, value, name, value]` form.
     given.push('set-cookie', cookie);
@@ -190,6 +194,23 @@ function addCookie(res: ServerResponse, committer: SessionCommitter, cookie: str
     'set-cookie',
     existing === undefined ? cookie : Array.isArray(existing) ? [...existing, cookie] : [String(existing), cookie],
   );
+}
+
+/**
+ * `Cache-Control: no-store` on a response that sets or clears the session cookie, unless the app
+ * set a Cache-Control of its own (its choice stands): a shared cache must never hand one user's
+ * Set-Cookie to another.
+ */
+function addNoStore(res: ServerResponse, given: OutgoingHttpHeaders | unknown[] | undefined): void {
+  if (res.hasHeader('cache-control')) return;
+  if (Array.isArray(given)) {
+    for (let i = 0; i < given.length; i += 2) if (String(given[i]).toLowerCase() === 'cache-control') return;
+    given.push('cache-control', NO_STORE);
+  } else if (given) {
+    if (!Object.keys(given).some((key) => key.toLowerCase() === 'cache-control')) given['cache-control'] = NO_STORE;
+  } else {
+    res.setHeader('cache-control', NO_STORE);
+  }
 }
 
 /** The headers argument of a `writeHead(status, [message], [headers])` call. */

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import { mintSessionId } from '../crypto/session-id.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
+import { StoreFailureLog } from '../errors/store-failure.log.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { SessionRegistry } from '../registry/session-registry.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
@@ -30,6 +31,7 @@ export class SessionCommitter {
     private readonly lifetime: SessionLifetime,
     private readonly cookie: SessionCookie,
     private readonly events: AxessSessionEvents,
+    private readonly failures: StoreFailureLog,
   ) {}
 
   /**
@@ -55,7 +57,7 @@ export class SessionCommitter {
       await this.deleteDoomed(state);
       await this.write(state);
     } catch (error) {
-      throw asServiceUnavailable(error);
+      throw asServiceUnavailable(error, this.failures, 'a session write');
     }
   }
 

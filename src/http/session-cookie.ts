@@ -11,6 +11,13 @@ import type { CookieSigner } from './cookie-signer.js';
  */
 export const MAX_COOKIE_HEADER_BYTES = 32 * 1024;
 
+/**
+ * Most cookies of the session's name tried for one request. A browser sends several when cookies
+ * of that name were set for other paths or a parent domain (or planted by a sibling subdomain);
+ * none but the first few can matter, and each costs an HMAC.
+ */
+export const MAX_SESSION_COOKIES = 4;
+
 /** The session cookie's attributes, every default applied (see the module's `cookie` option). */
 export interface SessionCookieSettings {
   name: string;
@@ -49,27 +56,50 @@ export class SessionCookie {
   }
 
   /**
-   * The verified session id in a `Cookie` header, or `undefined`. Malformed pairs are skipped by
-   * the parser; with duplicated names the first one counts (the most specific path, per RFC 6265).
-   * A value whose signature does not verify is ignored, never adopted.
+   * The first verified session id in a `Cookie` header, or `undefined`. Malformed pairs are
+   * skipped by the parser; a value whose signature does not verify is ignored, never adopted.
    */
   read(header: string | string[] | undefined): string | undefined {
-    return this.inspect(header).id;
+    return this.inspect(header).ids[0];
   }
 
-  /** Like `read`, and also tells whether a session cookie was there but did not verify. */
-  inspect(header: string | string[] | undefined): { id?: string; forged: boolean } {
+  /**
+   * Every verified session id in a `Cookie` header, in order (at most {@link MAX_SESSION_COOKIES}
+   * values are looked at), and whether a cookie of the name was there but did not verify. With
+   * several, the caller uses the first that names a live session: a garbage or stale value
+   * planted ahead of the real one (`axess.sid=x; axess.sid=<real>`) cannot hide it.
+   */
+  inspect(header: string | string[] | undefined): { ids: string[]; forged: boolean } {
     const raw = Array.isArray(header) ? header.join('; ') : header;
-    if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_COOKIE_HEADER_BYTES) return { forged: false };
-    let value: string | undefined;
-    try {
-      value = parseCookie(raw)[this.settings.name];
-    } catch {
-      return { forged: false };
+    if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_COOKIE_HEADER_BYTES) return { ids: [], forged: false };
+    const signer = this.requireSigner();
+    const ids: string[] = [];
+    let forged = false;
+    for (const value of this.values(raw)) {
+      const id = signer.verify(value);
+      if (id === null) forged = true;
+      else if (!ids.includes(id)) ids.push(id);
     }
-    if (value === undefined || value === '') return { forged: false };
-    const id = this.requireSigner().verify(value) ?? undefined;
-    return id === undefined ? { forged: true } : { id, forged: false };
+    return { ids, forged };
+  }
+
+  /** The non-empty values of the session cookie in `raw`, in order, at most {@link MAX_SESSION_COOKIES}. */
+  private values(raw: string): string[] {
+    const marker = `${this.settings.name}=`;
+    const first = raw.indexOf(marker);
+    if (first === -1) return [];
+    // The usual case, one cookie of that name: the whole header in one parse.
+    if (raw.indexOf(marker, first + marker.length) === -1) {
+      const value = parseOrUndefined(raw, this.settings.name);
+      return value ? [value] : [];
+    }
+    const values: string[] = [];
+    for (const pair of raw.split(';')) {
+      const value = parseOrUndefined(pair, this.settings.name);
+      if (value) values.push(value);
+      if (values.length === MAX_SESSION_COOKIES) break;
+    }
+    return values;
   }
 
   /** A `Set-Cookie` value carrying `id`, living until `expiresAtMs` (the absolute deadline). */
@@ -112,6 +142,15 @@ export class SessionCookie {
       throw new AxessOptionsError('signingKey', 'is required for the session cookie: 32 random bytes (e.g. `openssl rand -base64 32`).');
     }
     return this.signer;
+  }
+}
+
+/** The value of cookie `name` in `header`, or `undefined` (also when the header does not parse). */
+function parseOrUndefined(header: string, name: string): string | undefined {
+  try {
+    return parseCookie(header)[name] || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { StoreFailureLog } from '../errors/store-failure.log.js';
 import { SessionEndReason } from '../events/session-event.types.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
@@ -44,6 +45,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     private readonly cookie: SessionCookie,
     private readonly events: AxessSessionEvents,
     private readonly committer: SessionCommitter,
+    private readonly failures: StoreFailureLog,
   ) {
     if (!cookie.configured) {
       throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes (e.g. `openssl rand -base64 32`).');
@@ -58,28 +60,34 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     const raw = rawRequest(req);
     // Mounted twice (module and app): the first load stands.
     if (findAxessSession(raw)) return next();
-    const { id, forged } = this.cookie.inspect(raw.headers.cookie);
+    const { ids, forged } = this.cookie.inspect(raw.headers.cookie);
     if (forged) this.events.emit({ type: 'rejected', reason: 'bad-signature' });
-    const loaded = id === undefined ? { record: null } : await this.load(id);
-    const record = loaded.record;
-    const state = new SessionState(record ? id : undefined, record ?? undefined, this.nowMs, raw);
+    const loaded = ids.length === 0 ? NO_SESSION : await this.load(ids);
+    const state = new SessionState(loaded.id, loaded.record, this.nowMs, raw);
     state.endedReason = loaded.endedReason;
     attachAxessSession(raw, new AxessSession(state));
     commitOnResponse(res, state, this.committer);
     next();
   }
 
-  private async load(id: string): Promise<{ record: SessionRecord | null; endedReason?: string }> {
-    const record = await this.read(id);
-    if (record === 'expired') return { record: null, endedReason: SessionEndReason.absoluteTimeout };
-    if (record) return { record };
-    // Only a missing session pays for this second read: the normal path stays one round trip.
+  /**
+   * The first of `ids` (verified cookie values, in the header's order) that names a live session.
+   * Only a request whose cookies name no live session pays for more than one read.
+   */
+  private async load(ids: readonly string[]): Promise<Loaded> {
+    let endedReason: string | undefined;
+    for (const id of ids) {
+      const record = await this.read(id);
+      if (record === 'expired') endedReason ??= SessionEndReason.absoluteTimeout;
+      else if (record) return { id, record };
+    }
+    if (endedReason !== undefined) return { endedReason };
     try {
-      return { record: null, endedReason: await this.store.goneReason(id) };
+      return { endedReason: await this.store.goneReason(ids[0]) };
     } catch (error) {
       // The reason is a courtesy: without it the request is still one without a session.
       this.logger.warn(`Could not read why a session ended: ${String(error)}`);
-      return { record: null };
+      return NO_SESSION;
     }
   }
 
@@ -90,9 +98,11 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
       // until the record is read; a record refreshed past it is refused below, never served.
       record = await this.store.load(id, { refreshTtlMs: this.lifetime.idleTimeoutMs });
     } catch (error) {
-      throw asServiceUnavailable(error);
+      throw asServiceUnavailable(error, this.failures, 'a session read');
     }
-    if (record && this.lifetime.isOver(record, this.clock.nowMs())) {
+    if (!record) return null;
+    const now = this.clock.nowMs();
+    if (this.lifetime.isOver(record, now)) {
       // Fire and forget: the request does not wait for the cleanup, and a failure only leaves
       // a record that is refused again until its idle expiry.
       this.store
@@ -101,6 +111,22 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
       this.events.emit({ type: 'expired-on-access', userId: record.userId, sessionId: id, reason: SessionEndReason.absoluteTimeout });
       return 'expired';
     }
+    if (record.userId === undefined && this.lifetime.anonymousIdleTimeoutMs < this.lifetime.idleTimeoutMs) {
+      // The read slid the signed-in idle timeout; a session nobody signed into keeps its shorter
+      // one. Not awaited: the request need not wait, and a failure only leaves the longer TTL.
+      this.store
+        .expire(id, Math.max(1, this.lifetime.ttl(record, now)))
+        .catch((error: unknown) => this.logger.warn(`Could not shorten an anonymous session's expiry: ${String(error)}`));
+    }
     return record;
   }
 }
+
+/** What the middleware found for the request's cookies. */
+interface Loaded {
+  id?: string;
+  record?: SessionRecord;
+  endedReason?: string;
+}
+
+const NO_SESSION: Loaded = {};

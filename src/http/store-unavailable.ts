@@ -1,5 +1,6 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 import { SessionStoreError } from '../errors/session-store.error.js';
+import type { StoreFailureLog } from '../errors/store-failure.log.js';
 
 /** True for a failure of the backend itself (unreachable, timed out, error reply, too few replicas acknowledged). */
 export function isBackendFailure(error: unknown): error is SessionStoreError {
@@ -7,10 +8,12 @@ export function isBackendFailure(error: unknown): error is SessionStoreError {
 }
 
 /**
- * A backend failure as an HTTP 503 carrying it as `cause`; anything else is returned as is.
- * Users are not signed out silently when Valkey is down: the request fails and can be retried.
+ * A backend failure as an HTTP 503 carrying it as `cause` (and logged, paced per reason);
+ * anything else is returned as is. Users are not signed out silently when Valkey is down: the
+ * request fails and can be retried.
  */
-export function asServiceUnavailable(error: unknown, message = 'Session store unavailable'): unknown {
+export function asServiceUnavailable(error: unknown, failures: StoreFailureLog, during = 'a request'): unknown {
   if (!isBackendFailure(error)) return error;
-  return new ServiceUnavailableException(message, { cause: error });
+  failures.report(error, during);
+  return new ServiceUnavailableException('Session store unavailable', { cause: error });
 }

@@ -3,6 +3,7 @@ import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
 import { isSessionId, mintSessionId } from '../crypto/session-id.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
+import { StoreFailureLog } from '../errors/store-failure.log.js';
 import { SessionEndReason } from '../events/session-event.types.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { clientInfo } from '../http/client-info.js';
@@ -37,6 +38,7 @@ export class AxessSessionService {
     private readonly policy: LoginPolicy,
     private readonly committer: SessionCommitter,
     private readonly events: AxessSessionEvents,
+    private readonly failures: StoreFailureLog,
   ) {
     this.markerTtlMs = policy.goneMarkerTtlMs;
   }
@@ -95,7 +97,7 @@ export class AxessSessionService {
     if (write.status === 'rejected') {
       // Not awaited: the 503 does not wait for the cleanup, and discard() never rejects (it logs).
       void this.discard(newId);
-      throw asServiceUnavailable(write.reason);
+      throw asServiceUnavailable(write.reason, this.failures, 'a login');
     }
     let evicted: string[] = [];
     if (admission.status === 'fulfilled') {
@@ -253,7 +255,7 @@ export class AxessSessionService {
     try {
       return await operation();
     } catch (error) {
-      throw asServiceUnavailable(error);
+      throw asServiceUnavailable(error, this.failures, 'session management');
     }
   }
 }

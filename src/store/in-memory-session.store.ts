@@ -113,6 +113,16 @@ export class InMemorySessionStore extends SessionStore {
     }
   }
 
+  override async expire(id: string, ttlMs: number): Promise<boolean> {
+    assertTtl(ttlMs);
+    if (!isSessionId(id)) return false;
+    const now = this.tick();
+    const entry = this.live(id, now);
+    if (!entry) return false;
+    entry.expiresAt = now + ttlMs;
+    return true;
+  }
+
   async existing(ids: readonly string[]): Promise<Set<string>> {
     const now = this.tick();
     return new Set(ids.filter((id) => isSessionId(id) && this.live(id, now) !== undefined));

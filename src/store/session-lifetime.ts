@@ -4,16 +4,25 @@ import type { SessionRecord } from '../codec/session-record.js';
 export const DEFAULT_IDLE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 /** Default absolute lifetime: 7 days. */
 export const DEFAULT_ABSOLUTE_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
+/** Default idle timeout of a session stored before any sign-in: 15 minutes. */
+export const DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS = 15 * 60 * 1000;
 
 /**
- * The two timeouts of a session: idle (sliding, enforced by the record's expiry in the store)
- * and absolute (from `createdAt`, however active; enforced when the record is read).
+ * The timeouts of a session: idle (sliding, enforced by the record's expiry in the store; shorter
+ * for a session no user signed into, so that anonymous visitors cannot pile up long-lived
+ * records) and absolute (from `createdAt`, however active; enforced when the record is read).
  */
 export class SessionLifetime {
   constructor(
     readonly idleTimeoutMs: number,
     readonly absoluteTimeoutMs: number,
+    readonly anonymousIdleTimeoutMs: number = idleTimeoutMs,
   ) {}
+
+  /** The idle timeout that applies to `record`: the anonymous one until a user is bound. */
+  idleTimeoutFor(record: SessionRecord): number {
+    return record.userId === undefined ? this.anonymousIdleTimeoutMs : this.idleTimeoutMs;
+  }
 
   /** Epoch ms after which the session is over, whatever its activity. */
   deadline(record: SessionRecord): number {
@@ -25,8 +34,8 @@ export class SessionLifetime {
     return nowMs >= this.deadline(record);
   }
 
-  /** Time to live of a write at `nowMs`: the idle timeout, cut at the absolute deadline (≤ 0: over). */
+  /** Time to live of a write at `nowMs`: the record's idle timeout, cut at the absolute deadline (≤ 0: over). */
   ttl(record: SessionRecord, nowMs: number): number {
-    return Math.min(this.idleTimeoutMs, Math.floor(this.deadline(record) - nowMs));
+    return Math.min(this.idleTimeoutFor(record), Math.floor(this.deadline(record) - nowMs));
   }
 }

@@ -63,6 +63,16 @@ export abstract class SessionStore {
   /** Why `id` ended, if a marker is still there (`undefined` otherwise, and for malformed ids). */
   abstract goneReason(id: string): Promise<string | undefined>;
 
+  /**
+   * Sets the remaining time to live of an existing record to `ttlMs`; `false` when there is no
+   * record. The default reads and rewrites the record (`update` mode); both stores here override
+   * it with one command.
+   */
+  async expire(id: string, ttlMs: number): Promise<boolean> {
+    const record = await this.load(id);
+    return record !== null && this.save(id, record, ttlMs, { mode: 'update' });
+  }
+
   /** Which backend this is, for health reports. @default 'custom' */
   get backend(): string {
     return 'custom';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { assertSessionId } from '../crypto/session-id.js';
 import { assertUserId } from '../registry/user-id.js';
@@ -7,10 +8,19 @@ export const DEFAULT_PREFIX = 'axess';
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/** Longest user id, in UTF-8 bytes, that is written into its registry key as it is. */
+export const MAX_PLAIN_USER_ID_BYTES = 512;
+
 /**
  * The Valkey key layout: `{prefix}:sess:{sessionId}` (string), `{prefix}:reg:{userId}`
- * (sorted set) and `{prefix}:gone:{sessionId}` (string: why an ended session ended, short-lived).
+ * (sorted set), `{prefix}:gone:{sessionId}` (string: why an ended session ended, short-lived) and
+ * `{prefix}:keyring` (set: fingerprints of the encryption keys in use under the prefix).
  * Every id is validated before it becomes part of a key.
+ *
+ * A user id longer than {@link MAX_PLAIN_USER_ID_BYTES} UTF-8 bytes, or not well-formed UTF-16
+ * (a lone surrogate, which UTF-8 cannot carry), goes into its registry key as the SHA-256 of its
+ * UTF-16 code units: `{prefix}:regh:{hex}`. The mapping stays one-to-one: plain keys never start
+ * with `regh:`, and the hash input is the whole id, unit for unit.
  */
 export class KeyLayout {
   private readonly sessionPrefix: string;
@@ -25,7 +35,13 @@ export class KeyLayout {
     this.sessionPrefix = `${prefix}:sess:`;
     this.registryPrefix = `${prefix}:reg:`;
     this.gonePrefix = `${prefix}:gone:`;
+    this.hashedRegistryPrefix = `${prefix}:regh:`;
+    this.keyRing = `${prefix}:keyring`;
   }
+
+  /** Key of the set of key-ring fingerprints in use under this prefix. */
+  readonly keyRing: string;
+  private readonly hashedRegistryPrefix: string;
 
   session(sessionId: string): string {
     assertSessionId(sessionId);
@@ -40,6 +56,9 @@ export class KeyLayout {
 
   registry(userId: string): string {
     assertUserId(userId);
-    return this.registryPrefix + userId;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short ids need no byte count.
+    const fits = userId.length * 3 <= MAX_PLAIN_USER_ID_BYTES || Buffer.byteLength(userId, 'utf8') <= MAX_PLAIN_USER_ID_BYTES;
+    if (fits && userId.isWellFormed()) return this.registryPrefix + userId;
+    return this.hashedRegistryPrefix + createHash('sha256').update(Buffer.from(userId, 'utf16le')).digest('hex');
   }
 }

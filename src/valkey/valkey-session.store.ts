@@ -213,6 +213,17 @@ export class ValkeySessionStore extends SessionStore {
     return new Set(valid.filter((_, i) => flags[i] === 1));
   }
 
+  /** `PEXPIRE key ttl`: one command; an absent record stays absent. */
+  override async expire(id: string, ttlMs: number): Promise<boolean> {
+    assertTtl(ttlMs);
+    if (!isSessionId(id)) return false;
+    try {
+      return (await this.client.pexpire(this.keys.session(id), ttlMs)) === 1;
+    } catch (error) {
+      throw SessionStoreError.fromClient('pexpire', error);
+    }
+  }
+
   async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
     const valid = ids.filter(isSessionId);
     let ttls: number[];

@@ -1,33 +1,17 @@
-import {
-  Controller,
-  Get,
-  Injectable,
-  Module,
-  Post,
-  UseGuards,
-  type CanActivate,
-  type ExecutionContext,
-  type INestApplication,
-  type LoggerService,
-} from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
+import { Controller, Get, Injectable, Module, Post, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
-import type { Redis } from 'iovalkey';
 import {
   AxessAuthenticatedGuard,
   AxessSession,
-  AxessSessionModule,
   AxessSessionService,
   CurrentSession,
   MaxSessions,
   MaxSessionsGuard,
   type AxessSessionModuleOptions,
 } from '../../src/index';
-import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+import { startModuleApp, type AdapterName, type ModuleApp } from '../harness/module-app';
 import { CommandLog } from './command-log';
-import { cookiePair, send, type AdapterName } from './http-app.harness';
+import { cookiePair, send } from './http-app.harness';
 
 /**
  * What handlers touch, over real HTTP on Express and Fastify: values changed in place are saved
@@ -112,63 +96,8 @@ class HandlerController {
 @Module({ controllers: [HandlerController], providers: [HeaderAuthGuard] })
 class FeatureModule {}
 
-/** Captures the app's log lines. */
-class CapturingLogger implements LoggerService {
-  readonly warnings: string[] = [];
-  log(): void {}
-  error(): void {}
-  warn(message: unknown): void {
-    this.warnings.push(String(message));
-  }
-}
-
-interface Running {
-  app: INestApplication;
-  url: string;
-  port: number;
-  client: Redis;
-  logger: CapturingLogger;
-  close(): Promise<void>;
-}
-
-async function start(adapter: AdapterName, overrides: Partial<AxessSessionModuleOptions> = {}, trustProxy = false): Promise<Running> {
-  const client = testClient();
-  const options: AxessSessionModuleOptions = {
-    client,
-    prefix: uniquePrefix('handler'),
-    encryptionKey: randomKey(),
-    signingKey: randomKey(),
-    ...overrides,
-  };
-  @Module({ imports: [AxessSessionModule.forRoot(options), FeatureModule] })
-  class AppModule {}
-  const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const logger = new CapturingLogger();
-  let app: INestApplication;
-  if (adapter === 'fastify') {
-    const fastify = ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ trustProxy }), { logger });
-    await fastify.init();
-    await fastify.getHttpAdapter().getInstance().ready();
-    app = fastify;
-  } else {
-    const express = ref.createNestApplication<NestExpressApplication>({ logger });
-    if (trustProxy) express.set('trust proxy', 'loopback');
-    app = express;
-  }
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  return {
-    app,
-    url,
-    port: Number(new URL(url).port),
-    client,
-    logger,
-    close: async () => {
-      await app.close();
-      await client.quit();
-    },
-  };
-}
+const start = (adapter: AdapterName, overrides: Partial<AxessSessionModuleOptions> = {}, trustProxy = false) =>
+  startModuleApp(adapter, FeatureModule, overrides, trustProxy);
 
 async function login(url: string, user: string, path = '/login', role = 'member'): Promise<string> {
   const answer = await send(url, 'POST', path, { headers: { 'x-user': user, 'x-role': role } });
@@ -190,7 +119,7 @@ function requestWithHost(port: number, path: string, host: string, headers: Reco
 
 describe.each<AdapterName>(['express', 'fastify'])('handlers on %s', (adapter) => {
   describe('in-place changes to session data', () => {
-    let t: Running;
+    let t: ModuleApp;
     beforeAll(async () => {
       t = await start(adapter, { cookie: { secure: false } });
     });
@@ -209,14 +138,16 @@ describe.each<AdapterName>(['express', 'fastify'])('handlers on %s', (adapter) =
       expect((await send(t.url, 'GET', '/cart', { cookie })).body).toEqual({ items: ['via-data'] });
     });
 
-    it('reading data without changing it writes nothing; a request that never reads data sends one command', async () => {
-      const cookie = cookiePair(await send(t.url, 'POST', '/cart/start'))!;
+    it('on a signed-in session: a request that reads no data sends one command, reading without changing writes nothing', async () => {
+      const cookie = await login(t.url, 'reader');
+      await send(t.url, 'POST', '/cart/start', { cookie });
       const log = new CommandLog(t.client);
       try {
-        await send(t.url, 'GET', '/cart', { cookie });
+        await send(t.url, 'GET', '/me', { cookie });
         expect(log.commands).toEqual(['getex']);
         log.reset();
-        await send(t.url, 'GET', '/sessions', { cookie });
+        await send(t.url, 'GET', '/cart', { cookie });
+        expect(log.commands).toEqual(['getex']);
         log.reset();
         await send(t.url, 'POST', '/cart/push-in-place', { cookie });
         expect(log.commands).toEqual(['getex', 'set']);
@@ -224,10 +155,22 @@ describe.each<AdapterName>(['express', 'fastify'])('handlers on %s', (adapter) =
         log.restore();
       }
     });
+
+    it('on an anonymous session: the read also shortens its expiry back to the anonymous idle timeout, and nothing is written', async () => {
+      const cookie = cookiePair(await send(t.url, 'POST', '/cart/start'))!;
+      const log = new CommandLog(t.client);
+      try {
+        await send(t.url, 'GET', '/cart', { cookie });
+        for (let i = 0; i < 50 && !log.commands.includes('pexpire'); i++) await t.client.ping();
+        expect(log.commands.filter((c) => c !== 'ping')).toEqual(['getex', 'pexpire']);
+      } finally {
+        log.restore();
+      }
+    });
   });
 
   describe('caps computed per user', () => {
-    let t: Running;
+    let t: ModuleApp;
     beforeAll(async () => {
       t = await start(adapter, {
         cookie: { secure: false },

@@ -1,8 +1,9 @@
-/** An HTTP answer: the status, the body (parsed when it is JSON, else the text) and the Set-Cookie headers. */
+/** An HTTP answer: the status, the body (parsed when it is JSON, else the text), the headers (lower-case names) and the Set-Cookie headers. */
 export interface HttpAnswer {
   status: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes, read by assertions (`expect(answer.body.id)`)
   body: any;
+  headers: Record<string, string>;
   setCookies: string[];
 }
 
@@ -37,5 +38,5 @@ export async function sendHttpRequest(
   } catch {
     // not JSON: keep the text
   }
-  return { status: res.status, body, setCookies: res.headers.getSetCookie() };
+  return { status: res.status, body, headers: Object.fromEntries(res.headers), setCookies: res.headers.getSetCookie() };
 }

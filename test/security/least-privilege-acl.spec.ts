@@ -26,6 +26,10 @@ const AXESS_ACL_COMMANDS = [
   'zadd',
   'zcard',
   'pexpire',
+  // inside the key-ring claim at boot
+  'scard',
+  'sismember',
+  'sadd',
   // connection upkeep (ready check, health) and durable writes
   'ping',
   'info',

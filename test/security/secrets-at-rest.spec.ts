@@ -51,6 +51,7 @@ async function dumpEveryKey(client: Redis): Promise<Array<{ key: string; type: s
     const type = await client.type(key);
     if (type === 'string') dump.push({ key, type, bytes: [(await client.getBuffer(key))!] });
     else if (type === 'zset') dump.push({ key, type, bytes: await client.zrangeBuffer(key, 0, -1, 'WITHSCORES') });
+    else if (type === 'set') dump.push({ key, type, bytes: await client.smembersBuffer(key) });
     else throw new Error(`unexpected key type ${type} for ${key}`);
   }
   return dump;

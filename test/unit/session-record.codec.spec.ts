@@ -76,6 +76,21 @@ describe('SessionRecordCodec', () => {
     });
   });
 
+  describe('user ids come back exactly, whatever the string', () => {
+    it.each([
+      ['a lone high surrogate', '\uD800'],
+      ['a lone low surrogate between letters', 'a\uDC00b'],
+      ['swapped surrogates', '\uDC00\uD800'],
+      ['a well-formed astral character', '\u{1F600}'],
+      ['10,000 characters', 'u'.repeat(10_000)],
+    ])('%s', (_label, userId) => {
+      const decoded = codec.decode(codec.encode({ data: {}, createdAt: 1, userId }));
+      expect(decoded.userId).toBe(userId);
+      // Ids UTF-8 would merge stay apart.
+      if (!userId.isWellFormed()) expect(decoded.userId).not.toBe(userId.toWellFormed());
+    });
+  });
+
   describe('refuses to encode what it could not decode (fails on save, not silently on load)', () => {
     it.each([
       ['a non-integer createdAt', { data: {}, createdAt: 1.5 }],
@@ -162,6 +177,11 @@ describe('SessionRecordCodec', () => {
       ['createdAt missing (nil)', forge.pack(withField(1, null))],
       ['createdAt beyond the safe integer range', forge.pack(withField(1, 2 ** 60))],
       ['userId as a number', forge.pack(withField(2, 7))],
+      [
+        'userId as binary of a well-formed id (only ids with lone surrogates are written as binary)',
+        forge.pack(withField(2, Buffer.from('ab', 'utf16le'))),
+      ],
+      ['userId as binary of an odd length', forge.pack(withField(2, Buffer.from([0x00, 0xd8, 0x61])))],
       ['authenticatedAt as a string', forge.pack(withField(3, 'yesterday'))],
       ['ip as a map', forge.pack(withField(4, { v4: '1.2.3.4' }))],
       ['userAgent as binary', forge.pack(withField(5, Buffer.from('UA')))],
