@@ -19,11 +19,12 @@ const shared = {
     '^@axess/nestjs-session/testing$': '<rootDir>/src/testing/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testTimeout: 30000,
 };
 
 module.exports = {
+  // Global options (jest reads them at the top level, not per project).
   maxWorkers: 2,
+  testTimeout: 30000,
   verbose: false,
   projects: [
     { ...shared, displayName: 'unit', testMatch: UNIT },
