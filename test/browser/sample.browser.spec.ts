@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AxessSessionService } from '../../src/internal';
 import { startSample, type RunningSample } from '../harness/sample-server';
-import { launchChromium } from './chromium';
+import { launchChromium } from '../harness/chromium';
 
 const MAX_SESSIONS = 3;
 const ROOT = join(__dirname, '../..');

@@ -2,8 +2,8 @@ import { Cluster } from 'iovalkey';
 import { KeyLayout, ValkeyConnection, ValkeySessionStore, SessionStoreError } from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
-import { sessionIdsOnShard, shardOf } from './slots';
-import { recovered, runTraffic, watchUnhandledRejections, type TrafficOp } from './traffic';
+import { sessionIdsOnShard, shardOf } from '../harness/cluster-slots';
+import { recovered, runTraffic, watchUnhandledRejections, type TrafficOp } from '../harness/cluster-traffic';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Generous bound for "recovers on its own": failure detection + election take a few seconds. */

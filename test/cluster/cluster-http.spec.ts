@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SessionRegistry, SessionStore } from '../../src/internal';
-import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../e2e/http-app.harness';
-import { withSharedCluster } from './shared-cluster.hooks';
+import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../harness/http-app';
+import { withSharedCluster } from '../harness/shared-cluster.hooks';
 
 const CAP = 3;
 const user = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;

@@ -4,8 +4,8 @@ import { freePort, ManualClock } from '../../src/testing';
 import { describeSessionRegistryConformance, type BrokenRegistry } from '../conformance/session-registry.conformance';
 import { valkeyRegistryFixture } from '../conformance/valkey-registry.fixture';
 import { randomKey, uniquePrefix } from '../harness/valkey';
-import { withSharedCluster } from './shared-cluster.hooks';
-import { userIdOnShard } from './slots';
+import { withSharedCluster } from '../harness/shared-cluster.hooks';
+import { userIdOnShard } from '../harness/cluster-slots';
 
 const shared = withSharedCluster();
 

@@ -15,7 +15,7 @@ import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } f
 import { describeSessionStoreConformance } from '../conformance/session-store.conformance';
 import { expectAtMostCapNewestUsable, runConcurrentLogins, watchAdmissionOrder, type LoginBackend } from '../harness/concurrent-logins';
 import { randomKey, uniquePrefix } from '../harness/valkey';
-import { sessionIdsOnShard, shardOf, userIdOnShard } from './slots';
+import { sessionIdsOnShard, shardOf, userIdOnShard } from '../harness/cluster-slots';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const record = (data: Record<string, unknown>, userId?: string): SessionRecord => ({

@@ -1,5 +1,5 @@
 import { startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '../../src/testing';
-import { describeSampleE2e } from '../e2e/sample.e2e-flow';
+import { describeSampleE2e } from '../harness/sample-e2e.flow';
 
 let group: ValkeyTestSentinelGroup;
 

@@ -12,7 +12,7 @@ import {
 } from '../../src/internal';
 import { startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
-import { recovered, runTraffic, watchUnhandledRejections } from './traffic';
+import { recovered, runTraffic, watchUnhandledRejections } from '../harness/cluster-traffic';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Generous bound for "recovers on its own": detection, agreement and promotion take a few seconds. */

@@ -20,7 +20,7 @@ import {
 } from '../../src/index';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { startModuleApp, type AdapterName, type ModuleApp } from '../harness/module-app';
-import { cookiePair, send } from './http-app.harness';
+import { cookiePair, send } from '../harness/http-app';
 
 /**
  * What a stranger can do to an app built on the library, and what it no longer achieves, on

@@ -10,8 +10,8 @@ import {
   type AxessSessionModuleOptions,
 } from '../../src/index';
 import { startModuleApp, type AdapterName, type ModuleApp } from '../harness/module-app';
-import { CommandLog } from './command-log';
-import { cookiePair, send } from './http-app.harness';
+import { CommandLog } from '../harness/command-log';
+import { cookiePair, send } from '../harness/http-app';
 
 /**
  * What handlers touch, over real HTTP on Express and Fastify: values changed in place are saved

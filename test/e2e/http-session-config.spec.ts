@@ -7,7 +7,7 @@ import { AxessSession, AxessSessionMiddleware, AxessSessionModule, CurrentSessio
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
-import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from './http-app.harness';
+import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../harness/http-app';
 
 const ADAPTERS: AdapterName[] = ['express', 'fastify'];
 const user = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { CookieSigner, mintSessionId, SessionRegistry, SessionStore, type InMemorySessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey } from '../harness/valkey';
-import { CommandLog } from './command-log';
-import { cookiePair, send, startTestApp, type AdapterName, type Answer, type BackendName, type TestApp } from './http-app.harness';
+import { CommandLog } from '../harness/command-log';
+import { cookiePair, send, startTestApp, type AdapterName, type Answer, type BackendName, type TestApp } from '../harness/http-app';
 
 const IDLE = 10 * 60_000;
 const ABSOLUTE = 24 * 60 * 60_000;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cookiePair, send, startTestApp, type TestApp } from './http-app.harness';
+import { cookiePair, send, startTestApp, type TestApp } from '../harness/http-app';
 
 const IDLE_MS = 1_000;
 const ABSOLUTE_MS = 2_500;

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { AxessSession, AxessSessionModule, CurrentSession, type AxessSessionModuleOptions } from '../../src/internal';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
-import { cookiePair, send, type AdapterName } from './http-app.harness';
+import { cookiePair, send, type AdapterName } from '../harness/http-app';
 
 const ADAPTERS: AdapterName[] = ['express', 'fastify'];
 /** Small enough that the `/too-big` value cannot be stored. */

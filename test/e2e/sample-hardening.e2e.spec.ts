@@ -6,9 +6,9 @@ import { HEALTH_DOWN_MESSAGE } from '../../sample/health.controller';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
 import { startSample, type RunningSample } from '../harness/sample-server';
 import { withTestClient } from '../harness/valkey-hooks';
-import { cookiePair, send, type Answer } from './http-app.harness';
-import { csrfTokenIn, PageClient } from './page-client';
-import { listen, sampleConfig } from './sample.e2e-flow';
+import { cookiePair, send, type Answer } from '../harness/http-app';
+import { csrfTokenIn, PageClient } from '../harness/page-client';
+import { listen, sampleConfig } from '../harness/sample-e2e.flow';
 
 const MAX_SESSIONS = 5;
 const idOf = (pair: string) => pair.split('=')[1].split('.')[0];

@@ -1,6 +1,6 @@
 import { mintSessionId } from '../../src/internal';
 import { startSample, type RunningSample } from '../harness/sample-server';
-import { csrfTokenIn, PageClient, type PageAnswer } from './page-client';
+import { csrfTokenIn, PageClient, type PageAnswer } from '../harness/page-client';
 
 const MAX_SESSIONS = 3;
 

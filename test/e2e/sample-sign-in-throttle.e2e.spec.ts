@@ -9,8 +9,8 @@ import { AppModule } from '../../sample/app.module';
 import { startSample, type RunningSample, type SampleOptions } from '../harness/sample-server';
 import { uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
-import { csrfTokenIn, PageClient } from './page-client';
-import { sampleConfig } from './sample.e2e-flow';
+import { csrfTokenIn, PageClient } from '../harness/page-client';
+import { sampleConfig } from '../harness/sample-e2e.flow';
 
 /** The limit the sample enforces: 10 failed sign-ins a minute per ip and per username. */
 const LIMIT = 10;

@@ -1,7 +1,7 @@
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
-import { cookiePair, send, type AdapterName } from './http-app.harness';
-import { describeSampleE2e, listen, sampleConfig } from './sample.e2e-flow';
+import { cookiePair, send, type AdapterName } from '../harness/http-app';
+import { describeSampleE2e, listen, sampleConfig } from '../harness/sample-e2e.flow';
 
 const MATRIX: Array<[AdapterName, 'valkey' | 'memory']> = [
   ['express', 'valkey'],

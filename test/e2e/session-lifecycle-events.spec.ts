@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { AxessSessionEvents, SessionCipher, SessionStore, type AxessSessionEvent } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
-import { CommandLog } from './command-log';
-import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from './http-app.harness';
-import { RequestGate, requestGates } from './request-gate';
+import { CommandLog } from '../harness/command-log';
+import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../harness/http-app';
+import { RequestGate, requestGates } from '../harness/request-gate';
 
 const IDLE = 5 * 60_000;
 const ABSOLUTE = 2 * 60 * 60_000;

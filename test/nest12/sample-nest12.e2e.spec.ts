@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AdapterName } from '../e2e/http-app.harness';
-import { SAMPLE_FLOW_MAX_SESSIONS, sampleHttpFlow, type SampleUnderTest } from '../e2e/sample-http.flow';
+import type { AdapterName } from '../harness/http-app';
+import { SAMPLE_FLOW_MAX_SESSIONS, sampleHttpFlow, type SampleUnderTest } from '../harness/sample-http.flow';
 import { packPackage } from '../harness/packed-package';
 import { testClient, testValkeyUrl } from '../harness/valkey';
 import {

@@ -5,8 +5,8 @@ import { parseCookie } from 'cookie';
 import { CookieSigner, MAX_SESSION_COOKIES, SessionStore } from '../../src/internal';
 import { idOfCookie, probe, sessionCookie, startProbeApp, type ProbeApp } from '../harness/probe-app';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
-import { PROPERTY_SEED } from './property-seed';
-import { keyArb, sessionIdArb } from './stored-bytes.arbitrary';
+import { PROPERTY_SEED } from '../harness/property-seed';
+import { keyArb, sessionIdArb } from '../harness/stored-bytes.arbitrary';
 
 /**
  * Invariant I8 for cookies, through the real middleware on Express and Valkey: whatever the

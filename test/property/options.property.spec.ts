@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { AxessOptionsError, resolveAxessOptions, type AxessSessionModuleOptions } from '../../src/internal';
-import { PROPERTY_SEED } from './property-seed';
+import { PROPERTY_SEED } from '../harness/property-seed';
 
 /**
  * Invariant I8 for options: any bad value of any option fails the boot with an

@@ -13,8 +13,8 @@ import {
 } from '../../src/internal';
 import { uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
-import { PROPERTY_SEED } from './property-seed';
-import { sessionIdArb, storedBytesAttack, validRecord, type StoredBytesAttack } from './stored-bytes.arbitrary';
+import { PROPERTY_SEED } from '../harness/property-seed';
+import { sessionIdArb, storedBytesAttack, validRecord, type StoredBytesAttack } from '../harness/stored-bytes.arbitrary';
 
 /**
  * Invariant I8 for stored bytes: whatever sits under a session key, `load` answers "no session"

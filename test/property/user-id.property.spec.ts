@@ -12,9 +12,9 @@ import {
 } from '../../src/internal';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
-import { PROPERTY_SEED } from './property-seed';
-import { sessionIdArb } from './stored-bytes.arbitrary';
-import { userIdPairArb } from './user-id.arbitrary';
+import { PROPERTY_SEED } from '../harness/property-seed';
+import { sessionIdArb } from '../harness/stored-bytes.arbitrary';
+import { userIdPairArb } from '../harness/user-id.arbitrary';
 
 /**
  * Invariant I8 for user ids: any non-empty string works, and two distinct ids never share a

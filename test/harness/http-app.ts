@@ -3,8 +3,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import type { Redis } from 'iovalkey';
 import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src/internal';
-import { sendHttpRequest, type HttpAnswer, type HttpRequestOptions } from '../harness/http-request';
-import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+import { sendHttpRequest, type HttpAnswer, type HttpRequestOptions } from './http-request';
+import { randomKey, testClient, uniquePrefix } from './valkey';
 import { HeaderAuthGuard, SessionTestController } from './session-test.app';
 
 export type AdapterName = 'express' | 'fastify';

@@ -1,8 +1,8 @@
 import { parseSetCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
 import { CookieSigner, mintSessionId } from '../../src/internal';
-import type { HttpRequestOptions } from '../harness/http-request';
-import { cookiePair, send, type Answer } from './http-app.harness';
+import type { HttpRequestOptions } from './http-request';
+import { cookiePair, send, type Answer } from './http-app';
 
 /** The per-user cap (MAX_SESSIONS) the sample must run with: the flow's cap tests are written for 3. */
 export const SAMPLE_FLOW_MAX_SESSIONS = 3;

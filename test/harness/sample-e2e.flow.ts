@@ -6,8 +6,8 @@ import { SessionBackend, type AxessConnectionOptions } from '../../src/internal'
 import { AppModule } from '../../sample/app.module';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
 import type { SampleConfig } from '../../sample/sample.config';
-import { uniquePrefix } from '../harness/valkey';
-import type { AdapterName } from './http-app.harness';
+import { uniquePrefix } from './valkey';
+import type { AdapterName } from './http-app';
 import { SAMPLE_FLOW_MAX_SESSIONS, sampleHttpFlow, type SampleUnderTest } from './sample-http.flow';
 
 /** A sample config as `sampleConfigFromEnv` would build it, with a private key space. */
