@@ -1,55 +1,8 @@
-import { Body, Controller, Get, HttpCode, Module, Post, Req, UseGuards, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Module, type INestApplication, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import {
-  AxessAuthenticatedGuard,
-  AxessSession,
-  AxessSessionModule,
-  AxessSessionService,
-  CurrentSession,
-  type AxessSessionModuleOptions,
-} from '../../src/internal';
+import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src/internal';
 import { sendHttpRequest, type HttpAnswer, type HttpRequestOptions } from './http-request';
-
-/**
- * The smallest app that exercises the whole session layer: read, write, login (the user comes
- * from an `x-user` header, standing in for the app's own authentication), an authenticated
- * route, logout. Used by the property, fault and security tests.
- */
-@Controller()
-export class ProbeController {
-  constructor(private readonly sessions: AxessSessionService) {}
-
-  @Get('visit')
-  visit(@CurrentSession() session: AxessSession) {
-    return { id: session.id ?? null, userId: session.userId ?? null, data: session.data };
-  }
-
-  @Post('data')
-  @HttpCode(200)
-  setData(@CurrentSession() session: AxessSession, @Body() body: Record<string, unknown>) {
-    for (const [key, value] of Object.entries(body ?? {})) session.set(key, value);
-    return { id: session.id ?? null };
-  }
-
-  @Post('login')
-  @HttpCode(200)
-  async login(@Req() req: { headers: Record<string, string | undefined> }) {
-    return this.sessions.authenticate(req, req.headers['x-user'] ?? '');
-  }
-
-  @Get('me')
-  @UseGuards(AxessAuthenticatedGuard)
-  me(@CurrentSession() session: AxessSession) {
-    return { userId: session.userId, id: session.id, data: session.data };
-  }
-
-  @Post('logout')
-  @HttpCode(200)
-  async logout(@Req() req: unknown) {
-    await this.sessions.logout(req);
-    return {};
-  }
-}
+import { HeaderAuthGuard, SessionTestController } from './session-test.app';
 
 /** Every line the app logged, by level. */
 export interface CapturedLog {
@@ -86,9 +39,13 @@ export interface ProbeApp {
   close(): Promise<void>;
 }
 
-/** Boots the probe app on Express with `options`, listening on a free loopback port. */
+/**
+ * Boots the session test app (`SessionTestController`, the same routes the HTTP suites use) on
+ * Express with `options` and a logger that keeps every line, listening on a free loopback port.
+ * Used by the property, fault and security tests, which read what the app logged.
+ */
 export async function startProbeApp(options: AxessSessionModuleOptions): Promise<ProbeApp> {
-  @Module({ imports: [AxessSessionModule.forRoot(options)], controllers: [ProbeController] })
+  @Module({ imports: [AxessSessionModule.forRoot(options)], controllers: [SessionTestController], providers: [HeaderAuthGuard] })
   class ProbeModule {}
 
   const { logger, log } = capturingLogger();

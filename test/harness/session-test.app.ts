@@ -162,7 +162,7 @@ export class SessionTestController {
   @Get('me')
   @UseGuards(AxessAuthenticatedGuard)
   me(@CurrentSession() session: AxessSession) {
-    return { userId: session.userId, sessionId: session.id, authenticatedAt: session.authenticatedAt?.getTime() };
+    return { userId: session.userId, sessionId: session.id, authenticatedAt: session.authenticatedAt?.getTime(), data: session.data };
   }
 
   @Post('logout')
