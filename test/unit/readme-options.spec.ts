@@ -51,6 +51,63 @@ function readmeTableOptions(readme: string, firstHeader: string): string[] {
 
 const sorted = (names: Iterable<string>) => [...names].sort();
 
+/** The public members (methods, getters, properties) of the class `name` exported by `file`. */
+function publicMembersOf({ program, checker }: { program: ts.Program; checker: ts.TypeChecker }, file: string, name: string): string[] {
+  const source = program.getSourceFile(join(ROOT, file));
+  const moduleSymbol = source && checker.getSymbolAtLocation(source);
+  const symbol = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((exported) => exported.name === name);
+  if (!symbol) throw new Error(`${file} does not export ${name}`);
+  return checker
+    .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol))
+    .filter(
+      (member) =>
+        !(
+          ts.getCombinedModifierFlags(member.valueDeclaration ?? member.declarations![0]) &
+          (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)
+        ),
+    )
+    .map((member) => member.name);
+}
+
+/** The string literals of the union type alias `name` exported by `file`. */
+function unionMembersOf({ program, checker }: { program: ts.Program; checker: ts.TypeChecker }, file: string, name: string): string[] {
+  const source = program.getSourceFile(join(ROOT, file));
+  const moduleSymbol = source && checker.getSymbolAtLocation(source);
+  const symbol = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((exported) => exported.name === name);
+  if (!symbol) throw new Error(`${file} does not export ${name}`);
+  const type = checker.getDeclaredTypeOfSymbol(symbol);
+  return (type.isUnion() ? type.types : [type]).map((member) => String((member as ts.StringLiteralType).value));
+}
+
+/** The names before the first `(` in the first column of the table headed `| {firstHeader} |`. */
+function readmeTableMembers(readme: string, firstHeader: string): string[] {
+  return readmeTableOptions(readme, firstHeader).map((cell) => cell.split('(')[0]);
+}
+
+describe('README tables of the backend contracts and error kinds', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const STORE = 'src/store/session-store.ts';
+  const REGISTRY = 'src/registry/session-registry.ts';
+  const ERROR = 'src/errors/session-store.error.ts';
+  const checked = checkerFor([STORE, REGISTRY, ERROR]);
+
+  it('the SessionStore table lists every public member', () => {
+    expect(sorted(readmeTableMembers(readme, '`SessionStore` member'))).toEqual(sorted(publicMembersOf(checked, STORE, 'SessionStore')));
+  });
+
+  it('the SessionRegistry table lists every public member', () => {
+    expect(sorted(readmeTableMembers(readme, '`SessionRegistry` member'))).toEqual(
+      sorted(publicMembersOf(checked, REGISTRY, 'SessionRegistry')),
+    );
+  });
+
+  it('the error table lists every SessionStoreError kind', () => {
+    const kinds = unionMembersOf(checked, ERROR, 'SessionStoreErrorKind');
+    expect(kinds).toEqual(expect.arrayContaining(['connection', 'replication']));
+    expect(sorted(readmeTableMembers(readme, '`SessionStoreError` kind'))).toEqual(sorted(kinds));
+  });
+});
+
 describe('README option tables', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const OPTIONS = 'src/axess-session.options.ts';
