@@ -202,13 +202,14 @@ async function terminate(child: ChildProcess): Promise<void> {
 async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await pingOnce(port)) return;
+    if (await answersPing(port)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`valkey-server on port ${port} did not answer PING within ${timeoutMs} ms`);
 }
 
-function pingOnce(port: number): Promise<boolean> {
+/** True when a raw RESP PING to `port` on loopback answers PONG within half a second. */
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean) => {

@@ -1,9 +1,9 @@
 import { transformFileSync } from '@swc/core';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { answersPing } from '../../src/testing/valkey-process';
 
 /**
  * `startValkeyServer()` from `/testing` leaves no server behind however its process ends: the
@@ -50,20 +50,6 @@ function runChild(ending: string): Promise<{ port: number; dir: string; child: R
     child.once('exit', (code) => {
       if (!out.includes('\n')) reject(new Error(`child exited with ${code} before starting a server`));
     });
-  });
-}
-
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
   });
 }
 
