@@ -1,11 +1,34 @@
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { findAxessSession } from '../http/session-request.js';
+import { sessionCarrier } from '../http/session-carrier.js';
+import { AxessSessionNotMountedError, findAxessSession } from '../http/session-request.js';
+
+/** The GraphQL error code of a refused request (the one Apollo gives a 401). */
+export const UNAUTHENTICATED = 'UNAUTHENTICATED';
+
+/**
+ * The 401 of `AxessAuthenticatedGuard`. Its `extensions` become the GraphQL error's: graphql-js
+ * copies them from the error a resolver throws, so Apollo and Mercurius answer
+ * `extensions: { code: 'UNAUTHENTICATED', reason }` without the library importing either.
+ */
+export class AxessUnauthorizedException extends UnauthorizedException {
+  readonly extensions: { code: string; reason?: string };
+
+  constructor(readonly reason?: string) {
+    super(reason === undefined ? undefined : { statusCode: 401, message: 'Unauthorized', reason });
+    this.extensions = reason === undefined ? { code: UNAUTHENTICATED } : { code: UNAUTHENTICATED, reason };
+  }
+}
 
 /**
  * Lets a request through only if its session is bound to a user; otherwise 401.
  * An evicted or revoked session has no record, so its very next request is refused; when the
  * server still knows why it ended, the body says so:
  * `{ statusCode: 401, message: 'Unauthorized', reason: 'evicted:newer-sign-in' }`.
+ *
+ * Works on HTTP routes, GraphQL resolvers (a GraphQL error with `extensions.code`
+ * `UNAUTHENTICATED` and `extensions.reason`) and WebSocket message handlers (a message of a
+ * socket whose session has ended is refused; the socket itself is closed with code 4001). Any
+ * other execution context throws `AxessUnsupportedContextError`.
  *
  * @example
  * @Get('me')
@@ -17,10 +40,13 @@ import { findAxessSession } from '../http/session-request.js';
 @Injectable()
 export class AxessAuthenticatedGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const session = findAxessSession(context.switchToHttp().getRequest());
+    const { type, request } = sessionCarrier(context, 'AxessAuthenticatedGuard');
+    const session = findAxessSession(request);
     if (session?.isAuthenticated) return true;
-    const reason = session?.endedReason;
-    if (reason !== undefined) throw new UnauthorizedException({ statusCode: 401, message: 'Unauthorized', reason });
-    throw new UnauthorizedException();
+    // A socket without a session was not admitted by AxessWsAdapter: a wiring mistake, said plainly.
+    if (type === 'ws' && !session) throw new AxessSessionNotMountedError(type);
+    // On a socket, Nest answers a refusal with its WsException; the socket is being closed (4001).
+    if (type === 'ws') return false;
+    throw new AxessUnauthorizedException(session?.endedReason);
   }
 }

@@ -1,5 +1,7 @@
 import { Injectable, Logger, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AxessUnsupportedContextError, sessionCarrier } from '../http/session-carrier.js';
+import { findAxessSession } from '../http/session-request.js';
 import { AxessSessionService } from '../session/axess-session.service.js';
 import { LoginPolicy, type MaxSessionsSetting } from '../session/login-policy.js';
 import { AXESS_MAX_SESSIONS } from './max-sessions.decorator.js';
@@ -13,6 +15,11 @@ export const NO_USER_ID = 'no-user-id';
  * `@MaxSessions(n)` on the route or controller), evicting the user's oldest sessions.
  * It is not an authentication guard: without `req.user` it lets the request through untouched,
  * so it must come after the guard that authenticates.
+ *
+ * Works on HTTP routes and GraphQL resolvers (the login's cookie goes out on the GraphQL
+ * response). A WebSocket cannot carry a cookie: on a `ws` context it lets through a socket whose
+ * session is already signed in (the cap was applied at that sign-in) and throws
+ * `AxessUnsupportedContextError` for a login attempt. Any other context type throws too.
  *
  * Subclass it to read the user or its id differently (`getUser`, `getUserId`, `getMaxSessions`).
  *
@@ -37,8 +44,17 @@ export class MaxSessionsGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    const carrier = sessionCarrier(context, 'MaxSessionsGuard');
     const user = this.getUser(context);
+    if (carrier.type === 'ws') {
+      const session = findAxessSession(carrier.request);
+      if ((user === undefined || user === null) && session?.isAuthenticated) return true;
+      throw new AxessUnsupportedContextError(
+        'ws',
+        'MaxSessionsGuard',
+        'a login cannot complete over a WebSocket (no HTTP response carries its cookie); sign in over HTTP or GraphQL.',
+      );
+    }
     if (user === undefined || user === null) return true;
     const userId = this.getUserId(user, context);
     if (userId === undefined || userId === '') {
@@ -54,14 +70,14 @@ export class MaxSessionsGuard implements CanActivate {
       user,
       context,
       // The cookie goes out now: a guard after this one may still refuse the request.
-      response: context.switchToHttp().getResponse(),
+      response: carrier.response,
     });
     return true;
   }
 
-  /** The framework request (Express or Fastify). */
+  /** The framework request (Express or Fastify; a GraphQL resolver's from its context), or a WebSocket's socket. */
   protected getRequest(context: ExecutionContext): unknown {
-    return context.switchToHttp().getRequest();
+    return sessionCarrier(context, 'MaxSessionsGuard').request;
   }
 
   /** The authenticated user, as the app's auth guard left it (default `req.user`). */

@@ -7,12 +7,18 @@ const SESSION = Symbol.for('@axess/nestjs-session:session');
 
 type WithSession = IncomingMessage & { [SESSION]?: AxessSession };
 
-/** The request has no session: the middleware is not mounted on this route. */
+/**
+ * The request has no session: the middleware is not mounted on this route (or, on a WebSocket,
+ * the app does not use `AxessWsAdapter`).
+ */
 export class AxessSessionNotMountedError extends AxessError {
-  constructor() {
+  constructor(contextType?: string) {
     super(
-      'No axess session on this request: mount AxessSessionMiddleware on this route ' +
-        '(it is mounted on every route unless the module option mountMiddleware is false).',
+      contextType === 'ws'
+        ? 'No axess session on this socket: use AxessWsAdapter from @axess/nestjs-session/ws ' +
+            '(`app.useWebSocketAdapter(new AxessWsAdapter(app))`), which admits only upgrades with a signed-in session.'
+        : 'No axess session on this request: mount AxessSessionMiddleware on this route ' +
+            '(it is mounted on every route unless the module option mountMiddleware is false).',
     );
   }
 }
