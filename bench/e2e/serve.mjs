@@ -26,6 +26,8 @@ if (kind.startsWith('axess-')) {
     maxSessions: 3,
     encryptionKey: randomBytes(32).toString('base64'),
     signingKey: randomBytes(32).toString('base64'),
+    // Each app has keys of its own, so each needs a key prefix of its own (one key ring per prefix).
+    overrides: { prefix: `bench-${kind}` },
   });
 } else if (kind.startsWith('bare-')) {
   // The same Nest app with no session library: Nest's own per-request cost.
