@@ -32,11 +32,16 @@ describeSessionRegistryConformance(
   },
 );
 
-describe('Valkey Cluster: the client the module creates (auto-pipelining on)', () => {
+describe('Valkey Cluster: a module-created client with auto-pipelining turned on', () => {
   let connection: ValkeyConnection;
 
   beforeAll(() => {
-    connection = ValkeyConnection.create({ clusterNodes: [...shared.cluster.nodes] }, 2_000);
+    // Off by default; an app may turn it on, and scripts must still reach the right shard.
+    connection = ValkeyConnection.create(
+      { clusterNodes: [...shared.cluster.nodes], clusterOptions: { enableAutoPipelining: true } },
+      2_000,
+    );
+    expect(connection.client.options.enableAutoPipelining).toBe(true);
   });
   afterAll(() => connection?.onModuleDestroy());
 
