@@ -8,6 +8,7 @@ import { LocalStrategy } from './auth/local.strategy';
 import { SIGN_IN_FAILURES, SIGN_IN_THROTTLE_KEY, SIGN_IN_THROTTLE_KEY_INFO, SignInThrottle } from './auth/sign-in-throttle';
 import { signInThrottlerStorage } from './auth/throttler-storage';
 import { UsersService } from './auth/users.service';
+import { SampleGraphqlModule } from './graphql/sample-graphql.module';
 import { HealthController } from './health.controller';
 import type { SampleConfig } from './sample.config';
 import { deriveSampleKey } from './sample-keys';
@@ -41,6 +42,7 @@ export class AppModule {
         ThrottlerModule.forRootAsync({
           useFactory: () => ({ throttlers: [SIGN_IN_FAILURES], storage: signInThrottlerStorage(backend, prefix) }),
         }),
+        SampleGraphqlModule.register(config.fastify),
       ],
       controllers: [AuthController, MeController, HealthController, PagesController],
       providers: [

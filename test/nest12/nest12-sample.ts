@@ -26,6 +26,9 @@ export const NEST12_PACKAGES: Readonly<Record<string, string>> = {
   '@nestjs/platform-express': '12.5.1',
   '@nestjs/platform-fastify': '12.5.0',
   '@nestjs/passport': '12.0.0',
+  '@nestjs/graphql': '14.0.3',
+  '@nestjs/apollo': '14.0.3',
+  '@nestjs/mercurius': '14.0.0',
 };
 
 /**
@@ -38,8 +41,19 @@ const NEST12_PEER_OVERRIDES: Readonly<Record<string, Record<string, string>>> = 
   '@nest-lab/throttler-storage-redis': { '@nestjs/common': '$@nestjs/common', '@nestjs/core': '$@nestjs/core' },
 };
 
-/** Installed besides what the sample imports: Nest's peers, passport for @nestjs/passport, Node's types for tsc. */
-const ALWAYS_INSTALLED = ['reflect-metadata', 'rxjs', 'passport', '@types/node'];
+/**
+ * Installed besides what the sample imports: Nest's peers, passport for @nestjs/passport, the
+ * GraphQL servers the drivers load (Apollo with its Express integration, Mercurius), Node's types for tsc.
+ */
+const ALWAYS_INSTALLED = [
+  'reflect-metadata',
+  'rxjs',
+  'passport',
+  '@apollo/server',
+  '@as-integrations/express5',
+  'mercurius',
+  '@types/node',
+];
 
 /** The DefinitelyTyped package of `name` ('passport-local' -> '@types/passport-local', '@a/b' -> '@types/a__b'). */
 const typesPackageOf = (name: string) => `@types/${name.replace(/^@/, '').replace('/', '__')}`;

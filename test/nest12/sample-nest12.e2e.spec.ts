@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AdapterName } from '../harness/http-app';
 import { SAMPLE_FLOW_MAX_SESSIONS, sampleHttpFlow, type SampleUnderTest } from '../harness/sample-http.flow';
+import { GRAPHQL_FLOW_MAX_SESSIONS, sampleGraphqlFlow } from '../harness/sample-graphql.flow';
 import { packPackage } from '../harness/packed-package';
 import { testClient, testValkeyUrl } from '../harness/valkey';
 import {
@@ -114,6 +115,13 @@ describe('the sample on NestJS 12 (ES modules) in its own process', () => {
     });
 
     sampleHttpFlow(() => target);
+
+    describe('POST /graphql (Apollo on Express, Mercurius on Fastify; @nestjs/graphql 14)', () => {
+      it('runs with the cap the GraphQL flow is written for', () => {
+        expect(GRAPHQL_FLOW_MAX_SESSIONS).toBe(SAMPLE_FLOW_MAX_SESSIONS);
+      });
+      sampleGraphqlFlow(() => target.url);
+    });
 
     it('closes and exits with 0 on SIGTERM', async () => {
       expect(await sample.stop()).toEqual({ code: 0, signal: null });

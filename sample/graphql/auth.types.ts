@@ -1,0 +1,18 @@
+import { Field, ObjectType } from '@nestjs/graphql';
+
+/** What `login` answers. */
+@ObjectType('LoginResult')
+export class LoginResult {
+  @Field(() => String)
+  userId!: string;
+}
+
+/** What `me` answers: the signed-in user and this session's id. */
+@ObjectType('Me')
+export class Me {
+  @Field(() => String)
+  userId!: string;
+
+  @Field(() => String)
+  sessionId!: string;
+}
