@@ -22,6 +22,7 @@ import { SessionLifetime } from './store/session-lifetime.js';
 import { SessionStore } from './store/session-store.js';
 import { ValkeySessionRegistry } from './valkey/valkey-session.registry.js';
 import { ValkeySessionStore } from './valkey/valkey-session.store.js';
+import { ValkeyEventRelay } from './valkey/valkey-event.relay.js';
 
 /** Longest a "why it ended" marker lives: 10 minutes (or the idle timeout, if shorter). */
 export const GONE_MARKER_TTL_MS = 10 * 60_000;
@@ -89,6 +90,13 @@ export const axessCoreProviders: Provider[] = [
   SessionCommitter,
   AxessSessionService,
   AxessHealthService,
+  {
+    // Sign-ins and ended sessions told to the app's other instances, and theirs to this one (Valkey only).
+    provide: ValkeyEventRelay,
+    useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, events: AxessSessionEvents) =>
+      new ValkeyEventRelay(backend.connection?.client, events, { prefix: o.keys.prefix, cipher: o.cipher }),
+    inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents],
+  },
 ];
 
 /**

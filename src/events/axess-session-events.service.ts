@@ -12,10 +12,14 @@ export type AxessSessionEventInput = AxessSessionEvent extends infer E ? (E exte
  * Session lifecycle events (created, authenticated, evicted, revoked, logged-out,
  * expired-on-access, rejected), each with user id, session id and reason.
  *
- * Delivery is synchronous and in-process: listeners run inside the request (or service call)
- * that caused the event, on this app instance only; other instances behind a load balancer do
- * not see it. A listener that throws or rejects is logged and never breaks the request.
- * Do slow work (audit writes, e-mails) asynchronously from the listener.
+ * Delivery is synchronous: listeners run inside the request (or service call) that caused the
+ * event. On the Valkey store, instances also tell each other about sign-ins and ended sessions
+ * (`authenticated`, `evicted`, `revoked`, `logged-out`, `expired-on-access`) through Valkey
+ * pub/sub: such an event from another instance arrives here too, within milliseconds, marked
+ * `remote: true`. Pub/sub delivers at most once: when the subscription had to be re-established,
+ * `onMissedEvents` listeners are told to re-check what depends on events (the library re-checks
+ * open WebSockets itself). A listener that throws or rejects is logged and never breaks the
+ * request. Do slow work (audit writes, e-mails) asynchronously from the listener.
  *
  * @example
  * constructor(events: AxessSessionEvents) {
@@ -27,6 +31,7 @@ export class AxessSessionEvents {
   private readonly logger = new Logger('AxessSession');
   private readonly byType = new Map<AxessSessionEventType, Set<(event: AxessSessionEvent) => unknown>>();
   private readonly any = new Set<(event: AxessSessionEvent) => unknown>();
+  private readonly missed = new Set<() => unknown>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -45,11 +50,41 @@ export class AxessSessionEvents {
     return () => void this.any.delete(listener);
   }
 
+  /**
+   * Subscribes to "events from other instances may have been missed": called after the
+   * subscription to Valkey was re-established (a reconnect, a failover), once it is in place
+   * again. Returns a function that unsubscribes.
+   */
+  onMissedEvents(listener: () => unknown): () => void {
+    this.missed.add(listener);
+    return () => void this.missed.delete(listener);
+  }
+
   /** Delivers an event to its listeners now, stamped with the clock's instant. */
   emit(input: AxessSessionEventInput): void {
-    const listeners = [...(this.byType.get(input.type) ?? []), ...this.any];
-    if (listeners.length === 0) return;
-    const event = { ...input, at: this.clock.now() };
+    if ((this.byType.get(input.type)?.size ?? 0) === 0 && this.any.size === 0) return;
+    this.deliver({ ...input, at: this.clock.now() });
+  }
+
+  /** Delivers an event of another instance, as it arrived (already stamped and marked remote). @internal */
+  deliverRemote(event: AxessSessionEvent): void {
+    this.deliver({ ...event, remote: true });
+  }
+
+  /** Tells the `onMissedEvents` listeners. @internal */
+  reportMissedEvents(): void {
+    for (const listener of this.missed) {
+      try {
+        const result = listener();
+        if (result instanceof Promise) result.catch((error: unknown) => this.reportMissed(error));
+      } catch (error) {
+        this.reportMissed(error);
+      }
+    }
+  }
+
+  private deliver(event: AxessSessionEvent): void {
+    const listeners = [...(this.byType.get(event.type) ?? []), ...this.any];
     for (const listener of listeners) {
       try {
         const result = listener(event);
@@ -58,6 +93,13 @@ export class AxessSessionEvents {
         this.report(event, error);
       }
     }
+  }
+
+  private reportMissed(error: unknown): void {
+    this.logger.error(
+      `A missed-events listener failed: ${error instanceof Error ? error.message : String(error)}`,
+      error instanceof Error ? error.stack : undefined,
+    );
   }
 
   private report(event: AxessSessionEvent, error: unknown): void {

@@ -11,8 +11,13 @@ export interface AxessSessionEventBase<T extends AxessSessionEventType = AxessSe
   sessionId?: string;
   /** Why it happened, e.g. `evicted:newer-sign-in`, `revoked`, `bad-signature`, `undecryptable`. */
   reason: string;
-  /** When it happened, from the module's Clock. */
+  /** When it happened, from the module's Clock (of the instance where it happened). */
   at: Date;
+  /**
+   * `true` when another instance of the app ended or signed in this session and this one learnt
+   * it through Valkey (pub/sub); absent for events of this instance.
+   */
+  remote?: true;
 }
 
 /** A session evicted by a newer sign-in of the same user beyond the cap. */
@@ -39,4 +44,26 @@ export const SessionEndReason = {
   loggedOut: 'logged-out',
   /** Past its absolute timeout when a request came. */
   absoluteTimeout: 'expired:absolute-timeout',
+  /**
+   * Found gone by a check against the store (e.g. of an open WebSocket after events from other
+   * instances may have been missed), with no marker left saying why: logged out, or idle too long.
+   */
+  ended: 'ended',
 } as const;
+
+/** The events instances tell each other through Valkey: sign-ins and every way a session ends. */
+export const RELAYED_EVENT_TYPES: ReadonlySet<AxessSessionEventType> = new Set<AxessSessionEventType>([
+  'authenticated',
+  'evicted',
+  'revoked',
+  'logged-out',
+  'expired-on-access',
+]);
+
+/** The events that end a session. */
+export const ENDING_EVENT_TYPES: ReadonlySet<AxessSessionEventType> = new Set<AxessSessionEventType>([
+  'evicted',
+  'revoked',
+  'logged-out',
+  'expired-on-access',
+]);

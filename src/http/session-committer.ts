@@ -4,6 +4,7 @@ import { mintSessionId } from '../crypto/session-id.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
 import { StoreFailureLog } from '../errors/store-failure.log.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
+import { SessionEndReason } from '../events/session-event.types.js';
 import { SessionRegistry } from '../registry/session-registry.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
@@ -53,12 +54,16 @@ export class SessionCommitter {
 
   /** Writes and deletes what the request changed; backend failures become HTTP 503. */
   async flush(state: SessionState): Promise<void> {
+    // Sessions ended by `destroy()`: a logout like the service's, told to listeners (and other instances) once deleted.
+    const destroyed = state.doomed.slice();
     try {
       await this.deleteDoomed(state);
       await this.write(state);
     } catch (error) {
       throw asServiceUnavailable(error, this.failures, 'a session write');
     }
+    for (const { id, userId } of destroyed)
+      this.events.emit({ type: 'logged-out', userId, sessionId: id, reason: SessionEndReason.loggedOut });
   }
 
   /**
