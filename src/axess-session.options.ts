@@ -2,6 +2,7 @@ import type { Clock } from './clock/clock.js';
 import type { SecretKeyInput } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
 import type { MaxSessionsSetting } from './session/login-policy.js';
+import type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
 import { DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from './store/session-lifetime.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './store/sealed-record.js';
 import { DEFAULT_PREFIX } from './valkey/key-layout.js';
@@ -101,6 +102,13 @@ export interface AxessSessionModuleOptions {
    * Off by default: Valkey replicates asynchronously.
    */
   durableWrites?: DurableWritesOptions;
+  /**
+   * OpenTelemetry metrics (`axess.logins`, `axess.sessions.ended`, `axess.cookies.rejected`,
+   * `axess.store.duration`, `axess.store.errors`) and spans, through `@opentelemetry/api`: a no-op
+   * until the app registers an SDK (before it creates the Nest app). `{ metrics: false, traces: false }`
+   * turns both off. @default { metrics: true, traces: true }, the global providers
+   */
+  telemetry?: AxessTelemetryOptions;
 }
 
 /** Defaults applied once at boot. */

@@ -20,6 +20,9 @@ import { LoginPolicy } from './session/login-policy.js';
 import { InMemorySessionStore } from './store/in-memory-session.store.js';
 import { SessionLifetime } from './store/session-lifetime.js';
 import { SessionStore } from './store/session-store.js';
+import { AxessTelemetry } from './telemetry/axess-telemetry.js';
+import { instrumentRegistry } from './telemetry/instrumented-session.registry.js';
+import { instrumentStore } from './telemetry/instrumented-session.store.js';
 import { ValkeySessionRegistry } from './valkey/valkey-session.registry.js';
 import { ValkeySessionStore } from './valkey/valkey-session.store.js';
 import { ValkeyEventRelay } from './valkey/valkey-event.relay.js';
@@ -51,13 +54,22 @@ export const axessCoreProviders: Provider[] = [
   },
   AxessSessionEvents,
   StoreFailureLog,
+  { provide: AxessTelemetry, useFactory: (o: ResolvedAxessOptions) => new AxessTelemetry(o.telemetry), inject: [AXESS_SESSION_OPTIONS] },
   {
     provide: SessionStore,
     // The Clock comes from its provider, not the options: overrideProvider(Clock) reaches every part.
-    useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, events: AxessSessionEvents, clock: Clock): SessionStore => {
-      const onUnreadable = (sessionId: string, error: SessionStoreError) =>
+    useFactory: (
+      o: ResolvedAxessOptions,
+      backend: SessionBackend,
+      events: AxessSessionEvents,
+      clock: Clock,
+      telemetry: AxessTelemetry,
+    ): SessionStore => {
+      const onUnreadable = (sessionId: string, error: SessionStoreError) => {
+        telemetry.storeError('load', error);
         events.emit({ type: 'rejected', sessionId, reason: unreadableReason(error) });
-      return backend.connection
+      };
+      const store = backend.connection
         ? new ValkeySessionStore(backend.connection.client, o.cipher, {
             prefix: o.keys.prefix,
             maxPayloadBytes: o.maxPayloadBytes,
@@ -65,21 +77,27 @@ export const axessCoreProviders: Provider[] = [
             onUnreadable,
           })
         : new InMemorySessionStore({ clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes, onUnreadable });
+      // Every call recorded (metrics and spans); the registry below gets this store too.
+      return instrumentStore(store, telemetry);
     },
-    inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents, Clock],
+    inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents, Clock, AxessTelemetry],
   },
   {
     provide: SessionRegistry,
-    useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, store: SessionStore, clock: Clock): SessionRegistry =>
-      backend.connection
-        ? new ValkeySessionRegistry(backend.connection.client, {
-            store,
-            clock,
-            prefix: o.keys.prefix,
-            lifetimeMs: o.absoluteTimeoutMs,
-          })
-        : new InMemorySessionRegistry({ store, clock, lifetimeMs: o.absoluteTimeoutMs }),
-    inject: [AXESS_SESSION_OPTIONS, SessionBackend, SessionStore, Clock],
+    useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, store: SessionStore, clock: Clock, telemetry: AxessTelemetry) =>
+      instrumentRegistry(
+        backend.connection
+          ? new ValkeySessionRegistry(backend.connection.client, {
+              store,
+              clock,
+              prefix: o.keys.prefix,
+              lifetimeMs: o.absoluteTimeoutMs,
+            })
+          : new InMemorySessionRegistry({ store, clock, lifetimeMs: o.absoluteTimeoutMs }),
+        telemetry,
+        backend.kind,
+      ),
+    inject: [AXESS_SESSION_OPTIONS, SessionBackend, SessionStore, Clock, AxessTelemetry],
   },
   {
     // Without a signing key the cookie exists but refuses to work: only the HTTP layer needs the key.
@@ -118,6 +136,7 @@ export const axessCoreExports = [
   AxessHealthService,
   AxessSessionEvents,
   StoreFailureLog,
+  AxessTelemetry,
 ];
 
 /** The `rejected` reason for a stored record that could not be read. */

@@ -11,6 +11,7 @@ import { AxessOptionsError } from './errors/axess-options.error.js';
 import type { SessionCookieSettings } from './http/session-cookie.js';
 import { assertMaxSessions } from './registry/registry-limits.js';
 import type { MaxSessionsSetting } from './session/login-policy.js';
+import type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
 import { assertDurableWrites, type DurableWritesOptions } from './valkey/durable-writes.js';
 import { KeyLayout } from './valkey/key-layout.js';
 import { assertConnectionOptions } from './valkey/valkey-connection.options.js';
@@ -36,6 +37,8 @@ export interface ResolvedAxessOptions {
   commandTimeoutMs: number;
   /** Validated here, before any client exists: a bad value must not leave a connection behind. */
   durableWrites?: DurableWritesOptions;
+  /** Both switches set; providers only when the app gave them. */
+  telemetry: AxessTelemetryOptions & { metrics: boolean; traces: boolean };
 }
 
 // RFC 6265 cookie-name token characters.
@@ -114,6 +117,27 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     mountMiddleware,
     commandTimeoutMs,
     durableWrites,
+    telemetry: resolveTelemetry(options.telemetry),
+  };
+}
+
+function resolveTelemetry(given: unknown): ResolvedAxessOptions['telemetry'] {
+  if (given === undefined || given === null) return { metrics: true, traces: true };
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    throw new AxessOptionsError('telemetry', 'must be an object: { metrics?, traces?, meterProvider?, tracerProvider? }.');
+  }
+  const { metrics, traces, meterProvider, tracerProvider } = given as AxessTelemetryOptions;
+  if (meterProvider !== undefined && typeof (meterProvider as { getMeter?: unknown } | null)?.getMeter !== 'function') {
+    throw new AxessOptionsError('telemetry.meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter()).');
+  }
+  if (tracerProvider !== undefined && typeof (tracerProvider as { getTracer?: unknown } | null)?.getTracer !== 'function') {
+    throw new AxessOptionsError('telemetry.tracerProvider', 'must be an OpenTelemetry TracerProvider (with getTracer()).');
+  }
+  return {
+    metrics: flag('telemetry.metrics', metrics, true),
+    traces: flag('telemetry.traces', traces, true),
+    ...(meterProvider === undefined ? {} : { meterProvider }),
+    ...(tracerProvider === undefined ? {} : { tracerProvider }),
   };
 }
 

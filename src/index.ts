@@ -19,6 +19,7 @@ export type { AxessConnectionOptions } from './valkey/valkey-connection.options.
 export type { DurableWritesOptions } from './valkey/durable-writes.js';
 export type { SecretKeyInput } from './crypto/secret-key.js';
 export type { ValkeyClient } from './valkey/valkey-client.js';
+export type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
 
 // Handlers: the request's session and its typed data.
 export { AxessSession } from './http/axess-session.js';

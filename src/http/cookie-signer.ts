@@ -8,6 +8,8 @@ const COOKIE_KEY_INFO = 'axess/nestjs-session v1 cookie-signature HMAC-SHA256';
 const MAC_BYTES = 32;
 /** Longer values are refused before any work (a signed value is 76 characters). */
 const MAX_VALUE_LENGTH = 256;
+/** A MAC as `sign` writes it: 32 bytes in unpadded base64url. */
+const MAC_TEXT = /^[A-Za-z0-9_-]{43}$/;
 /** Verified values remembered per generation; at most twice this many are kept. */
 export const VERIFIED_CACHE_SIZE = 1024;
 
@@ -62,6 +64,18 @@ export class CookieSigner {
     const id = this.check(value);
     if (id !== null) this.remember(value, id);
     return id;
+  }
+
+  /**
+   * Why `verify` refused `value`: `bad-signature` when it has the shape of a signed id (a session
+   * id, a dot, a MAC of the right length) and its MAC is wrong, `malformed` otherwise. Only for
+   * values `verify` refused; it does no cryptographic work.
+   */
+  rejection(value: unknown): 'malformed' | 'bad-signature' {
+    if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH) return 'malformed';
+    const dot = value.indexOf('.');
+    if (dot < 0 || dot !== value.lastIndexOf('.') || !isSessionId(value.slice(0, dot))) return 'malformed';
+    return MAC_TEXT.test(value.slice(dot + 1)) ? 'bad-signature' : 'malformed';
   }
 
   private check(value: string): string | null {

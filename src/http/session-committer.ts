@@ -8,6 +8,7 @@ import { SessionEndReason } from '../events/session-event.types.js';
 import { SessionRegistry } from '../registry/session-registry.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
+import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import type { AxessSession } from './axess-session.js';
 import { appendSetCookie, headersSent } from './response-cookies.js';
 import { SessionCookie } from './session-cookie.js';
@@ -33,6 +34,7 @@ export class SessionCommitter {
     private readonly cookie: SessionCookie,
     private readonly events: AxessSessionEvents,
     private readonly failures: StoreFailureLog,
+    private readonly telemetry: AxessTelemetry,
   ) {}
 
   /**
@@ -64,6 +66,7 @@ export class SessionCommitter {
     }
     for (const { id, userId } of destroyed)
       this.events.emit({ type: 'logged-out', userId, sessionId: id, reason: SessionEndReason.loggedOut });
+    this.telemetry.sessionsEnd(SessionEndReason.loggedOut, destroyed.length);
   }
 
   /**
@@ -105,7 +108,10 @@ export class SessionCommitter {
     const ttl = this.lifetime.ttl(record, now);
     if (ttl < 1) {
       // The absolute deadline passed during the request: the session is over, not rewritten.
-      if (state.storedId) state.doomed.push({ id: state.storedId, userId: record.userId });
+      if (state.storedId) {
+        state.doomed.push({ id: state.storedId, userId: record.userId });
+        this.telemetry.sessionsEnd(SessionEndReason.absoluteTimeout);
+      }
       state.forget();
       await this.deleteDoomed(state);
       return;

@@ -29,6 +29,16 @@ export interface SessionCookieSettings {
   domain?: string;
 }
 
+/** What {@link SessionCookie.inspect} found in a `Cookie` header. */
+export interface CookieInspection {
+  /** The verified session ids, in the header's order. */
+  ids: string[];
+  /** Whether a value of the cookie's name did not verify. */
+  forged: boolean;
+  /** Why each value that did not verify was refused, in order (only when `forged`). */
+  rejected?: Array<'malformed' | 'bad-signature'>;
+}
+
 const LOOPBACK_HOST = /^(localhost|[^:]+\.localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
 /**
@@ -69,18 +79,18 @@ export class SessionCookie {
    * several, the caller uses the first that names a live session: a garbage or stale value
    * planted ahead of the real one (`axess.sid=x; axess.sid=<real>`) cannot hide it.
    */
-  inspect(header: string | string[] | undefined): { ids: string[]; forged: boolean } {
+  inspect(header: string | string[] | undefined): CookieInspection {
     const raw = Array.isArray(header) ? header.join('; ') : header;
     if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_COOKIE_HEADER_BYTES) return { ids: [], forged: false };
     const signer = this.requireSigner();
     const ids: string[] = [];
-    let forged = false;
+    let rejected: Array<'malformed' | 'bad-signature'> | undefined;
     for (const value of this.values(raw)) {
       const id = signer.verify(value);
-      if (id === null) forged = true;
+      if (id === null) (rejected ??= []).push(signer.rejection(value));
       else if (!ids.includes(id)) ids.push(id);
     }
-    return { ids, forged };
+    return rejected ? { ids, forged: true, rejected } : { ids, forged: false };
   }
 
   /** The non-empty values of the session cookie in `raw`, in order, at most {@link MAX_SESSION_COOKIES}. */

@@ -8,6 +8,7 @@ import { SessionEndReason } from '../events/session-event.types.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
+import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import { AxessSession } from './axess-session.js';
 import { commitOnResponse } from './response-commit.js';
 import { SessionCommitter } from './session-committer.js';
@@ -46,6 +47,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     private readonly events: AxessSessionEvents,
     private readonly committer: SessionCommitter,
     private readonly failures: StoreFailureLog,
+    private readonly telemetry: AxessTelemetry,
   ) {
     if (!cookie.configured) {
       throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes (e.g. `openssl rand -base64 32`).');
@@ -60,8 +62,11 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     const raw = rawRequest(req);
     // Mounted twice (module and app): the first load stands.
     if (findAxessSession(raw)) return next();
-    const { ids, forged } = this.cookie.inspect(raw.headers.cookie);
-    if (forged) this.events.emit({ type: 'rejected', reason: 'bad-signature' });
+    const { ids, forged, rejected } = this.cookie.inspect(raw.headers.cookie);
+    if (forged) {
+      this.events.emit({ type: 'rejected', reason: 'bad-signature' });
+      for (const reason of rejected!) this.telemetry.cookieRejected(reason);
+    }
     const loaded = ids.length === 0 ? NO_SESSION : await this.load(ids);
     const state = new SessionState(loaded.id, loaded.record, this.nowMs, raw);
     state.endedReason = loaded.endedReason;
@@ -78,8 +83,11 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     let endedReason: string | undefined;
     for (const id of ids) {
       const record = await this.read(id);
-      if (record === 'expired') endedReason ??= SessionEndReason.absoluteTimeout;
-      else if (record) return { id, record };
+      if (record === 'expired') {
+        endedReason ??= SessionEndReason.absoluteTimeout;
+        this.telemetry.cookieRejected('expired:absolute-timeout');
+      } else if (record) return { id, record };
+      else this.telemetry.cookieRejected('unknown-session');
     }
     if (endedReason !== undefined) return { endedReason };
     try {
@@ -109,6 +117,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
         .delete(id)
         .catch((error: unknown) => this.logger.warn(`Could not delete a session past its absolute timeout: ${String(error)}`));
       this.events.emit({ type: 'expired-on-access', userId: record.userId, sessionId: id, reason: SessionEndReason.absoluteTimeout });
+      this.telemetry.sessionsEnd(SessionEndReason.absoluteTimeout);
       return 'expired';
     }
     if (record.userId === undefined && this.lifetime.anonymousIdleTimeoutMs < this.lifetime.idleTimeoutMs) {

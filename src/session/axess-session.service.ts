@@ -16,6 +16,7 @@ import { SessionRegistry } from '../registry/session-registry.js';
 import { assertUserId } from '../registry/user-id.js';
 import { SessionStore } from '../store/session-store.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
+import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import { LoginPolicy, type MaxSessionsSetting } from './login-policy.js';
 import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
 
@@ -39,6 +40,7 @@ export class AxessSessionService {
     private readonly committer: SessionCommitter,
     private readonly events: AxessSessionEvents,
     private readonly failures: StoreFailureLog,
+    private readonly telemetry: AxessTelemetry,
   ) {
     this.markerTtlMs = policy.goneMarkerTtlMs;
   }
@@ -54,6 +56,23 @@ export class AxessSessionService {
    * login fails with a 503 and the new session is deleted, unless the module's `failOpen` is set.
    */
   async authenticate(req: unknown, userId: string, options: AuthenticateOptions = {}): Promise<AuthenticateResult> {
+    // The span of the whole login: the store and registry calls below are its children.
+    return this.telemetry.inSpan('axess.login', {}, async (span) => {
+      try {
+        const result = await this.login(req, userId, options);
+        this.telemetry.login('admitted');
+        this.telemetry.sessionsEnd(SessionEndReason.evicted, result.evicted.length);
+        span?.setAttributes({ 'axess.outcome': 'admitted', 'axess.evicted_count': result.evicted.length });
+        return result;
+      } catch (error) {
+        this.telemetry.login('failed');
+        span?.setAttribute('axess.outcome', 'failed');
+        throw error;
+      }
+    });
+  }
+
+  private async login(req: unknown, userId: string, options: AuthenticateOptions): Promise<AuthenticateResult> {
     const session = getAxessSession(req);
     assertUserId(userId);
     const state = sessionStateOf(session);
@@ -139,7 +158,10 @@ export class AxessSessionService {
     }
     state.forget();
     state.clearCookie = true;
-    if (id !== undefined) this.events.emit({ type: 'logged-out', userId, sessionId: id, reason: SessionEndReason.loggedOut });
+    if (id !== undefined) {
+      this.events.emit({ type: 'logged-out', userId, sessionId: id, reason: SessionEndReason.loggedOut });
+      this.telemetry.sessionsEnd(SessionEndReason.loggedOut);
+    }
   }
 
   /**
@@ -182,14 +204,20 @@ export class AxessSessionService {
   async revokeSession(userId: string, sessionId: string): Promise<boolean> {
     assertUserId(userId);
     if (!isSessionId(sessionId)) return false;
-    if (!(await this.backend(() => this.registry.isValid(userId, sessionId)))) return false;
-    await this.revoke(userId, [sessionId]);
-    return true;
+    return this.revocation('session', async () => {
+      if (!(await this.backend(() => this.registry.isValid(userId, sessionId)))) return [];
+      await this.revoke(userId, [sessionId]);
+      return [sessionId];
+    }).then((revoked) => revoked.length > 0);
   }
 
   /** Revokes every session of the user (e.g. after a password change); returns their ids. */
   async revokeAll(userId: string): Promise<string[]> {
     assertUserId(userId);
+    return this.revocation('all', () => this.revokeAllOf(userId));
+  }
+
+  private async revokeAllOf(userId: string): Promise<string[]> {
     const ids = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId);
     const markable = ids.filter(isSessionId);
     // Markers and records first, registry after, all sent together; the registry re-reads its
@@ -200,19 +228,36 @@ export class AxessSessionService {
         this.registry.invalidateUser(userId),
       ]),
     );
-    for (const id of new Set([...ids, ...revoked]))
-      this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
+    const ended = new Set([...ids, ...revoked]);
+    for (const id of ended) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
+    this.telemetry.sessionsEnd(SessionEndReason.revoked, ended.size);
     return revoked;
   }
 
   /** Revokes all of the user's sessions except `keepSessionId` ("sign out other devices"); returns their ids. */
   async revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
     assertUserId(userId);
-    const others = (await this.backend(() => this.registry.members(userId)))
-      .map((m) => m.sessionId)
-      .filter((id) => id !== keepSessionId && isSessionId(id));
-    await this.revoke(userId, others);
-    return others;
+    return this.revocation('others', async () => {
+      const others = (await this.backend(() => this.registry.members(userId)))
+        .map((m) => m.sessionId)
+        .filter((id) => id !== keepSessionId && isSessionId(id));
+      await this.revoke(userId, others);
+      return others;
+    });
+  }
+
+  /** Runs a revocation in its span (`axess.revoke`: its scope, outcome and how many sessions it ended). */
+  private revocation(scope: 'session' | 'others' | 'all', run: () => Promise<string[]>): Promise<string[]> {
+    return this.telemetry.inSpan('axess.revoke', { attributes: { 'axess.revoke.scope': scope } }, async (span) => {
+      try {
+        const revoked = await run();
+        span?.setAttributes({ 'axess.outcome': 'ok', 'axess.revoked_count': revoked.length });
+        return revoked;
+      } catch (error) {
+        span?.setAttribute('axess.outcome', 'failed');
+        throw error;
+      }
+    });
   }
 
   /**
@@ -228,6 +273,7 @@ export class AxessSessionService {
       ]),
     );
     for (const id of ids) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
+    this.telemetry.sessionsEnd(SessionEndReason.revoked, ids.length);
   }
 
   /** The cap of this login: a number as given, or what the app's function answers for this user. */

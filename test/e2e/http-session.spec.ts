@@ -1,6 +1,13 @@
 import { parseSetCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
-import { CookieSigner, mintSessionId, SessionRegistry, SessionStore, type InMemorySessionStore } from '../../src/internal';
+import {
+  CookieSigner,
+  InstrumentedSessionStore,
+  mintSessionId,
+  SessionRegistry,
+  SessionStore,
+  type InMemorySessionStore,
+} from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey } from '../harness/valkey';
 import { CommandLog } from '../harness/command-log';
@@ -504,14 +511,16 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend', (adapter, 
 /** How many stored records are bound to `name` (reads every record of this app's prefix). */
 async function countUserRecords(t: TestApp, name: string): Promise<number> {
   const store = t.app.get(SessionStore);
+  // The in-memory store's own map, under the wrapper that records its calls (telemetry).
+  const backend = store instanceof InstrumentedSessionStore ? store.inner : store;
   const ids = t.client
     ? (await t.client.keys(`${t.prefix}:sess:*`)).map((key) => key.slice(`${t.prefix}:sess:`.length))
-    : [...(store as unknown as { entries: Map<string, unknown> }).entries.keys()];
+    : [...(backend as unknown as { entries: Map<string, unknown> }).entries.keys()];
   const records = await Promise.all(ids.map((id) => store.load(id)));
   return records.filter((r) => r?.userId === name).length;
 }
 
 async function countRecords(t: TestApp): Promise<number> {
   if (t.client) return (await t.client.keys(`${t.prefix}:*`)).length;
-  return t.app.get<SessionStore, InMemorySessionStore>(SessionStore).size;
+  return (t.app.get<SessionStore, InstrumentedSessionStore>(SessionStore).inner as InMemorySessionStore).size;
 }

@@ -6,6 +6,7 @@ import {
   AxessSessionModule,
   Clock,
   InMemorySessionStore,
+  InstrumentedSessionStore,
   SessionBackend,
   mintSessionId,
   SessionCipher,
@@ -46,7 +47,9 @@ class OptionsModule {}
 describe('AxessSessionModule', () => {
   it('forRoot with connection options provides a working Valkey store, clock and cipher', async () => {
     const app = await boot(AxessSessionModule.forRoot({ connection: { url: testValkeyUrl() }, prefix: uniquePrefix(), ...keys() }));
-    expect(app.get(SessionStore)).toBeInstanceOf(ValkeySessionStore);
+    // The provided store records its calls (telemetry) around the Valkey store.
+    expect(app.get<SessionStore, InstrumentedSessionStore>(SessionStore).inner).toBeInstanceOf(ValkeySessionStore);
+    expect(app.get(SessionStore).backend).toBe('valkey');
     expect(app.get(Clock)).toBeInstanceOf(SystemClock);
     expect(app.get(SessionCipher)).toBeInstanceOf(AesGcmSessionCipher);
     await roundTrip(app);
@@ -87,7 +90,8 @@ describe('AxessSessionModule', () => {
 
   it("store: 'memory' selects the in-memory backend with no Valkey at all", async () => {
     const app = await boot(AxessSessionModule.forRoot({ store: 'memory', ...keys() }));
-    expect(app.get(SessionStore)).toBeInstanceOf(InMemorySessionStore);
+    expect(app.get<SessionStore, InstrumentedSessionStore>(SessionStore).inner).toBeInstanceOf(InMemorySessionStore);
+    expect(app.get(SessionStore).backend).toBe('memory');
     await roundTrip(app);
     await app.close();
   });

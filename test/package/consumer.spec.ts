@@ -143,10 +143,14 @@ describe('the packed package in consumer apps', () => {
         'package/dist/cjs/index.js',
         'package/dist/cjs/index.d.ts',
         'package/dist/cjs/testing/index.js',
+        'package/dist/cjs/terminus/index.js',
+        'package/dist/cjs/terminus/index.d.ts',
         'package/dist/esm/package.json',
         'package/dist/esm/index.js',
         'package/dist/esm/index.d.ts',
         'package/dist/esm/testing/index.js',
+        'package/dist/esm/terminus/index.js',
+        'package/dist/esm/terminus/index.d.ts',
       ]),
     );
     expect(packedFiles.filter((f) => !/^package\/(dist\/(cjs|esm)\/|package\.json$|README\.md$|SECURITY\.md$|LICENSE)/.test(f))).toEqual(
