@@ -1,5 +1,6 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
+import { ValkeyInvalidations } from './cache/valkey-invalidations.js';
 import { AxessOptionsError } from './errors/axess-options.error.js';
 import { claimKeyRing } from './valkey/key-ring.js';
 import { ValkeyConnection } from './valkey/valkey-connection.js';
@@ -8,16 +9,22 @@ import { ValkeyConnection } from './valkey/valkey-connection.js';
  * Where the module keeps sessions: Valkey through a connection (its own, or the app's client),
  * or this process's memory. Always a value, never `null`, so that every provider built on it
  * resolves; the connection it created is closed with the application. At boot it claims the key
- * prefix for this deployment's key ring (see `claimKeyRing`).
+ * prefix for this deployment's key ring (see `claimKeyRing`). With `localCache`, it also keeps
+ * Valkey's tracking of the session keys on the connection (`invalidations`), from boot to shutdown.
  */
 export class SessionBackend implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AxessSession');
+  /** The invalidations of the local cache (`localCache` on, Valkey store), else `undefined`. */
+  readonly invalidations: ValkeyInvalidations | undefined;
 
   private constructor(
     readonly kind: 'valkey' | 'memory',
     readonly connection: ValkeyConnection | undefined,
     private readonly options: ResolvedAxessOptions,
-  ) {}
+  ) {
+    this.invalidations =
+      connection && options.localCache ? new ValkeyInvalidations(connection.client, { keyPrefix: options.keys.sessionPrefix }) : undefined;
+  }
 
   static from(options: ResolvedAxessOptions): SessionBackend {
     if (options.store === 'memory') return new SessionBackend('memory', undefined, options);
@@ -32,10 +39,13 @@ export class SessionBackend implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     if (!this.connection) return;
     try {
+      // Not awaited: the cache is bypassed until tracking is confirmed, and Valkey down at boot must not hold the boot.
+      this.invalidations?.start();
       await claimKeyRing(this.connection.client, this.options.keys, this.options.cipher.keyFingerprints());
     } catch (error) {
       if (error instanceof AxessOptionsError) {
         // The boot fails: Nest will not call onModuleDestroy, so the connection is closed here.
+        await this.invalidations?.close();
         await this.connection.onModuleDestroy();
         throw error;
       }
@@ -45,6 +55,7 @@ export class SessionBackend implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.invalidations?.close();
     await this.connection?.onModuleDestroy();
   }
 }

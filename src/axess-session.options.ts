@@ -1,3 +1,4 @@
+import type { AxessLocalCacheOptions } from './cache/local-cache.options.js';
 import type { Clock } from './clock/clock.js';
 import type { SecretKeyInput } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
@@ -102,6 +103,15 @@ export interface AxessSessionModuleOptions {
    * Off by default: Valkey replicates asynchronously.
    */
   durableWrites?: DurableWritesOptions;
+  /**
+   * A local cache of session records in this process (Valkey store only), kept coherent by
+   * Valkey's server-assisted client-side caching (`CLIENT TRACKING … BCAST NOLOOP`, redirected to
+   * a subscriber connection per node): a request whose session did not change sends nothing to
+   * Valkey, and a change, logout, eviction or revocation on any instance invalidates the copies
+   * everywhere. While tracking is not confirmed the cache is flushed and bypassed. The idle
+   * timeout then holds to within `touchIntervalMs`. `true` for the defaults; off by default.
+   */
+  localCache?: AxessLocalCacheOptions | boolean;
   /**
    * OpenTelemetry metrics (`axess.logins`, `axess.sessions.ended`, `axess.cookies.rejected`,
    * `axess.store.duration`, `axess.store.errors`) and spans, through `@opentelemetry/api`: a no-op

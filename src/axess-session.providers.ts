@@ -4,6 +4,8 @@ import { AXESS_SESSION_MODULE_OPTIONS } from './axess-session.module-definition.
 import type { AxessSessionModuleOptions } from './axess-session.options.js';
 import { resolveAxessOptions, type ResolvedAxessOptions } from './axess-session.resolved-options.js';
 import { AXESS_SESSION_OPTIONS } from './axess-session.tokens.js';
+import { CachingSessionStore } from './cache/caching-session.store.js';
+import { observeLocalCache } from './cache/local-cache.metrics.js';
 import { Clock } from './clock/clock.js';
 import { SessionCipher } from './crypto/session-cipher.js';
 import type { SessionStoreError } from './errors/session-store.error.js';
@@ -64,6 +66,7 @@ export const axessCoreProviders: Provider[] = [
       events: AxessSessionEvents,
       clock: Clock,
       telemetry: AxessTelemetry,
+      lifetime: SessionLifetime,
     ): SessionStore => {
       const onUnreadable = (sessionId: string, error: SessionStoreError) => {
         telemetry.storeError('load', error);
@@ -78,9 +81,14 @@ export const axessCoreProviders: Provider[] = [
           })
         : new InMemorySessionStore({ clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes, onUnreadable });
       // Every call recorded (metrics and spans); the registry below gets this store too.
-      return instrumentStore(store, telemetry);
+      const recorded = instrumentStore(store, telemetry);
+      if (!backend.invalidations || !o.localCache) return recorded;
+      // The local cache goes on top: the store's metrics count what reaches Valkey, hits send nothing.
+      const cached = new CachingSessionStore(recorded, backend.invalidations, lifetime, clock, o.localCache);
+      observeLocalCache(telemetry.meter, cached.stats);
+      return cached;
     },
-    inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents, Clock, AxessTelemetry],
+    inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents, Clock, AxessTelemetry, SessionLifetime],
   },
   {
     provide: SessionRegistry,

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { AXESS_DEFAULTS, type AxessSessionModuleOptions } from './axess-session.options.js';
 import type { Clock } from './clock/clock.js';
 import { SystemClock } from './clock/system.clock.js';
+import { resolveLocalCache, type LocalCacheSettings } from './cache/local-cache.options.js';
 import { AesGcmSessionCipher } from './crypto/aes-gcm-session.cipher.js';
 import { PlaintextSessionCipher } from './crypto/plaintext-session.cipher.js';
 import { keyFingerprint } from './crypto/key-fingerprint.js';
@@ -37,6 +38,8 @@ export interface ResolvedAxessOptions {
   commandTimeoutMs: number;
   /** Validated here, before any client exists: a bad value must not leave a connection behind. */
   durableWrites?: DurableWritesOptions;
+  /** The local cache's settings; `undefined` when it is off. */
+  localCache?: LocalCacheSettings;
   /** Both switches set; providers only when the app gave them. */
   telemetry: AxessTelemetryOptions & { metrics: boolean; traces: boolean };
 }
@@ -90,6 +93,10 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     );
   }
   const commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? AXESS_DEFAULTS.commandTimeoutMs);
+  const localCache = resolveLocalCache(options.localCache, Math.min(idleTimeoutMs, anonymousIdleTimeoutMs));
+  if (localCache && store !== 'valkey') {
+    throw new AxessOptionsError('localCache', "needs the Valkey store (records of store: 'memory' are in this process already).");
+  }
   const durableWrites = resolveDurableWrites(options.durableWrites, commandTimeoutMs);
   const cipher = resolveCipher(options);
   const signingKey = options.signingKey === undefined ? undefined : importSecretKey('signingKey', options.signingKey);
@@ -117,6 +124,7 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     mountMiddleware,
     commandTimeoutMs,
     durableWrites,
+    localCache,
     telemetry: resolveTelemetry(options.telemetry),
   };
 }

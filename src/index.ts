@@ -17,6 +17,7 @@ export type { AxessSessionModuleExtras, AxessSessionOptionsFactory } from './axe
 export type { AxessCookieOptions, AxessSessionModuleOptions } from './axess-session.options.js';
 export type { AxessConnectionOptions } from './valkey/valkey-connection.options.js';
 export type { DurableWritesOptions } from './valkey/durable-writes.js';
+export type { AxessLocalCacheOptions } from './cache/local-cache.options.js';
 export type { SecretKeyInput } from './crypto/secret-key.js';
 export type { ValkeyClient } from './valkey/valkey-client.js';
 export type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';

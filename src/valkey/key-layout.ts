@@ -23,7 +23,8 @@ export const MAX_PLAIN_USER_ID_BYTES = 512;
  * with `regh:`, and the hash input is the whole id, unit for unit.
  */
 export class KeyLayout {
-  private readonly sessionPrefix: string;
+  /** What every session key starts with: `{prefix}:sess:` (a local cache tracks changes under it). */
+  readonly sessionPrefix: string;
   private readonly registryPrefix: string;
   private readonly gonePrefix: string;
 

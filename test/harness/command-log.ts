@@ -12,11 +12,16 @@ export class CommandLog {
   private replied = true;
   private readonly original: Redis['sendCommand'];
 
-  constructor(private readonly client: Redis) {
+  constructor(
+    private readonly client: Redis,
+    /** Commands not counted (e.g. `client`: the local cache's heartbeat on the tracked connection, which is not the request's). */
+    ignore: readonly string[] = [],
+  ) {
     // Kept as it is (not bound) so that restore() puts the very same method back; it is always called on the client.
     // eslint-disable-next-line @typescript-eslint/unbound-method
     this.original = client.sendCommand;
     client.sendCommand = (command: Sent, stream?: unknown) => {
+      if (ignore.includes(command.name.toLowerCase())) return this.original.call(client, command as never, stream as never);
       if (this.replied) {
         this.roundTrips++;
         this.replied = false;

@@ -1,0 +1,61 @@
+import type { Attributes, Meter } from '@opentelemetry/api';
+import type { LocalCacheStats } from './caching-session.store.js';
+
+/** The local cache's instruments: observable counters read from its cumulative counts when metrics are collected. */
+export const LOCAL_CACHE_METRICS = {
+  /** Loads answered from the cache. */
+  hits: 'axess.cache.hits',
+  /** Loads read through to Valkey; `reason`: `absent` (not held) or `bypassed` (tracking not confirmed). */
+  misses: 'axess.cache.misses',
+  /** Copies dropped because Valkey announced a change to their key. */
+  invalidations: 'axess.cache.invalidations',
+  /** Times every copy was dropped: tracking lost (a connection, a node, a heartbeat), or the data set flushed. */
+  flushes: 'axess.cache.flushes',
+} as const;
+
+const ABSENT: Attributes = Object.freeze({ reason: 'absent' });
+const BYPASSED: Attributes = Object.freeze({ reason: 'bypassed' });
+
+/** The caches observed through each meter: instruments are created once per meter and report the sum of its caches. */
+const observed = new WeakMap<Meter, Set<Readonly<LocalCacheStats>>>();
+
+/**
+ * Registers the cache's counts on `meter`: nothing runs on a request, the counts are read when the
+ * SDK collects (a no-op meter, when metrics are off, never asks). Several caches on one meter (two
+ * module instances in one app) are reported together.
+ */
+export function observeLocalCache(meter: Meter, stats: Readonly<LocalCacheStats>): void {
+  const known = observed.get(meter);
+  if (known) {
+    known.add(stats);
+    return;
+  }
+  const all = new Set([stats]);
+  observed.set(meter, all);
+  const sum = (count: (s: Readonly<LocalCacheStats>) => number) => [...all].reduce((total, s) => total + count(s), 0);
+  meter
+    .createObservableCounter(LOCAL_CACHE_METRICS.hits, { description: 'Session loads answered from the local cache.' })
+    .addCallback((result) => result.observe(sum((s) => s.hits)));
+  meter
+    .createObservableCounter(LOCAL_CACHE_METRICS.misses, {
+      description: 'Session loads read through to Valkey: absent from the local cache, or the cache bypassed.',
+    })
+    .addCallback((result) => {
+      result.observe(
+        sum((s) => s.misses),
+        ABSENT,
+      );
+      result.observe(
+        sum((s) => s.bypassed),
+        BYPASSED,
+      );
+    });
+  meter
+    .createObservableCounter(LOCAL_CACHE_METRICS.invalidations, { description: 'Local copies dropped on a change announced by Valkey.' })
+    .addCallback((result) => result.observe(sum((s) => s.invalidations)));
+  meter
+    .createObservableCounter(LOCAL_CACHE_METRICS.flushes, {
+      description: 'Times the local cache was flushed: Valkey tracking lost or unconfirmed, or the data set flushed.',
+    })
+    .addCallback((result) => result.observe(sum((s) => s.flushes)));
+}

@@ -1,0 +1,67 @@
+import { AxessOptionsError } from '../errors/axess-options.error.js';
+
+/**
+ * The local session cache (`localCache` option): decoded session records kept in this process
+ * and kept coherent by Valkey's server-assisted client-side caching, so that a request of a
+ * session that has not changed sends nothing to Valkey. See README, "Local cache".
+ */
+export interface AxessLocalCacheOptions {
+  /** Most sessions held; the least recently used go first. @default 10000 */
+  maxEntries?: number;
+  /** Most bytes held, counted as each record's MessagePack size (its heap footprint is a few times that). @default 16777216 (16 MiB) */
+  maxBytes?: number;
+  /**
+   * Refresh a cached session's idle expiry in Valkey at most this often (`PEXPIRE`, which also
+   * invalidates the other instances' copies). A session then expires between its idle timeout
+   * minus this interval and its idle timeout after its last request. At most half the shorter
+   * idle timeout. @default 1/20 of the shorter idle timeout (45 s with the defaults)
+   */
+  touchIntervalMs?: number;
+}
+
+/** The cache's settings after validation. */
+export interface LocalCacheSettings {
+  maxEntries: number;
+  maxBytes: number;
+  touchIntervalMs: number;
+}
+
+/** Default `maxEntries`. */
+export const DEFAULT_LOCAL_CACHE_ENTRIES = 10_000;
+/** Default `maxBytes`: 16 MiB of MessagePack. */
+export const DEFAULT_LOCAL_CACHE_BYTES = 16 * 1024 * 1024;
+/** Default `touchIntervalMs`, as a fraction of the shorter idle timeout. */
+export const DEFAULT_TOUCH_FRACTION = 1 / 20;
+
+/**
+ * Validates the `localCache` option: `undefined`, `null` or `false` → off; `true` → defaults; an
+ * object → its fields over the defaults. `shortestIdleMs` is the shorter of the idle timeouts.
+ */
+export function resolveLocalCache(given: unknown, shortestIdleMs: number): LocalCacheSettings | undefined {
+  if (given === undefined || given === null || given === false) return undefined;
+  if (given !== true && (typeof given !== 'object' || Array.isArray(given))) {
+    throw new AxessOptionsError('localCache', 'must be true, false, or an object { maxEntries?, maxBytes?, touchIntervalMs? }.');
+  }
+  const { maxEntries, maxBytes, touchIntervalMs } = given === true ? {} : (given as AxessLocalCacheOptions);
+  const maxTouch = Math.floor(shortestIdleMs / 2);
+  const touch = touchIntervalMs ?? Math.max(1, Math.floor(shortestIdleMs * DEFAULT_TOUCH_FRACTION));
+  const settings = {
+    maxEntries: wholeNumber('localCache.maxEntries', maxEntries ?? DEFAULT_LOCAL_CACHE_ENTRIES),
+    maxBytes: wholeNumber('localCache.maxBytes', maxBytes ?? DEFAULT_LOCAL_CACHE_BYTES),
+    touchIntervalMs: wholeNumber('localCache.touchIntervalMs', touch),
+  };
+  if (settings.touchIntervalMs > maxTouch) {
+    throw new AxessOptionsError(
+      'localCache.touchIntervalMs',
+      `must be at most half the shorter idle timeout (${maxTouch} ms), or sessions in use could expire.`,
+    );
+  }
+  return settings;
+}
+
+function wholeNumber(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new AxessOptionsError(option, 'must be a whole number ≥ 1.');
+  }
+  return value;
+}
