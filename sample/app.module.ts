@@ -3,13 +3,13 @@ import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AxessSessionModule, type AxessConnectionOptions, type AxessSessionModuleOptions } from '@axess/nestjs-session';
 import { MeController } from './account/me.controller';
+import { ObservabilityModule } from './observability/observability.module';
 import { AuthController } from './auth/auth.controller';
 import { LocalStrategy } from './auth/local.strategy';
 import { SIGN_IN_FAILURES, SIGN_IN_THROTTLE_KEY, SIGN_IN_THROTTLE_KEY_INFO, SignInThrottle } from './auth/sign-in-throttle';
 import { signInThrottlerStorage } from './auth/throttler-storage';
 import { UsersService } from './auth/users.service';
 import { SampleGraphqlModule } from './graphql/sample-graphql.module';
-import { HealthController } from './health.controller';
 import type { SampleConfig } from './sample.config';
 import { deriveSampleKey } from './sample-keys';
 import { PageResponder } from './web/page.responder';
@@ -29,6 +29,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         PassportModule,
+        ObservabilityModule,
         AxessSessionModule.forRootAsync({
           useFactory: (): AxessSessionModuleOptions => ({
             ...(backend === 'memory' ? { store: 'memory' as const } : { connection: backend }),
@@ -44,7 +45,7 @@ export class AppModule {
         }),
         SampleGraphqlModule.register(config.fastify),
       ],
-      controllers: [AuthController, MeController, HealthController, PagesController],
+      controllers: [AuthController, MeController, PagesController],
       providers: [
         UsersService,
         LocalStrategy,

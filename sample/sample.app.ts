@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { startValkeyServer, valkeyServerAvailable, type ValkeyTestServer } from '@axess/nestjs-session/testing';
 import { AppModule } from './app.module';
+import { registerSampleMetrics } from './observability/sample-metrics';
 import type { SampleConfig } from './sample.config';
 
 /** A running sample: the Nest app plus the private valkey-server it may have started. */
@@ -21,6 +22,8 @@ export interface SampleApp {
  * or, when none is installed, falls back to the in-memory store with a loud warning.
  */
 export async function createSampleApp(config: SampleConfig): Promise<SampleApp> {
+  // Before the app exists: the library's module takes its meter from the global provider as it boots.
+  registerSampleMetrics();
   const logger = new Logger('Sample');
   let privateServer: ValkeyTestServer | undefined;
   let backend: { url: string } | 'memory';

@@ -32,7 +32,10 @@ describe.each<AdapterName>(['express', 'fastify'])('sample app on %s: /health wh
   it('200 while it answers, 503 once it is gone, and /me degrades to an error status, never a hang', async () => {
     const alice = await send(url, 'POST', '/auth/login', { body: { username: 'alice', password: 'alice-password' } });
     expect(alice.status).toBe(200);
-    expect((await send(url, 'GET', '/health')).body).toMatchObject({ status: 'up', backend: 'valkey' });
+    expect((await send(url, 'GET', '/health')).body).toMatchObject({
+      status: 'ok',
+      info: { 'session-store': { status: 'up', backend: 'valkey' } },
+    });
 
     await server!.stop();
     server = undefined;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { CookieSigner, mintSessionId } from '../../src/internal';
 import type { HttpRequestOptions } from './http-request';
 import { cookiePair, send, type Answer } from './http-app';
+import { prometheusSamples, prometheusSum } from './telemetry';
 
 /** The per-user cap (MAX_SESSIONS) the sample must run with: the flow's cap tests are written for 3. */
 export const SAMPLE_FLOW_MAX_SESSIONS = 3;
@@ -215,10 +216,54 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
   });
 
   describe('GET /health', () => {
-    it('200 { status: "up" } while the backend answers', async () => {
+    it('200 from Terminus with the session store up while the backend answers', async () => {
       const answer = await request('GET', '/health');
       expect(answer.status).toBe(200);
-      expect(answer.body).toMatchObject({ status: 'up', backend: target().backend });
+      expect(answer.body).toMatchObject({
+        status: 'ok',
+        info: { 'session-store': { status: 'up', backend: target().backend, latencyMs: expect.any(Number) } },
+        error: {},
+      });
+    });
+  });
+
+  describe('GET /metrics', () => {
+    const scrape = async () => {
+      const answer = await request('GET', '/metrics');
+      expect(answer.status).toBe(200);
+      expect(answer.headers['content-type']).toMatch(/^text\/plain;/);
+      expect(answer.headers['content-type']).toContain('version=0.0.4');
+      expect(typeof answer.body).toBe('string');
+      return answer.body as string;
+    };
+
+    it('Prometheus text: four sign-ins of alice with cap 3 add 4 to axess_logins_total and evict her oldest session (axess_sessions_ended_total, reason evicted:newer-sign-in)', async () => {
+      // The metrics are the process's: compare before and after (other samples may share it).
+      const before = await scrape();
+      const logins = [];
+      for (let i = 0; i < 4; i++) logins.push(await login('alice'));
+      expect((await me(logins[0].cookie)).status).toBe(401);
+      const after = await scrape();
+
+      expect(after).toMatch(/^# TYPE axess_logins_total counter$/m);
+      expect(after).toMatch(/^# TYPE axess_sessions_ended_total counter$/m);
+      const admitted = (text: string) => prometheusSum(text, 'axess_logins_total', { outcome: 'admitted' });
+      const evicted = (text: string) => prometheusSum(text, 'axess_sessions_ended_total', { reason: 'evicted:newer-sign-in' });
+      expect(admitted(after) - admitted(before)).toBe(4);
+      expect(evicted(after) - evicted(before)).toBeGreaterThanOrEqual(1);
+      expect(after).toMatch(/^axess_sessions_ended_total\{[^}]*reason="evicted:newer-sign-in"[^}]*\} \d+/m);
+      // The store's latency histogram, by operation; and never a session id in any line.
+      expect(prometheusSamples(after, 'axess_store_duration_count').map((s) => s.labels.operation)).toEqual(
+        expect.arrayContaining(['load', 'save', 'admit']),
+      );
+      for (const l of logins) expect(after).not.toContain(l.id);
+    });
+
+    it('counts a forged cookie as rejected (bad-signature)', async () => {
+      const rejected = (text: string) => prometheusSum(text, 'axess_cookies_rejected_total', { reason: 'bad-signature' });
+      const before = rejected(await scrape());
+      expect((await me(`axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`)).status).toBe(401);
+      expect(rejected(await scrape()) - before).toBe(1);
     });
   });
 }
