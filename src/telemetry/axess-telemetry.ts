@@ -127,11 +127,6 @@ export class AxessTelemetry {
     });
   }
 
-  /** Telemetry that records nothing (both switches off). */
-  static off(): AxessTelemetry {
-    return new AxessTelemetry({ metrics: false, traces: false });
-  }
-
   /** True when store calls need wrapping: something is recorded. */
   get on(): boolean {
     return this.metricsOn || this.tracer !== undefined;
