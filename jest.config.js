@@ -17,6 +17,7 @@ const shared = {
   moduleNameMapper: {
     '^@axess/nestjs-session$': '<rootDir>/src/index.ts',
     '^@axess/nestjs-session/testing$': '<rootDir>/src/testing/index.ts',
+    '^@axess/nestjs-session/ws$': '<rootDir>/src/ws/index.ts',
     '^@axess/nestjs-session/terminus$': '<rootDir>/src/terminus/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -10,6 +10,7 @@ import { SIGN_IN_FAILURES, SIGN_IN_THROTTLE_KEY, SIGN_IN_THROTTLE_KEY_INFO, Sign
 import { signInThrottlerStorage } from './auth/throttler-storage';
 import { UsersService } from './auth/users.service';
 import { SampleGraphqlModule } from './graphql/sample-graphql.module';
+import { SessionGateway } from './realtime/session.gateway';
 import type { SampleConfig } from './sample.config';
 import { deriveSampleKey } from './sample-keys';
 import { PageResponder } from './web/page.responder';
@@ -50,6 +51,7 @@ export class AppModule {
         UsersService,
         LocalStrategy,
         PageResponder,
+        SessionGateway,
         SignInThrottle,
         { provide: SIGN_IN_THROTTLE_KEY, useFactory: () => deriveSampleKey(config.signingKey, SIGN_IN_THROTTLE_KEY_INFO) },
         { provide: SignInCsrf, useFactory: () => new SignInCsrf(deriveSampleKey(config.signingKey, SIGN_IN_CSRF_KEY_INFO)) },

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { startValkeyServer, valkeyServerAvailable, type ValkeyTestServer } from '@axess/nestjs-session/testing';
 import { AppModule } from './app.module';
+import { useSampleWebSockets } from './realtime/sample-websockets';
 import { registerSampleMetrics } from './observability/sample-metrics';
 import type { SampleConfig } from './sample.config';
 
@@ -55,6 +56,7 @@ export async function createSampleApp(config: SampleConfig): Promise<SampleApp> 
     if (trustProxy !== undefined) express.set('trust proxy', trustProxy);
     app = express;
   }
+  useSampleWebSockets(app);
   return {
     app,
     backend: backend === 'memory' ? 'memory' : 'valkey',

@@ -28,6 +28,7 @@ import { instrumentStore } from './telemetry/instrumented-session.store.js';
 import { ValkeySessionRegistry } from './valkey/valkey-session.registry.js';
 import { ValkeySessionStore } from './valkey/valkey-session.store.js';
 import { ValkeyEventRelay } from './valkey/valkey-event.relay.js';
+import { AxessWebSocketSessions } from './ws/websocket-sessions.js';
 
 /** Longest a "why it ended" marker lives: 10 minutes (or the idle timeout, if shorter). */
 export const GONE_MARKER_TTL_MS = 10 * 60_000;
@@ -123,6 +124,8 @@ export const axessCoreProviders: Provider[] = [
       new ValkeyEventRelay(backend.connection?.client, events, { prefix: o.keys.prefix, cipher: o.cipher }),
     inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents],
   },
+  // Sessions of WebSockets (AxessWsAdapter, @axess/nestjs-session/ws): idle until a socket opens.
+  AxessWebSocketSessions,
 ];
 
 /**

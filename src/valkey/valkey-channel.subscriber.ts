@@ -29,6 +29,8 @@ export class ValkeyChannelSubscriber {
   private readonly logger = new Logger('AxessSession');
   private connection: Redis | undefined;
   private subscribedOnce = false;
+  /** The subscription is in place on the current connection. */
+  private active = false;
   private closed = false;
   private attempts = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -47,7 +49,7 @@ export class ValkeyChannelSubscriber {
 
   /** True once the first subscription is in place and while it holds. */
   get subscribed(): boolean {
-    return this.connection?.status === 'ready' && this.subscribedOnce;
+    return this.active;
   }
 
   /** Starts subscribing (in the background; retried until `close`). */
@@ -59,6 +61,7 @@ export class ValkeyChannelSubscriber {
   /** Ends the subscription and its connection. */
   async close(): Promise<void> {
     this.closed = true;
+    this.active = false;
     clearTimeout(this.retryTimer);
     const connection = this.connection;
     this.connection = undefined;
@@ -135,10 +138,14 @@ export class ValkeyChannelSubscriber {
     });
     // Errors end in a reconnect (standalone) or an `end` (cluster); they are logged, never thrown.
     connection.on('error', (error: unknown) => this.logError('Session events connection error', error));
+    connection.on('close', () => {
+      if (this.connection === connection) this.active = false;
+    });
   }
 
   private onSubscribed(): void {
     if (this.closed) return;
+    this.active = true;
     if (this.subscribedOnce) this.handlers.resubscribed();
     this.subscribedOnce = true;
   }

@@ -6,6 +6,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { INestApplication } from '@nestjs/common';
 import { getStorageToken } from '@nestjs/throttler';
 import { AppModule } from '../../sample/app.module';
+import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
 import { startSample, type RunningSample, type SampleOptions } from '../harness/sample-server';
 import { uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
@@ -250,6 +251,7 @@ describe.each(['express', 'fastify'] as const)('failed sign-ins on %s with the i
       adapter === 'fastify'
         ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
         : await NestFactory.create(module, { logger: false });
+    useSampleWebSockets(app);
     if (adapter === 'fastify') {
       await app.init();
       await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();

@@ -5,6 +5,7 @@ import type { Redis } from 'iovalkey';
 import { SessionBackend, type AxessConnectionOptions } from '../../src/internal';
 import { AppModule } from '../../sample/app.module';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
+import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
 import type { SampleConfig } from '../../sample/sample.config';
 import { uniquePrefix } from './valkey';
 import type { AdapterName } from './http-app';
@@ -43,6 +44,7 @@ async function createMemorySampleApp(config: SampleConfig): Promise<SampleApp> {
   const app = config.fastify
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
     : await NestFactory.create(module, { logger: false });
+  useSampleWebSockets(app);
   return { app, backend: 'memory', close: () => app.close() };
 }
 
@@ -58,6 +60,7 @@ async function createSample(config: SampleConfig, connection: AxessConnectionOpt
   const app = config.fastify
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
     : await NestFactory.create(module, { logger: false });
+  useSampleWebSockets(app);
   return { app, backend: 'valkey', close: () => app.close() };
 }
 

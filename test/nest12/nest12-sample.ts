@@ -29,6 +29,8 @@ export const NEST12_PACKAGES: Readonly<Record<string, string>> = {
   '@nestjs/graphql': '14.0.3',
   '@nestjs/apollo': '14.0.3',
   '@nestjs/mercurius': '14.0.0',
+  '@nestjs/websockets': '12.1.1',
+  '@nestjs/platform-ws': '12.1.1',
   // The ES module line that peers on Nest 12 (the repo develops with 11.x, on Nest 11).
   '@nestjs/terminus': '12.1.0',
 };

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { AdapterName } from '../harness/http-app';
 import { SAMPLE_FLOW_MAX_SESSIONS, sampleHttpFlow, type SampleUnderTest } from '../harness/sample-http.flow';
 import { GRAPHQL_FLOW_MAX_SESSIONS, sampleGraphqlFlow } from '../harness/sample-graphql.flow';
+import { sampleWebSocketFlow } from '../harness/sample-websocket.flow';
 import { packPackage } from '../harness/packed-package';
 import { testClient, testValkeyUrl } from '../harness/valkey';
 import {
@@ -121,6 +122,10 @@ describe('the sample on NestJS 12 (ES modules) in its own process', () => {
         expect(GRAPHQL_FLOW_MAX_SESSIONS).toBe(SAMPLE_FLOW_MAX_SESSIONS);
       });
       sampleGraphqlFlow(() => target.url);
+    });
+
+    describe('GET /ws (AxessWsAdapter on @nestjs/platform-ws 12)', () => {
+      sampleWebSocketFlow(() => ({ url: target.url }));
     });
 
     it('closes and exits with 0 on SIGTERM', async () => {
