@@ -1,5 +1,6 @@
 import type { SessionInfo } from '@axess/nestjs-session';
 import { deviceLabel } from './device-label';
+import { DEVICES_SCRIPT_PATH, liveMessages } from './devices-live.script';
 import { html, type SafeHtml } from './html.template';
 import { layout } from './page.layout';
 
@@ -41,33 +42,41 @@ function row(session: SessionInfo, csrfToken: string): SafeHtml {
   </tr>`;
 }
 
-/** The signed-in user's sessions, oldest first, with the sign-out buttons. */
+/**
+ * The signed-in user's sessions, oldest first, with the sign-out buttons. Live: its script keeps
+ * a WebSocket open (`/ws`), shows why this device was signed out the moment it happens, and
+ * redraws the list when another device signs in or out.
+ */
 export function devicesPage(model: DevicesPageModel): string {
   const count = model.sessions.length;
   return layout(
     'Your devices',
-    html`<div class="card">
-      <h1>Your devices</h1>
-      <p class="sub">Signed in as <b data-testid="user">${model.userId}</b> · ${count} active ${count === 1 ? 'session' : 'sessions'}</p>
-      <table>
-        <thead>
-          <tr>
-            <th>Device</th>
-            <th>IP</th>
-            <th>Signed in</th>
-            <th>Last seen</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          ${model.sessions.map((session) => row(session, model.csrfToken))}
-        </tbody>
-      </table>
-      <div class="actions">
-        ${button('/devices/revoke-others', 'sign out all other devices', model.csrfToken, '', 'revoke-others')}
-        ${button('/signout-everywhere', 'sign out everywhere', model.csrfToken, 'danger', 'sign-out-everywhere')}
+    html`<div class="notice error" data-testid="live-notice" role="alert" hidden></div>
+      <p><a href="/" data-testid="sign-in-again" hidden>Sign in again</a></p>
+      <div data-live="/ws" data-messages="${JSON.stringify(liveMessages())}" data-state="connecting" data-testid="live"></div>
+      <div class="card" data-testid="devices-card">
+        <h1>Your devices</h1>
+        <p class="sub">Signed in as <b data-testid="user">${model.userId}</b> · ${count} active ${count === 1 ? 'session' : 'sessions'}</p>
+        <table>
+          <thead>
+            <tr>
+              <th>Device</th>
+              <th>IP</th>
+              <th>Signed in</th>
+              <th>Last seen</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${model.sessions.map((session) => row(session, model.csrfToken))}
+          </tbody>
+        </table>
+        <div class="actions">
+          ${button('/devices/revoke-others', 'sign out all other devices', model.csrfToken, '', 'revoke-others')}
+          ${button('/signout-everywhere', 'sign out everywhere', model.csrfToken, 'danger', 'sign-out-everywhere')}
+        </div>
+        <p class="muted">"Last seen" is approximate: it is derived from the session's remaining idle time.</p>
       </div>
-      <p class="muted">"Last seen" is approximate: it is derived from the session's remaining idle time.</p>
-    </div>`,
+      <script src="${DEVICES_SCRIPT_PATH}" defer></script>`,
   );
 }

@@ -3,12 +3,14 @@ import { html, SafeHtml } from './html.template';
 /**
  * Response headers of every page: no caching of pages that list sessions, no framing
  * (clickjacking of the sign-out buttons), and a CSP that allows only the inline stylesheet and
- * forms posting to this origin.
+ * forms posting to this origin, scripts from this origin (the devices page's) and connections
+ * (fetch, WebSocket) to it.
  */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/html; charset=utf-8',
   'Cache-Control': 'no-store',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'same-origin',
 };

@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { CsrfGuard, SignInCsrfGuard } from './csrf.guard';
 import { csrfTokenFor, rotateCsrfToken } from './csrf.token';
 import { devicesPage } from './devices.page';
+import { DEVICES_SCRIPT, DEVICES_SCRIPT_PATH } from './devices-live.script';
 import { endedReasonMessage } from './ended-reason.messages';
 import { PageResponder } from './page.responder';
 import { PagesExceptionFilter } from './pages.filter';
@@ -45,6 +46,15 @@ export class PagesController {
     if (!session.isAuthenticated) return this.signInForm(session, req, res);
     const sessions = await this.sessions.listSessions(session.userId!, session.id);
     return this.responder.page(res, devicesPage({ userId: session.userId!, sessions, csrfToken: csrfTokenFor(session) }));
+  }
+
+  /** The devices page's script (see `devices-live.script.ts`). */
+  @Get(DEVICES_SCRIPT_PATH)
+  script(@Res({ passthrough: true }) res: unknown): string {
+    this.responder.setHeader(res, 'Content-Type', 'text/javascript; charset=utf-8');
+    this.responder.setHeader(res, 'Cache-Control', 'no-cache');
+    this.responder.setHeader(res, 'X-Content-Type-Options', 'nosniff');
+    return DEVICES_SCRIPT;
   }
 
   /**
