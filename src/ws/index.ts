@@ -17,7 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import { AxessWebSocketSessions, type AllowedOrigins, type SessionSocket } from './websocket-sessions.js';
 
 export { AxessWebSocketSessions, SESSION_ENDED_CLOSE_CODE } from './websocket-sessions.js';
-export type { AllowedOrigins, SessionSocket, UpgradeDecision } from './websocket-sessions.js';
+export type { AllowedOrigins, SessionSocket, UpgradeAccepted, UpgradeDecision, UpgradeRefused } from './websocket-sessions.js';
 
 /** Options of {@link AxessWsAdapter}. */
 export interface AxessWsAdapterOptions {

@@ -26,16 +26,35 @@ export const DEFAULT_RECHECK_INTERVAL_MS = 60_000;
 
 /** What the library needs of a socket (`ws`'s WebSocket has it). */
 export interface SessionSocket {
+  /** Closes the socket with a close code and reason. */
   close(code?: number, reason?: string): void;
+  /** Calls `listener` once the socket has closed. */
   once(event: 'close', listener: () => void): unknown;
 }
 
 /** Which `Origin` may open a socket: a list of origins (`https://app.example.com`), or a function. */
 export type AllowedOrigins = readonly string[] | ((origin: string | undefined, request: IncomingMessage) => boolean);
 
+/** An upgrade request that may open a socket. */
+export interface UpgradeAccepted {
+  /** The upgrade may go on. */
+  accept: true;
+  /** The signed-in session the socket will carry. */
+  session: AxessSession;
+}
+
+/** An upgrade request answered with an HTTP error instead of a socket. */
+export interface UpgradeRefused {
+  /** No socket opens. */
+  accept: false;
+  /** 403 (Origin), 401 (no live signed-in session), 503 (store unavailable) or 500. */
+  status: 401 | 403 | 500 | 503;
+  /** The JSON body of the answer, e.g. `{ statusCode: 401, message: 'Unauthorized', reason: 'revoked' }`. */
+  body: Record<string, unknown>;
+}
+
 /** The answer to an upgrade request. */
-export type UpgradeDecision =
-  { accept: true; session: AxessSession } | { accept: false; status: 401 | 403 | 500 | 503; body: Record<string, unknown> };
+export type UpgradeDecision = UpgradeAccepted | UpgradeRefused;
 
 interface Tracked {
   sockets: Set<SessionSocket>;
@@ -78,10 +97,12 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
     private readonly clock: Clock,
   ) {}
 
+  /** Listens to session events (local and from other instances). @internal */
   onModuleInit(): void {
     this.stopListening = [this.events.onAny((event) => this.onEvent(event)), this.events.onMissedEvents(() => this.recheck())];
   }
 
+  /** Stops listening and checking. @internal */
   onModuleDestroy(): void {
     for (const stop of this.stopListening) stop();
     clearInterval(this.timer);
