@@ -35,7 +35,14 @@ const AXESS_ACL_COMMANDS = [
   'info',
   'wait',
   'quit',
+  // session events between instances: published on `axess:events`, heard by a named subscriber
+  'publish',
+  'subscribe',
+  'client|setname',
 ];
+
+/** The channels the user may use: the cross-instance session events. */
+const AXESS_ACL_CHANNELS = ['&axess:events'];
 
 describe('the recommended least-privilege ACL', () => {
   let server: ValkeyTestServer;
@@ -53,6 +60,7 @@ describe('the recommended least-privilege ACL', () => {
       'resetkeys',
       '~axess:*',
       'resetchannels',
+      ...AXESS_ACL_CHANNELS,
       '-@all',
       ...AXESS_ACL_COMMANDS.map((c) => `+${c}`),
     );
