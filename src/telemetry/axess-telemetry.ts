@@ -29,7 +29,11 @@ export const AXESS_METRICS = {
   sessionsEnded: 'axess.sessions.ended',
   /** Counter; `reason`: `malformed`, `bad-signature`, `unknown-session`, `expired:absolute-timeout`. */
   cookiesRejected: 'axess.cookies.rejected',
-  /** Histogram in ms; `operation` (`load`, `save`, `admit`, ...) and `outcome` (`ok` or `error`). */
+  /**
+   * Histogram in ms; `operation` (`load`, `save`, `admit`, ...), failed calls included (they are
+   * counted in `axess.store.errors` too). One attribute only: each one more costs the SDK's
+   * per-record attribute hashing about as much again, on every request.
+   */
   storeDuration: 'axess.store.duration',
   /** Counter; `kind` (`SessionStoreError.kind`), `reason` (`SessionStoreError.reason`) and `operation`. */
   storeErrors: 'axess.store.errors',
@@ -118,7 +122,7 @@ export class AxessTelemetry {
       description: 'Session cookies a request carried but could not use, by reason.',
     });
     this.storeDuration = this.meter.createHistogram(AXESS_METRICS.storeDuration, {
-      description: 'Duration of session store and registry calls, by operation and outcome.',
+      description: 'Duration of session store and registry calls, by operation (failed calls included).',
       unit: 'ms',
       advice: { explicitBucketBoundaries: STORE_DURATION_BUCKETS_MS },
     });

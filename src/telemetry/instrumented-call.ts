@@ -6,10 +6,8 @@ import { markFailed, type AxessTelemetry } from './axess-telemetry.js';
  * attribute objects of the duration histogram and the span's name and options.
  */
 export class InstrumentedOperation {
-  /** Histogram attributes of a call that succeeded. */
-  readonly ok: Attributes;
-  /** Histogram attributes of a call that failed. */
-  readonly failed: Attributes;
+  /** The histogram's attributes: the operation alone. */
+  readonly attributes: Attributes;
   /** The span's name, e.g. `axess.store load`. */
   readonly spanName: string;
   /** The span's attributes. */
@@ -29,8 +27,7 @@ export class InstrumentedOperation {
     roundTrips: number | undefined,
     readonly parent = false,
   ) {
-    this.ok = Object.freeze({ operation: name, outcome: 'ok' });
-    this.failed = Object.freeze({ operation: name, outcome: 'error' });
+    this.attributes = Object.freeze({ operation: name });
     this.spanName = `axess.${component} ${name}`;
     this.spanOptions = Object.freeze({
       attributes: Object.freeze({
@@ -57,12 +54,12 @@ export async function instrumentedCall<T>(
   const started = performance.now();
   try {
     const result = await (span && operation.parent ? context.with(trace.setSpan(context.active(), span), run) : run());
-    if (telemetry.metricsOn) telemetry.storeCall(performance.now() - started, operation.ok);
+    if (telemetry.metricsOn) telemetry.storeCall(performance.now() - started, operation.attributes);
     if (span && describe) span.setAttributes(describe(result));
     return result;
   } catch (error) {
     if (telemetry.metricsOn) {
-      telemetry.storeCall(performance.now() - started, operation.failed);
+      telemetry.storeCall(performance.now() - started, operation.attributes);
       telemetry.storeError(operation.name, error);
     }
     if (span) markFailed(span, error);

@@ -168,11 +168,11 @@ describe.each(ADAPTERS)('OpenTelemetry metrics and spans on %s (Valkey)', (adapt
     expect(requests).toContain(parentOf(load));
   });
 
-  it('axess.store.duration: one point per operation and outcome, in ms, with the calls counted', async () => {
-    const before = await metrics.sum(AXESS_METRICS.storeDuration, { operation: 'load', outcome: 'ok' });
+  it('axess.store.duration: one point per operation, in ms, with the calls counted', async () => {
+    const before = await metrics.sum(AXESS_METRICS.storeDuration, { operation: 'load' });
     const signedIn = await login('dora');
     for (let i = 0; i < 3; i++) expect((await me(cookiePair(signedIn))).status).toBe(200);
-    expect((await metrics.sum(AXESS_METRICS.storeDuration, { operation: 'load', outcome: 'ok' })) - before).toBe(3);
+    expect((await metrics.sum(AXESS_METRICS.storeDuration, { operation: 'load' })) - before).toBe(3);
 
     const metric = (await metrics.collect()).find((m) => m.descriptor.name === AXESS_METRICS.storeDuration)!;
     expect(metric.descriptor.unit).toBe('ms');
@@ -231,12 +231,14 @@ describe.each(ADAPTERS)('OpenTelemetry metrics and spans on %s (Valkey)', (adapt
     spans.reset();
     const keys = new KeyLayout(t.prefix);
     await client.set(keys.registry('mallory'), 'not a sorted set');
+    const admitsBefore = await metrics.sum(AXESS_METRICS.storeDuration, { operation: 'admit' });
     const answer = await login('mallory');
     expect(answer.status).toBe(503);
 
     expect(await metrics.sum(AXESS_METRICS.logins, { outcome: 'failed' })).toBe(1);
     expect(await metrics.sum(AXESS_METRICS.storeErrors, { kind: 'command', reason: 'wrong-type', operation: 'admit' })).toBe(1);
-    expect(await metrics.sum(AXESS_METRICS.storeDuration, { operation: 'admit', outcome: 'error' })).toBe(1);
+    // The failed call's duration is recorded too.
+    expect((await metrics.sum(AXESS_METRICS.storeDuration, { operation: 'admit' })) - admitsBefore).toBe(1);
 
     const failed = spans.spans().find((s) => s.name === 'axess.login')!;
     expect(failed.attributes['axess.outcome']).toBe('failed');
