@@ -38,6 +38,8 @@ export class AppModule {
             previousEncryptionKeys: config.previousEncryptionKey ? [config.previousEncryptionKey] : [],
             signingKey: config.signingKey,
             maxSessionsPerUser: config.maxSessions,
+            // The local cache needs Valkey (the in-memory fallback is in this process already).
+            ...(config.localCache && backend !== 'memory' ? { localCache: true } : {}),
             ...config.overrides,
           }),
         }),

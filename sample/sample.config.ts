@@ -17,13 +17,18 @@ export interface SampleConfig {
    * are ignored.
    */
   trustProxy?: string;
+  /**
+   * Keep sessions in a local cache, coherent through Valkey's client-side caching (the module's
+   * `localCache` option; `AXESS_LOCAL_CACHE=1`). Ignored with the in-memory fallback.
+   */
+  localCache?: boolean;
   /** Set by tests: a clock, shorter timeouts, etc. */
   overrides?: Record<string, unknown>;
 }
 
 /**
  * Reads PORT, VALKEY_URL, FASTIFY, MAX_SESSIONS, AXESS_ENCRYPTION_KEY,
- * AXESS_PREVIOUS_ENCRYPTION_KEY, AXESS_SIGNING_KEY and TRUST_PROXY. Missing keys are replaced by ephemeral
+ * AXESS_PREVIOUS_ENCRYPTION_KEY, AXESS_SIGNING_KEY, TRUST_PROXY and AXESS_LOCAL_CACHE. Missing keys are replaced by ephemeral
  * ones (sessions then do not survive a restart), with a warning.
  */
 export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -48,6 +53,7 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     previousEncryptionKey: env.AXESS_PREVIOUS_ENCRYPTION_KEY || undefined,
     signingKey: env.AXESS_SIGNING_KEY || ephemeral('AXESS_SIGNING_KEY'),
     trustProxy: env.TRUST_PROXY?.trim() || undefined,
+    localCache: env.AXESS_LOCAL_CACHE === '1' || env.AXESS_LOCAL_CACHE === 'true',
     ...(prefix ? { overrides: { prefix } } : {}),
   };
 }

@@ -32,9 +32,11 @@ const trackedClients = new WeakSet<object>();
 /**
  * Keeps a local cache coherent through Valkey's server-assisted client-side caching, on iovalkey's
  * RESP2 connections: for each node the client talks to (the one server, the Sentinel-reported
- * primary, or every node of a Cluster, replicas included so that a promoted one is already
- * tracked), a second connection to the same server subscribes to `__redis__:invalidate`, and
- * the data connection runs `CLIENT TRACKING ON REDIRECT <that id> BCAST PREFIX <keyPrefix> NOLOOP`.
+ * primary, or every node a Cluster client holds a connection to: its primaries, and its replicas
+ * when it holds them), a second connection to the same server subscribes to
+ * `__redis__:invalidate`, and the data connection runs `CLIENT TRACKING ON REDIRECT <that id>
+ * BCAST PREFIX <keyPrefix> NOLOOP`. A node that joins the client (a promoted replica) is tracked
+ * before copies are served again: its arrival flushes the cache and voids reads in flight.
  *
  * - `BCAST PREFIX`: the server sends every modification of a session key (write, delete, expiry,
  *   eviction) to every tracking connection, whether or not it read the key, and keeps no per-key

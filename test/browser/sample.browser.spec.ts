@@ -52,14 +52,23 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe.each(['express', 'fastify'] as const)('the sample in headless Chromium on %s', (adapter) => {
+// Each adapter, without and with the local session cache (AXESS_LOCAL_CACHE=1): the same pages, the same sign-outs.
+const MATRIX = [
+  ['express', 'no cache'],
+  ['express', 'local cache'],
+  ['fastify', 'no cache'],
+  ['fastify', 'local cache'],
+] as const;
+
+describe.each(MATRIX)('the sample in headless Chromium on %s (%s)', (adapter, cache) => {
+  const variant = cache === 'local cache' ? `${adapter}-cache` : adapter;
   let running: RunningSample;
   /** `localhost`, where browsers accept Secure cookies over http. */
   let origin: string;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    running = await startSample(adapter, MAX_SESSIONS);
+    running = await startSample(adapter, MAX_SESSIONS, { localCache: cache === 'local cache' });
     origin = `http://localhost:${running.port}`;
   });
 
@@ -104,7 +113,7 @@ describe.each(['express', 'fastify'] as const)('the sample in headless Chromium 
     const page = await device(DEVICES.laptop);
     await page.goto(`${origin}/`);
     expect(await page.locator('h1').textContent()).toBe('Sign in');
-    await page.screenshot({ path: join(ARTIFACTS, `sign-in-${adapter}.png`), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, `sign-in-${variant}.png`), fullPage: true });
     // The sign-in form's CSRF token is stateless: no session yet, only the short-lived
     // __Host- sign-in cookie, which the browser accepts from http://localhost.
     expect(await sessionCookie(page)).toBeUndefined();
@@ -164,13 +173,13 @@ describe.each(['express', 'fastify'] as const)('the sample in headless Chromium 
       'Chrome on Linux',
     ]);
     expect(await rows(newest).locator('[data-testid=this-device]').count()).toBe(1);
-    const shot = join(ARTIFACTS, `devices-${adapter}.png`);
+    const shot = join(ARTIFACTS, `devices-${variant}.png`);
     await newest.screenshot({ path: shot, fullPage: true });
-    if (UPDATE_DOCS && adapter === 'express') copyFileSync(shot, join(ROOT, 'docs/devices.png'));
+    if (UPDATE_DOCS && variant === 'express') copyFileSync(shot, join(ROOT, 'docs/devices.png'));
 
     await first.reload();
     await expectSignInForm(first, EVICTED);
-    await first.screenshot({ path: join(ARTIFACTS, `signed-out-${adapter}.png`), fullPage: true });
+    await first.screenshot({ path: join(ARTIFACTS, `signed-out-${variant}.png`), fullPage: true });
     // The others are still signed in.
     for (const page of later.slice(0, 2)) {
       await page.reload();

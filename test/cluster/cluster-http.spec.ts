@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SessionRegistry, SessionStore } from '../../src/internal';
 import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../harness/http-app';
+import { whenLocalCacheReady } from '../harness/local-cache';
 import { withSharedCluster } from '../harness/shared-cluster.hooks';
 
 const CAP = 3;
@@ -9,11 +10,24 @@ const idOf = (pair: string | undefined) => pair?.split('=')[1].split('.')[0];
 
 const shared = withSharedCluster();
 
-describe.each<AdapterName>(['express', 'fastify'])('HTTP session flow on %s with a Valkey Cluster', (adapter) => {
+// Each adapter without and with the local cache (tracking on every node of the shared client).
+const MATRIX: Array<[AdapterName, 'no cache' | 'local cache']> = [
+  ['express', 'no cache'],
+  ['express', 'local cache'],
+  ['fastify', 'no cache'],
+  ['fastify', 'local cache'],
+];
+
+describe.each(MATRIX)('HTTP session flow on %s with a Valkey Cluster (%s)', (adapter, cache) => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp(adapter, 'valkey', { client: shared.client, maxSessionsPerUser: CAP });
+    t = await startTestApp(adapter, 'valkey', {
+      client: shared.client,
+      maxSessionsPerUser: CAP,
+      ...(cache === 'local cache' ? { localCache: true } : {}),
+    });
+    await whenLocalCacheReady(t.app);
   });
   afterAll(() => t?.close());
 

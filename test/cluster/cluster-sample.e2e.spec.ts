@@ -21,3 +21,14 @@ describeSampleE2e(
   ],
   () => ({ clusterNodes: [...cluster.nodes] }),
 );
+
+// And again with the local session cache on (tracking on every node the client connects to).
+describeSampleE2e(
+  'sample app on %s with the %s backend on a 3-primary Valkey Cluster',
+  [
+    ['express', 'valkey'],
+    ['fastify', 'valkey'],
+  ],
+  () => ({ clusterNodes: [...cluster.nodes] }),
+  { localCache: true },
+);

@@ -20,3 +20,14 @@ describeSampleE2e(
   ],
   () => ({ sentinels: group.sentinels.map(({ host, port }) => ({ host, port })), name: group.name }),
 );
+
+// And again with the local session cache on (tracking on every node the client connects to).
+describeSampleE2e(
+  'sample app on %s with the %s backend behind Sentinel',
+  [
+    ['express', 'valkey'],
+    ['fastify', 'valkey'],
+  ],
+  () => ({ sentinels: group.sentinels.map(({ host, port }) => ({ host, port })), name: group.name }),
+  { localCache: true },
+);

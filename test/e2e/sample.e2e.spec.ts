@@ -12,6 +12,13 @@ const MATRIX: Array<[AdapterName, 'valkey' | 'memory']> = [
 
 // The suite's single valkey-server; test/cluster runs the same flow on a Cluster and on Sentinel.
 describeSampleE2e('sample app on %s with the %s backend', MATRIX, () => ({ url: process.env.AXESS_TEST_VALKEY_URL }));
+// And with the local session cache on (AXESS_LOCAL_CACHE=1), on Valkey.
+describeSampleE2e(
+  'sample app on %s with the %s backend',
+  MATRIX.filter(([, backend]) => backend === 'valkey'),
+  () => ({ url: process.env.AXESS_TEST_VALKEY_URL }),
+  { localCache: true },
+);
 
 describe.each<AdapterName>(['express', 'fastify'])('sample app on %s: /health when its Valkey stops', (adapter) => {
   let server: ValkeyTestServer | undefined;

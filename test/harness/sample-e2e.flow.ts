@@ -7,6 +7,7 @@ import { AppModule } from '../../sample/app.module';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
 import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
 import type { SampleConfig } from '../../sample/sample.config';
+import { localCacheOf } from './local-cache';
 import { uniquePrefix } from './valkey';
 import type { AdapterName } from './http-app';
 import { SAMPLE_FLOW_MAX_SESSIONS, sampleHttpFlow, type SampleUnderTest } from './sample-http.flow';
@@ -76,13 +77,16 @@ function expectConnectedAsGiven(sample: SampleApp, connection: AxessConnectionOp
  * backend]` row of `matrix`; `connect` says how a `valkey` row reaches Valkey (a URL, cluster
  * seed nodes, or sentinels) and is called in `beforeAll`, so the caller may start its servers in
  * its own `beforeAll`. In process, it also checks the module's client is of the kind asked for.
+ * With `localCache`, the sample runs with the local session cache on (as `AXESS_LOCAL_CACHE=1`
+ * does) on its `valkey` rows, and the flow waits until the cache's tracking is confirmed.
  */
 export function describeSampleE2e(
   title: string,
   matrix: Array<[AdapterName, 'valkey' | 'memory']>,
   connect: () => AxessConnectionOptions,
+  options: { localCache?: boolean } = {},
 ): void {
-  describe.each(matrix)(title, (adapter, backend) => {
+  describe.each(matrix)(options.localCache ? `${title} (local cache)` : title, (adapter, backend) => {
     let sample: SampleApp;
     let target: SampleUnderTest;
     let connection: AxessConnectionOptions | undefined;
@@ -90,9 +94,10 @@ export function describeSampleE2e(
     beforeAll(async () => {
       connection = backend === 'valkey' ? connect() : undefined;
       if (connection && !connection.clusterNodes && !connection.sentinels) expect(connection.url).toBeDefined();
-      const config = sampleConfig(adapter, connection?.url);
+      const config = { ...sampleConfig(adapter, connection?.url), localCache: options.localCache };
       sample = await createSample(config, connection);
       target = { url: await listen(sample, adapter), signingKey: config.signingKey, backend };
+      if (options.localCache && backend === 'valkey') await localCacheOf(sample.app);
     });
 
     afterAll(async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
 import type { SampleConfig } from '../../sample/sample.config';
+import { whenLocalCacheReady } from './local-cache';
 import { testValkeyUrl, uniquePrefix } from './valkey';
 
 /** The sample running on a free loopback port against the suite's Valkey. */
@@ -18,7 +19,7 @@ export interface RunningSample {
 }
 
 /** What a test may choose of the sample's config: e.g. a second instance with the first one's keys and prefix. */
-export type SampleOptions = Partial<Pick<SampleConfig, 'encryptionKey' | 'signingKey' | 'trustProxy'>> & { prefix?: string };
+export type SampleOptions = Partial<Pick<SampleConfig, 'encryptionKey' | 'signingKey' | 'trustProxy' | 'localCache'>> & { prefix?: string };
 
 /**
  * Starts the sample with `createSampleApp` (as `npm run sample` does) on 127.0.0.1 with a free
@@ -38,6 +39,7 @@ export async function startSample(
     encryptionKey: options.encryptionKey ?? randomBytes(32).toString('base64'),
     signingKey: options.signingKey ?? randomBytes(32).toString('base64'),
     trustProxy: options.trustProxy,
+    localCache: options.localCache,
     overrides: { prefix },
   };
   const sample = await createSampleApp(config);
@@ -47,6 +49,8 @@ export async function startSample(
     await (sample.app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
   }
   await sample.app.listen(0, '127.0.0.1');
+  // With the local cache on, wait until its tracking is confirmed: until then it is bypassed.
+  await whenLocalCacheReady(sample.app);
   const address = (sample.app.getHttpServer() as Server).address() as AddressInfo;
   return { sample, config, prefix, port: address.port, close: () => sample.close() };
 }

@@ -1,5 +1,7 @@
 import { Redis } from 'iovalkey';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
+import { CachingSessionStore, SessionStore } from '../../src/internal';
+import { localCacheOf, whenLocalCacheReady } from '../harness/local-cache';
 import { probe, sessionCookie, startProbeApp, type ProbeApp } from '../harness/probe-app';
 import { randomKey } from '../harness/valkey';
 
@@ -105,6 +107,103 @@ describe('the recommended least-privilege ACL', () => {
       await expect(app.eval("return redis.call('GET', KEYS[1])", 1, 'billing:invoice:1')).rejects.toThrow(/NOPERM|No permissions/);
     } finally {
       app.disconnect();
+    }
+  });
+});
+
+/** What the local cache needs on top: its tracking, the subscriber's id and name, and the invalidation channel. */
+const LOCAL_CACHE_ACL = [
+  '+client|id',
+  '+client|setname',
+  '+client|tracking',
+  '+client|trackinginfo',
+  '+subscribe',
+  '&__redis__:invalidate',
+];
+
+describe('the recommended ACL with the local cache on', () => {
+  let server: ValkeyTestServer;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    server = await startValkeyServer();
+    admin = new Redis(server.url);
+    for (const [user, extra] of [
+      ['axess-cache', LOCAL_CACHE_ACL],
+      ['axess-plain', []],
+    ] as const) {
+      await admin.call(
+        'ACL',
+        'SETUSER',
+        user,
+        'on',
+        '>app-password-for-tests',
+        'resetkeys',
+        '~axess:*',
+        'resetchannels',
+        '-@all',
+        ...AXESS_ACL_COMMANDS.map((c) => `+${c}`),
+        ...extra,
+      );
+    }
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await server.stop();
+  });
+
+  // One deployment (one key ring under the prefix), booted as either user.
+  const encryptionKey = randomKey();
+  const boot = (username: string) =>
+    startProbeApp({
+      connection: { url: server.url, username, password: 'app-password-for-tests' },
+      encryptionKey,
+      signingKey: randomKey(),
+      localCache: true,
+    });
+  /** Denials of what the cache sends (its commands and its channel), from `ACL LOG`. */
+  const cacheDenials = async () => {
+    const cacheObjects = new Set([
+      'client|id',
+      'client|setname',
+      'client|tracking',
+      'client|trackinginfo',
+      'subscribe',
+      '__redis__:invalidate',
+    ]);
+    const entries = (await admin.call('ACL', 'LOG')) as unknown[][];
+    return entries.filter((entry) => cacheObjects.has(String(entry[entry.indexOf('object') + 1])));
+  };
+
+  it('with its additions, the cache tracks and serves every flow, and nothing is denied', async () => {
+    await admin.call('ACL', 'LOG', 'RESET');
+    const t = await boot('axess-cache');
+    try {
+      await whenLocalCacheReady(t.app);
+      const cookie = sessionCookie(await probe(t.url, 'POST', '/login', { headers: { 'x-user': 'acl-cache' } }))!;
+      expect((await probe(t.url, 'GET', '/me', { cookie })).status).toBe(200);
+      expect((await localCacheOf(t.app)).stats.hits).toBeGreaterThanOrEqual(1);
+      expect((await probe(t.url, 'POST', '/logout', { cookie })).status).toBe(200);
+      expect((await probe(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+      expect(await cacheDenials()).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('without them, tracking cannot be set up: the cache stays bypassed, and every flow still works', async () => {
+    const t = await boot('axess-plain');
+    try {
+      const cookie = sessionCookie(await probe(t.url, 'POST', '/login', { headers: { 'x-user': 'acl-plain' } }))!;
+      for (let i = 0; i < 3; i++) expect((await probe(t.url, 'GET', '/me', { cookie })).status).toBe(200);
+      const cache = t.app.get<SessionStore, CachingSessionStore>(SessionStore);
+      expect(cache.coherent).toBe(false);
+      expect(cache.stats.hits).toBe(0);
+      expect(cache.stats.bypassed).toBeGreaterThanOrEqual(3);
+      expect((await probe(t.url, 'POST', '/logout', { cookie })).status).toBe(200);
+      expect((await probe(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+    } finally {
+      await t.close();
     }
   });
 });

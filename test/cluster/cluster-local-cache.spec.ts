@@ -1,0 +1,155 @@
+import { Cluster, Redis } from 'iovalkey';
+import { KeyLayout, ValkeyConnection, type SessionRecord } from '../../src/internal';
+import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
+import { sessionIdsOnShard } from '../harness/cluster-slots';
+import { cachedStack, eventually, invalidationConnectionIds, settle, type CachedStack } from '../harness/local-cache';
+import { randomKey, uniquePrefix } from '../harness/valkey';
+
+/**
+ * The local cache on a 3-primary / 3-replica Cluster: tracking on every node the client holds (a
+ * subscriber per node, on that node), two instances, changes seen across every shard, a killed
+ * subscriber and a failover.
+ */
+
+const TTL = 10 * 60_000;
+const record = (data: Record<string, unknown>): SessionRecord => ({ data, createdAt: Date.now(), userId: 'u' });
+
+let cluster: ValkeyTestCluster;
+let shards: ValkeyClusterShard[];
+const connections: ValkeyConnection[] = [];
+
+/** A Cluster client configured as the module configures one from `connection.clusterNodes`. */
+function moduleClient(): Cluster {
+  const connection = ValkeyConnection.create({ clusterNodes: [...cluster.nodes] }, 1_000);
+  connections.push(connection);
+  return connection.client as Cluster;
+}
+
+async function onNode(port: number, ...command: [string, ...Array<string | number>]): Promise<unknown> {
+  const admin = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+  try {
+    await admin.connect();
+    return await admin.call(...command);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1, nodeTimeoutMs: 1_500 });
+  shards = await cluster.shards();
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled(connections.map((c) => c.onModuleDestroy()));
+  await cluster?.stop();
+});
+
+describe('local cache on a Valkey Cluster', () => {
+  let a: CachedStack;
+  let b: CachedStack;
+  let prefix: string;
+  let keys: KeyLayout;
+
+  beforeEach(async () => {
+    prefix = uniquePrefix('clc');
+    keys = new KeyLayout(prefix);
+    const encryptionKey = randomKey();
+    // Once coherent, the client holds (and tracks) a connection to every node of the cluster.
+    a = await cachedStack(moduleClient(), { prefix, encryptionKey });
+    b = await cachedStack(moduleClient(), { prefix, encryptionKey });
+  });
+  afterEach(async () => {
+    await a?.invalidations.close();
+    await b?.invalidations.close();
+  });
+
+  it('tracks every node the client holds, each redirected to a subscriber on that same node', async () => {
+    const nodes = (a.client as Cluster).nodes('all');
+    expect(nodes.length).toBeGreaterThanOrEqual(3);
+    for (const node of nodes) {
+      const [, flags, , redirect] = (await node.call('CLIENT', 'TRACKINGINFO')) as [string, string[], string, number];
+      expect(flags).toEqual(expect.arrayContaining(['on', 'bcast', 'noloop']));
+      const admin = new Redis({ host: '127.0.0.1', port: node.options.port });
+      try {
+        expect(await invalidationConnectionIds(admin)).toContain(String(redirect));
+      } finally {
+        admin.disconnect();
+      }
+    }
+  });
+
+  it('serves hot sessions of every shard from the cache, and a change through B on any shard reaches A', async () => {
+    const ids = [0, 1, 2].map((shard) => sessionIdsOnShard(keys, shards, shard, 1)[0]);
+    for (const id of ids) await b.store.save(id, record({ v: 1 }), TTL);
+    await settle();
+    for (const id of ids) await a.store.load(id, { refreshTtlMs: TTL });
+    const hits = a.store.stats.hits;
+    for (const id of ids) expect((await a.store.load(id, { refreshTtlMs: TTL }))!.data).toEqual({ v: 1 });
+    expect(a.store.stats.hits - hits).toBe(3);
+    for (const id of ids) await b.store.save(id, record({ v: 2 }), TTL, { mode: 'update' });
+    await settle();
+    for (const id of ids) expect((await a.store.load(id))!.data).toEqual({ v: 2 });
+    // Revoked through B: gone on A at once.
+    await b.store.markGone(ids, 'revoked', 60_000);
+    await settle();
+    for (const id of ids) expect(await a.store.load(id)).toBeNull();
+  });
+
+  it("one node's invalidation connection killed: A flushes and bypasses, a change made meanwhile is read, then A caches again", async () => {
+    const [id] = sessionIdsOnShard(keys, shards, 1, 1);
+    await b.store.save(id, record({ v: 1 }), TTL);
+    await settle();
+    await a.store.load(id);
+    expect(a.store.holds(id)).toBe(true);
+    const port = await cluster.primaryOf(keys.session(id));
+    const node = (a.client as Cluster).nodes('all').find((n) => n.options.port === port)!;
+    const redirect = String(((await node.call('CLIENT', 'TRACKINGINFO')) as unknown[])[3]);
+    await onNode(port, 'CLIENT', 'KILL', 'ID', redirect);
+    await b.store.save(id, record({ v: 2 }), TTL, { mode: 'update' });
+    await settle();
+    expect(a.store.holds(id)).toBe(false);
+    expect(a.store.coherent).toBe(false);
+    expect((await a.store.load(id))!.data).toEqual({ v: 2 });
+    await a.invalidations.whenCoherent();
+    await a.store.load(id);
+    expect(a.store.holds(id)).toBe(true);
+  });
+
+  it('a failover: A flushes when its primary dies, comes back coherent on the promoted replica, and hears of changes made there', async () => {
+    const [id] = sessionIdsOnShard(keys, shards, 0, 1);
+    await b.store.save(id, record({ v: 1 }), TTL);
+    await settle();
+    await a.store.load(id);
+    expect(a.store.holds(id)).toBe(true);
+    const killed = await cluster.killPrimaryOf(keys.session(id));
+    await cluster.waitUntilHealthy(30_000).catch(() => undefined);
+    expect(await cluster.primaryOf(keys.session(id))).not.toBe(killed);
+    // The copy went with the dead node's connections.
+    expect(a.store.holds(id)).toBe(false);
+    // The client may still be meeting the new primary (a node joining flushes again): read until A keeps it.
+    await eventually(
+      'A keeps the record read from the promoted replica',
+      async () => {
+        expect((await retry(() => a.store.load(id)))!.data).toEqual({ v: 1 });
+        return a.store.holds(id);
+      },
+      30_000,
+    );
+    await retry(() => b.store.save(id, record({ v: 2 }), TTL, { mode: 'update' }));
+    await settle();
+    expect((await a.store.load(id))!.data).toEqual({ v: 2 });
+  }, 60_000);
+});
+
+/** Retries a call that may fail while the Cluster client catches up with a new topology. */
+async function retry<T>(call: () => Promise<T>, attempts = 50): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (i >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

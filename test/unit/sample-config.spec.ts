@@ -1,0 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { sampleConfigFromEnv } from '../../sample/sample.config';
+
+describe("the sample's AXESS_LOCAL_CACHE", () => {
+  const keys = { AXESS_ENCRYPTION_KEY: randomBytes(32).toString('base64'), AXESS_SIGNING_KEY: randomBytes(32).toString('base64') };
+
+  it('turns the local session cache on with 1 or true, and leaves it off otherwise', () => {
+    expect(sampleConfigFromEnv({ ...keys, AXESS_LOCAL_CACHE: '1' }).localCache).toBe(true);
+    expect(sampleConfigFromEnv({ ...keys, AXESS_LOCAL_CACHE: 'true' }).localCache).toBe(true);
+    for (const off of [undefined, '', '0', 'no']) expect(sampleConfigFromEnv({ ...keys, AXESS_LOCAL_CACHE: off }).localCache).toBe(false);
+  });
+});
