@@ -1,7 +1,9 @@
 // `npm run bench`: starts a private valkey-server, runs the store benchmark and the end-to-end
 // benchmark against it, prints Markdown tables, stops everything it started.
 // Options: --rounds N (default 5), --ms N (per measurement, default 400), --e2e-seconds N
-// (default 3), --e2e-rounds N (default 3), --no-e2e, --write (also write bench/RESULTS.md).
+// (default 3), --e2e-rounds N (default 3), --no-e2e, --no-store, --e2e-apps a,b (only the e2e apps
+// whose name contains one of these, e.g. `axess` for the sample with telemetry on and off),
+// --write (also write bench/RESULTS.md).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,9 +23,15 @@ const { values: args } = parseArgs({
     'e2e-seconds': { type: 'string', default: '3' },
     'e2e-rounds': { type: 'string', default: '3' },
     'no-e2e': { type: 'boolean', default: false },
+    'no-store': { type: 'boolean', default: false },
+    'e2e-apps': { type: 'string' },
     write: { type: 'boolean', default: false },
   },
 });
+if (args.write && (args['no-store'] || args['e2e-apps'])) {
+  console.error('--write rewrites the results of a whole run: drop --no-store and --e2e-apps.');
+  process.exit(2);
+}
 const CONCURRENCIES = [1, 64];
 const log = (line) => console.error(`[bench] ${line}`);
 
@@ -56,7 +64,9 @@ try {
 
   const rounds = Number(args.rounds);
   const durationMs = Number(args.ms);
-  const store = await runStoreBench({ url: server.url, stats, rounds, durationMs, concurrencies: CONCURRENCIES, log });
+  const store = args['no-store']
+    ? undefined
+    : await runStoreBench({ url: server.url, stats, rounds, durationMs, concurrencies: CONCURRENCIES, log });
 
   let e2e;
   if (!args['no-e2e']) {
@@ -68,6 +78,7 @@ try {
       rounds: Number(args['e2e-rounds']),
       concurrencies: CONCURRENCIES,
       pinned,
+      apps: args['e2e-apps']?.split(','),
       log,
     });
   }
@@ -75,25 +86,29 @@ try {
   const valkeyVersion = /valkey_version:(\S+)/.exec(await stats.admin.info('server'))?.[1];
   output = [
     `Run: ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, Valkey ${valkeyVersion}, ${os.cpus()[0]?.model ?? 'cpu'} × ${cores}, ${placement}.`,
-    `Session: ~500 bytes encoded (bench/lib/session.fixture.mjs). Store: medians of ${rounds} rounds of ${durationMs} ms per scenario and concurrency, interleaved.`,
-    '',
-    '### Store operations',
-    '',
-    storeTable(store, CONCURRENCIES),
-    '',
-    storeRatios(store, CONCURRENCIES),
-    '',
-    '¹ Commands per operation from `INFO commandstats`, commands run inside a Lua script included. Round trips per operation: server read events (`total_reads_processed`) per operation at one in flight. Bytes: `MEMORY USAGE` of one session key (key, value and overhead).',
-    '',
-    'Commands per operation:',
-    '',
-    commandMix(store),
+    ...(store
+      ? [
+          `Session: ~500 bytes encoded (bench/lib/session.fixture.mjs). Store: medians of ${rounds} rounds of ${durationMs} ms per scenario and concurrency, interleaved.`,
+          '',
+          '### Store operations',
+          '',
+          storeTable(store, CONCURRENCIES),
+          '',
+          storeRatios(store, CONCURRENCIES),
+          '',
+          '¹ Commands per operation from `INFO commandstats`, commands run inside a Lua script included. Round trips per operation: server read events (`total_reads_processed`) per operation at one in flight. Bytes: `MEMORY USAGE` of one session key (key, value and overhead).',
+          '',
+          'Commands per operation:',
+          '',
+          commandMix(store),
+        ]
+      : []),
     ...(e2e
       ? [
           '',
           '### End to end',
           '',
-          `autocannon, ${args['e2e-seconds']} s per run, medians of ${args['e2e-rounds']} runs, interleaved. Mean latency = connections ÷ req/s (closed loop); p50/p99 from autocannon, whole milliseconds. Round trips per request: server read events per sequential request.`,
+          `autocannon, ${args['e2e-seconds']} s per run, medians of ${args['e2e-rounds']} runs, interleaved. Mean latency = connections ÷ req/s (closed loop); p50/p99 from autocannon, whole milliseconds. App CPU: user + system time of the app's process per request during the run (/proc). Round trips per request: server read events per sequential request.`,
           '',
           e2eTable(e2e.results),
           '',

@@ -5,6 +5,7 @@
 // runs in another, pinned to another core when the bench pins.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +15,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const APPS = [
   { app: 'bare-express', label: 'Nest app, no session (Express)' },
   { app: 'axess-express', label: 'axess sample (Express)' },
+  { app: 'axess-off-express', label: 'axess sample, telemetry off (Express)' },
   { app: 'peer-express', label: 'express-session + connect-redis (Express)' },
   { app: 'bare-fastify', label: 'Nest app, no session (Fastify)' },
   { app: 'axess-fastify', label: 'axess sample (Fastify)' },
+  { app: 'axess-off-fastify', label: 'axess sample, telemetry off (Fastify)' },
   { app: 'peer-fastify', label: '@fastify/session + connect-redis (Fastify)' },
 ];
 const LOGIN = JSON.stringify({ username: 'alice', password: 'alice-password' });
@@ -77,8 +80,19 @@ async function signIn(base) {
   return cookie;
 }
 
-/** One autocannon run in its own process. */
-async function load(base, cookie, connections, seconds, cpu) {
+/** CPU time (user + system) `pid` has used so far, in µs, from /proc (undefined elsewhere). */
+function cpuTimeUs(pid) {
+  try {
+    // Fields after the command name: state is field 3, utime 14 and stime 15, in clock ticks (100 per second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One autocannon run in its own process; `appPid`'s CPU time per request is measured around it. */
+async function load(base, cookie, connections, seconds, cpu, appPid) {
   const [command, args] = pinned(cpu, process.execPath, [
     join(here, 'load.mjs'),
     `${base}/me`,
@@ -92,22 +106,29 @@ async function load(base, cookie, connections, seconds, cpu) {
   child.once('exit', () => process.off('exit', killOnExit));
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
+  const cpuBefore = cpuTimeUs(appPid);
   const [code] = await once(child, 'exit');
+  const cpuAfter = cpuTimeUs(appPid);
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').pop());
+  const result = JSON.parse(out.trim().split('\n').pop());
+  result.cpuUsPerReq = cpuBefore === undefined || cpuAfter === undefined ? NaN : (cpuAfter - cpuBefore) / result.requests;
+  return result;
 }
 
 /**
  * Starts the four apps, signs in on each, warms them up, then runs `rounds` rounds (ABBA order)
  * of `seconds` per app and concurrency; returns medians and notes.
  */
-export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, pinned: pin, log }) {
+export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, pinned: pin, apps: only, log }) {
   const appCpu = pin ? 0 : undefined;
   const loadCpu = pin ? 1 : undefined;
   const notes = [];
   const apps = [];
+  // One 'exit' listener per app process and per load run (they kill their child if the bench dies).
+  process.setMaxListeners(Math.max(process.getMaxListeners(), APPS.length + 4));
+  const chosen = only ? APPS.filter(({ app }) => only.some((part) => app.includes(part))) : APPS;
   try {
-    for (const { app } of APPS) apps.push(await startApp(app, url, appCpu));
+    for (const { app } of chosen) apps.push(await startApp(app, url, appCpu));
     for (const a of apps) a.cookie = await signIn(a.base);
 
     // Round trips per request: sequential requests, server read events per request.
@@ -120,7 +141,7 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
     }
 
     log(`e2e: ${apps.length} apps × ${concurrencies.join('/')} connections × ${rounds} rounds of ${seconds} s; warming up`);
-    for (const a of apps) await load(a.base, a.cookie, 64, 1, loadCpu);
+    for (const a of apps) await load(a.base, a.cookie, 64, 1, loadCpu, a.child.pid);
 
     const runs = new Map(apps.map((a) => [a, new Map(concurrencies.map((c) => [c, []]))]));
     for (let r = 0; r < rounds; r++) {
@@ -130,7 +151,7 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
           runs
             .get(a)
             .get(c)
-            .push(await load(a.base, a.cookie, c, seconds, loadCpu));
+            .push(await load(a.base, a.cookie, c, seconds, loadCpu, a.child.pid));
       }
       log(`e2e: round ${r + 1}/${rounds} done`);
     }
@@ -147,6 +168,7 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
           meanUs: median(xs.map((x) => x.meanUs)),
           p50Ms: median(xs.map((x) => x.p50Ms)),
           p99Ms: median(xs.map((x) => x.p99Ms)),
+          cpuUsPerReq: median(xs.map((x) => x.cpuUsPerReq)),
           non2xx: xs.reduce((n, x) => n + x.non2xx, 0),
           runs: xs,
           roundTrips: a.wire.roundTrips,
@@ -161,10 +183,11 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
           .join(', ')})`,
       );
     }
-    // Per-round ratios (apps run back to back in each round), then their median.
+    // Per-round ratios (apps run back to back in each round), then their median; NaN when an app did not run (--e2e-apps).
     const ratio = (appA, appB, c, field) => {
-      const xs = results.find((r) => r.app === appA && r.connections === c).runs;
-      const ys = results.find((r) => r.app === appB && r.connections === c).runs;
+      const xs = results.find((r) => r.app === appA && r.connections === c)?.runs;
+      const ys = results.find((r) => r.app === appB && r.connections === c)?.runs;
+      if (!xs || !ys) return NaN;
       return median(xs.map((x, i) => x[field] / ys[i][field]));
     };
     return { results, notes, ratio };

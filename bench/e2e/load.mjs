@@ -8,6 +8,7 @@ const reqPerSec = result.requests.total / (result.duration || Number(seconds));
 process.stdout.write(
   `${JSON.stringify({
     reqPerSec,
+    requests: result.requests.total,
     // autocannon's histogram counts whole milliseconds; with a closed loop, mean latency is
     // exactly connections / throughput (Little's law), at microsecond resolution.
     meanUs: (Number(connections) / reqPerSec) * 1e6,

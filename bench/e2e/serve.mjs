@@ -1,6 +1,6 @@
 // One HTTP app of the end-to-end benchmark, in its own process: `node serve.mjs KIND VALKEY_URL`
-// with KIND one of axess-express, axess-fastify, peer-express, peer-fastify, bare-express,
-// bare-fastify. Prints
+// with KIND one of axess-express, axess-fastify, axess-off-express, axess-off-fastify,
+// peer-express, peer-fastify, bare-express, bare-fastify. Prints
 // `READY <port>` once listening on 127.0.0.1; closes the app on SIGTERM.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,10 @@ const fastify = kind.endsWith('-fastify');
 
 let running;
 if (kind.startsWith('axess-')) {
-  // The sample app as it ships, built against the package's CommonJS output.
+  // The sample app as it ships, built against the package's CommonJS output. It registers the
+  // OpenTelemetry metrics SDK (Prometheus exporter) itself; axess-off-* runs it with the module's
+  // telemetry off (no metrics, no spans, the store unwrapped), to measure what the metrics cost.
+  const telemetryOff = kind.startsWith('axess-off-');
   const { createSampleApp } = require(join(root, 'dist/bench/sample/sample.app.js'));
   const { Logger } = require('@nestjs/common');
   Logger.overrideLogger(['error', 'warn']);
@@ -27,7 +30,7 @@ if (kind.startsWith('axess-')) {
     encryptionKey: randomBytes(32).toString('base64'),
     signingKey: randomBytes(32).toString('base64'),
     // Each app has keys of its own, so each needs a key prefix of its own (one key ring per prefix).
-    overrides: { prefix: `bench-${kind}` },
+    overrides: { prefix: `bench-${kind}`, ...(telemetryOff ? { telemetry: { metrics: false, traces: false } } : {}) },
   });
 } else if (kind.startsWith('bare-')) {
   // The same Nest app with no session library: Nest's own per-request cost.
