@@ -145,12 +145,16 @@ describe('the packed package in consumer apps', () => {
         'package/dist/cjs/testing/index.js',
         'package/dist/cjs/terminus/index.js',
         'package/dist/cjs/terminus/index.d.ts',
+        'package/dist/cjs/ws/index.js',
+        'package/dist/cjs/ws/index.d.ts',
         'package/dist/esm/package.json',
         'package/dist/esm/index.js',
         'package/dist/esm/index.d.ts',
         'package/dist/esm/testing/index.js',
         'package/dist/esm/terminus/index.js',
         'package/dist/esm/terminus/index.d.ts',
+        'package/dist/esm/ws/index.js',
+        'package/dist/esm/ws/index.d.ts',
       ]),
     );
     expect(packedFiles.filter((f) => !/^package\/(dist\/(cjs|esm)\/|package\.json$|README\.md$|SECURITY\.md$|LICENSE)/.test(f))).toEqual(
