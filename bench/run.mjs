@@ -3,7 +3,8 @@
 // Options: --rounds N (default 5), --ms N (per measurement, default 400), --e2e-seconds N
 // (default 3), --e2e-rounds N (default 3), --no-e2e, --no-store, --e2e-apps a,b (only the e2e apps
 // whose name contains one of these, e.g. `axess` for the sample with telemetry on and off),
-// --write (also write bench/RESULTS.md).
+// --revocation-trials N (default 300; 0 skips the revocation bench), --write (also write
+// bench/RESULTS.md).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,8 +12,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startValkeyServer } from '@axess/nestjs-session/testing';
-import { commandMix, e2eRatios, e2eTable, storeRatios, storeTable } from './lib/report.mjs';
+import { commandMix, e2eRatios, e2eTable, localCacheTable, storeRatios, storeTable } from './lib/report.mjs';
 import { ValkeyStats } from './lib/valkey-stats.mjs';
+import { revocationTable } from './e2e/revocation.bench.mjs';
 import { runStoreBench } from './store/store.bench.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,6 +27,7 @@ const { values: args } = parseArgs({
     'no-e2e': { type: 'boolean', default: false },
     'no-store': { type: 'boolean', default: false },
     'e2e-apps': { type: 'string' },
+    'revocation-trials': { type: 'string', default: '300' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -82,6 +85,12 @@ try {
       log,
     });
   }
+  let revocation;
+  const revocationTrials = Number(args['revocation-trials']);
+  if (!args['no-e2e'] && revocationTrials > 0) {
+    const { runRevocationBench } = await import('./e2e/revocation.bench.mjs');
+    revocation = await runRevocationBench({ url: server.url, trials: revocationTrials, pinned, log });
+  }
 
   const valkeyVersion = /valkey_version:(\S+)/.exec(await stats.admin.info('server'))?.[1];
   output = [
@@ -114,6 +123,13 @@ try {
           '',
           e2eRatios(e2e, CONCURRENCIES),
           ...(e2e.notes.length ? ['', ...e2e.notes.map((n) => `- ${n}`)] : []),
+          '',
+          '### Local session cache',
+          '',
+          `The sample with \`AXESS_LOCAL_CACHE=1\` against the same sample without it and the bare Nest app, from the runs above. Revocation: two instances of the sample (own processes, one Valkey); per trial a fresh session is read on A until A serves it, revoked through B (\`DELETE /auth/sessions/:id\`), then \`GET /me\` goes to A back to back until it answers 401; the time is from B's answer to A's first 401, so it includes that request's own time${revocation ? ` (${revocationTrials} trials per row)` : ''}.`,
+          '',
+          localCacheTable(e2e, revocation, CONCURRENCIES),
+          ...(revocation ? ['', revocationTable(revocation)] : []),
         ]
       : []),
   ].join('\n');

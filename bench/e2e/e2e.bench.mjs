@@ -16,10 +16,12 @@ const APPS = [
   { app: 'bare-express', label: 'Nest app, no session (Express)' },
   { app: 'axess-express', label: 'axess sample (Express)' },
   { app: 'axess-off-express', label: 'axess sample, telemetry off (Express)' },
+  { app: 'axess-cache-express', label: 'axess sample, local cache (Express)' },
   { app: 'peer-express', label: 'express-session + connect-redis (Express)' },
   { app: 'bare-fastify', label: 'Nest app, no session (Fastify)' },
   { app: 'axess-fastify', label: 'axess sample (Fastify)' },
   { app: 'axess-off-fastify', label: 'axess sample, telemetry off (Fastify)' },
+  { app: 'axess-cache-fastify', label: 'axess sample, local cache (Fastify)' },
   { app: 'peer-fastify', label: '@fastify/session + connect-redis (Fastify)' },
 ];
 const LOGIN = JSON.stringify({ username: 'alice', password: 'alice-password' });
@@ -29,10 +31,10 @@ function pinned(cpu, command, args) {
   return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
 }
 
-/** Starts one app process and resolves once it listens. */
-async function startApp(kind, url, cpu) {
+/** Starts one app process (with `env` added to this one's) and resolves once it listens. */
+export async function startApp(kind, url, cpu, env = {}) {
   const [command, args] = pinned(cpu, process.execPath, [join(here, 'serve.mjs'), kind, url]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   // Never outlive the bench, even when it is interrupted.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -58,7 +60,7 @@ async function startApp(kind, url, cpu) {
   return { kind, child, base: `http://127.0.0.1:${port}` };
 }
 
-async function stopApp({ child }) {
+export async function stopApp({ child }) {
   if (child.exitCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
@@ -131,13 +133,15 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
     for (const { app } of chosen) apps.push(await startApp(app, url, appCpu));
     for (const a of apps) a.cookie = await signIn(a.base);
 
-    // Round trips per request: sequential requests, server read events per request.
+    // Round trips and commands per request: sequential requests, server read events and INFO
+    // commandstats per request (500, so that a hot cached session's few commands, e.g. a touch or
+    // a heartbeat, show up as the fraction they are).
     for (const a of apps) {
       a.wire = await stats.perOperation(async () => {
         const res = await fetch(`${a.base}/me`, { headers: { cookie: a.cookie } });
         if (res.status !== 200) throw new Error(`GET /me answered ${res.status}`);
         await res.arrayBuffer();
-      }, 100);
+      }, 500);
     }
 
     log(`e2e: ${apps.length} apps × ${concurrencies.join('/')} connections × ${rounds} rounds of ${seconds} s; warming up`);
@@ -172,14 +176,17 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
           non2xx: xs.reduce((n, x) => n + x.non2xx, 0),
           runs: xs,
           roundTrips: a.wire.roundTrips,
+          commandsPerReq: a.wire.commands,
           commands: a.wire.mix,
         });
       }
     }
     for (const a of apps) {
       notes.push(
-        `${APPS.find((x) => x.app === a.kind).label}: ${a.wire.roundTrips.toFixed(2)} round trips per request (${Object.entries(a.wire.mix)
-          .map(([n, k]) => `${n} ${k.toFixed(2)}`)
+        `${APPS.find((x) => x.app === a.kind).label}: ${a.wire.roundTrips.toFixed(3)} round trips and ${a.wire.commands.toFixed(3)} commands per request (${Object.entries(
+          a.wire.mix,
+        )
+          .map(([n, k]) => `${n} ${k.toFixed(3)}`)
           .join(', ')})`,
       );
     }

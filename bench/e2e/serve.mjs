@@ -1,7 +1,11 @@
 // One HTTP app of the end-to-end benchmark, in its own process: `node serve.mjs KIND VALKEY_URL`
 // with KIND one of axess-express, axess-fastify, axess-off-express, axess-off-fastify,
-// peer-express, peer-fastify, bare-express, bare-fastify. Prints
-// `READY <port>` once listening on 127.0.0.1; closes the app on SIGTERM.
+// axess-cache-express, axess-cache-fastify (the sample with AXESS_LOCAL_CACHE=1), peer-express,
+// peer-fastify, bare-express, bare-fastify. Prints
+// `READY <port>` once listening on 127.0.0.1 (with the local cache: once its tracking is
+// confirmed); closes the app on SIGTERM. Two instances that must share sessions (the revocation
+// bench) get the same keys and prefix through AXESS_BENCH_ENCRYPTION_KEY, AXESS_BENCH_SIGNING_KEY
+// and AXESS_BENCH_PREFIX.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -19,6 +23,8 @@ if (kind.startsWith('axess-')) {
   // OpenTelemetry metrics SDK (Prometheus exporter) itself; axess-off-* runs it with the module's
   // telemetry off (no metrics, no spans, the store unwrapped), to measure what the metrics cost.
   const telemetryOff = kind.startsWith('axess-off-');
+  const localCache = kind.startsWith('axess-cache-');
+  const shared = process.env;
   const { createSampleApp } = require(join(root, 'dist/bench/sample/sample.app.js'));
   const { Logger } = require('@nestjs/common');
   Logger.overrideLogger(['error', 'warn']);
@@ -27,10 +33,14 @@ if (kind.startsWith('axess-')) {
     valkeyUrl,
     fastify,
     maxSessions: 3,
-    encryptionKey: randomBytes(32).toString('base64'),
-    signingKey: randomBytes(32).toString('base64'),
+    encryptionKey: shared.AXESS_BENCH_ENCRYPTION_KEY ?? randomBytes(32).toString('base64'),
+    signingKey: shared.AXESS_BENCH_SIGNING_KEY ?? randomBytes(32).toString('base64'),
+    localCache,
     // Each app has keys of its own, so each needs a key prefix of its own (one key ring per prefix).
-    overrides: { prefix: `bench-${kind}`, ...(telemetryOff ? { telemetry: { metrics: false, traces: false } } : {}) },
+    overrides: {
+      prefix: shared.AXESS_BENCH_PREFIX ?? `bench-${kind}`,
+      ...(telemetryOff ? { telemetry: { metrics: false, traces: false } } : {}),
+    },
   });
 } else if (kind.startsWith('bare-')) {
   // The same Nest app with no session library: Nest's own per-request cost.
@@ -43,6 +53,11 @@ if (kind.startsWith('axess-')) {
   throw new Error(`unknown app kind ${kind}`);
 }
 await running.app.listen(0, '127.0.0.1');
+if (kind.startsWith('axess-cache-')) {
+  // Until its tracking is confirmed the cache is bypassed: measure it once it serves.
+  const { SessionBackend } = require(join(root, 'dist/cjs/axess-session.backend.js'));
+  await running.app.get(SessionBackend).invalidations.whenCoherent();
+}
 const { port } = running.app.getHttpServer().address();
 process.stdout.write(`READY ${port}\n`);
 

@@ -174,3 +174,60 @@ export function e2eRatios(e2e, concurrencies) {
     lines.push(`| ${label} | ${fmt(value, 2)}× | ${target} |`);
   return lines.join('\n');
 }
+
+/**
+ * The local cache side by side with the sample without it, both against the bare Nest app, and
+ * how long a revocation through one instance takes to be refused by another (`revocation`: rows of
+ * `runRevocationBench`, or undefined when it did not run).
+ */
+export function localCacheTable(e2e, revocation, concurrencies) {
+  const hi = Math.max(...concurrencies);
+  const lo = Math.min(...concurrencies);
+  const commands = (app) => e2e.results.find((r) => r.app === app)?.commandsPerReq;
+  const ratio = (value) => `${fmt(value, 2)}×`;
+  const rows = [
+    ['Valkey commands per `GET /me` (INFO commandstats, 500 sequential requests), no cache', (a) => fmt(commands(`axess-${a}`), 3), ''],
+    ['Valkey commands per `GET /me`, local cache (hot session)', (a) => fmt(commands(`axess-cache-${a}`), 3), '≤ 0.05'],
+    [
+      `req/s ÷ Nest app without sessions at ${hi} in flight, no cache`,
+      (a) => ratio(e2e.ratio(`axess-${a}`, `bare-${a}`, hi, 'reqPerSec')),
+      '',
+    ],
+    [
+      `req/s ÷ Nest app without sessions at ${hi} in flight, local cache`,
+      (a) => ratio(e2e.ratio(`axess-cache-${a}`, `bare-${a}`, hi, 'reqPerSec')),
+      'Fastify ≥ 0.85',
+    ],
+    [
+      `req/s at ${hi} in flight, local cache ÷ no cache`,
+      (a) => ratio(e2e.ratio(`axess-cache-${a}`, `axess-${a}`, hi, 'reqPerSec')),
+      'Express ≥ 1.00',
+    ],
+    [
+      `app CPU per request at ${hi} in flight, local cache ÷ no cache`,
+      (a) => ratio(e2e.ratio(`axess-cache-${a}`, `axess-${a}`, hi, 'cpuUsPerReq')),
+      '',
+    ],
+    [
+      `mean latency ÷ Nest app without sessions at ${lo} in flight, no cache`,
+      (a) => ratio(e2e.ratio(`axess-${a}`, `bare-${a}`, lo, 'meanUs')),
+      '',
+    ],
+    [
+      `mean latency ÷ Nest app without sessions at ${lo} in flight, local cache`,
+      (a) => ratio(e2e.ratio(`axess-cache-${a}`, `bare-${a}`, lo, 'meanUs')),
+      '≤ 1.20',
+    ],
+  ];
+  for (const label of ['no cache', 'local cache']) {
+    const of = (a) => revocation?.find((r) => r.adapter === a && r.label === label);
+    rows.push([
+      `revoked through instance B, refused by A: p50 / p99 ms, ${label}`,
+      (a) => (of(a) ? `${fmt(of(a).p50Ms, 2)} / ${fmt(of(a).p99Ms, 2)}` : '–'),
+      label === 'local cache' ? 'p99 ≤ 5' : '',
+    ]);
+  }
+  const lines = ['| local cache (`AXESS_LOCAL_CACHE=1`) | Express | Fastify | goal |', '| --- | ---: | ---: | --- |'];
+  for (const [label, value, goal] of rows) lines.push(`| ${label} | ${value('express')} | ${value('fastify')} | ${goal} |`);
+  return lines.join('\n');
+}

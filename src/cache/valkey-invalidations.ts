@@ -388,7 +388,9 @@ class TrackedNode {
       return;
     }
     const subscribed = this.subscribed;
-    if (!subscribed || this.data.status !== 'ready') return;
+    // Already confirmed for these connections (both 'ready' events fire at start): turning it off
+    // and on again would open a gap in the invalidations while copies are being served.
+    if (!subscribed || this.data.status !== 'ready' || this.confirmedAt > 0) return;
     this.settingUp = true;
     const generation = this.generation;
     try {

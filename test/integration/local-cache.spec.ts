@@ -191,6 +191,30 @@ describe('local cache on one Valkey server, two instances', () => {
   });
 });
 
+describe('local cache: tracking set up once', () => {
+  it('turns tracking on once when both connections come up, never off again while copies are served', async () => {
+    const client = testClient();
+    const sent: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, called on the client
+    const original = client.sendCommand;
+    client.sendCommand = (command: { name: string; args: unknown[] }, stream?: unknown) => {
+      if (command.name.toLowerCase() === 'client' && String(command.args[0]).toLowerCase() === 'tracking')
+        sent.push(String(command.args[1]));
+      return original.call(client, command as never, stream as never);
+    };
+    const stack = await cachedStack(client, { prefix: uniquePrefix('once'), encryptionKey: randomKey() });
+    try {
+      // Let both connections' 'ready' handlers run to completion.
+      for (let i = 0; i < 5; i++) await settle();
+      await stack.client.ping();
+      expect(sent).toEqual(['OFF', 'ON']);
+    } finally {
+      client.sendCommand = original;
+      await stack.close();
+    }
+  });
+});
+
 describe('local cache: fail safe when tracking is lost (private server)', () => {
   const valkey = withPrivateValkey({ scope: 'each' });
   let a: CachedStack;
