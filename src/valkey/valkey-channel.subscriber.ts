@@ -110,6 +110,12 @@ export class ValkeyChannelSubscriber {
       this.listen(connection, 'smessageBuffer');
       // No reconnects of its own: a lost connection means looking the owner up again.
       connection.once('end', () => this.retryOnCluster(cluster, connection));
+      // A slot migration: the node drops the subscription with an `sunsubscribe` nobody asked for
+      // (the client reports it as an error); a fresh connection finds the new owner.
+      const subscribed = connection;
+      connection.on('error', (error: unknown) => {
+        if (error instanceof Error && /sunsubscribe/i.test(error.message)) subscribed.disconnect();
+      });
       await connection.connect();
       await connection.ssubscribe(this.channel);
       if (this.closed) return;

@@ -69,7 +69,7 @@ describe.each<AdapterName>(['express', 'fastify'])('the live sample on %s on a V
   });
 
   it('the relay subscribed with SSUBSCRIBE on the primary that owns its channel', async () => {
-    await waitFor(() => a.app!.get(ValkeyEventRelay).subscribed, 'the subscription');
+    await waitFor(() => a.app!.get(ValkeyEventRelay).subscribed && b.app!.get(ValkeyEventRelay).subscribed, 'both subscriptions');
     const relay = a.app!.get(ValkeyEventRelay);
     const admin = await connectedCluster();
     try {
