@@ -1,5 +1,5 @@
 import { Redis } from 'iovalkey';
-import { mintSessionId, SessionLifetime, ValkeySessionStore, type SessionRecord } from '../../src/internal';
+import { mintSessionId, SessionLifetime, ValkeyInvalidations, ValkeySessionStore, type SessionRecord } from '../../src/internal';
 import { CommandLog } from '../harness/command-log';
 import { cachedStack, eventually, invalidationConnectionIds, settle, type CachedStack } from '../harness/local-cache';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
@@ -211,6 +211,25 @@ describe('local cache: tracking set up once', () => {
     } finally {
       client.sendCommand = original;
       await stack.close();
+    }
+  });
+});
+
+describe('local cache: one per client', () => {
+  it('a second cache on the same client is refused (its tracking would take over the redirect)', async () => {
+    const client = testClient();
+    const first = new ValkeyInvalidations(client, { keyPrefix: 'a:sess:' });
+    const second = new ValkeyInvalidations(client, { keyPrefix: 'b:sess:' });
+    try {
+      first.start();
+      expect(() => second.start()).toThrow(expect.objectContaining({ name: 'AxessOptionsError', option: 'localCache' }) as Error);
+      await first.close();
+      // Released on close: the client can carry a cache again.
+      second.start();
+    } finally {
+      await first.close();
+      await second.close();
+      client.disconnect();
     }
   });
 });
