@@ -2,7 +2,8 @@
 // benchmark against it, prints Markdown tables, stops everything it started.
 // Options: --rounds N (default 5), --ms N (per measurement, default 400), --e2e-seconds N
 // (default 3), --e2e-rounds N (default 3), --no-e2e, --no-store, --e2e-apps a,b (only the e2e apps
-// whose name contains one of these, e.g. `axess` for the sample with telemetry on and off),
+// whose name contains one of these, e.g. `axess-fastify,axess-off-fastify` for the sample with
+// telemetry on and off),
 // --revocation-trials N (default 300; 0 skips the revocation bench), --write (also write
 // bench/RESULTS.md).
 import { execFileSync } from 'node:child_process';
