@@ -68,7 +68,9 @@ export interface CachingSessionStoreOptions {
  *   command that set it was sent).
  * - **Writes** go to the store; this process's copy is dropped first and replaced by what a read
  *   would decode from the bytes written, once the store confirmed the write. Tracking runs with
- *   `NOLOOP`: this process's own writes do not come back to it as invalidations.
+ *   `NOLOOP`: this process's own writes do not come back to it as invalidations. A deletion
+ *   (`delete`, `markGone`: logout, revocation, eviction) is followed by a `PTTL` of the same keys,
+ *   so that it returns only once Valkey has dispatched its invalidations to the other instances.
  * - `existing`, `remainingTtl`, `goneReason`, `ping` pass through.
  */
 export class CachingSessionStore extends SessionStore implements InvalidationListener {
@@ -169,11 +171,13 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
   async delete(...ids: string[]): Promise<void> {
     for (const id of ids) this.forget(id);
     await this.inner.delete(...ids);
+    await this.fence(ids);
   }
 
   async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
     for (const id of ids) this.forget(id);
     await this.inner.markGone(ids, reason, ttlMs);
+    await this.fence(ids);
   }
 
   /**
@@ -311,6 +315,19 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
       // The store refuses it too and says why.
       return undefined;
     }
+  }
+
+  /**
+   * After a session ended (logout, revocation, eviction): one more command on each key's node, sent
+   * once the deletion was answered. Valkey sends the deletion's invalidations to the other
+   * instances at the end of the event-loop turn that executed it, and answers this command in a
+   * later turn: by the time the caller answers its own client, Valkey has dispatched them (without
+   * it, the other instance could get that client's next request before Valkey wrote the message).
+   * Failures are ignored: the deletion itself succeeded.
+   */
+  private async fence(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.inner.remainingTtl(ids).catch(() => undefined);
   }
 
   /** This process is about to change `id` itself (no invalidation comes back: NOLOOP): drop the copy and void reads in flight. */

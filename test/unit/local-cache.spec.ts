@@ -280,6 +280,14 @@ describe('CachingSessionStore', () => {
     expect([await store.load(a), await store.load(b)]).toEqual([null, null]);
   });
 
+  it('ending sessions (delete, markGone) sends one more command on the same keys once the deletion is answered (a fence)', async () => {
+    const [a, b] = [await storedElsewhere(), await storedElsewhere()];
+    spy.calls.length = 0;
+    await store.delete(a);
+    await store.markGone([b], 'revoked', TOUCH);
+    expect(spy.calls).toEqual(['delete', 'remainingTtl', 'markGone', 'remainingTtl']);
+  });
+
   it('a refresh that finds the key gone answers null and drops the copy', async () => {
     const id = await storedElsewhere();
     await store.load(id, { refreshTtlMs: IDLE });
