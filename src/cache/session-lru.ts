@@ -12,16 +12,22 @@ export interface CachedSession {
    * plus that time to live. The entry is never served at or after it.
    */
   expiresAt: number;
+  /** The LRU's use counter when the entry was last moved to the newest end (set by `SessionLru`). */
+  stamp?: number;
 }
 
 /**
  * A bounded map of session id → cached session, least recently used first out. Bounded by the
  * number of entries and by their summed `bytes`; an entry larger than the byte bound is not kept.
- * A `Map` keeps insertion order: a read moves the entry to the end, eviction takes from the front.
+ * A `Map` keeps insertion order: eviction takes from the front, and a read moves the entry to the
+ * end, unless it is already among the newer half (a hot session is then read with one lookup, and
+ * moved again before it could come near the front).
  */
 export class SessionLru {
   private readonly entries = new Map<string, CachedSession>();
   private totalBytes = 0;
+  /** Counts moves to the newest end. */
+  private uses = 0;
 
   constructor(
     readonly maxEntries: number,
@@ -41,9 +47,10 @@ export class SessionLru {
   /** The entry of `id`, marked as just used. */
   get(id: string): CachedSession | undefined {
     const entry = this.entries.get(id);
-    if (entry !== undefined) {
+    if (entry !== undefined && this.uses - (entry.stamp ?? 0) >= this.entries.size >>> 1) {
       this.entries.delete(id);
       this.entries.set(id, entry);
+      entry.stamp = ++this.uses;
     }
     return entry;
   }
@@ -58,6 +65,7 @@ export class SessionLru {
     this.delete(id);
     if (entry.bytes > this.maxBytes || this.maxEntries < 1) return;
     this.entries.set(id, entry);
+    entry.stamp = ++this.uses;
     this.totalBytes += entry.bytes;
     for (const [oldest, victim] of this.entries) {
       if (this.entries.size <= this.maxEntries && this.totalBytes <= this.maxBytes) break;

@@ -316,6 +316,16 @@ describe('SessionLru', () => {
     expect([lru.peek('a'), lru.peek('b'), lru.peek('c')].map(Boolean)).toEqual([true, false, true]);
   });
 
+  it('a session read between every insertion is never evicted, however many others come and go', () => {
+    const lru = new SessionLru(100, 1 << 20);
+    lru.set('hot', entry(1));
+    for (let i = 0; i < 10_000; i++) {
+      lru.set(`cold-${i}`, entry(1));
+      expect(lru.get('hot')).toBeDefined();
+    }
+    expect(lru.size).toBe(100);
+  });
+
   it('evicts beyond maxBytes, keeps the byte count exact, and never keeps an entry larger than the bound', () => {
     const lru = new SessionLru(10, 100);
     lru.set('a', entry(60));
