@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Redis } from 'iovalkey';
 import { SessionBackend, type AxessConnectionOptions } from '../../src/internal';
+import { registerSampleMetrics } from '../../sample/observability/sample-metrics';
 import { AppModule } from '../../sample/app.module';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
 import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
@@ -41,6 +42,8 @@ export async function listen(sample: SampleApp, adapter: AdapterName): Promise<s
  * same `AppModule` that `createSampleApp` uses, since this machine has valkey-server.
  */
 async function createMemorySampleApp(config: SampleConfig): Promise<SampleApp> {
+  // As createSampleApp does: the metrics SDK before the app, whose module takes its meter at boot.
+  registerSampleMetrics();
   const module = AppModule.register(config, 'memory');
   const app = config.fastify
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
@@ -57,6 +60,7 @@ async function createMemorySampleApp(config: SampleConfig): Promise<SampleApp> {
 async function createSample(config: SampleConfig, connection: AxessConnectionOptions | undefined): Promise<SampleApp> {
   if (!connection) return createMemorySampleApp(config);
   if (!connection.clusterNodes && !connection.sentinels) return createSampleApp(config);
+  registerSampleMetrics();
   const module = AppModule.register(config, connection);
   const app = config.fastify
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })

@@ -1,4 +1,4 @@
-import type { Redis } from 'iovalkey';
+import { Redis } from 'iovalkey';
 import {
   AesGcmSessionCipher,
   InMemorySessionRegistry,
@@ -10,8 +10,8 @@ import {
   type SessionRegistry,
   type SessionStore,
 } from '../../src/internal';
-import { ManualClock } from '../../src/testing';
-import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+import { ManualClock, startValkeyServer } from '../../src/testing';
+import { randomKey, uniquePrefix } from '../harness/valkey';
 
 /** One app instance's view: a store and registry (Valkey: each on its own connection). */
 interface Instance {
@@ -42,17 +42,25 @@ async function memoryBackend(): Promise<Backend> {
   return { instances: [{ store, registry: new InMemorySessionRegistry({ store, clock }) }], clock, close: async () => undefined };
 }
 
-/** Five connections (as five app instances would hold) and a MONITOR connection that records script order. */
+/**
+ * Five connections (as five app instances would hold) and a MONITOR connection that records script
+ * order, on a private valkey-server: MONITOR on the shared one would also stream other workers'
+ * commands, and one arriving in the same read as MONITOR's own reply trips the client's parser.
+ */
 async function valkeyBackend(): Promise<Backend> {
   const clock = new ManualClock();
   const prefix = uniquePrefix('conc');
   const key = randomKey();
-  const clients: Redis[] = Array.from({ length: 5 }, () => testClient());
+  const server = await startValkeyServer();
+  const clients: Redis[] = Array.from({ length: 5 }, () => new Redis(server.url));
+  // Every connection ready (its ready check done) before MONITOR starts.
+  await Promise.all(clients.map((client) => client.ping()));
   const instances = clients.map((client) => {
     const store = new ValkeySessionStore(client, key, { prefix });
     return { store, registry: new ValkeySessionRegistry(client, { store, clock, prefix }) };
   });
-  const monitorHost = testClient();
+  const monitorHost = new Redis(server.url);
+  await monitorHost.ping();
   const monitor = await monitorHost.monitor();
   let seen: string[] = [];
   const registryKey = `${prefix}:reg:alice`;
@@ -81,6 +89,7 @@ async function valkeyBackend(): Promise<Backend> {
       monitor.disconnect();
       monitorHost.disconnect();
       await Promise.all(clients.map((c) => c.quit()));
+      await server.stop();
     },
   };
 }
@@ -94,7 +103,7 @@ describe.each([
     backend = await makeBackend();
   });
   afterAll(async () => {
-    await backend.close();
+    await backend?.close();
   });
 
   it(`leaves exactly the ${CAP} newest admitted sessions usable, ${ROUNDS} rounds in a row`, async () => {
