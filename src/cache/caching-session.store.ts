@@ -37,6 +37,11 @@ interface Ticket {
   readonly sentAt: number;
 }
 
+/** Resolves in the check phase of this event-loop turn, after the poll phase read what had arrived. */
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Per session id with commands in flight: how many, and the sequence number of its last invalidation. */
 interface InFlight {
   count: number;
@@ -55,10 +60,11 @@ export interface CachingSessionStoreOptions {
  * reaches the cache through `coherence` (Valkey's `CLIENT TRACKING`). Fail safe: while
  * `coherence` is not confirmed, every call goes to the store and nothing is kept.
  *
- * - **Reads.** A hit hands out a deep copy, never the cached record. A miss reads the record and
- *   its remaining time to live together (`GET` + `PTTL`: reading does not modify the key, so it
- *   invalidates nobody) and keeps it, unless an invalidation or a loss of coherence arrived while
- *   the read was in flight.
+ * - **Reads.** A hit first lets one event-loop turn pass (an invalidation already received is
+ *   applied before a copy is served), then hands out a deep copy, never the cached record. A miss
+ *   reads the record and its remaining time to live together (`GET` + `PTTL`: reading does not
+ *   modify the key, so it invalidates nobody) and keeps it, unless an invalidation or a loss of
+ *   coherence arrived while the read was in flight.
  * - **Sliding expiry.** With `refreshTtlMs`, the record's time to live is set to the idle timeout
  *   that applies to it (the anonymous one before a sign-in, `refreshTtlMs` after), cut at its
  *   absolute deadline, but only when the time to live Valkey holds has fallen more than
@@ -126,7 +132,18 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
       this.stats.bypassed++;
       return this.inner.load(id, options);
     }
-    const entry = this.entries.get(id);
+    let entry = this.entries.get(id);
+    if (entry !== undefined) {
+      // One turn of the event loop first: an invalidation that reached this process before the
+      // request was read is applied before a copy is served (Node may read the request's socket
+      // before the subscriber's in the same poll).
+      await yieldToIo();
+      if (!this.coherence.coherent) {
+        this.stats.bypassed++;
+        return this.inner.load(id, options);
+      }
+      entry = this.entries.peek(id);
+    }
     if (entry !== undefined) {
       const now = this.now();
       if (now >= entry.expiresAt) {

@@ -206,6 +206,16 @@ describe('CachingSessionStore', () => {
     expect(store.stats.invalidations).toBe(1);
   });
 
+  it('an invalidation that arrives while a hit waits its turn is applied first: the change is served, not the copy', async () => {
+    const id = await storedElsewhere(signedIn({ v: 1 }));
+    await store.load(id);
+    await spy.inner.save(id, signedIn({ v: 2 }), IDLE);
+    const loading = store.load(id);
+    // Delivered by the subscriber in the same poll as the request, after the request was read.
+    coherence.listener.invalidate([id]);
+    expect((await loading)!.data).toEqual({ v: 2 });
+  });
+
   it('a read in flight when its record is invalidated is served but not kept', async () => {
     const id = await storedElsewhere();
     spy.hold();
