@@ -20,12 +20,12 @@ export interface AxessConnectionOptions extends RedisOptions {
  */
 export function assertConnectionOptions(options: unknown): asserts options is AxessConnectionOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new AxessOptionsError('connection', 'must be an object such as { url: "redis://host:6379" }.');
+    throw new AxessOptionsError('connection', 'must be an object such as { url: "redis://host:port" }.');
   }
   const { url } = options as { url?: unknown };
   if (url === undefined) return;
   if (typeof url !== 'string' || url.trim().length === 0) {
-    throw new AxessOptionsError('connection', 'url must be a non-empty string such as "redis://host:6379".');
+    throw new AxessOptionsError('connection', 'url must be a non-empty string such as "redis://host:port".');
   }
   // Port numbers and unix socket paths are what the client accepts besides URLs.
   if (/^\d+$/.test(url) || url.startsWith('/')) return;

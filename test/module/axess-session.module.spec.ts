@@ -184,9 +184,9 @@ describe('AxessSessionModule', () => {
     });
 
     it.each([
-      ['a URL that does not parse (an unencoded "#" in the password)', 'redis://default:p#ss@valkey.internal:6379'],
+      ['a URL that does not parse (an unencoded "#" in the password)', 'redis://default:p#ss@valkey.internal:7001'],
       ['a URL whose port is out of range', 'redis://default:hunter2@valkey.internal:99999'],
-      ['a URL of another scheme', 'https://default:hunter2@valkey.internal:6379'],
+      ['a URL of another scheme', 'https://default:hunter2@valkey.internal:7001'],
     ])('%s: AxessOptionsError naming connection, never the URL or its password, and no raw TypeError in the chain', async (_label, url) => {
       const error = await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ ...keys(), connection: { url } })] })
         .compile()
