@@ -14,11 +14,13 @@ import { median } from '../lib/measure.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const APPS = [
   { app: 'bare-express', label: 'Nest app, no session (Express)' },
+  { app: 'shaped-express', label: 'Nest app, no-op middleware + guard + decorator (Express)' },
   { app: 'axess-express', label: 'axess sample (Express)' },
   { app: 'axess-off-express', label: 'axess sample, telemetry off (Express)' },
   { app: 'axess-cache-express', label: 'axess sample, local cache (Express)' },
   { app: 'peer-express', label: 'express-session + connect-redis (Express)' },
   { app: 'bare-fastify', label: 'Nest app, no session (Fastify)' },
+  { app: 'shaped-fastify', label: 'Nest app, no-op middleware + guard + decorator (Fastify)' },
   { app: 'axess-fastify', label: 'axess sample (Fastify)' },
   { app: 'axess-off-fastify', label: 'axess sample, telemetry off (Fastify)' },
   { app: 'axess-cache-fastify', label: 'axess sample, local cache (Fastify)' },

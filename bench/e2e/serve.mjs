@@ -1,7 +1,8 @@
 // One HTTP app of the end-to-end benchmark, in its own process: `node serve.mjs KIND VALKEY_URL`
 // with KIND one of axess-express, axess-fastify, axess-off-express, axess-off-fastify,
 // axess-cache-express, axess-cache-fastify (the sample with AXESS_LOCAL_CACHE=1), peer-express,
-// peer-fastify, bare-express, bare-fastify. Prints
+// peer-fastify, bare-express, bare-fastify, shaped-express, shaped-fastify (bare with a no-op
+// middleware, guard and parameter decorator). Prints
 // `READY <port>` once listening on 127.0.0.1 (with the local cache: once its tracking is
 // confirmed); closes the app on SIGTERM. Two instances that must share sessions (the revocation
 // bench) get the same keys and prefix through AXESS_BENCH_ENCRYPTION_KEY, AXESS_BENCH_SIGNING_KEY
@@ -42,6 +43,10 @@ if (kind.startsWith('axess-')) {
       ...(telemetryOff ? { telemetry: { metrics: false, traces: false } } : {}),
     },
   });
+} else if (kind.startsWith('shaped-')) {
+  // The bare app with a no-op middleware, guard and parameter decorator: the shape of a session library, none of its work.
+  const { createShapedApp } = require(join(root, 'dist/bench/bench/e2e/apps/shaped.app.js'));
+  running = await createShapedApp(fastify);
 } else if (kind.startsWith('bare-')) {
   // The same Nest app with no session library: Nest's own per-request cost.
   const { createBareApp } = require(join(root, 'dist/bench/bench/e2e/apps/bare.app.js'));

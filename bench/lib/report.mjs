@@ -219,6 +219,28 @@ export function localCacheTable(e2e, revocation, concurrencies) {
       '≤ 1.20',
     ],
   ];
+  rows.push(
+    [
+      `floor: no-op middleware + guard + decorator ÷ Nest app without sessions, req/s at ${hi} in flight`,
+      (a) => ratio(e2e.ratio(`shaped-${a}`, `bare-${a}`, hi, 'reqPerSec')),
+      '',
+    ],
+    [
+      `floor: no-op middleware + guard + decorator ÷ Nest app without sessions, mean latency at ${lo} in flight`,
+      (a) => ratio(e2e.ratio(`shaped-${a}`, `bare-${a}`, lo, 'meanUs')),
+      '',
+    ],
+    [
+      `local cache ÷ no-op middleware + guard + decorator, req/s at ${hi} in flight`,
+      (a) => ratio(e2e.ratio(`axess-cache-${a}`, `shaped-${a}`, hi, 'reqPerSec')),
+      '',
+    ],
+    [
+      `local cache ÷ no-op middleware + guard + decorator, mean latency at ${lo} in flight`,
+      (a) => ratio(e2e.ratio(`axess-cache-${a}`, `shaped-${a}`, lo, 'meanUs')),
+      '',
+    ],
+  );
   for (const label of ['no cache', 'local cache']) {
     const of = (a) => revocation?.find((r) => r.adapter === a && r.label === label);
     rows.push([
