@@ -49,6 +49,9 @@ export async function cachedStack(client: ValkeyClient, options: CachedStackOpti
     { maxEntries: 1_000, maxBytes: 1 << 20, touchIntervalMs: 30_000, ...options.settings },
     { now: options.now },
   );
+  // A Cluster client first meets its seed nodes, then the topology's: nodes leaving the client
+  // flush the cache. Start once the client is ready, so that a test's first copy is not flushed by that.
+  if (client.isCluster && client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
   invalidations.start();
   await invalidations.whenCoherent();
   return {
