@@ -12,7 +12,7 @@ import {
   type SessionRecord,
 } from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
-import { describeSessionStoreConformance } from '../conformance/session-store.conformance';
+import { describeSessionStoreConformance, REAL_TIME_UNIT_MS } from '../conformance/session-store.conformance';
 import { expectAtMostCapNewestUsable, runConcurrentLogins, watchAdmissionOrder, type LoginBackend } from '../harness/concurrent-logins';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { sessionIdsOnShard, shardOf, userIdOnShard } from '../harness/cluster-slots';
@@ -47,14 +47,14 @@ afterAll(async () => {
 describeSessionStoreConformance('ValkeySessionStore on a 3-primary Valkey Cluster', async () => ({
   store: new ValkeySessionStore(clusterClient(), randomKey(), { prefix: uniquePrefix() }),
   elapse: sleep,
-  shortTtlMs: 100,
+  shortTtlMs: REAL_TIME_UNIT_MS,
   close: async () => undefined,
 }));
 
 describeSessionStoreConformance('ValkeySessionStore with durable writes on a Valkey Cluster', async () => ({
   store: new ValkeySessionStore(clusterClient(), randomKey(), { prefix: uniquePrefix(), durableWrites: { replicas: 1, timeoutMs: 2_000 } }),
   elapse: sleep,
-  shortTtlMs: 100,
+  shortTtlMs: REAL_TIME_UNIT_MS,
   close: async () => undefined,
 }));
 

@@ -1,7 +1,7 @@
 import { AesGcmSessionCipher, InMemorySessionStore, ValkeySessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
-import { describeSessionStoreConformance } from './session-store.conformance';
+import { describeSessionStoreConformance, REAL_TIME_UNIT_MS } from './session-store.conformance';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -20,7 +20,7 @@ describeSessionStoreConformance('ValkeySessionStore (real valkey-server)', async
   return {
     store: new ValkeySessionStore(client, randomKey(), { prefix: uniquePrefix() }),
     elapse: sleep,
-    shortTtlMs: 100,
+    shortTtlMs: REAL_TIME_UNIT_MS,
     close: async () => void (await client.quit()),
   };
 });
