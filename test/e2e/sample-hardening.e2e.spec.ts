@@ -290,9 +290,12 @@ describe.each(['express', 'fastify'] as const)('sample /health on %s when its Va
     await sample?.close();
   });
 
-  it("503 with a fixed message: never the client's error text, host or port", async () => {
+  it("200 while it answers; then 503 with a fixed message (never the client's error text, host or port), and /me an error status, never a hang", async () => {
+    const alice = await send(url, 'POST', '/auth/login', { body: { username: 'alice', password: 'alice-password' } });
+    expect(alice.status).toBe(200);
     const up = await send(url, 'GET', '/health');
     expect(up.status).toBe(200);
+    expect(up.body).toMatchObject({ status: 'ok', info: { [HEALTH_KEY]: { status: 'up', backend: 'valkey' } } });
     const port = new URL(server!.url).port;
     await server!.stop();
     server = undefined;
@@ -311,6 +314,9 @@ describe.each(['express', 'fastify'] as const)('sample /health on %s when its Va
       const text = JSON.stringify(down.body);
       expect(text).not.toContain(port);
       expect(text).not.toContain('127.0.0.1');
+      expect(text).not.toContain('alice');
     }
+    const seen = await send(url, 'GET', '/me', { cookie: cookiePair(alice) });
+    expect([401, 503]).toContain(seen.status);
   });
 });
