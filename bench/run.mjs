@@ -4,8 +4,9 @@
 // (default 3), --e2e-rounds N (default 3), --no-e2e, --no-store, --e2e-apps a,b (only the e2e apps
 // whose name contains one of these, e.g. `axess-fastify,axess-off-fastify` for the sample with
 // telemetry on and off),
-// --revocation-trials N (default 300; 0 skips the revocation bench), --write (also write
-// bench/RESULTS.md).
+// --revocation-trials N (default 300; 0 skips the revocation bench), --baseline REF[,REF] (also
+// run the sample as built from these commits, side by side; bench/lib/baseline.mjs), --write (also
+// write bench/RESULTS.md).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startValkeyServer } from '@axess/nestjs-session/testing';
-import { commandMix, e2eRatios, e2eTable, localCacheTable, storeRatios, storeTable } from './lib/report.mjs';
+import { baselineRatios, commandMix, e2eRatios, e2eTable, localCacheTable, storeRatios, storeTable } from './lib/report.mjs';
+import { prepareBaseline } from './lib/baseline.mjs';
 import { ValkeyStats } from './lib/valkey-stats.mjs';
 import { revocationTable } from './e2e/revocation.bench.mjs';
 import { runStoreBench } from './store/store.bench.mjs';
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
     'no-store': { type: 'boolean', default: false },
     'e2e-apps': { type: 'string' },
     'revocation-trials': { type: 'string', default: '300' },
+    baseline: { type: 'string' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -51,6 +54,9 @@ function pin(pid, cpus) {
 
 // Interrupted: exit through 'exit' handlers, which kill the valkey-server and app processes.
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+
+// Built before anything is measured (a first build of a commit takes a minute or two).
+const baselines = args['no-e2e'] ? [] : (args.baseline?.split(',') ?? []).map((ref) => prepareBaseline(join(here, '..'), ref, log));
 
 const cores = os.availableParallelism();
 const server = await startValkeyServer();
@@ -83,6 +89,7 @@ try {
       concurrencies: CONCURRENCIES,
       pinned,
       apps: args['e2e-apps']?.split(','),
+      baselines,
       log,
     });
   }
@@ -123,6 +130,14 @@ try {
           e2eTable(e2e.results),
           '',
           e2eRatios(e2e, CONCURRENCIES),
+          ...(baselines.length
+            ? [
+                '',
+                `Against earlier commits (\`--baseline\`), each built and run as it shipped then, in the same rounds:`,
+                '',
+                baselineRatios(e2e, CONCURRENCIES),
+              ]
+            : []),
           ...(e2e.notes.length ? ['', ...e2e.notes.map((n) => `- ${n}`)] : []),
           '',
           '### Local session cache',

@@ -26,6 +26,19 @@ const APPS = [
   { app: 'axess-cache-fastify', label: 'axess sample, local cache (Fastify)' },
   { app: 'peer-fastify', label: '@fastify/session + connect-redis (Fastify)' },
 ];
+/** The sample as built from each baseline commit (bench/lib/baseline.mjs), on both adapters. */
+function baselineApps(baselines) {
+  return baselines.flatMap(({ ref, short, dir }) =>
+    [
+      ['express', 'Express'],
+      ['fastify', 'Fastify'],
+    ].map(([adapter, name]) => ({
+      app: `axess-at-${short}-${adapter}`,
+      label: `axess sample at ${ref} (${name})`,
+      env: { AXESS_BENCH_ROOT: dir },
+    })),
+  );
+}
 const LOGIN = JSON.stringify({ username: 'alice', password: 'alice-password' });
 
 /** `command args` under `taskset -c cpu` when pinning, else as is. */
@@ -123,16 +136,18 @@ async function load(base, cookie, connections, seconds, cpu, appPid) {
  * Starts the four apps, signs in on each, warms them up, then runs `rounds` rounds (ABBA order)
  * of `seconds` per app and concurrency; returns medians and notes.
  */
-export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, pinned: pin, apps: only, log }) {
+export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, pinned: pin, apps: only, baselines = [], log }) {
   const appCpu = pin ? 0 : undefined;
   const loadCpu = pin ? 1 : undefined;
   const notes = [];
   const apps = [];
+  const catalog = [...APPS, ...baselineApps(baselines)];
   // One 'exit' listener per app process and per load run (they kill their child if the bench dies).
-  process.setMaxListeners(Math.max(process.getMaxListeners(), APPS.length + 4));
-  const chosen = only ? APPS.filter(({ app }) => only.some((part) => app.includes(part))) : APPS;
+  process.setMaxListeners(Math.max(process.getMaxListeners(), catalog.length + 4));
+  // Baselines run whenever they are asked for; --e2e-apps picks among the others.
+  const chosen = catalog.filter(({ app, env }) => env || !only || only.some((part) => app.includes(part)));
   try {
-    for (const { app } of chosen) apps.push(await startApp(app, url, appCpu));
+    for (const { app, env } of chosen) apps.push(await startApp(app, url, appCpu, env));
     for (const a of apps) a.cookie = await signIn(a.base);
 
     // Round trips and commands per request: sequential requests, server read events and INFO
@@ -168,7 +183,7 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
         const xs = runs.get(a).get(c);
         results.push({
           app: a.kind,
-          label: APPS.find((x) => x.app === a.kind).label,
+          label: catalog.find((x) => x.app === a.kind).label,
           connections: c,
           reqPerSec: median(xs.map((x) => x.reqPerSec)),
           meanUs: median(xs.map((x) => x.meanUs)),
@@ -185,7 +200,7 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
     }
     for (const a of apps) {
       notes.push(
-        `${APPS.find((x) => x.app === a.kind).label}: ${a.wire.roundTrips.toFixed(3)} round trips and ${a.wire.commands.toFixed(3)} commands per request (${Object.entries(
+        `${catalog.find((x) => x.app === a.kind).label}: ${a.wire.roundTrips.toFixed(3)} round trips and ${a.wire.commands.toFixed(3)} commands per request (${Object.entries(
           a.wire.mix,
         )
           .map(([n, k]) => `${n} ${k.toFixed(3)}`)
@@ -199,7 +214,7 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
       if (!xs || !ys) return NaN;
       return median(xs.map((x, i) => x[field] / ys[i][field]));
     };
-    return { results, notes, ratio };
+    return { results, notes, ratio, baselines };
   } finally {
     for (const a of apps) await stopApp(a);
   }

@@ -6,14 +6,15 @@
 // `READY <port>` once listening on 127.0.0.1 (with the local cache: once its tracking is
 // confirmed); closes the app on SIGTERM. Two instances that must share sessions (the revocation
 // bench) get the same keys and prefix through AXESS_BENCH_ENCRYPTION_KEY, AXESS_BENCH_SIGNING_KEY
-// and AXESS_BENCH_PREFIX.
+// and AXESS_BENCH_PREFIX. A baseline (`axess-at-<commit>-express|fastify`) is the sample as built
+// from an earlier commit in AXESS_BENCH_ROOT (bench/lib/baseline.mjs), run as it shipped then.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = process.env.AXESS_BENCH_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
 const [kind, valkeyUrl] = process.argv.slice(2);
 const fastify = kind.endsWith('-fastify');

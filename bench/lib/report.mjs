@@ -253,3 +253,32 @@ export function localCacheTable(e2e, revocation, concurrencies) {
   for (const [label, value, goal] of rows) lines.push(`| ${label} | ${value('express')} | ${value('fastify')} | ${goal} |`);
   return lines.join('\n');
 }
+
+/**
+ * The sample now against the sample as built from each `--baseline` commit, and each baseline
+ * against the one before it, on both adapters: req/s at the highest concurrency, mean latency at
+ * the lowest, app CPU per request at the highest. Empty without baselines.
+ */
+export function baselineRatios(e2e, concurrencies) {
+  const hi = Math.max(...concurrencies);
+  const lo = Math.min(...concurrencies);
+  const pairs = [];
+  for (const [i, b] of e2e.baselines.entries()) {
+    pairs.push([`axess sample ÷ sample at ${b.ref}`, 'axess-', `axess-at-${b.short}-`]);
+    pairs.push([`axess sample, telemetry off ÷ sample at ${b.ref}`, 'axess-off-', `axess-at-${b.short}-`]);
+    const before = e2e.baselines[i - 1];
+    if (before) pairs.push([`sample at ${b.ref} ÷ sample at ${before.ref}`, `axess-at-${b.short}-`, `axess-at-${before.short}-`]);
+  }
+  const lines = [
+    `| ratio | req/s at ${hi} in flight (Express / Fastify) | mean latency at ${lo} in flight | app CPU per request at ${hi} in flight |`,
+    '| --- | ---: | ---: | ---: |',
+  ];
+  const times = (value) => (Number.isNaN(value) ? '–' : `${fmt(value, 2)}×`);
+  const both = (a, b, c, field) =>
+    ['express', 'fastify'].map((adapter) => times(e2e.ratio(a + adapter, b + adapter, c, field))).join(' / ');
+  for (const [label, a, b] of pairs) {
+    if (['express', 'fastify'].every((adapter) => Number.isNaN(e2e.ratio(a + adapter, b + adapter, hi, 'reqPerSec')))) continue;
+    lines.push(`| ${label} | ${both(a, b, hi, 'reqPerSec')} | ${both(a, b, lo, 'meanUs')} | ${both(a, b, hi, 'cpuUsPerReq')} |`);
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
+}
