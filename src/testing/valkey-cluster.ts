@@ -49,6 +49,12 @@ export interface ValkeyTestCluster {
   slotOf(key: string): Promise<number>;
   /** Port of the primary that holds `key` now. */
   primaryOf(key: string): Promise<number>;
+  /**
+   * Resolves once every running replica of the primary holding `key` has received all that the
+   * primary had written when called (replication is asynchronous): a failover after it loses none
+   * of those writes.
+   */
+  waitForReplication(key: string, timeoutMs?: number): Promise<void>;
   /** Kills the primary holding `key` outright (SIGKILL, like a crash); returns its port. */
   killPrimaryOf(key: string): Promise<number>;
   /** Kills the node on `port` outright (SIGKILL). */
@@ -187,6 +193,18 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
     shards,
     slotOf,
     primaryOf,
+    waitForReplication: async (key, timeoutMs = readyTimeoutMs) => {
+      const primary = await primaryOf(key);
+      const written = Number(infoFields(await adminCommand(primary, 'INFO', 'replication')).get('master_repl_offset'));
+      const replicas = (await shards()).find((s) => s.primary === primary)?.replicas.filter((port) => live().includes(port)) ?? [];
+      await waitUntil(`replicas of ${primary} at offset ${written}`, timeoutMs, async () => {
+        for (const port of replicas) {
+          const received = Number(infoFields(await adminCommand(port, 'INFO', 'replication')).get('slave_repl_offset') ?? -1);
+          if (!(received >= written)) return `replica ${port} is at ${received}`;
+        }
+        return true;
+      });
+    },
     killPrimaryOf: async (key) => {
       const port = await primaryOf(key);
       await kill(port);
