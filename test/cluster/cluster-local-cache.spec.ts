@@ -4,7 +4,7 @@ import { KeyLayout, ValkeyConnection, type SessionRecord } from '../../src/inter
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
 import { sessionIdsOnShard } from '../harness/cluster-slots';
 import { cookiePair, send, startTestApp, type TestApp } from '../harness/http-app';
-import { cachedStack, eventually, invalidationConnectionIds, localCacheOf, settle, type CachedStack } from '../harness/local-cache';
+import { cachedStack, eventually, invalidationConnectionIds, keptOn, localCacheOf, settle, type CachedStack } from '../harness/local-cache';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 
 /**
@@ -84,8 +84,7 @@ describe('local cache on a Valkey Cluster', () => {
   it('serves hot sessions of every shard from the cache, and a change through B on any shard reaches A', async () => {
     const ids = [0, 1, 2].map((shard) => sessionIdsOnShard(keys, shards, shard, 1)[0]);
     for (const id of ids) await b.store.save(id, record({ v: 1 }), TTL);
-    await settle();
-    for (const id of ids) await a.store.load(id, { refreshTtlMs: TTL });
+    for (const id of ids) await keptOn(a, id);
     const hits = a.store.stats.hits;
     for (const id of ids) expect((await a.store.load(id, { refreshTtlMs: TTL }))!.data).toEqual({ v: 1 });
     expect(a.store.stats.hits - hits).toBe(3);
@@ -100,10 +99,8 @@ describe('local cache on a Valkey Cluster', () => {
 
   it('a key Valkey expires is invalidated on the instance that holds it', async () => {
     const [id] = sessionIdsOnShard(keys, shards, 2, 1);
-    await b.store.save(id, record({ v: 1 }), 300);
-    await settle();
-    await a.store.load(id);
-    expect(a.store.holds(id)).toBe(true);
+    await b.store.save(id, record({ v: 1 }), 1_500);
+    await keptOn(a, id);
     await eventually('Valkey expired the key', async () => (await (a.client as Cluster).exists(keys.session(id))) === 0);
     await eventually("A's copy was invalidated", () => !a.store.holds(id));
     expect(await a.store.load(id)).toBeNull();
@@ -112,9 +109,7 @@ describe('local cache on a Valkey Cluster', () => {
   it("one node's invalidation connection killed: A flushes and bypasses, a change made meanwhile is read, then A caches again", async () => {
     const [id] = sessionIdsOnShard(keys, shards, 1, 1);
     await b.store.save(id, record({ v: 1 }), TTL);
-    await settle();
-    await a.store.load(id);
-    expect(a.store.holds(id)).toBe(true);
+    await keptOn(a, id);
     const port = await cluster.primaryOf(keys.session(id));
     const node = (a.client as Cluster).nodes('all').find((n) => n.options.port === port)!;
     const redirect = String(((await node.call('CLIENT', 'TRACKINGINFO')) as unknown[])[3]);
@@ -132,11 +127,9 @@ describe('local cache on a Valkey Cluster', () => {
   it('a failover: A flushes when its primary dies, comes back coherent on the promoted replica, and hears of changes made there', async () => {
     const [id] = sessionIdsOnShard(keys, shards, 0, 1);
     await b.store.save(id, record({ v: 1 }), TTL);
-    // Read until A keeps it (a heartbeat late on a loaded machine bypasses the cache for a moment).
-    await eventually('A keeps the record', async () => {
-      await a.store.load(id);
-      return a.store.holds(id);
-    });
+    await keptOn(a, id);
+    // Replication is asynchronous: without this, the crash can take the only copy of the write.
+    await cluster.waitForReplication(keys.session(id));
     const killed = await cluster.killPrimaryOf(keys.session(id));
     await cluster.waitUntilHealthy(30_000).catch(() => undefined);
     expect(await cluster.primaryOf(keys.session(id))).not.toBe(killed);

@@ -1,7 +1,7 @@
 import { Redis } from 'iovalkey';
 import { mintSessionId, ValkeyConnection, type SessionRecord } from '../../src/internal';
 import { startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '../../src/testing';
-import { cachedStack, eventually, invalidationConnectionIds, settle, type CachedStack } from '../harness/local-cache';
+import { cachedStack, eventually, invalidationConnectionIds, keptOn, settle, type CachedStack } from '../harness/local-cache';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 
 /**
@@ -61,9 +61,7 @@ describe('local cache behind Sentinel', () => {
     }
     const id = mintSessionId();
     await b.store.save(id, record({ v: 1 }), TTL);
-    await settle();
-    await a.store.load(id);
-    expect(a.store.holds(id)).toBe(true);
+    await keptOn(a, id);
     await b.store.save(id, record({ v: 2 }), TTL, { mode: 'update' });
     await settle();
     expect((await a.store.load(id))!.data).toEqual({ v: 2 });
@@ -75,9 +73,7 @@ describe('local cache behind Sentinel', () => {
   it('a failover: A flushes as its primary dies, and is coherent again on the promoted replica, where it hears of changes', async () => {
     const id = mintSessionId();
     await b.store.save(id, record({ v: 1 }), TTL);
-    await settle();
-    await a.store.load(id);
-    expect(a.store.holds(id)).toBe(true);
+    await keptOn(a, id);
     const killed = await group.killPrimary();
     await group.waitForFailover(killed, 30_000);
     // Both connections of A are now on the new primary (same run_id), and tracking is on there.

@@ -101,3 +101,15 @@ export async function eventually(what: string, check: () => boolean | Promise<bo
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/**
+ * Reads `id` through `stack` until it keeps a copy: a read that overlaps the invalidation of a
+ * write just made elsewhere is rightly not kept, and a heartbeat late on a loaded machine
+ * bypasses the cache for a moment.
+ */
+export async function keptOn(stack: CachedStack, id: string): Promise<void> {
+  await eventually(`a copy of ${id} is kept`, async () => {
+    await stack.store.load(id);
+    return stack.store.holds(id);
+  });
+}

@@ -1,7 +1,7 @@
 import { Redis } from 'iovalkey';
 import { mintSessionId, SessionLifetime, ValkeyInvalidations, ValkeySessionStore, type SessionRecord } from '../../src/internal';
 import { CommandLog } from '../harness/command-log';
-import { cachedStack, eventually, invalidationConnectionIds, settle, type CachedStack } from '../harness/local-cache';
+import { cachedStack, eventually, invalidationConnectionIds, keptOn, settle, type CachedStack } from '../harness/local-cache';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
 import { withPrivateValkey } from '../harness/valkey-hooks';
 
@@ -254,9 +254,7 @@ describe('local cache: fail safe when tracking is lost (private server)', () => 
   it('the invalidation connection killed (CLIENT KILL): flushed and bypassed at once, a change made meanwhile is read, caching resumes once tracking is back', async () => {
     const id = mintSessionId();
     await b.store.save(id, record({ v: 1 }), TTL);
-    await settle();
-    await a.store.load(id);
-    expect(a.store.holds(id)).toBe(true);
+    await keptOn(a, id);
     const before = await invalidationConnectionIds(valkey.client);
     expect(before).toHaveLength(2);
     // Kill A's subscriber: the one A's data connection redirects its tracking to.
@@ -283,9 +281,7 @@ describe('local cache: fail safe when tracking is lost (private server)', () => 
   it('the tracked data connection killed: flushed and bypassed until tracking is on again on the new connection', async () => {
     const id = mintSessionId();
     await b.store.save(id, record({ v: 1 }), TTL);
-    await settle();
-    await a.store.load(id);
-    expect(a.store.holds(id)).toBe(true);
+    await keptOn(a, id);
     const dataId = String(await (a.client as Redis).call('CLIENT', 'ID'));
     await valkey.client.call('CLIENT', 'KILL', 'ID', dataId);
     await settle();
@@ -302,9 +298,7 @@ describe('local cache: fail safe when tracking is lost (private server)', () => 
   it('FLUSHALL (a nil invalidation) flushes every copy', async () => {
     const ids = [mintSessionId(), mintSessionId()];
     for (const id of ids) await b.store.save(id, record(), TTL);
-    await settle();
-    for (const id of ids) await a.store.load(id);
-    for (const id of ids) expect(a.store.holds(id)).toBe(true);
+    for (const id of ids) await keptOn(a, id);
     await valkey.client.flushall();
     await settle();
     for (const id of ids) expect(a.store.holds(id)).toBe(false);
@@ -315,9 +309,7 @@ describe('local cache: fail safe when tracking is lost (private server)', () => 
   it('tracking switched off behind its back (CLIENT TRACKING OFF on the connection): the heartbeat notices, flushes and sets it up again', async () => {
     const id = mintSessionId();
     await b.store.save(id, record(), TTL);
-    await settle();
-    await a.store.load(id);
-    expect(a.store.holds(id)).toBe(true);
+    await keptOn(a, id);
     await (a.client as Redis).call('CLIENT', 'TRACKING', 'OFF');
     await eventually('the heartbeat flushed the copy', () => !a.store.holds(id));
     await a.invalidations.whenCoherent();
