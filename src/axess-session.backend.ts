@@ -38,6 +38,7 @@ export class SessionBackend implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     if (!this.connection) return;
+    this.connection.open();
     try {
       // Not awaited: the cache is bypassed until tracking is confirmed, and Valkey down at boot must not hold the boot.
       this.invalidations?.start();

@@ -28,14 +28,25 @@ export class ValkeyConnection implements OnModuleDestroy {
    * defers each command to the next tick to batch it with others, which delays the lone command a
    * request sends; it only pays off when many commands start in one tick (see bench/RESULTS.md).
    * Set it to `true` in `connection` for batch-heavy work.
+   *
+   * The client connects when the module initialises ({@link open}), not when it is created: a boot
+   * that fails before then (a missing provider, say) leaves no socket reconnecting forever and
+   * keeping the process alive.
    */
   static create(options: AxessConnectionOptions, commandTimeoutMs: number): ValkeyConnection {
     const { url, clusterNodes, clusterOptions, sentinels, ...rest } = options;
-    const base: RedisOptions = { commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 1, enableAutoPipelining: false, ...rest };
+    const base: RedisOptions = {
+      commandTimeout: commandTimeoutMs,
+      maxRetriesPerRequest: 1,
+      enableAutoPipelining: false,
+      lazyConnect: true,
+      ...rest,
+    };
     let client: ValkeyClient;
     if (clusterNodes) {
       client = new Cluster(clusterNodes, {
         enableAutoPipelining: false,
+        lazyConnect: true,
         ...clusterOptions,
         redisOptions: { ...base, ...clusterOptions?.redisOptions },
       });
@@ -51,8 +62,21 @@ export class ValkeyConnection implements OnModuleDestroy {
     return connection;
   }
 
+  /**
+   * Starts connecting a client this connection created and has not connected yet (a first
+   * command would too). Not awaited by the boot: Valkey down at boot must not hold it.
+   */
+  open(): void {
+    if (this.owned && this.client.status === 'wait') this.client.connect().catch(() => undefined);
+  }
+
   async onModuleDestroy(): Promise<void> {
     if (!this.owned) return;
+    // Never connected: nothing to say goodbye to (QUIT would open a connection first).
+    if (this.client.status === 'wait') {
+      this.client.disconnect();
+      return;
+    }
     try {
       await this.client.quit();
     } catch {

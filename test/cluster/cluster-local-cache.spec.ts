@@ -20,10 +20,11 @@ let cluster: ValkeyTestCluster;
 let shards: ValkeyClusterShard[];
 const connections: ValkeyConnection[] = [];
 
-/** A Cluster client configured as the module configures one from `connection.clusterNodes`. */
+/** A Cluster client configured as the module configures one from `connection.clusterNodes`, opened as at init. */
 function moduleClient(): Cluster {
   const connection = ValkeyConnection.create({ clusterNodes: [...cluster.nodes] }, 1_000);
   connections.push(connection);
+  connection.open();
   return connection.client as Cluster;
 }
 

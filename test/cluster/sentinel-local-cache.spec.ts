@@ -16,13 +16,14 @@ const record = (data: Record<string, unknown>): SessionRecord => ({ data, create
 let group: ValkeyTestSentinelGroup;
 const connections: ValkeyConnection[] = [];
 
-/** A client configured as the module configures one from `connection: { sentinels, name }`. */
+/** A client configured as the module configures one from `connection: { sentinels, name }`, opened as at init. */
 function moduleClient(): Redis {
   const connection = ValkeyConnection.create(
     { sentinels: group.sentinels.map(({ host, port }) => ({ host, port })), name: group.name },
     1_000,
   );
   connections.push(connection);
+  connection.open();
   return connection.client as Redis;
 }
 

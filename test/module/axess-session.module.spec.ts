@@ -183,6 +183,28 @@ describe('AxessSessionModule', () => {
       expect(clients).not.toContain(`name=${connectionName}`);
     });
 
+    it('a boot that fails after the module created its Valkey client (a missing provider) leaves no connection open', async () => {
+      const connectionName = `axess-${uniquePrefix()}`;
+      @Injectable()
+      class NeedsSomethingMissing {
+        constructor(readonly missing: ManualClock) {}
+      }
+      @Module({
+        imports: [AxessSessionModule.forRoot({ connection: { url: testValkeyUrl(), connectionName }, prefix: uniquePrefix(), ...keys() })],
+        providers: [NeedsSomethingMissing],
+      })
+      class FailingApp {}
+      await expect(Test.createTestingModule({ imports: [FailingApp] }).compile()).rejects.toThrow(/can't resolve dependencies/);
+      // Nest never closes what a failed compile created: a client connected at creation would be
+      // reconnecting forever (and keep the test process alive). It connects at init instead.
+      const probe = testClient();
+      await probe.ping();
+      await new Promise((r) => setTimeout(r, 100));
+      const clients = String(await probe.call('CLIENT', 'LIST'));
+      await probe.quit();
+      expect(clients).not.toContain(`name=${connectionName}`);
+    });
+
     it.each([
       ['a URL that does not parse (an unencoded "#" in the password)', 'redis://default:p#ss@valkey.internal:7001'],
       ['a URL whose port is out of range', 'redis://default:hunter2@valkey.internal:99999'],
