@@ -1,4 +1,4 @@
-import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { SessionCipher } from '../crypto/session-cipher.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
@@ -48,7 +48,7 @@ export interface ValkeyEventRelayOptions {
  * - Pub/sub delivers at most once. When the subscription is re-established, the events service
  *   reports missed events (`onMissedEvents`) so that what depends on them is checked again.
  */
-export class ValkeyEventRelay implements OnModuleInit, OnModuleDestroy {
+export class ValkeyEventRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('AxessSession');
   /** Tells this instance's messages from the others'. */
   readonly instanceId = randomBytes(12).toString('base64url');
@@ -82,7 +82,12 @@ export class ValkeyEventRelay implements OnModuleInit, OnModuleDestroy {
     return this.subscriber?.subscribed ?? false;
   }
 
-  onModuleInit(): void {
+  /**
+   * Subscribes once every module has initialised: a boot refused during init (the key ring, say)
+   * never reaches this hook, so it leaves no subscriber behind (Nest closes nothing after a failed
+   * init). `app.init()` runs it too.
+   */
+  onApplicationBootstrap(): void {
     if (!this.subscriber) return;
     this.stopListening = this.events.onAny((event) => this.relay(event));
     this.subscriber.start();

@@ -135,5 +135,7 @@ describe('one key ring per prefix', () => {
     }
     await probe.quit();
     expect(clients).not.toContain(`name=${name}`);
+    // Nor a subscriber for cross-instance events: it starts only once the boot got through init.
+    expect(clients).not.toContain(`name=axess-sub:${prefix}:events`);
   });
 });
