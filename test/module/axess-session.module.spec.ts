@@ -27,6 +27,21 @@ async function boot(module: ReturnType<typeof AxessSessionModule.forRoot>): Prom
   return ref.init();
 }
 
+/**
+ * The server's `CLIENT LIST` once a client that started connecting just before would have
+ * connected: a round trip of our own, then 100 ms.
+ */
+async function clientListAfterAWhile(): Promise<string> {
+  const probe = testClient();
+  try {
+    await probe.ping();
+    await new Promise((r) => setTimeout(r, 100));
+    return String(await probe.call('CLIENT', 'LIST'));
+  } finally {
+    await probe.quit();
+  }
+}
+
 async function roundTrip(app: INestApplicationContext): Promise<void> {
   const store = app.get(SessionStore);
   const id = mintSessionId();
@@ -174,13 +189,8 @@ describe('AxessSessionModule', () => {
         name: 'AxessOptionsError',
         option: 'durableWrites',
       });
-      // A client created before the check would be connected by now: its first round trip beats this one.
-      const probe = testClient();
-      await probe.ping();
-      await new Promise((r) => setTimeout(r, 100));
-      const clients = String(await probe.call('CLIENT', 'LIST'));
-      await probe.quit();
-      expect(clients).not.toContain(`name=${connectionName}`);
+      // A client created before the check would be connected by now.
+      expect(await clientListAfterAWhile()).not.toContain(`name=${connectionName}`);
     });
 
     it('a boot that fails after the module created its Valkey client (a missing provider) leaves no connection open', async () => {
@@ -197,12 +207,7 @@ describe('AxessSessionModule', () => {
       await expect(Test.createTestingModule({ imports: [FailingApp] }).compile()).rejects.toThrow(/can't resolve dependencies/);
       // Nest never closes what a failed compile created: a client connected at creation would be
       // reconnecting forever (and keep the test process alive). It connects at init instead.
-      const probe = testClient();
-      await probe.ping();
-      await new Promise((r) => setTimeout(r, 100));
-      const clients = String(await probe.call('CLIENT', 'LIST'));
-      await probe.quit();
-      expect(clients).not.toContain(`name=${connectionName}`);
+      expect(await clientListAfterAWhile()).not.toContain(`name=${connectionName}`);
     });
 
     it.each([
