@@ -1,5 +1,5 @@
+import { listenOnLoopback } from '../harness/listen';
 import { BadRequestException, Controller, Get, HttpCode, Module, Post, Res, StreamableFile, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'iovalkey';
 import type { ServerResponse } from 'node:http';
@@ -102,17 +102,7 @@ async function startApp(
   class ResponseCommitModule {}
 
   const ref = await Test.createTestingModule({ imports: [ResponseCommitModule] }).compile();
-  let app: INestApplication;
-  if (adapter === 'fastify') {
-    const fastify = ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-    await fastify.init();
-    await fastify.getHttpAdapter().getInstance().ready();
-    app = fastify;
-  } else {
-    app = ref.createNestApplication({ logger: false });
-  }
-  await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+  return listenOnLoopback(ref, adapter);
 }
 
 describe.each(ADAPTERS)('session commit driven by the response on %s', (adapter) => {

@@ -1,5 +1,5 @@
+import { listenOnLoopback } from '../harness/listen';
 import { Module, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { context, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -60,19 +60,11 @@ async function startApp(adapter: AdapterName, options: AxessSessionModuleOptions
   class TelemetryTestModule {}
 
   const ref = await Test.createTestingModule({ imports: [TelemetryTestModule] }).compile();
-  let app: INestApplication;
-  if (adapter === 'fastify') {
-    const fastify = ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-    if (requestTracer) fastify.use(requestSpans(requestTracer));
-    await fastify.init();
-    await fastify.getHttpAdapter().getInstance().ready();
-    app = fastify;
-  } else {
-    app = ref.createNestApplication({ logger: false });
-    if (requestTracer) app.use(requestSpans(requestTracer));
-  }
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const { app, url } = await listenOnLoopback(ref, adapter, {
+    beforeInit: (created) => {
+      if (requestTracer) created.use(requestSpans(requestTracer));
+    },
+  });
   return { app, url, prefix, signingKey, close: () => app.close() };
 }
 

@@ -1,5 +1,5 @@
+import { listenOnLoopback } from './listen';
 import { Module, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { Redis } from 'iovalkey';
 import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src/internal';
@@ -42,19 +42,11 @@ export async function startTestApp(
   class TestAppModule {}
 
   const ref = await Test.createTestingModule({ imports: [TestAppModule] }).compile();
-  let app: INestApplication;
-  if (adapter === 'fastify') {
-    const fastify = ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-    if (setup.globalPrefix) fastify.setGlobalPrefix(setup.globalPrefix);
-    await fastify.init();
-    await fastify.getHttpAdapter().getInstance().ready();
-    app = fastify;
-  } else {
-    app = ref.createNestApplication({ logger: false });
-    if (setup.globalPrefix) app.setGlobalPrefix(setup.globalPrefix);
-  }
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const { app, url } = await listenOnLoopback(ref, adapter, {
+    beforeInit: (created) => {
+      if (setup.globalPrefix) created.setGlobalPrefix(setup.globalPrefix);
+    },
+  });
   return {
     app,
     url,

@@ -1,6 +1,5 @@
+import { listenOnLoopback } from './listen';
 import { Module, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { Redis } from 'iovalkey';
 import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src/index';
@@ -51,19 +50,7 @@ export async function startModuleApp(
   class AppModule {}
   const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
   const logger = new CapturingLogger();
-  let app: INestApplication;
-  if (adapter === 'fastify') {
-    const fastify = ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ trustProxy }), { logger });
-    await fastify.init();
-    await fastify.getHttpAdapter().getInstance().ready();
-    app = fastify;
-  } else {
-    const express = ref.createNestApplication<NestExpressApplication>({ logger });
-    if (trustProxy) express.set('trust proxy', 'loopback');
-    app = express;
-  }
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const { app, url } = await listenOnLoopback(ref, adapter, { logger, trustProxy });
   return {
     app,
     url,

@@ -1,5 +1,5 @@
+import { listenOnLoopback } from '../harness/listen';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src/internal';
@@ -44,17 +44,7 @@ async function startApp(adapter: AdapterName, url: string): Promise<{ app: INest
   class HealthAppModule {}
 
   const ref = await Test.createTestingModule({ imports: [HealthAppModule] }).compile();
-  let app: INestApplication;
-  if (adapter === 'fastify') {
-    const fastify = ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-    await fastify.init();
-    await fastify.getHttpAdapter().getInstance().ready();
-    app = fastify;
-  } else {
-    app = ref.createNestApplication({ logger: false });
-  }
-  await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+  return listenOnLoopback(ref, adapter);
 }
 
 describe.each<AdapterName>(['express', 'fastify'])('AxessHealthIndicator with Terminus on %s', (adapter) => {
