@@ -1,6 +1,6 @@
 import { transformFileSync } from '@swc/core';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answersPing } from '../../src/testing/valkey-process';
@@ -53,10 +53,29 @@ function runChild(ending: string): Promise<{ port: number; dir: string; child: R
   });
 }
 
-/** Polls until the server is gone (bounded: the test fails if it never goes). */
-async function goneWithin(port: number, serverDir: string, attempts = 100): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if (!(await answersPing(port)) && !existsSync(serverDir)) return true;
+/**
+ * Whether a `valkey-server` still runs in `serverDir` (it changes into its `--dir`; it rewrites
+ * its command line). Told this way rather than by its port: once it is gone, another test's
+ * server may take the port over, and may even be paused, answering nothing.
+ */
+function serverRunsIn(serverDir: string): boolean {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('valkey-server')) continue;
+      // A removed dir reads as "<dir> (deleted)".
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(serverDir)) return true;
+    } catch {
+      // The process ended (or is a zombie) while we looked.
+    }
+  }
+  return false;
+}
+
+/** Polls until the server is gone and its dir removed; false after `timeoutMs`. */
+async function goneWithin(serverDir: string, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!serverRunsIn(serverDir) && !existsSync(serverDir)) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
@@ -68,18 +87,19 @@ describe('startValkeyServer() never leaves a server behind', () => {
     ['an uncaught exception', "setImmediate(() => { throw new Error('boom'); });"],
     ['SIGKILL of the process', "process.kill(process.pid, 'SIGKILL');"],
   ])('when its process ends by %s', async (_label, ending) => {
-    const { port, dir: serverDir } = await runChild(ending);
-    expect(await goneWithin(port, serverDir)).toBe(true);
+    const { dir: serverDir } = await runChild(ending);
+    expect(await goneWithin(serverDir)).toBe(true);
   });
 
   it('keeps the server while its process lives, and ends it with the process', async () => {
     const { port, dir: serverDir, child } = await runChild('setInterval(() => undefined, 1000);');
     try {
       expect(await answersPing(port)).toBe(true);
+      expect(serverRunsIn(serverDir)).toBe(true);
       expect(existsSync(serverDir)).toBe(true);
     } finally {
       child.kill('SIGKILL');
     }
-    expect(await goneWithin(port, serverDir)).toBe(true);
+    expect(await goneWithin(serverDir)).toBe(true);
   });
 });
