@@ -1,5 +1,6 @@
+import { ModuleConnections } from '../harness/module-connections';
 import { Cluster } from 'iovalkey';
-import { KeyLayout, ValkeyConnection, ValkeySessionStore, SessionStoreError } from '../../src/internal';
+import { KeyLayout, ValkeySessionStore, SessionStoreError } from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { sessionIdsOnShard, shardOf } from '../harness/cluster-slots';
@@ -12,14 +13,10 @@ const RECOVERY_BOUND_MS = 30_000;
 let cluster: ValkeyTestCluster;
 /** The shard layout as started; slot ranges stay put across failovers, primaries change. */
 let shards: ValkeyClusterShard[];
-const connections: ValkeyConnection[] = [];
+const connections = new ModuleConnections();
 
 /** A client configured exactly as the module configures one from `connection.clusterNodes`. */
-function moduleClient(): Cluster {
-  const connection = ValkeyConnection.create({ clusterNodes: [...cluster.nodes] }, 1_000);
-  connections.push(connection);
-  return connection.client as Cluster;
-}
+const moduleClient = (): Cluster => connections.client<Cluster>({ clusterNodes: [...cluster.nodes] });
 
 const currentShardOf = async (slots: ValkeyClusterShard['slots']) => (await cluster.shards()).find((s) => s.slots[0][0] === slots[0][0])!;
 
@@ -29,7 +26,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled(connections.map((c) => c.onModuleDestroy()));
+  await connections.closeAll();
   await cluster?.stop();
 });
 

@@ -1,6 +1,7 @@
+import { ModuleConnections } from '../harness/module-connections';
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'iovalkey';
-import { KeyLayout, ValkeyConnection, type SessionRecord } from '../../src/internal';
+import { KeyLayout, type SessionRecord } from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
 import { sessionIdsOnShard } from '../harness/cluster-slots';
 import { cookiePair, send, startTestApp, type TestApp } from '../harness/http-app';
@@ -18,15 +19,10 @@ const record = (data: Record<string, unknown>): SessionRecord => ({ data, create
 
 let cluster: ValkeyTestCluster;
 let shards: ValkeyClusterShard[];
-const connections: ValkeyConnection[] = [];
+const connections = new ModuleConnections();
 
-/** A Cluster client configured as the module configures one from `connection.clusterNodes`, opened as at init. */
-function moduleClient(): Cluster {
-  const connection = ValkeyConnection.create({ clusterNodes: [...cluster.nodes] }, 1_000);
-  connections.push(connection);
-  connection.open();
-  return connection.client as Cluster;
-}
+/** A Cluster client configured as the module configures one from `connection.clusterNodes`. */
+const moduleClient = (): Cluster => connections.client<Cluster>({ clusterNodes: [...cluster.nodes] });
 
 async function onNode(port: number, ...command: [string, ...Array<string | number>]): Promise<unknown> {
   const admin = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
@@ -44,7 +40,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled(connections.map((c) => c.onModuleDestroy()));
+  await connections.closeAll();
   await cluster?.stop();
 });
 

@@ -1,5 +1,6 @@
+import { ModuleConnections } from '../harness/module-connections';
 import { Redis } from 'iovalkey';
-import { mintSessionId, ValkeyConnection, type SessionRecord } from '../../src/internal';
+import { mintSessionId, type SessionRecord } from '../../src/internal';
 import { startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '../../src/testing';
 import { cachedStack, eventually, invalidationConnectionIds, keptOn, settle, type CachedStack } from '../harness/local-cache';
 import { randomKey, uniquePrefix } from '../harness/valkey';
@@ -14,25 +15,18 @@ const TTL = 10 * 60_000;
 const record = (data: Record<string, unknown>): SessionRecord => ({ data, createdAt: Date.now(), userId: 'u' });
 
 let group: ValkeyTestSentinelGroup;
-const connections: ValkeyConnection[] = [];
+const connections = new ModuleConnections();
 
-/** A client configured as the module configures one from `connection: { sentinels, name }`, opened as at init. */
-function moduleClient(): Redis {
-  const connection = ValkeyConnection.create(
-    { sentinels: group.sentinels.map(({ host, port }) => ({ host, port })), name: group.name },
-    1_000,
-  );
-  connections.push(connection);
-  connection.open();
-  return connection.client as Redis;
-}
+/** A client configured as the module configures one from `connection: { sentinels, name }`. */
+const moduleClient = (): Redis =>
+  connections.client<Redis>({ sentinels: group.sentinels.map(({ host, port }) => ({ host, port })), name: group.name });
 
 beforeAll(async () => {
   group = await startValkeySentinelGroup();
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled(connections.map((c) => c.onModuleDestroy()));
+  await connections.closeAll();
   await group?.stop();
 });
 
