@@ -14,30 +14,38 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { IncomingMessage } from 'node:http';
-import { AxessWebSocketSessions, type AllowedOrigins, type SessionSocket } from './websocket-sessions.js';
+import type { Observable } from 'rxjs';
+import { checkedHandlers } from './checked-handlers.js';
+import { LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES } from './close-codes.js';
+import { MessageRate, socketLimits, type AxessSocketOptions, type SocketLimits } from './socket-options.js';
+import { AxessWebSocketSessions, type SessionSocket } from './websocket-sessions.js';
 
+export { LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES, TOO_MANY_SOCKETS } from './close-codes.js';
+export { DEFAULT_MAX_MESSAGES_PER_SECOND, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_SOCKETS_PER_SESSION } from './socket-options.js';
+export type { AxessSocketOptions } from './socket-options.js';
 export { AxessWebSocketSessions, SESSION_ENDED_CLOSE_CODE } from './websocket-sessions.js';
-export type { AllowedOrigins, SessionSocket, UpgradeAccepted, UpgradeDecision, UpgradeRefused } from './websocket-sessions.js';
+export type {
+  AdmitOptions,
+  AllowedOrigins,
+  SessionSocket,
+  UpgradeAccepted,
+  UpgradeDecision,
+  UpgradeRefused,
+} from './websocket-sessions.js';
 
-/** Options of {@link AxessWsAdapter}. */
-export interface AxessWsAdapterOptions {
-  /**
-   * Which `Origin` may open a socket: a list of origins (`['https://app.example.com']`) or a
-   * function of the origin (`undefined` when the client sent none) and the upgrade request.
-   * @default this server's own origin (scheme, host and port, as the connection reached it); no
-   * `Origin` is refused. Behind a TLS-terminating proxy, list the public origin.
-   */
-  allowedOrigins?: AllowedOrigins;
-  /**
-   * How often the sessions of open sockets are checked against the store, in ms; `0` checks only
-   * after events from other instances may have been missed.
-   * @default 60000
-   */
-  recheckIntervalMs?: number;
-}
+/** Options of {@link AxessWsAdapter}: the origins allowed, the re-checks and the limits, each with a safe default. */
+export type AxessWsAdapterOptions = AxessSocketOptions;
 
 /** The `verifyClient` callback of the `ws` package. */
 type VerifyCallback = (accept: boolean, status?: number, message?: string, headers?: Record<string, string>) => void;
+
+/** What the adapter needs of a `ws` WebSocket. */
+interface WsSocket extends SessionSocket {
+  readyState: number;
+  on(event: 'message', listener: () => void): unknown;
+}
+
+const OPEN = 1;
 
 /**
  * `@nestjs/platform-ws`'s adapter with axess sessions:
@@ -47,27 +55,38 @@ type VerifyCallback = (accept: boolean, status?: number, message?: string, heade
  *   knows why it ended), `503` when the store does not answer; no socket opens then;
  * - an opened socket carries its session: `@CurrentSession()` and the guards work in message
  *   handlers, and `getAxessSession(client)` in `handleConnection`;
+ * - each message is handled only once its session was read from the store again
+ *   (`recheckEachMessage`), so a revocation answered on any instance refuses the next message;
  * - when the session ends on any instance (logout, revoke, eviction, ...), the socket is closed
- *   with code 4001 and the ended reason (`revoked`, `evicted:newer-sign-in`, `logged-out`, ...).
+ *   with code 4001 and the ended reason (`revoked`, `evicted:newer-sign-in`, `logged-out`, ...);
+ * - limits: a frame over `maxPayload` (16 KiB) is closed with 1009 before it is read; an 11th
+ *   socket of one session closes the oldest, more than 100 messages in a second close the
+ *   socket (both 1008, reasons `too-many-sockets` and `too-many-messages`).
  *
  * @example
  * app.useWebSocketAdapter(new AxessWsAdapter(app, { allowedOrigins: ['https://app.example.com'] }));
  */
 export class AxessWsAdapter extends WsAdapter {
   private readonly sessions: AxessWebSocketSessions;
+  private readonly limits: SocketLimits;
 
   constructor(
     app: INestApplicationContext,
     private readonly axessOptions: AxessWsAdapterOptions = {},
   ) {
     super(app);
+    this.limits = socketLimits(axessOptions);
     this.sessions = app.get(AxessWebSocketSessions, { strict: false });
     if (axessOptions.recheckIntervalMs !== undefined) this.sessions.setRecheckInterval(axessOptions.recheckIntervalMs);
   }
 
-  /** Creates the gateway's server with the session check on every upgrade (a `verifyClient` of the gateway's own is replaced). */
+  /**
+   * Creates the gateway's server with the session check on every upgrade (a `verifyClient` of the
+   * gateway's own is replaced) and `maxPayload` (unless the gateway sets its own).
+   */
   override create(port: number, options: Record<string, unknown> & { namespace?: string; server?: unknown; path?: string } = {}): unknown {
     return super.create(port, {
+      maxPayload: this.limits.maxPayload,
       ...options,
       verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => {
         this.sessions.verifyUpgrade(info.req, this.axessOptions.allowedOrigins).then(
@@ -81,14 +100,30 @@ export class AxessWsAdapter extends WsAdapter {
     });
   }
 
-  /** Gives each socket its session (and tracks it) before the gateway's `handleConnection` runs. */
+  /** Gives each socket its session (and tracks it) and counts its messages, before the gateway's `handleConnection` runs. */
   override bindClientConnect(
-    server: { on(event: 'connection', listener: (socket: SessionSocket, request: IncomingMessage) => void): void },
+    server: { on(event: 'connection', listener: (socket: WsSocket, request: IncomingMessage) => void): void },
     callback: (...args: unknown[]) => unknown,
   ): void {
     server.on('connection', (socket, request) => {
-      this.sessions.admit(socket, request);
+      this.sessions.admit(socket, request, { maxSocketsPerSession: this.limits.maxSocketsPerSession });
+      if (this.limits.maxMessagesPerSecond !== Infinity) {
+        const rate = new MessageRate(this.limits.maxMessagesPerSecond);
+        socket.on('message', () => {
+          if (!rate.take() && socket.readyState === OPEN) socket.close(LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES);
+        });
+      }
       callback(socket, request);
     });
+  }
+
+  /** The gateway's handlers, each reached only by a message of an open socket whose session is still live. */
+  override bindMessageHandlers(
+    client: WsSocket,
+    handlers: Parameters<WsAdapter['bindMessageHandlers']>[1],
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    const check = async () => client.readyState === OPEN && (!this.limits.recheckEachMessage || (await this.sessions.checkMessage(client)));
+    super.bindMessageHandlers(client, checkedHandlers(handlers, check, transform), transform);
   }
 }

@@ -1,7 +1,6 @@
-import { HttpException, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ServerResponse, type IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { Clock } from '../clock/clock.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { ENDING_EVENT_TYPES, SessionEndReason, type AxessSessionEvent } from '../events/session-event.types.js';
@@ -11,12 +10,13 @@ import { sessionStateOf } from '../http/session-state.js';
 import { AxessSessionMiddleware } from '../http/session.middleware.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
+import { closeReason, LIMIT_CLOSE_CODE, SESSION_ENDED_CLOSE_CODE, TOO_MANY_SOCKETS } from './close-codes.js';
+import type { AllowedOrigins } from './origin.js';
+import { decideUpgrade, type UpgradeDecision } from './upgrade-decision.js';
 
-/** The close code of a socket whose session ended (the reason says why, e.g. `revoked`). */
-export const SESSION_ENDED_CLOSE_CODE = 4001;
-
-/** Longest WebSocket close reason: 123 bytes of UTF-8. */
-const MAX_CLOSE_REASON_BYTES = 123;
+export { SESSION_ENDED_CLOSE_CODE } from './close-codes.js';
+export { originAllowed, type AllowedOrigins } from './origin.js';
+export type { UpgradeAccepted, UpgradeDecision, UpgradeRefused } from './upgrade-decision.js';
 
 /** How long an ended session is remembered for a socket that opens just after (its upgrade read the session before it ended). */
 const RECENTLY_ENDED_MS = 60_000;
@@ -24,7 +24,10 @@ const RECENTLY_ENDED_MS = 60_000;
 /** @default 60 s: how often open sockets' sessions are checked against the store. */
 export const DEFAULT_RECHECK_INTERVAL_MS = 60_000;
 
-/** What the library needs of a socket (`ws`'s WebSocket has it). */
+/**
+ * What the library needs of a socket: `ws`'s WebSocket has it; `AxessIoAdapter` wraps a
+ * socket.io socket in one (a close becomes an event to the client, then a disconnect).
+ */
 export interface SessionSocket {
   /** Closes the socket with a close code and reason. */
   close(code?: number, reason?: string): void;
@@ -32,32 +35,18 @@ export interface SessionSocket {
   once(event: 'close', listener: () => void): unknown;
 }
 
-/** Which `Origin` may open a socket: a list of origins (`https://app.example.com`), or a function. */
-export type AllowedOrigins = readonly string[] | ((origin: string | undefined, request: IncomingMessage) => boolean);
-
-/** An upgrade request that may open a socket. */
-export interface UpgradeAccepted {
-  /** The upgrade may go on. */
-  accept: true;
-  /** The signed-in session the socket will carry. */
-  session: AxessSession;
+/** Options of {@link AxessWebSocketSessions.admit}. */
+export interface AdmitOptions {
+  /** What gateways get as the client (`@CurrentSession()` finds the session on it). @default the socket */
+  carrier?: object;
+  /** One socket more than this closes the session's oldest (1008, `too-many-sockets`). @default Infinity */
+  maxSocketsPerSession?: number;
 }
-
-/** An upgrade request answered with an HTTP error instead of a socket. */
-export interface UpgradeRefused {
-  /** No socket opens. */
-  accept: false;
-  /** 403 (Origin), 401 (no live signed-in session), 503 (store unavailable) or 500. */
-  status: 401 | 403 | 500 | 503;
-  /** The JSON body of the answer, e.g. `{ statusCode: 401, message: 'Unauthorized', reason: 'revoked' }`. */
-  body: Record<string, unknown>;
-}
-
-/** The answer to an upgrade request. */
-export type UpgradeDecision = UpgradeAccepted | UpgradeRefused;
 
 interface Tracked {
-  sockets: Set<SessionSocket>;
+  /** Each open socket of the session (oldest first) and the session handle its gateway holds. */
+  sockets: Map<SessionSocket, AxessSession>;
+  /** The handle of the first socket: its record says when the absolute timeout is over. */
   session: AxessSession;
 }
 
@@ -67,7 +56,10 @@ interface Tracked {
  * - `verifyUpgrade`: an upgrade is accepted only from a same-origin page (`Origin`: cross-site
  *   WebSocket hijacking) with the cookie of a live signed-in session, loaded by the session
  *   middleware itself (one read, which slides the idle timeout like a request);
- * - `admit`: the socket gets the session (`@CurrentSession()`, the guards) and is tracked;
+ * - `admit`: the socket gets the session (`@CurrentSession()`, the guards) and is tracked; one
+ *   socket more than the adapter's `maxSocketsPerSession` closes the session's oldest;
+ * - `checkMessage`: before a message is handled, its session is read from the store (through the
+ *   local cache when it is on), so a session ended on any instance is refused at once;
  * - a tracked socket whose session ends, on this instance or any other (events relayed through
  *   Valkey), is closed at once with code 4001 and the ended reason (`revoked`,
  *   `evicted:newer-sign-in`, `logged-out`, ...);
@@ -82,6 +74,8 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AxessSession');
   private readonly bySession = new Map<string, Tracked>();
   private readonly recentlyEnded = new Map<string, { reason: string; at: number }>();
+  /** Per client, the check of its last message: checks end in the order messages came. */
+  private readonly lastCheck = new WeakMap<object, Promise<boolean>>();
   private middleware: AxessSessionMiddleware | undefined;
   private stopListening: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
@@ -131,43 +125,24 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
    * (with `reason` when the server knows why it ended), 503 when the store does not answer. An
    * accepted request carries its session (`getAxessSession(request)`).
    */
-  async verifyUpgrade(request: IncomingMessage, allowedOrigins?: AllowedOrigins): Promise<UpgradeDecision> {
-    if (!originAllowed(request, allowedOrigins)) {
-      return { accept: false, status: 403, body: { statusCode: 403, message: 'Cross-origin WebSocket refused.' } };
-    }
-    try {
-      await this.loadSession(request);
-    } catch (error) {
-      if (error instanceof HttpException && error.getStatus() === 503) {
-        return { accept: false, status: 503, body: { statusCode: 503, message: 'Service Unavailable' } };
-      }
-      this.logger.error(`Could not load the session of a WebSocket upgrade: ${error instanceof Error ? error.message : String(error)}`);
-      return { accept: false, status: 500, body: { statusCode: 500, message: 'Internal server error' } };
-    }
-    const session = findAxessSession(request);
-    if (!session?.isAuthenticated || session.id === undefined) {
-      const reason = session?.endedReason;
-      return {
-        accept: false,
-        status: 401,
-        body: { statusCode: 401, message: 'Unauthorized', ...(reason === undefined ? {} : { reason }) },
-      };
-    }
-    return { accept: true, session };
+  verifyUpgrade(request: IncomingMessage, allowedOrigins?: AllowedOrigins): Promise<UpgradeDecision> {
+    return decideUpgrade(request, allowedOrigins, (req) => this.loadSession(req), this.logger);
   }
 
   /**
-   * Gives an opened socket the session its upgrade loaded and tracks it until it closes. A
-   * session that ended while the socket was opening closes it at once.
+   * Gives an opened socket the session its upgrade loaded (on `options.carrier` when the gateway's
+   * client is another object than the socket) and tracks it until it closes. A session that
+   * ended while the socket was opening closes it at once; a socket over `maxSocketsPerSession`
+   * closes the session's oldest.
    */
-  admit(socket: SessionSocket, request: IncomingMessage): void {
+  admit(socket: SessionSocket, request: IncomingMessage, options: AdmitOptions = {}): void {
     const session = findAxessSession(request);
     const id = session?.id;
     if (!session || id === undefined) {
       socket.close(SESSION_ENDED_CLOSE_CODE, SessionEndReason.ended);
       return;
     }
-    attachAxessSession(socket, session);
+    attachAxessSession(options.carrier ?? socket, session);
     const ended = this.recentlyEnded.get(id);
     if (ended) {
       this.end(session, ended.reason);
@@ -175,10 +150,52 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
       return;
     }
     let tracked = this.bySession.get(id);
-    if (!tracked) this.bySession.set(id, (tracked = { sockets: new Set(), session }));
-    tracked.sockets.add(socket);
+    if (!tracked) this.bySession.set(id, (tracked = { sockets: new Map(), session }));
+    tracked.sockets.set(socket, session);
     socket.once('close', () => this.forget(id, socket));
+    const max = options.maxSocketsPerSession ?? Infinity;
+    // Oldest first (insertion order): a reloaded tab replaces its old socket rather than being refused.
+    for (const oldest of tracked.sockets.keys()) {
+      if (tracked.sockets.size <= max) break;
+      tracked.sockets.delete(oldest);
+      this.closeQuietly(oldest, LIMIT_CLOSE_CODE, TOO_MANY_SOCKETS);
+    }
     this.armTimer();
+  }
+
+  /**
+   * Whether a message of `client` (the gateway's client: the socket, or the `carrier` it was
+   * admitted with) may be handled: its session is read from the store now (no sliding of the idle
+   * timeout; through the local cache when it is on). A session gone or past its absolute timeout
+   * closes its sockets (4001 and the reason) and refuses the message; a store that does not answer
+   * refuses the message and keeps the socket. Checks of one client end in the order they started.
+   */
+  checkMessage(client: object): Promise<boolean> {
+    const previous = this.lastCheck.get(client);
+    const check = previous ? previous.then(() => this.runCheck(client)) : this.runCheck(client);
+    this.lastCheck.set(client, check);
+    return check;
+  }
+
+  private async runCheck(client: object): Promise<boolean> {
+    const session = findAxessSession(client);
+    const id = session?.id;
+    if (!session?.isAuthenticated || id === undefined) return false;
+    let record;
+    try {
+      record = await this.store.load(id);
+    } catch (error) {
+      this.logger.warn(`Could not check the session of a WebSocket message: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    }
+    if (record && record.userId === session.userId && !this.lifetime.isOver(record, this.clock.nowMs())) return session.isAuthenticated;
+    const reason = record
+      ? SessionEndReason.absoluteTimeout
+      : ((await this.store.goneReason(id).catch(() => undefined)) ?? SessionEndReason.ended);
+    this.remember(id, reason);
+    this.closeSession(id, reason);
+    this.end(session, reason);
+    return false;
   }
 
   /**
@@ -221,15 +238,19 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
     const tracked = this.bySession.get(sessionId);
     if (!tracked) return;
     this.bySession.delete(sessionId);
-    this.end(tracked.session, reason);
-    for (const socket of tracked.sockets) {
-      try {
-        socket.close(SESSION_ENDED_CLOSE_CODE, closeReason(reason));
-      } catch (error) {
-        this.logger.warn(`Could not close a WebSocket whose session ended: ${String(error)}`);
-      }
+    for (const [socket, session] of tracked.sockets) {
+      this.end(session, reason);
+      this.closeQuietly(socket, SESSION_ENDED_CLOSE_CODE, closeReason(reason));
     }
     this.disarmTimerIfIdle();
+  }
+
+  private closeQuietly(socket: SessionSocket, code: number, reason: string): void {
+    try {
+      socket.close(code, reason);
+    } catch (error) {
+      this.logger.warn(`Could not close a WebSocket: ${String(error)}`);
+    }
   }
 
   /** The socket's session handle says it ended: the guards refuse its next message. */
@@ -273,40 +294,5 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
     if (this.bySession.size > 0 || !this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
-  }
-}
-
-/** `reason`, cut to what a close frame can carry. */
-function closeReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
-  return Buffer.from(reason)
-    .subarray(0, MAX_CLOSE_REASON_BYTES)
-    .toString('utf8')
-    .replace(/\uFFFD+$/, '');
-}
-
-/** Whether the upgrade's `Origin` may open a socket. */
-export function originAllowed(request: IncomingMessage, allowed: AllowedOrigins | undefined): boolean {
-  const origin = request.headers.origin;
-  if (typeof allowed === 'function') return allowed(origin, request);
-  if (typeof origin !== 'string') return false;
-  let given: string;
-  try {
-    given = new URL(origin).origin;
-  } catch {
-    return false;
-  }
-  if (allowed !== undefined) return allowed.some((entry) => sameOrigin(entry, given));
-  // This server's own origin, as this connection reached it (behind a TLS proxy, list the public origin).
-  const scheme = (request.socket as TLSSocket | undefined)?.encrypted ? 'https' : 'http';
-  const host = request.headers.host;
-  return typeof host === 'string' && sameOrigin(`${scheme}://${host}`, given);
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === b;
-  } catch {
-    return false;
   }
 }

@@ -1,0 +1,23 @@
+import { EMPTY, from, mergeMap, type Observable } from 'rxjs';
+
+/** What an adapter's `bindMessageHandlers` gets for each `@SubscribeMessage` handler. */
+interface MessageHandler {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest's own signature: the arguments are the transport's
+  callback: (...args: any[]) => unknown;
+}
+
+/**
+ * `handlers`, each behind `check`: a message reaches its handler only once `check` answers `true`;
+ * otherwise it is dropped (no answer, no ack). `transform` is the adapter's own (a handler may
+ * return a value, a promise or an observable).
+ */
+export function checkedHandlers<H extends MessageHandler>(
+  handlers: readonly H[],
+  check: () => Promise<boolean>,
+  transform: (result: unknown) => Observable<unknown>,
+): H[] {
+  return handlers.map((handler) => ({
+    ...handler,
+    callback: (...args: unknown[]) => from(check()).pipe(mergeMap((ok) => (ok ? transform(handler.callback(...args)) : EMPTY))),
+  }));
+}

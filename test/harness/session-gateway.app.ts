@@ -1,0 +1,25 @@
+import { UseGuards } from '@nestjs/common';
+import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { AxessAuthenticatedGuard, CurrentSession, type AxessSession } from '../../src/internal';
+
+/** Where the test gateway answers, for `ws` (the upgrade path) and socket.io (its `path` option) alike. */
+export const GATEWAY_PATH = '/ws';
+
+/**
+ * A gateway as apps write one, for both adapters: `whoami` (behind `AxessAuthenticatedGuard`,
+ * with `@CurrentSession()`) answers `session` with the user and session id; `echo` (no guard)
+ * answers `echo` with what it got.
+ */
+@WebSocketGateway({ path: GATEWAY_PATH })
+export class SessionTestGateway {
+  @SubscribeMessage('whoami')
+  @UseGuards(AxessAuthenticatedGuard)
+  whoami(@CurrentSession() session: AxessSession) {
+    return { event: 'session', data: { userId: session.userId, sessionId: session.id } };
+  }
+
+  @SubscribeMessage('echo')
+  echo(@MessageBody() data: unknown) {
+    return { event: 'echo', data };
+  }
+}
