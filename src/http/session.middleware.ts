@@ -1,4 +1,4 @@
-import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
+import { Injectable, Logger, Optional, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
@@ -10,6 +10,7 @@ import { SessionLifetime } from '../store/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import { AxessSession } from './axess-session.js';
+import { LegacySessionImport } from './legacy-session-import.js';
 import { commitOnResponse } from './response-commit.js';
 import { SessionCommitter } from './session-committer.js';
 import { SessionCookie } from './session-cookie.js';
@@ -48,6 +49,8 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     private readonly committer: SessionCommitter,
     private readonly failures: StoreFailureLog,
     private readonly telemetry: AxessTelemetry,
+    /** The import of the previous session library's sessions (`migrateFrom`), if any. */
+    @Optional() private readonly legacy?: LegacySessionImport,
   ) {
     if (!cookie.configured) {
       throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes (e.g. `openssl rand -base64 32`).');
@@ -72,6 +75,8 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     state.endedReason = loaded.endedReason;
     attachAxessSession(raw, new AxessSession(state));
     commitOnResponse(res, state, this.committer);
+    // No live session: a cookie of the session library the app used before may name one to import.
+    if (!loaded.record && this.legacy?.applies(raw)) await this.legacy.importInto(raw, res);
     next();
   }
 
