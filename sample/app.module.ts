@@ -1,13 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { AxessSessionModule, type AxessConnectionOptions, type AxessSessionModuleOptions } from '@axess/nestjs-session';
 import { MeController } from './account/me.controller';
 import { ObservabilityModule } from './observability/observability.module';
 import { AuthController } from './auth/auth.controller';
 import { LocalStrategy } from './auth/local.strategy';
-import { SIGN_IN_FAILURES, SIGN_IN_THROTTLE_KEY, SIGN_IN_THROTTLE_KEY_INFO, SignInThrottle } from './auth/sign-in-throttle';
-import { signInThrottlerStorage } from './auth/throttler-storage';
+import { InMemorySignInAttempts, SignInAttempts, ValkeySignInAttempts } from './auth/sign-in-attempts';
+import { SIGN_IN_THROTTLE_KEY, SIGN_IN_THROTTLE_KEY_INFO, SignInThrottle } from './auth/sign-in-throttle';
 import { UsersService } from './auth/users.service';
 import { SampleGraphqlModule } from './graphql/sample-graphql.module';
 import { SessionGateway } from './realtime/session.gateway';
@@ -18,8 +17,8 @@ import { PagesController } from './web/pages.controller';
 import { SIGN_IN_CSRF_KEY_INFO, SignInCsrf } from './web/sign-in-csrf';
 
 /**
- * The sample app: passport-local sign-in on top of axess sessions. Failed sign-ins are counted
- * by `@nestjs/throttler` on the same Valkey (in memory with the in-memory fallback).
+ * The sample app: passport-local sign-in on top of axess sessions. Sign-in attempts are counted
+ * on the same Valkey, under `{prefix}:throttle:` (in memory with the in-memory fallback).
  */
 @Module({})
 export class AppModule {
@@ -43,9 +42,6 @@ export class AppModule {
             ...config.overrides,
           }),
         }),
-        ThrottlerModule.forRootAsync({
-          useFactory: () => ({ throttlers: [SIGN_IN_FAILURES], storage: signInThrottlerStorage(backend, prefix) }),
-        }),
         SampleGraphqlModule.register(config.fastify),
       ],
       controllers: [AuthController, MeController, PagesController],
@@ -55,6 +51,11 @@ export class AppModule {
         PageResponder,
         SessionGateway,
         SignInThrottle,
+        {
+          provide: SignInAttempts,
+          useFactory: () =>
+            backend === 'memory' ? new InMemorySignInAttempts() : new ValkeySignInAttempts(backend, `${prefix}:throttle:`),
+        },
         { provide: SIGN_IN_THROTTLE_KEY, useFactory: () => deriveSampleKey(config.signingKey, SIGN_IN_THROTTLE_KEY_INFO) },
         { provide: SignInCsrf, useFactory: () => new SignInCsrf(deriveSampleKey(config.signingKey, SIGN_IN_CSRF_KEY_INFO)) },
       ],

@@ -5,9 +5,14 @@ import { SignInThrottle } from './sign-in-throttle';
 import { UsersService, type SampleUser } from './users.service';
 
 /**
- * passport-local: `{ "username", "password" }` in the JSON body (or the sign-in form). Failed
- * sign-ins are limited per ip and per username (`SignInThrottle`): once an ip or a username has
- * 10 failures in a minute, its sign-ins answer 429 for a minute, before any password is checked.
+ * passport-local: `{ "username", "password" }` in the JSON body (or the sign-in form, or the
+ * GraphQL mutation's arguments, which its guard puts there). Credentials are read from the body
+ * only: passport-local 1.0 has no option to stop reading the query string, so the strategy gives
+ * it a view of the request without one (`POST /auth/login?username=…&password=…` signs nobody
+ * in, and those credentials never reach a log line of a proxy as a successful sign-in).
+ *
+ * Sign-ins are limited per ip and per username (`SignInThrottle`): each attempt takes its slot
+ * before its password is verified, and a success gives it back.
  */
 @Injectable()
 export class LocalStrategy extends PassportStrategy(Strategy) {
@@ -18,11 +23,17 @@ export class LocalStrategy extends PassportStrategy(Strategy) {
     super({ passReqToCallback: true });
   }
 
+  /** passport-local looks in `req.body`, then in `req.query`: it gets a request whose query is empty. */
+  override authenticate(req: object, options?: unknown): void {
+    const bodyOnly = Object.create(req, { query: { value: {}, enumerable: true } }) as object;
+    super.authenticate(bodyOnly as never, options);
+  }
+
   async validate(req: object, username: unknown, password: unknown): Promise<SampleUser> {
-    await this.throttle.assertAllowed(req, username);
+    const reservation = await this.throttle.reserve(req, username);
     const user = await this.users.verify(username, password);
-    if (user) return user;
-    await this.throttle.recordFailure(req, username);
-    throw new UnauthorizedException({ message: 'Invalid username or password.' });
+    if (!user) throw new UnauthorizedException({ message: 'Invalid username or password.' });
+    await reservation.succeeded();
+    return user;
   }
 }

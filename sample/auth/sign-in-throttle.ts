@@ -1,36 +1,42 @@
-import { Catch, Inject, Injectable, ServiceUnavailableException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import {
-  InjectThrottlerOptions,
-  InjectThrottlerStorage,
-  normalizeIp,
-  ThrottlerException,
-  type ThrottlerModuleOptions,
-  type ThrottlerOptions,
-  type ThrottlerStorage,
-} from '@nestjs/throttler';
+  Catch,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  ServiceUnavailableException,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { normalizeIp } from '@nestjs/throttler';
 import { createHmac } from 'node:crypto';
-
-/** Name of the throttler (in `ThrottlerModule`'s options) that limits failed sign-ins. */
-export const SIGN_IN_THROTTLER = 'sign-in-failures';
+import { SignInAttempts } from './sign-in-attempts';
 
 /**
- * Failed sign-ins: at most 10 per minute per client ip and 10 per minute per username. After the
- * 10th, that ip or username is blocked for a minute: the next sign-in answers 429, whatever its
- * password.
+ * Sign-ins that do not succeed: at most 10 per minute per client ip and 10 per minute per
+ * username. Once an ip or a username has used its 10, its sign-ins answer 429 for a minute,
+ * whatever their password.
  */
-export const SIGN_IN_FAILURES: ThrottlerOptions = { name: SIGN_IN_THROTTLER, limit: 10, ttl: 60_000, blockDuration: 60_000 };
+export const SIGN_IN_LIMIT = { limit: 10, windowMs: 60_000 } as const;
 
-/** Injection token of the key that turns typed usernames into throttler keys (HMAC, see `trackers`). */
+/** Injection token of the key that turns typed usernames into throttle keys (HMAC, see `trackers`). */
 export const SIGN_IN_THROTTLE_KEY = Symbol('SIGN_IN_THROTTLE_KEY');
 
 /** HKDF label of that key. */
 export const SIGN_IN_THROTTLE_KEY_INFO = 'axess sample v1 sign-in throttle username HMAC-SHA256';
 
-/** 429 for a sign-in while its ip or username is blocked; says when to try again. */
-export class SignInThrottledException extends ThrottlerException {
+/** 429 for a sign-in while its ip or username has no slot left; says when to try again. */
+export class SignInThrottledException extends HttpException {
   constructor(readonly retryAfterSeconds: number) {
-    super('Too many failed sign-ins. Try again later.');
+    super('Too many failed sign-ins. Try again later.', HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
+
+/** 503 for a sign-in while the throttle's storage does not answer (it fails closed). */
+export class SignInUnavailableException extends ServiceUnavailableException {
+  constructor(cause: unknown) {
+    super('Sign-in is unavailable right now.', { cause });
   }
 }
 
@@ -40,71 +46,56 @@ interface SignInRequest {
   socket?: { remoteAddress?: string };
 }
 
+/** A sign-in attempt that holds its slots; `succeeded()` gives them back. */
+export interface SignInReservation {
+  succeeded(): Promise<void>;
+}
+
 /**
- * Limits failed sign-ins per client ip and per username with `@nestjs/throttler`'s storage
- * (on the sample's Valkey, so every instance counts the same failures).
+ * Limits sign-ins that do not succeed, per client ip and per username, on the sample's Valkey
+ * (every instance counts the same attempts; in memory with the in-memory fallback).
  *
- * `ThrottlerGuard` counts every request it sees, successful sign-ins too; here only failures
- * count, so a user who signs in often is never limited by it. The storage has one operation,
- * `increment`, so the throttle keeps two records per ip and per username:
- * - `failures`, incremented once per failed sign-in; the failure that reaches the limit closes
- *   the gate;
- * - `gate`, checked before the password is: an increment whose hits expire at once and whose
- *   limit cannot be reached, so it counts nothing and reports only the block the failure set.
- * While blocked, no password is verified: a right password is refused like a wrong one, and the
- * answer does not tell them apart. Both steps run in the passport strategy, on the username
- * passport-local read (body or query string), so no spelling of the request skips the gate.
+ * An attempt reserves a slot of its ip, then of its username, before its password is verified:
+ * each reservation is one atomic step (a Lua script on one key) that refuses at the limit. So
+ * attempts that arrive together are counted as they arrive, and at most 10 passwords per ip and
+ * per username are verified in a minute, however many attempts arrive at once. A successful
+ * sign-in gives its slots back: a user who signs in often is never limited. A refused attempt
+ * verifies no password: a right password is refused like a wrong one, and the answer does not
+ * tell them apart. The JSON API, the sign-in form and the GraphQL `login` mutation all go
+ * through the passport strategy that calls this, so they share the counts.
  */
 @Injectable()
 export class SignInThrottle {
-  private readonly limit: number;
-  private readonly ttlMs: number;
-  private readonly blockMs: number;
-
   constructor(
-    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
-    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    private readonly attempts: SignInAttempts,
     @Inject(SIGN_IN_THROTTLE_KEY) private readonly usernameKey: Buffer,
-  ) {
-    const throttlers = Array.isArray(options) ? options : options.throttlers;
-    const throttler = throttlers.find((t) => t.name === SIGN_IN_THROTTLER);
-    if (!throttler || typeof throttler.limit !== 'number' || typeof throttler.ttl !== 'number') {
-      throw new Error(`ThrottlerModule needs a "${SIGN_IN_THROTTLER}" throttler with a numeric limit and ttl.`);
-    }
-    this.limit = throttler.limit;
-    this.ttlMs = throttler.ttl;
-    this.blockMs = typeof throttler.blockDuration === 'number' ? throttler.blockDuration : throttler.ttl;
-  }
+  ) {}
 
-  /** Throws 429 when the request's ip or username is blocked. Checked before the password. */
-  async assertAllowed(req: SignInRequest, username: unknown): Promise<void> {
-    // One after the other: a blocked ip is refused before its username's record is touched.
+  /** Takes the attempt's slots, or throws 429 (no slot left) or 503 (the storage does not answer). */
+  async reserve(req: SignInRequest, username: unknown): Promise<SignInReservation> {
+    const taken: string[] = [];
+    // One after the other: a refused ip touches no username count.
     for (const tracker of this.trackers(req, username)) {
-      const gate = await this.backend(() =>
-        this.storage.increment(`gate:${tracker}`, 1, Number.MAX_SAFE_INTEGER, this.blockMs, SIGN_IN_THROTTLER),
-      );
-      if (gate.isBlocked) throw new SignInThrottledException(gate.timeToBlockExpire);
+      let slot;
+      try {
+        slot = await this.attempts.reserve(tracker, SIGN_IN_LIMIT.limit, SIGN_IN_LIMIT.windowMs);
+      } catch (error) {
+        await this.release(taken);
+        throw new SignInUnavailableException(error);
+      }
+      if (!slot.allowed) {
+        // The attempt goes no further: the slot its ip took is not spent.
+        await this.release(taken);
+        throw new SignInThrottledException(Math.max(1, Math.ceil(slot.retryAfterMs / 1000)));
+      }
+      taken.push(tracker);
     }
+    return { succeeded: () => this.release(taken) };
   }
 
-  /**
-   * Counts a failed sign-in. The failure that reaches the limit of its ip or username closes
-   * that gate for the block duration (it is still answered 401); one over the limit (sign-ins
-   * that passed the gate together) throws 429.
-   */
-  async recordFailure(req: SignInRequest, username: unknown): Promise<void> {
-    const over = await Promise.all(
-      this.trackers(req, username).map(async (tracker) => {
-        const failures = await this.backend(() =>
-          this.storage.increment(`failures:${tracker}`, this.ttlMs, this.limit, this.blockMs, SIGN_IN_THROTTLER),
-        );
-        if (failures.totalHits < this.limit) return false;
-        // Limit 0: this increment blocks the gate for blockMs; its own hit expires at once.
-        await this.backend(() => this.storage.increment(`gate:${tracker}`, 1, 0, this.blockMs, SIGN_IN_THROTTLER));
-        return failures.totalHits > this.limit;
-      }),
-    );
-    if (over.includes(true)) throw new SignInThrottledException(Math.ceil(this.blockMs / 1000));
+  /** Best effort: a slot that cannot be given back expires with its window. */
+  private async release(trackers: string[]): Promise<void> {
+    await Promise.all(trackers.map((tracker) => this.attempts.release(tracker).catch(() => undefined)));
   }
 
   /**
@@ -119,15 +110,6 @@ export class SignInThrottle {
       trackers.push(`user:${createHmac('sha256', this.usernameKey).update(username, 'utf8').digest('base64url')}`);
     }
     return trackers;
-  }
-
-  /** The throttle fails closed: when its storage is unreachable, sign-ins answer 503. */
-  private async backend<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      throw new ServiceUnavailableException('Sign-in is unavailable right now.', { cause: error });
-    }
   }
 }
 

@@ -2,6 +2,7 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { AuthGuard } from '@nestjs/passport';
 import { GraphQLError } from 'graphql';
+import { ServiceUnavailableException } from '@nestjs/common';
 import { SignInThrottledException } from '../auth/sign-in-throttle';
 
 /**
@@ -21,9 +22,12 @@ export class GraphqlLocalAuthGuard extends AuthGuard('local') {
     return req;
   }
 
-  /** A failed sign-in is a GraphQL error with `extensions.code` UNAUTHENTICATED (a blocked one goes on to its filter). */
+  /**
+   * A failed sign-in is a GraphQL error with `extensions.code` UNAUTHENTICATED; a refused one
+   * (429) or one the store could not serve (503) goes on to `GraphqlSignInErrorsFilter`.
+   */
   override handleRequest<TUser>(error: unknown, user: TUser | false): TUser {
-    if (error instanceof SignInThrottledException) throw error;
+    if (error instanceof SignInThrottledException || error instanceof ServiceUnavailableException) throw error;
     if (error || !user) throw new GraphQLError('Invalid username or password.', { extensions: { code: 'UNAUTHENTICATED' } });
     return user;
   }

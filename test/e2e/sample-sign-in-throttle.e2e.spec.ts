@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { INestApplication } from '@nestjs/common';
-import { getStorageToken } from '@nestjs/throttler';
 import { AppModule } from '../../sample/app.module';
+import { SignInAttempts } from '../../sample/auth/sign-in-attempts';
 import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
 import { startSample, type RunningSample, type SampleOptions } from '../harness/sample-server';
 import { uniquePrefix } from '../harness/valkey';
@@ -226,18 +226,18 @@ describe.each(['express', 'fastify'] as const)('failed sign-ins on %s behind a t
   });
 });
 
-describe("the throttler's Valkey client", () => {
+describe("the sign-in throttle's Valkey client", () => {
   it("is the sample's own and is quit when the app closes", async () => {
     const running = await startSample('express', 10);
-    const storage = running.sample.app.get<{ redis: { status: string; once(event: 'end', listener: () => void): void } }>(
-      getStorageToken(),
+    const attempts = running.sample.app.get<SignInAttempts, { client: { status: string; once(event: 'end', listener: () => void): void } }>(
+      SignInAttempts,
     );
     expect((await loginFrom(running.port, '127.0.0.95', 'alice', 'wrong-password')).status).toBe(401);
-    expect(storage.redis.status).toBe('ready');
+    expect(attempts.client.status).toBe('ready');
     await running.close();
     // The connection closes asynchronously after quit; the test's timeout bounds the wait.
-    if (storage.redis.status !== 'end') await new Promise<void>((resolve) => storage.redis.once('end', resolve));
-    expect(storage.redis.status).toBe('end');
+    if (attempts.client.status !== 'end') await new Promise<void>((resolve) => attempts.client.once('end', resolve));
+    expect(attempts.client.status).toBe('end');
   });
 });
 
@@ -264,7 +264,7 @@ describe.each(['express', 'fastify'] as const)('failed sign-ins on %s with the i
     await app?.close();
   });
 
-  it("the throttler's in-memory storage enforces the same limits", async () => {
+  it('the in-memory counts enforce the same limits', async () => {
     expect(
       await failures(
         [port],
