@@ -1,0 +1,147 @@
+import { Logger } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidIdentifierError } from '../errors/invalid-identifier.error.js';
+import { SessionStoreError } from '../errors/session-store.error.js';
+import type { StoreFailureLog } from '../errors/store-failure.log.js';
+import type { AxessSession } from '../http/axess-session.js';
+import { LegacySessionImport } from '../http/legacy-session-import.js';
+import { appendSetCookie } from '../http/response-cookies.js';
+import type { SessionCommitter } from '../http/session-committer.js';
+import { getAxessSession } from '../http/session-request.js';
+import { sessionStateOf } from '../http/session-state.js';
+import { asServiceUnavailable } from '../http/store-unavailable.js';
+import type { AxessSessionService } from '../session/axess-session.service.js';
+import { LegacyCookie } from './legacy-cookie.js';
+import type { LegacySessionClient, LegacySessionData, LegacySessionSettings } from './legacy-session.options.js';
+import { LegacySessionRecords, parseLegacyRecord, type ClaimedLegacyRecord } from './legacy-session.records.js';
+
+/** At most one warning per reason in this many ms: bad legacy records must be seen, not flood the logs. */
+const WARN_INTERVAL_MS = 60_000;
+
+/**
+ * Imports a session of express-session or @fastify/session (connect-redis layout) into the
+ * request's empty axess session, once, on the first request that carries its cookie:
+ *
+ * 1. the cookie is verified (signature under the old secrets, plausible id) before any key is
+ *    built from it: a forged, unsigned or tampered cookie is ignored without a read;
+ * 2. the legacy record is claimed atomically (`PTTL` + `GETDEL` in one `MULTI`): of concurrent
+ *    requests with the same cookie one imports, the others find nothing; a replayed cookie finds nothing;
+ * 3. its data (minus the old `cookie` object) goes into the session, and a session with a user is
+ *    signed in through `AxessSessionService.authenticate` (fresh id, the cap, the device listed);
+ *    one without a user is written as an anonymous session;
+ * 4. the old cookie is cleared in the same response; the new one goes out with the commit.
+ *
+ * If step 3 fails on a backend error the record is put back (best effort) and the request
+ * answers 503, so no one loses their session to an outage. A record that is not JSON, or whose
+ * user id or size axess refuses, is bad input: "no session", logged (paced).
+ */
+export class LegacySessionImporter extends LegacySessionImport {
+  private readonly logger = new Logger('AxessSession');
+  private readonly lastWarned = new Map<string, number>();
+  private readonly cookie: LegacyCookie;
+  private readonly records: LegacySessionRecords;
+
+  constructor(
+    private readonly settings: LegacySessionSettings,
+    client: LegacySessionClient,
+    /** The user of a legacy session, from its data (`settings.userId`, or what passport stored). */
+    private readonly userIdOf: (legacyData: LegacySessionData) => string | undefined,
+    private readonly sessions: AxessSessionService,
+    private readonly committer: SessionCommitter,
+    private readonly failures: StoreFailureLog,
+  ) {
+    super();
+    this.cookie = new LegacyCookie(settings);
+    this.records = new LegacySessionRecords(client, settings.prefix);
+  }
+
+  /** A header check only: requests without the legacy cookie pay nothing more. */
+  applies(request: IncomingMessage): boolean {
+    return this.cookie.present(request.headers.cookie);
+  }
+
+  async importInto(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const id = this.cookie.verifiedId(request.headers.cookie);
+    // Not signed by the old secrets, or not an id: ignored, and no key is ever built from it.
+    if (id === undefined) return;
+    let claimed: ClaimedLegacyRecord | null;
+    try {
+      claimed = await this.records.claim(id);
+    } catch (error) {
+      throw asServiceUnavailable(error, this.failures, 'a legacy session import');
+    }
+    if (!claimed) {
+      // Expired, or imported already (a replay, or a concurrent request won): no session, and
+      // the browser can stop sending a cookie that names nothing.
+      appendSetCookie(response, this.cookie.serializeCleared(undefined, request));
+      return;
+    }
+    const parsed = parseLegacyRecord(claimed.text);
+    if (!parsed) {
+      this.warn('malformed', `A legacy session record (${this.settings.option}) is not the JSON of a session: not imported.`);
+      appendSetCookie(response, this.cookie.serializeCleared(undefined, request));
+      return;
+    }
+    const session = getAxessSession(request);
+    try {
+      await this.admit(request, session, parsed.data);
+    } catch (error) {
+      // Nothing of the half-done import may be committed with this response.
+      sessionStateOf(session).forget();
+      if (isBadInput(error)) {
+        this.warn('refused', `A legacy session (${this.settings.option}) could not be imported: ${describe(error)}.`);
+        appendSetCookie(response, this.cookie.serializeCleared(parsed.cookie, request));
+        return;
+      }
+      await this.putBack(id, claimed);
+      throw asServiceUnavailable(error, this.failures, 'a legacy session import');
+    }
+    appendSetCookie(response, this.cookie.serializeCleared(parsed.cookie, request));
+  }
+
+  /**
+   * The legacy data into the session, then the user bound through normal admission: the login
+   * carries the data of a session not yet signed in. The new cookie is left to the response's
+   * commit, which adds it to the headers as they go out (Fastify replaces headers set on the raw
+   * response by those of its reply).
+   */
+  private async admit(request: IncomingMessage, session: AxessSession, data: LegacySessionData): Promise<void> {
+    const user: unknown = this.userIdOf(data);
+    // A number is a user id as passport stores it; anything else but a string is refused by `authenticate`.
+    const userId =
+      user === undefined || user === null || user === '' ? undefined : typeof user === 'number' ? String(user) : (user as string);
+    for (const [key, value] of Object.entries(data)) session.set(key as never, value as never);
+    if (userId !== undefined) {
+      // A cap function sees `{ id }`: there is no authenticated user object on an import.
+      await this.sessions.authenticate(request, userId, { user: { id: userId } });
+    } else if (Object.keys(data).length > 0) {
+      // Written now, not at commit: a failure must still be able to put the legacy record back.
+      await this.committer.flush(sessionStateOf(session));
+    }
+  }
+
+  private async putBack(id: string, claimed: ClaimedLegacyRecord): Promise<void> {
+    try {
+      await this.records.restore(id, claimed);
+    } catch (error) {
+      this.logger.error(`Could not put a legacy session back after a failed import: ${describe(error)}`);
+    }
+  }
+
+  private warn(reason: string, message: string): void {
+    const now = Date.now();
+    const last = this.lastWarned.get(reason);
+    if (last !== undefined && now - last < WARN_INTERVAL_MS) return;
+    this.lastWarned.set(reason, now);
+    this.logger.warn(message);
+  }
+}
+
+/** Failures that would repeat on every attempt: the legacy session cannot become an axess one. */
+function isBadInput(error: unknown): boolean {
+  return error instanceof InvalidIdentifierError || (error instanceof SessionStoreError && error.kind === 'payload-too-large');
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
