@@ -5,6 +5,7 @@ import {
   type AXESS_SESSION_OPTIONS_TYPE,
 } from './axess-session.module-definition.js';
 import { axessCoreExports, axessCoreProviders } from './axess-session.providers.js';
+import { AxessRequestMount } from './axess-session.request-mount.js';
 import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
 import { AXESS_SESSION_OPTIONS } from './axess-session.tokens.js';
 import { AxessSessionMiddleware } from './http/session.middleware.js';
@@ -34,13 +35,19 @@ export const AXESS_ALL_ROUTES = { path: '{*path}', method: RequestMethod.ALL };
 @Module({})
 export class AxessSessionModule extends AxessSessionConfigurableModule implements NestModule {
   /** Created by Nest with the resolved options. @internal */
-  constructor(@Inject(AXESS_SESSION_OPTIONS) private readonly resolved: ResolvedAxessOptions) {
+  constructor(
+    @Inject(AXESS_SESSION_OPTIONS) private readonly resolved: ResolvedAxessOptions,
+    private readonly mount: AxessRequestMount,
+  ) {
     super();
   }
 
-  /** Mounts the session middleware on every route (unless `mountMiddleware` is false). */
+  /**
+   * Mounts the session middleware on every route (unless `mountMiddleware` is false), where the
+   * request mount has not already put it first on the app (Express).
+   */
   configure(consumer: MiddlewareConsumer): void {
-    if (this.resolved.mountMiddleware) consumer.apply(AxessSessionMiddleware).forRoutes(AXESS_ALL_ROUTES);
+    if (this.resolved.mountMiddleware && !this.mount.mountsMiddleware) consumer.apply(AxessSessionMiddleware).forRoutes(AXESS_ALL_ROUTES);
   }
 
   /** Configures the module with static options. */

@@ -7,7 +7,9 @@ export const RECORD_VERSION = 1;
 
 /**
  * Encodes a record as a MessagePack array `[version, createdAt, userId, authenticatedAt, ip,
- * userAgent, data]`: positional, so no field names are stored per session.
+ * userAgent, data]`, with an eighth element `cookieMaxAgeMs` only when the session chose its
+ * cookie's lifetime: positional, so no field names are stored per session, and records written
+ * before that field existed read as they always did.
  * Records are self-contained (`useRecords: false`): any process can read what another wrote.
  */
 export class SessionRecordCodec {
@@ -26,6 +28,7 @@ export class SessionRecordCodec {
       !absentOr(record.authenticatedAt, isTime) ||
       !absentOr(record.ip, isString) ||
       !absentOr(record.userAgent, isString) ||
+      !(record.cookieMaxAgeMs === undefined || record.cookieMaxAgeMs === null || isTime(record.cookieMaxAgeMs)) ||
       !encodesAsMap(record.data)
     ) {
       throw new SessionStoreError(
@@ -33,16 +36,18 @@ export class SessionRecordCodec {
         'Session record has fields of the wrong type (createdAt/authenticatedAt: epoch ms integers, data: an object).',
       );
     }
+    const fields: unknown[] = [
+      RECORD_VERSION,
+      record.createdAt,
+      encodeUserId(record.userId),
+      record.authenticatedAt ?? null,
+      record.ip ?? null,
+      record.userAgent ?? null,
+      record.data,
+    ];
+    if (record.cookieMaxAgeMs !== undefined) fields.push(record.cookieMaxAgeMs);
     try {
-      return this.packr.pack([
-        RECORD_VERSION,
-        record.createdAt,
-        encodeUserId(record.userId),
-        record.authenticatedAt ?? null,
-        record.ip ?? null,
-        record.userAgent ?? null,
-        record.data,
-      ]);
+      return this.packr.pack(fields);
     } catch (cause) {
       throw new SessionStoreError('codec', 'Session data could not be encoded as MessagePack.', { cause });
     }
@@ -56,17 +61,18 @@ export class SessionRecordCodec {
     } catch (cause) {
       throw new SessionStoreError('codec', 'Stored session bytes are not valid MessagePack.', { cause });
     }
-    if (!Array.isArray(value) || value.length !== 7 || value[0] !== RECORD_VERSION) {
+    if (!Array.isArray(value) || (value.length !== 7 && value.length !== 8) || value[0] !== RECORD_VERSION) {
       throw new SessionStoreError('codec', `Stored session is not a version ${RECORD_VERSION} record.`);
     }
-    const [, createdAt, userId, authenticatedAt, ip, userAgent, data] = value as unknown[];
+    const [, createdAt, userId, authenticatedAt, ip, userAgent, data, cookieMaxAgeMs] = value as unknown[];
     if (
       !isTime(createdAt) ||
       !optional(userId, isUserId) ||
       !optional(authenticatedAt, isTime) ||
       !optional(ip, isString) ||
       !optional(userAgent, isString) ||
-      !isPlainObject(data)
+      !isPlainObject(data) ||
+      !(cookieMaxAgeMs === undefined || optional(cookieMaxAgeMs, isTime))
     ) {
       throw new SessionStoreError('codec', 'Stored session record has fields of the wrong type.');
     }
@@ -75,6 +81,7 @@ export class SessionRecordCodec {
     if (authenticatedAt !== null) record.authenticatedAt = authenticatedAt as number;
     if (ip !== null) record.ip = ip as string;
     if (userAgent !== null) record.userAgent = userAgent as string;
+    if (cookieMaxAgeMs !== undefined) record.cookieMaxAgeMs = cookieMaxAgeMs as number | null;
     return record;
   }
 }

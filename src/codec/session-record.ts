@@ -31,4 +31,10 @@ export interface SessionRecord {
   ip?: string;
   /** Client user agent seen at creation, when metadata capture is on. */
   userAgent?: string;
+  /**
+   * How long the browser keeps the cookie, when the session chose (`req.session.cookie.maxAge`):
+   * `null` for a browser-session cookie (no `Max-Age`), a number of ms for a persistent one (never
+   * past the absolute deadline); absent: the module's default (until the absolute deadline).
+   */
+  cookieMaxAgeMs?: number | null;
 }

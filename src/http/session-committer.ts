@@ -80,9 +80,9 @@ export class SessionCommitter {
     state.clearCookie = false;
     if (id === undefined && !clear) return undefined;
     if (id !== undefined && !state.record) return undefined;
-    return id === undefined
-      ? this.cookie.serializeCleared(state.request)
-      : this.cookie.serialize(id, this.lifetime.deadline(state.record!), this.clock.nowMs(), state.request);
+    if (id === undefined) return this.cookie.serializeCleared(state.request);
+    const now = this.clock.nowMs();
+    return this.cookie.serialize(id, this.lifetime.cookieExpiry(state.record!, now), now, state.request);
   }
 
   /** Says that a cookie change could not reach the client (the headers were already out). */
@@ -117,7 +117,8 @@ export class SessionCommitter {
       return;
     }
     if (state.storedId === undefined) {
-      const id = mintSessionId();
+      // The id a handler already read (`req.session.id`) is the one created.
+      const id = state.takeProposedId() ?? mintSessionId();
       if (!(await this.store.save(id, record, ttl, { mode: 'create' }))) {
         throw new SessionStoreError('command', 'Session id collision: the fresh id already exists.');
       }

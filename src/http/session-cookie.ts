@@ -112,9 +112,14 @@ export class SessionCookie {
     return values;
   }
 
-  /** A `Set-Cookie` value carrying `id`, living until `expiresAtMs` (the absolute deadline). */
-  serialize(id: string, expiresAtMs: number, nowMs: number, request?: IncomingMessage): string {
-    return stringifySetCookie(this.settings.name, this.requireSigner().sign(id), {
+  /**
+   * A `Set-Cookie` value carrying `id`, living until `expiresAtMs` (by default the absolute
+   * deadline), or for the browser session only when `expiresAtMs` is `undefined`.
+   */
+  serialize(id: string, expiresAtMs: number | undefined, nowMs: number, request?: IncomingMessage): string {
+    const value = this.requireSigner().sign(id);
+    if (expiresAtMs === undefined) return stringifySetCookie(this.settings.name, value, this.attributes(request));
+    return stringifySetCookie(this.settings.name, value, {
       ...this.attributes(request),
       expires: new Date(expiresAtMs),
       maxAge: Math.max(0, Math.floor((expiresAtMs - nowMs) / 1000)),

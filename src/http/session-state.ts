@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { sameSessionData, snapshotSessionData } from '../codec/data-snapshot.js';
 import type { SessionData, SessionRecord } from '../codec/session-record.js';
+import { mintSessionId } from '../crypto/session-id.js';
 
 /** A session the commit must delete (destroyed or logged out), with the user it was bound to. */
 export interface DoomedSession {
@@ -26,6 +27,11 @@ export class SessionState {
    * itself then, so a request whose session never changes costs the response nothing.
    */
   onChange: SessionChangeListener | undefined;
+  /**
+   * Another view of this session made for the request once, and kept for the rest of it (the
+   * express-session compatible `req.session`), so that `req.session === req.session`.
+   */
+  view: object | undefined;
 
   /**
    * The data as it was when the handler first read an object out of it: compared at commit, so
@@ -37,6 +43,8 @@ export class SessionState {
   private regenerateFlag = false;
   private cookieIdValue: string | undefined;
   private clearCookieFlag = false;
+  private proposedId: string | undefined;
+  private endedFlag = false;
 
   constructor(
     storedId: string | undefined,
@@ -85,6 +93,34 @@ export class SessionState {
     if (value) this.changed();
   }
 
+  /**
+   * The id of this session: the stored one, or, for a session not stored yet, the id it will be
+   * created with (minted now, kept for the request), as express-session's `req.sessionID` promises.
+   */
+  currentId(): string {
+    return this.storedId ?? (this.proposedId ??= mintSessionId());
+  }
+
+  /** The id a handler was told before the first write, if any; the commit creates the session under it. */
+  takeProposedId(): string | undefined {
+    const id = this.proposedId;
+    this.proposedId = undefined;
+    return id;
+  }
+
+  /** The response must carry the cookie again (its lifetime changed); the record is written too. */
+  reissueCookie(): void {
+    this.dirty = true;
+    if (this.storedId !== undefined) this.cookieId = this.storedId;
+  }
+
+  /** The stored record, read again (`req.session.reload()`): changes not committed are dropped. */
+  reloaded(record: SessionRecord): void {
+    this.record = record;
+    this.readSnapshot = undefined;
+    this.dirtyFlag = false;
+  }
+
   /** The working data, creating an empty session on first use. */
   writableData(): SessionData {
     if (!this.record) this.record = { data: {}, createdAt: this.nowMs() };
@@ -115,6 +151,7 @@ export class SessionState {
    */
   bindLogin(id: string, record: SessionRecord): void {
     this.storedId = id;
+    this.proposedId = undefined;
     this.record = record;
     this.readSnapshot = undefined;
     this.dirtyFlag = false;
@@ -136,8 +173,14 @@ export class SessionState {
     this.clearCookie = true;
   }
 
+  /** The session was ended during this request (a logout, a destroy, a refused login). */
+  get ended(): boolean {
+    return this.endedFlag;
+  }
+
   /** The session is gone from the store (deleted, evicted, revoked): nothing may write it back. */
   forget(): void {
+    this.endedFlag = true;
     this.storedId = undefined;
     this.record = undefined;
     this.readSnapshot = undefined;

@@ -31,5 +31,7 @@ export class LoginPolicy {
     readonly userIdFrom: (user: unknown) => string | undefined,
     /** How long the marker saying why a session ended is kept. */
     readonly goneMarkerTtlMs: number,
+    /** passport session mode: the user id from what `serializeUser` stored. */
+    readonly passportUserId: (serialized: unknown) => string | undefined = () => undefined,
   ) {}
 }

@@ -29,6 +29,18 @@ export class SessionLifetime {
     return record.createdAt + this.absoluteTimeoutMs;
   }
 
+  /**
+   * When the browser should drop the session's cookie, as of `nowMs`: `undefined` for a
+   * browser-session cookie (the session chose `cookieMaxAgeMs: null`), else its chosen lifetime
+   * or, by default, the absolute deadline; never past the deadline.
+   */
+  cookieExpiry(record: SessionRecord, nowMs: number): number | undefined {
+    const chosen = record.cookieMaxAgeMs;
+    if (chosen === null) return undefined;
+    const deadline = this.deadline(record);
+    return chosen === undefined ? deadline : Math.min(deadline, nowMs + chosen);
+  }
+
   /** True once the absolute deadline has passed. */
   isOver(record: SessionRecord, nowMs: number): boolean {
     return nowMs >= this.deadline(record);

@@ -1,0 +1,134 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Subscription } from 'rxjs';
+import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
+import { expressSessionView } from './compat/express-session.view.js';
+import type { SessionViewServices } from './compat/session-view.services.js';
+import type { UnboundLoginWarning } from './compat/unbound-login.warning.js';
+import { rawRequest } from './http/session-request.js';
+import type { AxessSessionMiddleware } from './http/session.middleware.js';
+
+/** The parts of Nest's HTTP adapters used here. */
+interface HttpAdapterLike {
+  getType(): string;
+  getInstance(): unknown;
+  use(handler: (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void): unknown;
+}
+
+interface FastifyLike {
+  decorateRequest(name: string, value: { getter(this: { raw: IncomingMessage }): unknown }): unknown;
+  hasRequestDecorator(name: string): boolean;
+  addHook(name: 'onResponse', hook: (request: object, reply: { statusCode: number }, done: () => void) => void): unknown;
+}
+
+/**
+ * Puts the session on requests as apps written for express-session expect it, as soon as the
+ * HTTP adapter exists (inside `NestFactory.create`, or when a testing module creates its app), so
+ * before anything `main.ts` adds with `app.use`:
+ * - Express: the session middleware is mounted first on the app (where express-session's
+ *   `app.use(session(...))` used to be), so `app.use(passport.session())` right after
+ *   `NestFactory.create` finds the session loaded; `req.session` and `req.sessionID` read it.
+ * - Fastify: `request.session` and `request.sessionID` (Nest's `@Session()`) read it; the
+ *   middleware stays the module's (Fastify runs it before any route handler).
+ * With `warnUnboundLogin`, a request that an auth guard authenticated but that ends without a
+ * signed-in session is reported once per route. Built by the module's providers.
+ */
+export class AxessRequestMount implements OnModuleDestroy {
+  private readonly logger = new Logger('AxessSession');
+  private readonly subscription: Subscription | undefined;
+  private adapterType: string | undefined;
+
+  constructor(
+    host: HttpAdapterHost,
+    private readonly options: ResolvedAxessOptions,
+    private readonly views: SessionViewServices,
+    private readonly unbound: UnboundLoginWarning,
+    /** Built by the module only when the middleware is to be mounted (`mountMiddleware` and a signing key). */
+    private readonly middleware: AxessSessionMiddleware | undefined,
+  ) {
+    // Replays at once when the adapter already exists (NestFactory.create), else fires when a
+    // testing module's createNestApplication sets it; an application context never has one.
+    this.subscription = host.init$?.subscribe(() => {
+      const adapter = host.httpAdapter as HttpAdapterLike | undefined;
+      if (adapter && this.adapterType === undefined) this.install(adapter);
+    });
+  }
+
+  /** True when this mount runs the session middleware itself (Express): the module then mounts none. */
+  get mountsMiddleware(): boolean {
+    return this.adapterType === 'express' && this.middleware !== undefined;
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private install(adapter: HttpAdapterLike): void {
+    this.adapterType = adapter.getType();
+    if (this.adapterType === 'express') this.installOnExpress(adapter);
+    else if (this.adapterType === 'fastify') this.installOnFastify(adapter.getInstance() as FastifyLike);
+  }
+
+  private installOnExpress(adapter: HttpAdapterLike): void {
+    const { views, unbound } = this;
+    const proto = (adapter.getInstance() as { request?: object }).request;
+    if (proto) {
+      defineRequestAccessor(proto, 'session', function (this: IncomingMessage) {
+        return expressSessionView(this, views);
+      });
+      defineRequestAccessor(proto, 'sessionID', function (this: IncomingMessage) {
+        return (expressSessionView(this, views) as { id?: string } | undefined)?.id;
+      });
+    }
+    const middleware = this.middleware;
+    if (!middleware) return;
+    const warn = this.options.warnUnboundLogin;
+    adapter.use((req, res, next) => {
+      if (warn) unbound.watch(req, res);
+      // Errors go to `next`: Nest's error handler answers them (a store failure is a 503).
+      middleware.use(req, res, next).catch(next);
+    });
+  }
+
+  private installOnFastify(fastify: FastifyLike): void {
+    const { views, unbound } = this;
+    for (const name of ['session', 'sessionID']) {
+      if (fastify.hasRequestDecorator(name)) {
+        // e.g. @fastify/session still registered: its `request.session` stands.
+        this.logger.warn(`request.${name} is already decorated by another plugin; @Session() will not return the axess session.`);
+        continue;
+      }
+      fastify.decorateRequest(name, {
+        getter(this: { raw: IncomingMessage }) {
+          const view = expressSessionView(this.raw, views) as { id?: string } | undefined;
+          return name === 'session' ? view : view?.id;
+        },
+      });
+    }
+    if (this.options.warnUnboundLogin) {
+      fastify.addHook('onResponse', (request, reply, done) => {
+        unbound.check(request, rawRequest(request), reply.statusCode, routeOf(request));
+        done();
+      });
+    }
+  }
+}
+
+/** An accessor on the app's own request prototype (Express's `app.request`); an assignment shadows it on that request. */
+function defineRequestAccessor(proto: object, name: string, get: (this: IncomingMessage) => unknown): void {
+  Object.defineProperty(proto, name, {
+    configurable: true,
+    enumerable: false,
+    get,
+    set(this: object, value: unknown) {
+      Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
+    },
+  });
+}
+
+/** The route pattern Fastify matched (`/users/:id`), when it has one. */
+function routeOf(request: object): string | undefined {
+  const url = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
+  return typeof url === 'string' ? url : undefined;
+}

@@ -1,0 +1,97 @@
+import type { SessionState } from '../http/session-state.js';
+import type { SessionViewServices } from './session-view.services.js';
+
+/**
+ * `req.session.cookie` as express-session has it. `maxAge` and `expires` are this session's own
+ * choice ("remember me"): a number of ms (or a date) makes the cookie persistent for that long,
+ * never past the session's absolute deadline; `null` (or `expires = false`) makes it a
+ * browser-session cookie; `undefined` goes back to the module's default. The choice is stored
+ * with the session and the cookie is sent again. The other attributes come from the module's
+ * `cookie` options and are read-only here.
+ */
+export class SessionCookieView {
+  constructor(
+    private readonly state: SessionState,
+    private readonly services: SessionViewServices,
+  ) {}
+
+  /** Milliseconds until the browser drops the cookie; `null` for a browser-session cookie. */
+  get maxAge(): number | null {
+    const expiry = this.expiry();
+    return expiry === undefined ? null : Math.max(0, expiry - this.services.clock.nowMs());
+  }
+  set maxAge(value: number | null | undefined) {
+    if (value !== null && value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+      throw new TypeError('req.session.cookie.maxAge must be a number of milliseconds ≥ 0, null or undefined.');
+    }
+    this.choose(value === null || value === undefined ? value : Math.floor(value));
+  }
+
+  /** When the browser drops the cookie; `null` for a browser-session cookie. */
+  get expires(): Date | null {
+    const expiry = this.expiry();
+    return expiry === undefined ? null : new Date(expiry);
+  }
+  set expires(value: Date | null | false | undefined) {
+    if (value instanceof Date) this.maxAge = Math.max(0, value.getTime() - this.services.clock.nowMs());
+    else if (value === null || value === false) this.choose(null);
+    else if (value === undefined) this.choose(undefined);
+    else throw new TypeError('req.session.cookie.expires must be a Date, null or false.');
+  }
+
+  /** The lifetime this session chose, in ms (`null`: a browser-session cookie; `undefined`: the default). */
+  get originalMaxAge(): number | null | undefined {
+    return this.state.record?.cookieMaxAgeMs;
+  }
+
+  get httpOnly(): boolean {
+    return this.services.cookie.settings.httpOnly;
+  }
+  set httpOnly(_value: unknown) {
+    this.services.warnFixedCookieAttribute('httpOnly');
+  }
+  get secure(): boolean | 'auto' {
+    return this.services.cookie.settings.secure;
+  }
+  set secure(_value: unknown) {
+    this.services.warnFixedCookieAttribute('secure');
+  }
+  get path(): string {
+    return this.services.cookie.settings.path;
+  }
+  set path(_value: unknown) {
+    this.services.warnFixedCookieAttribute('path');
+  }
+  get domain(): string | undefined {
+    return this.services.cookie.settings.domain;
+  }
+  set domain(_value: unknown) {
+    this.services.warnFixedCookieAttribute('domain');
+  }
+  get sameSite(): 'strict' | 'lax' | 'none' {
+    return this.services.cookie.settings.sameSite;
+  }
+  set sameSite(_value: unknown) {
+    this.services.warnFixedCookieAttribute('sameSite');
+  }
+
+  toJSON(): Record<string, unknown> {
+    const { httpOnly, secure, path, domain, sameSite } = this.services.cookie.settings;
+    return { originalMaxAge: this.originalMaxAge ?? null, expires: this.expires, httpOnly, secure, path, domain, sameSite };
+  }
+
+  private expiry(): number | undefined {
+    const { record } = this.state;
+    const now = this.services.clock.nowMs();
+    if (record) return this.services.lifetime.cookieExpiry(record, now);
+    // No session yet: what a session created now would get by default.
+    return now + this.services.lifetime.absoluteTimeoutMs;
+  }
+
+  private choose(maxAgeMs: number | null | undefined): void {
+    const record = this.state.record ?? (this.state.writableData(), this.state.record!);
+    if (maxAgeMs === undefined) delete record.cookieMaxAgeMs;
+    else record.cookieMaxAgeMs = maxAgeMs;
+    this.state.reissueCookie();
+  }
+}
