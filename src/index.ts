@@ -21,6 +21,12 @@ export type { AxessLocalCacheOptions } from './cache/local-cache.options.js';
 export type { SecretKeyInput } from './crypto/secret-key.js';
 export type { ValkeyClient } from './valkey/valkey-client.js';
 export type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
+export type {
+  AxessMigrateFromOptions,
+  LegacySessionClient,
+  LegacySessionData,
+  LegacySessionSource,
+} from './migration/legacy-session.options.js';
 
 // Handlers: the request's session and its typed data.
 export { AxessSession } from './http/axess-session.js';
