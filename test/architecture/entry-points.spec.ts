@@ -5,7 +5,8 @@ import { preProcessFile } from 'typescript';
 /**
  * What each entry point of the package loads, from the imports the TypeScript parser finds,
  * followed through relative imports: the root entry needs no optional peer (`@nestjs/terminus`
- * is for `/terminus` alone) and no OpenTelemetry SDK (the library talks to `@opentelemetry/api`
+ * is for `/terminus` alone), each WebSocket entry loads its own platform and not the other's, and
+ * none loads an OpenTelemetry SDK (the library talks to `@opentelemetry/api`
  * only; the app chooses and registers the SDK).
  */
 
@@ -46,6 +47,16 @@ describe('the entry points', () => {
   it('the root entry does not load @nestjs/terminus (an optional peer: only /terminus needs it)', () => {
     expect(root).not.toContain('@nestjs/terminus');
     expect(terminus).toContain('@nestjs/terminus');
+  });
+
+  it('/ws loads @nestjs/platform-ws and no socket.io; /socket.io loads @nestjs/platform-socket.io and not @nestjs/platform-ws', () => {
+    const ws = packagesReachableFrom('ws/index.ts');
+    const io = packagesReachableFrom('socket-io/index.ts');
+    expect(ws).toContain('@nestjs/platform-ws');
+    expect([...ws].filter((name) => name.includes('socket.io'))).toEqual([]);
+    expect(io).toContain('@nestjs/platform-socket.io');
+    expect([...io].filter((name) => name === '@nestjs/platform-ws' || name === 'ws')).toEqual([]);
+    for (const peer of ['@nestjs/platform-ws', '@nestjs/platform-socket.io', 'socket.io', 'ws']) expect(root).not.toContain(peer);
   });
 
   it('no entry loads an OpenTelemetry SDK or exporter: the library depends on @opentelemetry/api only', () => {

@@ -70,7 +70,7 @@ function documentedLayers(): Map<string, Set<string>> {
   const doc = readFileSync(join(__dirname, '../../docs/architecture.md'), 'utf8');
   const layers = new Map<string, Set<string>>();
   for (const line of doc.split('\n')) {
-    const row = /^\| `([a-z]+)\/` \|.*\| ([^|]+) \|$/.exec(line);
+    const row = /^\| `([a-z-]+)\/` \|.*\| ([^|]+) \|$/.exec(line);
     if (!row) continue;
     const allowed = row[2].trim() === '—' ? [] : row[2].split(',').map((name) => name.trim());
     layers.set(row[1], new Set(allowed));
