@@ -5,6 +5,7 @@ import passport from 'passport';
 import { AxessAuthenticatedGuard, AxessSessionModule, AxessSessionService, CurrentSession, type AxessSession } from '../../src/index';
 import { cookiePair, send, type Answer } from '../harness/http-app';
 import { listenOnLoopback } from '../harness/listen';
+import { CommandLog } from '../harness/command-log';
 import { CapturingLogger } from '../harness/module-app';
 import { DocsAuthModule } from '../harness/passport-session.app';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
@@ -90,6 +91,37 @@ describe('passport session mode over axess (Express, the NestJS docs recipe unch
     expect(devices.map((d) => d.id)).toEqual([me.body.id]);
   });
 
+  it('adds no round trip: a signed-in request through passport.session() and req.session sends one command', async () => {
+    const cookie = cookiePair(await signIn(t.url))!;
+    await send(t.url, 'GET', '/profile', { cookie });
+    const log = new CommandLog(t.client);
+    try {
+      for (const path of ['/profile', '/axess/me', '/profile']) {
+        log.reset();
+        expect((await send(t.url, 'GET', path, { cookie })).status).toBe(200);
+        expect(log.commands).toEqual(['getex']);
+        expect(log.roundTrips).toBe(1);
+      }
+    } finally {
+      log.restore();
+    }
+  });
+
+  it('a sign-in takes a small constant number of round trips, whatever the sessions the user holds', async () => {
+    const log = new CommandLog(t.client);
+    try {
+      const trips: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        log.reset();
+        await signIn(t.url);
+        trips.push(log.roundTrips);
+      }
+      expect(Math.max(...trips)).toBeLessThanOrEqual(5);
+    } finally {
+      log.restore();
+    }
+  });
+
   it('answers 403 on a guarded route without a session, as with express-session', async () => {
     expect((await send(t.url, 'GET', '/profile')).status).toBe(403);
   });
@@ -169,5 +201,34 @@ describe('passport session mode over axess (Express, the NestJS docs recipe unch
     const cookie = cookiePair(await signIn(t.url))!;
     await send(t.url, 'POST', '/auth/logout', { cookie, body: {} });
     expect(t.logger.warnings.filter((w) => w.includes('without a signed-in session'))).toHaveLength(1);
+  });
+});
+
+describe('the unbound sign-in warning on Fastify', () => {
+  it('is logged once for a route where AuthGuard("local") alone authenticated the request', async () => {
+    const client = testClient();
+    @Module({
+      imports: [
+        AxessSessionModule.forRoot({ client, prefix: uniquePrefix('fwarn'), encryptionKey: randomKey(), signingKey: randomKey() }),
+        DocsAuthModule,
+      ],
+    })
+    class AppModule {}
+    const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const logger = new CapturingLogger();
+    const { app, url } = await listenOnLoopback(ref, 'fastify', { logger });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const answer = await send(url, 'POST', '/auth/check-password', { body: { username: 'john', password: 'changeme' } });
+        expect(answer.status).toBe(201);
+      }
+      // A bearer-token request is not a sign-in: never reported.
+      await send(url, 'GET', '/views', { headers: { authorization: 'Bearer x' } });
+      const warnings = logger.warnings.filter((w) => w.includes('without a signed-in session'));
+      expect(warnings).toEqual([expect.stringContaining('POST /auth/check-password')]);
+    } finally {
+      await app.close();
+      await client.quit();
+    }
   });
 });
