@@ -147,6 +147,8 @@ describe('the packed package in consumer apps', () => {
         'package/dist/cjs/terminus/index.d.ts',
         'package/dist/cjs/ws/index.js',
         'package/dist/cjs/ws/index.d.ts',
+        'package/dist/cjs/socket-io/index.js',
+        'package/dist/cjs/socket-io/index.d.ts',
         'package/dist/esm/package.json',
         'package/dist/esm/index.js',
         'package/dist/esm/index.d.ts',
@@ -155,6 +157,8 @@ describe('the packed package in consumer apps', () => {
         'package/dist/esm/terminus/index.d.ts',
         'package/dist/esm/ws/index.js',
         'package/dist/esm/ws/index.d.ts',
+        'package/dist/esm/socket-io/index.js',
+        'package/dist/esm/socket-io/index.d.ts',
       ]),
     );
     expect(packedFiles.filter((f) => !/^package\/(dist\/(cjs|esm)\/|package\.json$|README\.md$|SECURITY\.md$|LICENSE)/.test(f))).toEqual(
