@@ -199,4 +199,31 @@ describe('SessionRecordCodec', () => {
       expectCodecError(() => codec.decode(bytes));
     });
   });
+
+  describe("the session's own cookie lifetime (an eighth element, written only when chosen)", () => {
+    it.each([null, 0, 3_600_000])('round-trips cookieMaxAgeMs %p', (cookieMaxAgeMs) => {
+      const record: SessionRecord = { data: { a: 1 }, createdAt: CREATED, userId: 'u', cookieMaxAgeMs };
+      expect(codec.decode(codec.encode(record))).toEqual(record);
+    });
+
+    it('writes the seven elements of before when the session chose nothing, and reads them as before', () => {
+      const record: SessionRecord = { data: { a: 1 }, createdAt: CREATED };
+      expect((forge.unpack(codec.encode(record)) as unknown[]).length).toBe(7);
+      expect(codec.decode(forge.pack(valid))).not.toHaveProperty('cookieMaxAgeMs');
+    });
+
+    it.each([
+      ['a string', 'x'],
+      ['a fraction', 1.5],
+      ['a negative number', -1],
+      ['an object', {}],
+    ])('refuses %s as the stored cookie lifetime', (_label, value) => {
+      expectCodecError(() => codec.decode(forge.pack([...valid, value])));
+      expectCodecError(() => codec.encode({ data: {}, createdAt: CREATED, cookieMaxAgeMs: value as number }));
+    });
+
+    it('refuses a ninth element', () => {
+      expectCodecError(() => codec.decode(forge.pack([...valid, null, null])));
+    });
+  });
 });
