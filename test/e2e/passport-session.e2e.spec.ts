@@ -61,7 +61,17 @@ async function startPassportApp(maxSessionsPerUser = 3): Promise<PassportApp> {
       created.use(passport.session());
     },
   });
-  return { app, url, prefix, client, logger, close: async () => (await app.close(), await client.quit()) };
+  return {
+    app,
+    url,
+    prefix,
+    client,
+    logger,
+    close: async () => {
+      await app.close();
+      await client.quit();
+    },
+  };
 }
 
 function signIn(url: string, username = 'john', password = 'changeme', cookie?: string): Promise<Answer> {
