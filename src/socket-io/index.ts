@@ -91,7 +91,7 @@ export class AxessIoAdapter extends IoAdapter {
     return server;
   }
 
-  /** Gives each socket its session (and tracks it) and counts its messages, before the gateway's `handleConnection` runs. */
+  /** Gives each socket its session (and tracks it) and counts its messages, before the gateway's `handleConnection` runs. Called by Nest. @internal */
   override bindClientConnect(server: IoServerLike, callback: (...args: unknown[]) => unknown): void {
     server.on('connection', (socket) => {
       const tracked = new IoSessionSocket(socket);
@@ -105,7 +105,7 @@ export class AxessIoAdapter extends IoAdapter {
     });
   }
 
-  /** The gateway's handlers, each reached only by a message of a connected socket whose session is still live. */
+  /** The gateway's handlers, each reached only by a message of a connected socket whose session is still live. Called by Nest. @internal */
   override bindMessageHandlers(
     socket: IoSocket,
     handlers: Parameters<IoAdapter['bindMessageHandlers']>[1],

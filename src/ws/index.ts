@@ -100,7 +100,7 @@ export class AxessWsAdapter extends WsAdapter {
     });
   }
 
-  /** Gives each socket its session (and tracks it) and counts its messages, before the gateway's `handleConnection` runs. */
+  /** Gives each socket its session (and tracks it) and counts its messages, before the gateway's `handleConnection` runs. Called by Nest. @internal */
   override bindClientConnect(
     server: { on(event: 'connection', listener: (socket: WsSocket, request: IncomingMessage) => void): void },
     callback: (...args: unknown[]) => unknown,
@@ -117,7 +117,7 @@ export class AxessWsAdapter extends WsAdapter {
     });
   }
 
-  /** The gateway's handlers, each reached only by a message of an open socket whose session is still live. */
+  /** The gateway's handlers, each reached only by a message of an open socket whose session is still live. Called by Nest. @internal */
   override bindMessageHandlers(
     client: WsSocket,
     handlers: Parameters<WsAdapter['bindMessageHandlers']>[1],
