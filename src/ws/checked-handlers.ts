@@ -18,6 +18,18 @@ export function checkedHandlers<H extends MessageHandler>(
 ): H[] {
   return handlers.map((handler) => ({
     ...handler,
-    callback: (...args: unknown[]) => from(check()).pipe(mergeMap((ok) => (ok ? transform(handler.callback(...args)) : EMPTY))),
+    callback: (...args: unknown[]) =>
+      from(check()).pipe(
+        mergeMap((ok) => {
+          if (!ok) return EMPTY;
+          try {
+            return transform(handler.callback(...args));
+          } catch {
+            // As the adapters do with a handler that throws at once: an error here would end the
+            // socket's message stream, and every later message of the socket would go unanswered.
+            return EMPTY;
+          }
+        }),
+      ),
   }));
 }
