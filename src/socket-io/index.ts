@@ -68,6 +68,7 @@ interface IoServerLike {
 export class AxessIoAdapter extends IoAdapter {
   private readonly sessions: AxessWebSocketSessions;
   private readonly limits: SocketLimits;
+  private readonly admitted = new WeakSet<object>();
 
   constructor(
     app: INestApplicationContext,
@@ -94,6 +95,9 @@ export class AxessIoAdapter extends IoAdapter {
   /** Gives each socket its session (and tracks it) and counts its messages, before the gateway's `handleConnection` runs. Called by Nest. @internal */
   override bindClientConnect(server: IoServerLike, callback: (...args: unknown[]) => unknown): void {
     server.on('connection', (socket) => {
+      // Gateways sharing a server each bind their connection handler: admit and count a socket once.
+      if (this.admitted.has(socket)) return void callback(socket);
+      this.admitted.add(socket);
       const tracked = new IoSessionSocket(socket);
       this.sessions.admit(tracked, socket.request, { carrier: socket, maxSocketsPerSession: this.limits.maxSocketsPerSession });
       if (this.limits.maxMessagesPerSecond !== Infinity) {

@@ -69,6 +69,7 @@ const OPEN = 1;
 export class AxessWsAdapter extends WsAdapter {
   private readonly sessions: AxessWebSocketSessions;
   private readonly limits: SocketLimits;
+  private readonly admitted = new WeakSet<object>();
 
   constructor(
     app: INestApplicationContext,
@@ -106,6 +107,9 @@ export class AxessWsAdapter extends WsAdapter {
     callback: (...args: unknown[]) => unknown,
   ): void {
     server.on('connection', (socket, request) => {
+      // Gateways sharing a server each bind their connection handler: admit and count a socket once.
+      if (this.admitted.has(socket)) return void callback(socket, request);
+      this.admitted.add(socket);
       this.sessions.admit(socket, request, { maxSocketsPerSession: this.limits.maxSocketsPerSession });
       if (this.limits.maxMessagesPerSecond !== Infinity) {
         const rate = new MessageRate(this.limits.maxMessagesPerSecond);

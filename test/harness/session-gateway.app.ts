@@ -23,3 +23,12 @@ export class SessionTestGateway {
     return { event: 'echo', data };
   }
 }
+
+/** A second gateway on the same path: the adapter sees each socket once per gateway. */
+@WebSocketGateway({ path: GATEWAY_PATH })
+export class SecondTestGateway {
+  @SubscribeMessage('ping')
+  ping() {
+    return { event: 'pong', data: null };
+  }
+}

@@ -8,7 +8,7 @@ import { AxessWsAdapter, type AxessWsAdapterOptions } from '../../src/ws';
 import { sendHttpRequest } from './http-request';
 import { listenOnLoopback, type AdapterName } from './listen';
 import { whenLocalCacheReady } from './local-cache';
-import { SessionTestGateway } from './session-gateway.app';
+import { SecondTestGateway, SessionTestGateway } from './session-gateway.app';
 import { HeaderAuthGuard, SessionTestController } from './session-test.app';
 import { randomKey, testClient, uniquePrefix } from './valkey';
 import { waitFor } from './wait-for';
@@ -44,14 +44,20 @@ export interface SocketApp {
 export async function startSocketApp(
   http: AdapterName,
   kind: SocketKind,
-  options: { keys?: SharedKeys; adapterOptions?: AxessWsAdapterOptions; module?: Partial<AxessSessionModuleOptions> } = {},
+  options: {
+    keys?: SharedKeys;
+    adapterOptions?: AxessWsAdapterOptions;
+    module?: Partial<AxessSessionModuleOptions>;
+    /** Add `SecondTestGateway` on the same path. */
+    twoGateways?: boolean;
+  } = {},
 ): Promise<SocketApp> {
   const keys = options.keys ?? sharedKeys();
   const client: Redis = testClient();
   @Module({
     imports: [AxessSessionModule.forRoot({ client, ...keys, ...options.module })],
     controllers: [SessionTestController],
-    providers: [HeaderAuthGuard, SessionTestGateway],
+    providers: [HeaderAuthGuard, SessionTestGateway, ...(options.twoGateways ? [SecondTestGateway] : [])],
   })
   class SocketAppModule {}
   const ref = await Test.createTestingModule({ imports: [SocketAppModule] }).compile();
