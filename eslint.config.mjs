@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // test/package/readme-app is compiled in a throwaway app against the packed package, not in this project.
-  { ignores: ['dist/', 'coverage/', 'docs/api/', 'test-artifacts/', '.tmp/', 'test/package/readme-app/'] },
+  { ignores: ['dist/', 'coverage/', 'docs/api/', 'test-artifacts/', '.tmp/', 'test/package/readme-app/', 'test/package/tutorial-app/'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   {
     files: ['**/*.ts'],

@@ -93,6 +93,39 @@ function writeReadmeApp(dir: string, tarball: string): void {
   writeFileSync(join(dir, 'src', 'app.module.ts'), `${readmeMinimalApp()}\n`);
 }
 
+/** The NestJS docs' passport session app, switched from express-session + connect-redis to axess (test/package/tutorial-app). */
+const TUTORIAL_APP = 'tutorial-nest11-ts';
+const TUTORIAL_MARKER = 'AXESS_TUTORIAL_APP';
+
+/** Writes the tutorial app with both versions of its wiring (src/before, src/after) and its driver. */
+function writeTutorialApp(dir: string, tarball: string): void {
+  const manifest = {
+    name: `axess-consumer-${TUTORIAL_APP}`,
+    private: true,
+    dependencies: {
+      '@axess/nestjs-session': `file:${tarball}`,
+      '@nestjs/common': '^11',
+      '@nestjs/core': '^11',
+      '@nestjs/platform-express': '^11',
+      '@nestjs/passport': '^11',
+      passport: '^0.7.0',
+      'passport-local': '^1.0.0',
+      'express-session': '^1.19.0',
+      'connect-redis': '^9.0.0',
+      redis: '^5.9.0',
+      '@types/express-session': '^1.19.0',
+      '@types/passport-local': '^1.0.38',
+      '@types/node': '^20',
+      'reflect-metadata': '^0.2.0',
+      rxjs: '^7.8.0',
+      iovalkey: '^0.4.0',
+      typescript: '5.9.3',
+    },
+  };
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  cpSync(join(__dirname, 'tutorial-app'), dir, { recursive: true });
+}
+
 describe('the packed package in consumer apps', () => {
   let work: string;
   let packedFiles: string[] = [];
@@ -128,6 +161,10 @@ describe('the packed package in consumer apps', () => {
     mkdirSync(readmeDir);
     writeReadmeApp(readmeDir, tarball);
     installs.set(README_APP, npmInstall(readmeDir, STEP_TIMEOUT_MS));
+    const tutorialDir = join(work, TUTORIAL_APP);
+    mkdirSync(tutorialDir);
+    writeTutorialApp(tutorialDir, tarball);
+    installs.set(TUTORIAL_APP, npmInstall(tutorialDir, STEP_TIMEOUT_MS));
     await Promise.all(installs.values());
   }, 2 * STEP_TIMEOUT_MS);
 
@@ -213,6 +250,53 @@ describe('the packed package in consumer apps', () => {
         pushInPlace: 201,
         cartAfterPush: { items: ['apple', 'pear'] },
         capFunction: { firstRoot: 401, secondRoot: 200, firstCarol: 200, secondCarol: 200 },
+      });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "the NestJS docs' passport session app: switched from express-session by its module and main.ts alone, it keeps every user signed in and works unchanged",
+    async () => {
+      const install = await installs.get(TUTORIAL_APP)!;
+      if (install.code !== 0) throw new Error(describeRun(`npm install (${TUTORIAL_APP})`, install));
+      const dir = join(work, TUTORIAL_APP);
+      const compiled = await run(join(dir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], dir, STEP_TIMEOUT_MS);
+      if (compiled.code !== 0) throw new Error(describeRun('tsc (tutorial app)', compiled));
+      // A database of its own on the suite's Valkey: connect-redis's default `sess:` keys are counted.
+      const url = `${testValkeyUrl()}/7`;
+      const app = await run('node', ['dist/drive.js'], dir, APP_TIMEOUT_MS, childEnv({ VALKEY_URL: url }));
+      if (app.code !== 0) throw new Error(describeRun('node dist/drive.js (tutorial app)', app));
+      const line = app.output.split('\n').find((l) => l.startsWith(`${TUTORIAL_MARKER} `));
+      expect(line).toBeDefined();
+      const seen = JSON.parse(line!.slice(TUTORIAL_MARKER.length + 1)) as Record<string, unknown>;
+      const kept = { status: 200, axessCookie: true, legacyCookieCleared: true };
+      expect(seen).toEqual({
+        legacyProfiles: [200, 200, 200, 200, 200],
+        legacyKeys: 6,
+        firstRequestAfterSwitch: [
+          { ...kept, user: 'john' },
+          { ...kept, user: 'john' },
+          { ...kept, user: 'john' },
+          { ...kept, user: 'john' },
+          { ...kept, user: 'maria' },
+        ],
+        keptSignedIn: 5,
+        signedInBefore: 5,
+        importedJohn: [
+          { statusCode: 401, message: 'Unauthorized', reason: 'evicted:newer-sign-in' },
+          { userId: '1' },
+          { userId: '1' },
+          { userId: '1' },
+        ],
+        legacyReplay: 403,
+        visitorViews: { views: 3 },
+        legacyKeysLeft: 0,
+        freshProfile: { userId: 2, username: 'maria' },
+        evicted: { status: 401, reason: 'evicted:newer-sign-in' },
+        mariaDevices: 3,
+        counter: [{ views: 1 }, { views: 2 }],
+        afterLogout: { profile: 403, devices: 2 },
       });
     },
     STEP_TIMEOUT_MS,
