@@ -26,6 +26,7 @@ export type {
   LegacySessionClient,
   LegacySessionData,
   LegacySessionSource,
+  LegacySessionTransaction,
 } from './migration/legacy-session.options.js';
 
 // Handlers: the request's session and its typed data.

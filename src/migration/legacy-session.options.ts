@@ -8,13 +8,22 @@ export type LegacySessionData = Record<string, unknown>;
  * client (standalone, Sentinel or Cluster). Every command touches one key.
  */
 export interface LegacySessionClient {
-  multi(): {
-    pttl(key: string): unknown;
-    getdel(key: string): unknown;
-    exec(): Promise<Array<[Error | null, unknown]> | null>;
-  };
+  /** A transaction: the claim reads the time left and takes the record in one `MULTI`. */
+  multi(): LegacySessionTransaction;
+  /** Puts a record back after a failed import, unless the key exists again (`NX`), with no expiry. */
   set(key: string, value: string, nx: 'NX'): Promise<unknown>;
+  /** Puts a record back after a failed import, unless the key exists again (`NX`), with the time it had left. */
   set(key: string, value: string, px: 'PX', milliseconds: number, nx: 'NX'): Promise<unknown>;
+}
+
+/** The commands of {@link LegacySessionClient.multi}'s transaction the import uses. */
+export interface LegacySessionTransaction {
+  /** Queues `PTTL key`. */
+  pttl(key: string): unknown;
+  /** Queues `GETDEL key`. */
+  getdel(key: string): unknown;
+  /** Sends the transaction: one `[error, reply]` per command, or `null` when it was aborted. */
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 /** Where the sessions of the library being replaced live, and how to recognise their cookie. */
