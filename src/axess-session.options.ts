@@ -2,6 +2,7 @@ import type { AxessLocalCacheOptions } from './cache/local-cache.options.js';
 import type { Clock } from './clock/clock.js';
 import type { SecretKeyInput } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
+import type { AxessMigrateFromOptions } from './migration/legacy-session.options.js';
 import type { MaxSessionsSetting } from './session/login-policy.js';
 import type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
 import { DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from './store/session-lifetime.js';
@@ -89,6 +90,18 @@ export interface AxessSessionModuleOptions {
   cookie?: AxessCookieOptions;
   /** How the guard reads a user id from `req.user`. @default user => user.id ?? user.sub */
   userIdFrom?: (user: unknown) => string | number | undefined | null;
+  /**
+   * passport session mode: the user id of the session, read from what the app's
+   * `serializeUser` stored (`req.session.passport.user`) when passport signs a user in.
+   * @default a string or number as it is (`String(serialized)`); an object through `userIdFrom`, then its `userId`
+   */
+  passportUserId?: (serialized: unknown) => string | number | undefined | null;
+  /**
+   * Log a warning (once per route) when a request that an auth guard authenticated (`req.user`
+   * set, no `Authorization` header) ends without a signed-in session: an `AuthGuard('local')`
+   * route without `MaxSessionsGuard` or `super.logIn(request)` signs nobody in. @default true
+   */
+  warnUnboundLogin?: boolean;
   /** Record client ip and user agent in each session. @default true */
   captureClientInfo?: boolean;
   /** Mount the session middleware on every route. Set false to mount it yourself. @default true */
@@ -119,6 +132,13 @@ export interface AxessSessionModuleOptions {
    * turns both off. @default { metrics: true, traces: true }, the global providers
    */
   telemetry?: AxessTelemetryOptions;
+  /**
+   * Switching from express-session or @fastify/session (connect-redis layout) without signing
+   * anyone out: a request with a valid old cookie and no axess session imports the old session
+   * once (data, and the user through normal admission), deletes it and clears the old cookie.
+   * See docs/migrating-from-express-session.md. Off by default.
+   */
+  migrateFrom?: AxessMigrateFromOptions;
 }
 
 /** Defaults applied once at boot. */
@@ -131,6 +151,7 @@ export const AXESS_DEFAULTS = {
   absoluteTimeoutMs: DEFAULT_ABSOLUTE_TIMEOUT_MS,
   failOpen: false,
   captureClientInfo: true,
+  warnUnboundLogin: true,
   mountMiddleware: true,
   commandTimeoutMs: 2000,
   cookie: { name: 'axess.sid', secure: true, httpOnly: true, sameSite: 'lax', path: '/' },

@@ -1,9 +1,14 @@
 import type { Provider } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { SessionBackend } from './axess-session.backend.js';
 import { AXESS_SESSION_MODULE_OPTIONS } from './axess-session.module-definition.js';
 import type { AxessSessionModuleOptions } from './axess-session.options.js';
 import { resolveAxessOptions, type ResolvedAxessOptions } from './axess-session.resolved-options.js';
+import { AxessRequestMount } from './axess-session.request-mount.js';
 import { AXESS_SESSION_OPTIONS } from './axess-session.tokens.js';
+import { PassportSessionBinding } from './compat/passport-session.binding.js';
+import { SessionViewServices } from './compat/session-view.services.js';
+import { UnboundLoginWarning } from './compat/unbound-login.warning.js';
 import { CachingSessionStore } from './cache/caching-session.store.js';
 import { observeLocalCache } from './cache/local-cache.metrics.js';
 import { Clock } from './clock/clock.js';
@@ -13,8 +18,12 @@ import { StoreFailureLog } from './errors/store-failure.log.js';
 import { AxessSessionEvents } from './events/axess-session-events.service.js';
 import { AxessHealthService } from './health/axess-health.service.js';
 import { CookieSigner } from './http/cookie-signer.js';
+import { LegacySessionImport, NO_LEGACY_SESSION_IMPORT } from './http/legacy-session-import.js';
 import { SessionCommitter } from './http/session-committer.js';
 import { SessionCookie } from './http/session-cookie.js';
+import { AxessSessionMiddleware } from './http/session.middleware.js';
+import { LegacySessionImporter } from './migration/legacy-session.importer.js';
+import { passportValue, type LegacySessionData } from './migration/legacy-session.options.js';
 import { InMemorySessionRegistry } from './registry/in-memory-session.registry.js';
 import { SessionRegistry } from './registry/session-registry.js';
 import { AxessSessionService } from './session/axess-session.service.js';
@@ -52,7 +61,14 @@ export const axessCoreProviders: Provider[] = [
     provide: LoginPolicy,
     // The marker lives long enough for the ended session's next request, not long enough to pile up keys.
     useFactory: (o: ResolvedAxessOptions) =>
-      new LoginPolicy(o.maxSessionsPerUser, o.failOpen, o.captureClientInfo, o.userIdFrom, Math.min(GONE_MARKER_TTL_MS, o.idleTimeoutMs)),
+      new LoginPolicy(
+        o.maxSessionsPerUser,
+        o.failOpen,
+        o.captureClientInfo,
+        o.userIdFrom,
+        Math.min(GONE_MARKER_TTL_MS, o.idleTimeoutMs),
+        o.passportUserId,
+      ),
     inject: [AXESS_SESSION_OPTIONS],
   },
   AxessSessionEvents,
@@ -126,6 +142,70 @@ export const axessCoreProviders: Provider[] = [
   },
   // Sessions of WebSockets (AxessWsAdapter, @axess/nestjs-session/ws): idle until a socket opens.
   AxessWebSocketSessions,
+  // express-session's `req.session` and passport's session mode over the axess session.
+  PassportSessionBinding,
+  SessionViewServices,
+  UnboundLoginWarning,
+  {
+    // Built while Nest creates the app: the session is on requests before anything main.ts mounts.
+    provide: AxessRequestMount,
+    useFactory: (
+      host: HttpAdapterHost,
+      o: ResolvedAxessOptions,
+      views: SessionViewServices,
+      unbound: UnboundLoginWarning,
+      cookie: SessionCookie,
+      store: SessionStore,
+      clock: Clock,
+      lifetime: SessionLifetime,
+      events: AxessSessionEvents,
+      committer: SessionCommitter,
+      failures: StoreFailureLog,
+      telemetry: AxessTelemetry,
+      legacy: LegacySessionImport,
+    ) => {
+      // Only when it is to be mounted: without a signing key the middleware refuses to exist.
+      const middleware =
+        o.mountMiddleware && cookie.configured
+          ? new AxessSessionMiddleware(store, clock, lifetime, cookie, events, committer, failures, telemetry, legacy)
+          : undefined;
+      return new AxessRequestMount(host, o, views, unbound, middleware);
+    },
+    inject: [
+      HttpAdapterHost,
+      AXESS_SESSION_OPTIONS,
+      SessionViewServices,
+      UnboundLoginWarning,
+      SessionCookie,
+      SessionStore,
+      Clock,
+      SessionLifetime,
+      AxessSessionEvents,
+      SessionCommitter,
+      StoreFailureLog,
+      AxessTelemetry,
+      LegacySessionImport,
+    ],
+  },
+  {
+    // The import of express-session / @fastify/session sessions (`migrateFrom`); a hook that never applies without it.
+    provide: LegacySessionImport,
+    useFactory: (
+      o: ResolvedAxessOptions,
+      backend: SessionBackend,
+      sessions: AxessSessionService,
+      committer: SessionCommitter,
+      failures: StoreFailureLog,
+    ): LegacySessionImport => {
+      const from = o.migrateFrom;
+      if (!from) return NO_LEGACY_SESSION_IMPORT;
+      // Validated at boot: without a client of its own, the source is on the module's Valkey.
+      const client = from.client ?? backend.connection!.client;
+      const userIdOf = from.userId ?? ((data: LegacySessionData) => o.passportUserId(passportValue(data)));
+      return new LegacySessionImporter(from, client, userIdOf, sessions, committer, failures);
+    },
+    inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionService, SessionCommitter, StoreFailureLog],
+  },
 ];
 
 /**
@@ -148,6 +228,7 @@ export const axessCoreExports = [
   AxessSessionEvents,
   StoreFailureLog,
   AxessTelemetry,
+  LegacySessionImport,
 ];
 
 /** The `rejected` reason for a stored record that could not be read. */

@@ -10,6 +10,7 @@ import { importSecretKey } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
 import { AxessOptionsError } from './errors/axess-options.error.js';
 import type { SessionCookieSettings } from './http/session-cookie.js';
+import { resolveMigrateFrom, type LegacySessionSettings } from './migration/legacy-session.options.js';
 import { assertMaxSessions } from './registry/registry-limits.js';
 import type { MaxSessionsSetting } from './session/login-policy.js';
 import type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
@@ -33,6 +34,8 @@ export interface ResolvedAxessOptions {
   failOpen: boolean;
   cookie: SessionCookieSettings;
   userIdFrom: (user: unknown) => string | undefined;
+  passportUserId: (serialized: unknown) => string | undefined;
+  warnUnboundLogin: boolean;
   captureClientInfo: boolean;
   mountMiddleware: boolean;
   commandTimeoutMs: number;
@@ -42,6 +45,8 @@ export interface ResolvedAxessOptions {
   localCache?: LocalCacheSettings;
   /** Both switches set; providers only when the app gave them. */
   telemetry: AxessTelemetryOptions & { metrics: boolean; traces: boolean };
+  /** The legacy sessions to import (`migrateFrom`); `undefined` when off. */
+  migrateFrom?: LegacySessionSettings;
 }
 
 // RFC 6265 cookie-name token characters.
@@ -120,12 +125,15 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     failOpen: flag('failOpen', options.failOpen, AXESS_DEFAULTS.failOpen),
     cookie: resolveCookie(options),
     userIdFrom: resolveUserIdFrom(options.userIdFrom),
+    passportUserId: resolvePassportUserId(options.passportUserId, resolveUserIdFrom(options.userIdFrom)),
+    warnUnboundLogin: flag('warnUnboundLogin', options.warnUnboundLogin, AXESS_DEFAULTS.warnUnboundLogin),
     captureClientInfo: flag('captureClientInfo', options.captureClientInfo, AXESS_DEFAULTS.captureClientInfo),
     mountMiddleware,
     commandTimeoutMs,
     durableWrites,
     localCache,
     telemetry: resolveTelemetry(options.telemetry),
+    migrateFrom: resolveMigrateFrom(options.migrateFrom, store),
   };
 }
 
@@ -229,6 +237,29 @@ function resolveUserIdFrom(custom: AxessSessionModuleOptions['userIdFrom'] | nul
     if (id === undefined || id === null || id === '') return undefined;
     return String(id);
   };
+}
+
+function resolvePassportUserId(
+  custom: AxessSessionModuleOptions['passportUserId'] | null,
+  userIdFrom: (user: unknown) => string | undefined,
+): (serialized: unknown) => string | undefined {
+  if (custom !== undefined && custom !== null && typeof custom !== 'function') {
+    throw new AxessOptionsError('passportUserId', "must be a function (serialized) => id of what passport's serializeUser stored.");
+  }
+  return (serialized) => {
+    // An object (the NestJS docs serialize the whole user) is read like `req.user`, then its `userId`.
+    const id = custom
+      ? custom(serialized)
+      : typeof serialized === 'object'
+        ? (userIdFrom(serialized) ?? objectUserId(serialized))
+        : serialized;
+    if ((typeof id !== 'string' && typeof id !== 'number' && typeof id !== 'bigint') || id === '') return undefined;
+    return String(id);
+  };
+}
+
+function objectUserId(value: unknown): unknown {
+  return value === null ? undefined : (value as { userId?: unknown }).userId;
 }
 
 function defaultUserId(user: unknown): string | number | undefined {
