@@ -143,6 +143,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     .filter((v) => v !== null)
     .map((v) => set('clock', v, field('clock'))),
   fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.constantFrom({}, [], true)).map((v) => set('userIdFrom', v, field('userIdFrom'))),
+  fc
+    .oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.constantFrom({}, [], true))
+    .map((v) => set('passportUserId', v, field('passportUserId'))),
+  notBoolean.map((v) => set('warnUnboundLogin', v, field('warnUnboundLogin'))),
 );
 
 /** Where an error about `option` may point: the option itself or one of its fields. */
