@@ -42,7 +42,7 @@ export class AppModule {
             ...config.overrides,
           }),
         }),
-        SampleGraphqlModule.register(config.fastify),
+        SampleGraphqlModule.register(config.fastify, config.development),
       ],
       controllers: [AuthController, MeController, PagesController],
       providers: [

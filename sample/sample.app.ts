@@ -5,6 +5,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { startValkeyServer, valkeyServerAvailable, type ValkeyTestServer } from '@axess/nestjs-session/testing';
 import { AppModule } from './app.module';
 import { useSampleWebSockets } from './realtime/sample-websockets';
+import { useSampleHttp } from './sample-http';
 import { registerSampleMetrics } from './observability/sample-metrics';
 import type { SampleConfig } from './sample.config';
 
@@ -56,6 +57,7 @@ export async function createSampleApp(config: SampleConfig): Promise<SampleApp> 
     if (trustProxy !== undefined) express.set('trust proxy', trustProxy);
     app = express;
   }
+  useSampleHttp(app);
   useSampleWebSockets(app);
   return {
     app,

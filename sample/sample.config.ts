@@ -22,13 +22,18 @@ export interface SampleConfig {
    * `localCache` option; `AXESS_LOCAL_CACHE=1`). Ignored with the in-memory fallback.
    */
   localCache?: boolean;
+  /**
+   * NODE_ENV=development: GraphQL introspection and "did you mean" suggestions are given (they
+   * publish the schema, so they are off otherwise).
+   */
+  development?: boolean;
   /** Set by tests: a clock, shorter timeouts, etc. */
   overrides?: Record<string, unknown>;
 }
 
 /**
  * Reads PORT, VALKEY_URL, FASTIFY, MAX_SESSIONS, AXESS_ENCRYPTION_KEY,
- * AXESS_PREVIOUS_ENCRYPTION_KEY, AXESS_SIGNING_KEY, TRUST_PROXY and AXESS_LOCAL_CACHE. Missing keys are replaced by ephemeral
+ * AXESS_PREVIOUS_ENCRYPTION_KEY, AXESS_SIGNING_KEY, TRUST_PROXY, AXESS_LOCAL_CACHE and NODE_ENV. Missing keys are replaced by ephemeral
  * ones (sessions then do not survive a restart), with a warning.
  */
 export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -54,6 +59,7 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     signingKey: env.AXESS_SIGNING_KEY || ephemeral('AXESS_SIGNING_KEY'),
     trustProxy: env.TRUST_PROXY?.trim() || undefined,
     localCache: env.AXESS_LOCAL_CACHE === '1' || env.AXESS_LOCAL_CACHE === 'true',
+    development: env.NODE_ENV === 'development',
     ...(prefix ? { overrides: { prefix } } : {}),
   };
 }

@@ -8,6 +8,7 @@ import { ValkeyChannelSubscriber } from '../../src/valkey/valkey-channel.subscri
 import { ValkeyEventRelay } from '../../src/valkey/valkey-event.relay';
 import { AppModule } from '../../sample/app.module';
 import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
+import { useSampleHttp } from '../../sample/sample-http';
 import type { SampleConfig } from '../../sample/sample.config';
 import type { AdapterName } from '../harness/http-app';
 import { sendHttpRequest } from '../harness/http-request';
@@ -34,6 +35,7 @@ async function startOnCluster(adapter: AdapterName, config: SampleConfig): Promi
     adapter === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
       : await NestFactory.create(module, { logger: false });
+  useSampleHttp(app);
   useSampleWebSockets(app);
   return { app, url: await listen({ app, backend: 'valkey', close: () => app.close() }, adapter) };
 }

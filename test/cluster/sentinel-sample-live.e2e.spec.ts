@@ -5,6 +5,7 @@ import { startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '../../sr
 import { ValkeyEventRelay } from '../../src/valkey/valkey-event.relay';
 import { AppModule } from '../../sample/app.module';
 import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
+import { useSampleHttp } from '../../sample/sample-http';
 import type { AdapterName } from '../harness/http-app';
 import { listen, sampleConfig } from '../harness/sample-e2e.flow';
 import { GRAPHQL_FLOW_MAX_SESSIONS, sampleGraphqlFlow } from '../harness/sample-graphql.flow';
@@ -33,6 +34,7 @@ describe.each<AdapterName>(['express', 'fastify'])('the live sample on %s behind
       adapter === 'fastify'
         ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
         : await NestFactory.create(module, { logger: false });
+    useSampleHttp(app);
     useSampleWebSockets(app);
     return { app, url: await listen({ app, backend: 'valkey', close: () => app.close() }, adapter) };
   }

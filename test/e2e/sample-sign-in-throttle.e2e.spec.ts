@@ -7,6 +7,7 @@ import type { INestApplication } from '@nestjs/common';
 import { AppModule } from '../../sample/app.module';
 import { SignInAttempts } from '../../sample/auth/sign-in-attempts';
 import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
+import { useSampleHttp } from '../../sample/sample-http';
 import { startSample, type RunningSample, type SampleOptions } from '../harness/sample-server';
 import { uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
@@ -251,6 +252,7 @@ describe.each(['express', 'fastify'] as const)('failed sign-ins on %s with the i
       adapter === 'fastify'
         ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
         : await NestFactory.create(module, { logger: false });
+    useSampleHttp(app);
     useSampleWebSockets(app);
     if (adapter === 'fastify') {
       await app.init();

@@ -7,6 +7,7 @@ import { registerSampleMetrics } from '../../sample/observability/sample-metrics
 import { AppModule } from '../../sample/app.module';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
 import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
+import { useSampleHttp } from '../../sample/sample-http';
 import type { SampleConfig } from '../../sample/sample.config';
 import { localCacheOf } from './local-cache';
 import { uniquePrefix } from './valkey';
@@ -48,6 +49,7 @@ async function createMemorySampleApp(config: SampleConfig): Promise<SampleApp> {
   const app = config.fastify
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
     : await NestFactory.create(module, { logger: false });
+  useSampleHttp(app);
   useSampleWebSockets(app);
   return { app, backend: 'memory', close: () => app.close() };
 }
@@ -65,6 +67,7 @@ async function createSample(config: SampleConfig, connection: AxessConnectionOpt
   const app = config.fastify
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
     : await NestFactory.create(module, { logger: false });
+  useSampleHttp(app);
   useSampleWebSockets(app);
   return { app, backend: 'valkey', close: () => app.close() };
 }

@@ -19,7 +19,9 @@ export interface RunningSample {
 }
 
 /** What a test may choose of the sample's config: e.g. a second instance with the first one's keys and prefix. */
-export type SampleOptions = Partial<Pick<SampleConfig, 'encryptionKey' | 'signingKey' | 'trustProxy' | 'localCache'>> & { prefix?: string };
+export type SampleOptions = Partial<Pick<SampleConfig, 'encryptionKey' | 'signingKey' | 'trustProxy' | 'localCache' | 'development'>> & {
+  prefix?: string;
+};
 
 /**
  * Starts the sample with `createSampleApp` (as `npm run sample` does) on 127.0.0.1 with a free
@@ -40,6 +42,7 @@ export async function startSample(
     signingKey: options.signingKey ?? randomBytes(32).toString('base64'),
     trustProxy: options.trustProxy,
     localCache: options.localCache,
+    development: options.development,
     overrides: { prefix },
   };
   const sample = await createSampleApp(config);

@@ -10,3 +10,14 @@ describe("the sample's AXESS_LOCAL_CACHE", () => {
     for (const off of [undefined, '', '0', 'no']) expect(sampleConfigFromEnv({ ...keys, AXESS_LOCAL_CACHE: off }).localCache).toBe(false);
   });
 });
+
+describe("the sample's NODE_ENV", () => {
+  const keys = { AXESS_ENCRYPTION_KEY: randomBytes(32).toString('base64'), AXESS_SIGNING_KEY: randomBytes(32).toString('base64') };
+
+  it('development turns GraphQL introspection and suggestions on; anything else leaves them off', () => {
+    expect(sampleConfigFromEnv({ ...keys, NODE_ENV: 'development' }).development).toBe(true);
+    for (const other of [undefined, '', 'production', 'test', 'Development']) {
+      expect(sampleConfigFromEnv({ ...keys, NODE_ENV: other }).development).toBe(false);
+    }
+  });
+});
