@@ -1,5 +1,9 @@
+import { Redis } from 'iovalkey';
+import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
+import { AxessWebSocketSessions } from '../../src/ws/websocket-sessions';
 import { GATEWAY_PATH } from '../harness/session-gateway.app';
 import { revokeFrom, sharedKeys, signIn, startSocketApp, type SocketApp } from '../harness/socket-app';
+import { waitFor } from '../harness/wait-for';
 import { upgrade } from '../harness/ws-client';
 
 /** How many revocations each case races against a message: with the events alone, 2 to 4 of 80 were answered. */
@@ -49,5 +53,54 @@ describe.each([
       });
     }
     expect(outcomes.filter((o) => o.answered || o.code !== 4001 || o.reason !== 'revoked')).toEqual([]);
+  });
+});
+
+describe('a message while the store does not answer', () => {
+  // A server of its own: CLIENT PAUSE stops every client of the server.
+  let server: ValkeyTestServer;
+  let admin: Redis;
+  let running: SocketApp;
+  let client: Redis;
+
+  beforeAll(async () => {
+    server = await startValkeyServer();
+    admin = new Redis(server.url);
+    // The module's client gives up on a command after 200 ms, as the module's own client does after commandTimeoutMs.
+    client = new Redis(server.url, { commandTimeout: 200 });
+    running = await startSocketApp('express', 'ws', { module: { client } });
+  });
+  afterAll(async () => {
+    // The app first, then its server: nothing is left reconnecting to a server that is gone.
+    await running?.close();
+    client?.disconnect();
+    await admin?.quit();
+    await server?.stop();
+  });
+
+  it('is refused (no answer) and the socket stays open: the next message, once the store answers, is answered', async () => {
+    const { cookie, id } = await signIn(running.url);
+    const result = await upgrade(running.url, { cookie, origin: running.url, path: GATEWAY_PATH });
+    if (!result.opened) throw new Error(`refused: ${result.status}`);
+    const socket = result.socket;
+    const warnings: string[] = [];
+    const sessions: unknown = running.app.get(AxessWebSocketSessions, { strict: false });
+    const logger = (sessions as { logger: { warn(message: string): void } }).logger;
+    logger.warn = (message: string) => void warnings.push(message);
+
+    // Every client of the server waits 3 s (a CLIENT UNPAUSE would wait too): long past the client's 200 ms.
+    await admin.call('CLIENT', 'PAUSE', '3000', 'ALL');
+    socket.ws.send(JSON.stringify({ event: 'whoami' }));
+    await waitFor(() => warnings.some((w) => w.startsWith('Could not check the session of a WebSocket message')), 'the check to fail');
+
+    // The admin's own command waits for the pause to end too.
+    await admin.ping();
+    // Had whoami been answered, its answer would have come before this echo's.
+    socket.ws.send(JSON.stringify({ event: 'echo', data: 'after' }));
+    expect(await socket.next((m) => m.event === 'echo')).toEqual({ event: 'echo', data: 'after' });
+    expect(socket.messages).toEqual([{ event: 'echo', data: 'after' }]);
+    socket.ws.send(JSON.stringify({ event: 'whoami' }));
+    expect(await socket.next((m) => m.event === 'session')).toEqual({ event: 'session', data: { userId: 'alice', sessionId: id } });
+    socket.ws.close();
   });
 });
