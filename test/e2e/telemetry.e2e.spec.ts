@@ -5,7 +5,7 @@ import { context, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Redis } from 'iovalkey';
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
   AXESS_METRICS,
   AxessSessionModule,
@@ -36,12 +36,21 @@ const DAY_MS = 24 * 60 * 60_000;
  * Stands in for an HTTP instrumentation: every request runs inside an active `request` span.
  * Mounted with `app.use` before the app initializes, so it runs ahead of the session middleware.
  */
-function requestSpans(tracer: Tracer) {
-  return (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+/**
+ * A span around each request, started where OpenTelemetry's HTTP instrumentation starts it: in
+ * the server's `request` event, before the framework (and so before the session middleware,
+ * which Express runs first) sees the request.
+ */
+function traceRequests(server: Server, tracer: Tracer): void {
+  const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const span = tracer.startSpan('request');
     res.once('finish', () => span.end());
-    context.with(trace.setSpan(context.active(), span), next);
-  };
+    context.with(trace.setSpan(context.active(), span), () => {
+      for (const listener of listeners) listener.call(server, req, res);
+    });
+  });
 }
 
 interface TelemetryApp {
@@ -62,7 +71,7 @@ async function startApp(adapter: AdapterName, options: AxessSessionModuleOptions
   const ref = await Test.createTestingModule({ imports: [TelemetryTestModule] }).compile();
   const { app, url } = await listenOnLoopback(ref, adapter, {
     beforeInit: (created) => {
-      if (requestTracer) created.use(requestSpans(requestTracer));
+      if (requestTracer) traceRequests(created.getHttpServer() as Server, requestTracer);
     },
   });
   return { app, url, prefix, signingKey, close: () => app.close() };
