@@ -1,6 +1,7 @@
 import { Redis } from 'iovalkey';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { AxessWebSocketSessions } from '../../src/ws/websocket-sessions';
+import { sendHttpRequest } from '../harness/http-request';
 import { GATEWAY_PATH } from '../harness/session-gateway.app';
 import { revokeFrom, sharedKeys, signIn, startSocketApp, type SocketApp } from '../harness/socket-app';
 import { waitFor } from '../harness/wait-for';
@@ -102,5 +103,26 @@ describe('a message while the store does not answer', () => {
     socket.ws.send(JSON.stringify({ event: 'whoami' }));
     expect(await socket.next((m) => m.event === 'session')).toEqual({ event: 'session', data: { userId: 'alice', sessionId: id } });
     socket.ws.close();
+  });
+});
+
+describe('a message after the session id changed over HTTP', () => {
+  let running: SocketApp;
+  beforeAll(async () => {
+    running = await startSocketApp('express', 'ws');
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+
+  it('is refused: the old id has no record, the socket closes with 4001 "ended"', async () => {
+    const { cookie } = await signIn(running.url);
+    const result = await upgrade(running.url, { cookie, origin: running.url, path: GATEWAY_PATH });
+    if (!result.opened) throw new Error(`refused: ${result.status}`);
+    const socket = result.socket;
+    expect((await sendHttpRequest(running.url, 'POST', '/regenerate', { cookie })).status).toBe(200);
+    socket.ws.send(JSON.stringify({ event: 'whoami' }));
+    const closed = await socket.closed;
+    expect({ code: closed.code, reason: closed.reason, answers: socket.messages }).toEqual({ code: 4001, reason: 'ended', answers: [] });
   });
 });
