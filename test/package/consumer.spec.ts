@@ -108,6 +108,10 @@ function writeTutorialApp(dir: string, tarball: string): void {
       '@nestjs/core': '^11',
       '@nestjs/platform-express': '^11',
       '@nestjs/passport': '^11',
+      '@nestjs/platform-fastify': '^11',
+      '@nestjs/websockets': '^11',
+      '@nestjs/platform-socket.io': '^11',
+      'socket.io-client': '^4.8.0',
       passport: '^0.7.0',
       'passport-local': '^1.0.0',
       'express-session': '^1.19.0',
@@ -256,7 +260,7 @@ describe('the packed package in consumer apps', () => {
   );
 
   it(
-    "the NestJS docs' passport session app: switched from express-session by its module and main.ts alone, it keeps every user signed in and works unchanged",
+    "the NestJS docs' passport session app: switched from express-session by its module and main.ts alone, it keeps every user signed in and works unchanged (socket.io on two instances, @Session() on Fastify too)",
     async () => {
       const install = await installs.get(TUTORIAL_APP)!;
       if (install.code !== 0) throw new Error(describeRun(`npm install (${TUTORIAL_APP})`, install));
@@ -297,6 +301,10 @@ describe('the packed package in consumer apps', () => {
         mariaDevices: 3,
         counter: [{ views: 1 }, { views: 2 }],
         afterLogout: { profile: 403, devices: 2 },
+        socketWithoutSession: { statusCode: 401, reason: 'unauthenticated' },
+        socketSignedIn: { userId: '2' },
+        socketAfterRevokeElsewhere: { reason: 'revoked', disconnectedWithinOneSecond: true },
+        fastifyViews: [{ views: 1 }, { views: 2 }],
       });
     },
     STEP_TIMEOUT_MS,

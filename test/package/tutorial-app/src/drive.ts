@@ -5,6 +5,9 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'iovalkey';
 import { AxessSessionService } from '@axess/nestjs-session';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { io, type Socket } from 'socket.io-client';
 
 process.env.SESSION_SECRET = `keyboard cat ${randomBytes(8).toString('hex')}`;
 process.env.AXESS_ENCRYPTION_KEY = randomBytes(32).toString('hex');
@@ -90,7 +93,43 @@ async function main(): Promise<void> {
     profile: (await call('GET', '/profile', fresh[3])).status,
     devices: (await after.app.get(AxessSessionService).listSessions('2')).length,
   };
+
+  // 4. socket.io on two instances: the handshake needs a signed-in session; a revocation through
+  // the other instance disconnects the socket after telling it why.
+  const other = await (await import('./after/main')).bootstrap();
+  const base = (await after.app.getUrl()).replace('[::1]', '127.0.0.1');
+  const connect = (cookie?: string): Promise<{ socket: Socket; error?: unknown }> =>
+    new Promise((resolve) => {
+      const socket = io(base, { transports: ['websocket'], reconnection: false, extraHeaders: { origin: base, ...(cookie ? { cookie } : {}) } });
+      socket.once('connect', () => resolve({ socket }));
+      socket.once('connect_error', (error: Error & { data?: unknown }) => resolve({ socket, error: error.data }));
+    });
+  const anonymous = await connect();
+  seen.socketWithoutSession = anonymous.error;
+  anonymous.socket.close();
+  const { socket, error } = await connect(fresh[2]);
+  seen.socketSignedIn = error ?? (await socket.emitWithAck('whoami'));
+  const ended = new Promise<{ reason: unknown; disconnectedWithinOneSecond: boolean }>((resolve) => {
+    let reason: unknown;
+    const start = Date.now();
+    socket.once('axess:session-ended', (payload: { reason: unknown }) => (reason = payload.reason));
+    socket.once('disconnect', () => resolve({ reason, disconnectedWithinOneSecond: Date.now() - start < 1000 }));
+  });
+  await other.app.get(AxessSessionService).revokeAll('2');
+  seen.socketAfterRevokeElsewhere = await ended;
+  socket.close();
+  await other.close();
   await after.close();
+
+  // 5. The same module on Fastify: Nest's @Session() is the axess session there too.
+  const fastify = await NestFactory.create<NestFastifyApplication>((await import('./after/app.module')).AppModule, new FastifyAdapter(), {
+    logger: ['error'],
+  });
+  await fastify.listen(0, '127.0.0.1');
+  call = client((await fastify.getUrl()).replace('[::1]', '127.0.0.1'));
+  const firstView = await call('GET', '/views');
+  seen.fastifyViews = [firstView.body, (await call('GET', '/views', firstView.cookies['axess.sid'])).body];
+  await fastify.close();
   await valkey.quit();
   console.log('AXESS_TUTORIAL_APP', JSON.stringify(seen));
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AxessSessionModule } from '@axess/nestjs-session';
 import { AuthModule } from '../auth';
+import { EventsGateway } from './events.gateway';
 import { SessionController } from './session.controller';
 
 @Module({
@@ -16,5 +17,6 @@ import { SessionController } from './session.controller';
     }),
   ],
   controllers: [SessionController],
+  providers: [EventsGateway],
 })
 export class AppModule {}
