@@ -1,4 +1,12 @@
-import { request } from 'node:http';
+import { request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { AppModule } from '../../sample/app.module';
+import { useSampleWebSockets } from '../../sample/realtime/sample-websockets';
+import { useSampleHttp } from '../../sample/sample-http';
+import { sampleConfig } from '../harness/sample-e2e.flow';
 import { UsersService } from '../../sample/auth/users.service';
 import { startSample, type RunningSample } from '../harness/sample-server';
 import { csrfTokenIn, PageClient } from '../harness/page-client';
@@ -40,8 +48,8 @@ function postFrom(port: number, from: string, path: string, payload: unknown): P
 }
 
 /** Counts the passwords the sample verifies (every verification is one scrypt). */
-function countVerifications(running: RunningSample): { readonly count: number } {
-  const users = running.sample.app.get(UsersService);
+function countVerifications(app: INestApplication): { readonly count: number } {
+  const users = app.get(UsersService);
   const verify = users.verify.bind(users);
   const counter = { count: 0 };
   users.verify = (username: unknown, password: unknown) => {
@@ -69,7 +77,7 @@ describe.each(['express', 'fastify'] as const)('sign-in attempts arriving togeth
 
   beforeEach(async () => {
     running = await startSample(adapter, 10);
-    verifications = countVerifications(running);
+    verifications = countVerifications(running.sample.app);
   });
 
   afterEach(async () => {
@@ -182,5 +190,45 @@ describe.each(['express', 'fastify'] as const)('sign-in attempts arriving togeth
     const right = await page.post('/signin', { _csrf: token, username: 'alice', password: 'alice-password' });
     expect(right.status).toBe(429);
     expect(page.cookie).toBeUndefined();
+  });
+});
+
+describe.each(['express', 'fastify'] as const)('sign-in attempts arriving together on %s with the in-memory fallback', (adapter) => {
+  let app: INestApplication;
+  let port: number;
+  let verifications: { readonly count: number };
+
+  beforeAll(async () => {
+    const module = AppModule.register(sampleConfig(adapter, undefined), 'memory');
+    app =
+      adapter === 'fastify'
+        ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+        : await NestFactory.create(module, { logger: false });
+    useSampleHttp(app);
+    useSampleWebSockets(app);
+    if (adapter === 'fastify') {
+      await app.init();
+      await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+    }
+    await app.listen(0, '127.0.0.1');
+    port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
+    verifications = countVerifications(app);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('100 parallel JSON sign-ins from one address: at most 10 passwords verified, then the right password gets 429', async () => {
+    const statuses = (
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => postFrom(port, '127.0.0.121', '/auth/login', { username: `user-${i}`, password: 'wrong' })),
+      )
+    ).map((a) => a.status);
+    expect(verifications.count).toBeLessThanOrEqual(LIMIT);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(LIMIT);
+    const right = await postFrom(port, '127.0.0.121', '/auth/login', { username: 'alice', password: 'alice-password' });
+    expect(right.status).toBe(429);
+    expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
   });
 });
