@@ -1,4 +1,5 @@
-import { Logger } from '@nestjs/common';
+import type { Logger } from '@nestjs/common';
+import { PacedLogger } from '../errors/paced-logger.js';
 import type { Cluster, Redis, RedisOptions } from 'iovalkey';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
 import type { ValkeyClient } from '../valkey/valkey-client.js';
@@ -20,7 +21,7 @@ const CHANNEL_BYTES = Buffer.from(INVALIDATION_CHANNEL);
 export interface ValkeyInvalidationsOptions {
   /** Keys whose modifications are tracked, e.g. `axess:sess:`; an invalidation's id is the key without it. */
   keyPrefix: string;
-  /** Where coherence changes are reported. @default new Logger('AxessSession') */
+  /** Where coherence changes are reported (paced). @default new Logger('AxessSession') */
   logger?: Logger;
   /** Monotonic milliseconds. @default performance.now */
   now?: () => number;
@@ -54,7 +55,7 @@ const trackedClients = new WeakSet<object>();
  */
 export class ValkeyInvalidations implements CacheCoherence {
   private readonly nodes = new Map<Redis, TrackedNode>();
-  private readonly logger: Logger;
+  private readonly log: PacedLogger;
   readonly now: () => number;
   private listener: InvalidationListener | undefined;
   private epochValue = 0;
@@ -64,7 +65,6 @@ export class ValkeyInvalidations implements CacheCoherence {
   private started = false;
   private closed = false;
   private waiters: Array<() => void> = [];
-  private lastWarning = 0;
   private wasCoherent = false;
   /** The tracked prefix as it is on the wire (iovalkey's `keyPrefix` option, then the session prefix). */
   readonly wirePrefix: string;
@@ -73,7 +73,7 @@ export class ValkeyInvalidations implements CacheCoherence {
     private readonly client: ValkeyClient,
     options: ValkeyInvalidationsOptions,
   ) {
-    this.logger = options.logger ?? new Logger('AxessSession');
+    this.log = new PacedLogger(options.logger);
     this.now = options.now ?? (() => performance.now());
     const clientPrefix = (client.isCluster ? (client as Cluster).options.keyPrefix : (client as Redis).options.keyPrefix) ?? '';
     this.wirePrefix = clientPrefix + options.keyPrefix;
@@ -185,12 +185,9 @@ export class ValkeyInvalidations implements CacheCoherence {
     for (const resolve of this.waiters.splice(0)) resolve();
   }
 
-  /** At most one warning per 5 s: a flapping connection must not flood the logs. @internal */
+  /** Paced: a flapping connection must not flood the logs. @internal */
   warn(message: string): void {
-    const now = Date.now();
-    if (this.closed || now - this.lastWarning < 5_000) return;
-    this.lastWarning = now;
-    this.logger.warn(message);
+    if (!this.closed) this.log.warn('invalidations', message);
   }
 
   private readonly onNodeAdded = (node: Redis): void => {

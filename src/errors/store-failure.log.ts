@@ -1,8 +1,8 @@
-import { Logger } from '@nestjs/common';
+import { LOG_PACE_MS, PacedLogger } from './paced-logger.js';
 import type { SessionStoreError } from './session-store.error.js';
 
 /** At most one line per reason in this many ms: a failing Valkey must be seen, not flood the logs. */
-export const STORE_FAILURE_LOG_INTERVAL_MS = 5_000;
+export const STORE_FAILURE_LOG_INTERVAL_MS = LOG_PACE_MS;
 
 /**
  * Where the module reports failures of the session store: an error line naming the reason
@@ -11,15 +11,9 @@ export const STORE_FAILURE_LOG_INTERVAL_MS = 5_000;
  * time, not by the injected Clock: this paces logs, it decides nothing about sessions.
  */
 export class StoreFailureLog {
-  private readonly logger = new Logger('AxessSession');
-  private readonly lastLogged = new Map<string, number>();
+  private readonly log = new PacedLogger();
 
   report(error: SessionStoreError, during: string): void {
-    const reason = error.reason;
-    const now = Date.now();
-    const last = this.lastLogged.get(reason);
-    if (last !== undefined && now - last < STORE_FAILURE_LOG_INTERVAL_MS) return;
-    this.lastLogged.set(reason, now);
-    this.logger.error(`Session store failing (${reason}) during ${during}: ${error.message}`);
+    this.log.error(error.reason, `Session store failing (${error.reason}) during ${during}: ${error.message}`);
   }
 }

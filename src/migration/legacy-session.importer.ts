@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidIdentifierError } from '../errors/invalid-identifier.error.js';
+import { PacedLogger } from '../errors/paced-logger.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
 import type { StoreFailureLog } from '../errors/store-failure.log.js';
 import type { AxessSession } from '../http/axess-session.js';
@@ -37,7 +38,7 @@ const WARN_INTERVAL_MS = 60_000;
  */
 export class LegacySessionImporter extends LegacySessionImport {
   private readonly logger = new Logger('AxessSession');
-  private readonly lastWarned = new Map<string, number>();
+  private readonly paced = new PacedLogger(this.logger, WARN_INTERVAL_MS);
   private readonly cookie: LegacyCookie;
   private readonly records: LegacySessionRecords;
 
@@ -78,7 +79,7 @@ export class LegacySessionImporter extends LegacySessionImport {
     }
     const parsed = parseLegacyRecord(claimed.text);
     if (!parsed) {
-      this.warn('malformed', `A legacy session record (${this.settings.option}) is not the JSON of a session: not imported.`);
+      this.paced.warn('malformed', `A legacy session record (${this.settings.option}) is not the JSON of a session: not imported.`);
       appendSetCookie(response, this.cookie.serializeCleared(undefined, request));
       return;
     }
@@ -89,7 +90,7 @@ export class LegacySessionImporter extends LegacySessionImport {
       // Nothing of the half-done import may be committed with this response.
       sessionStateOf(session).forget();
       if (isBadInput(error)) {
-        this.warn('refused', `A legacy session (${this.settings.option}) could not be imported: ${describe(error)}.`);
+        this.paced.warn('refused', `A legacy session (${this.settings.option}) could not be imported: ${describe(error)}.`);
         appendSetCookie(response, this.cookie.serializeCleared(parsed.cookie, request));
         return;
       }
@@ -126,14 +127,6 @@ export class LegacySessionImporter extends LegacySessionImport {
     } catch (error) {
       this.logger.error(`Could not put a legacy session back after a failed import: ${describe(error)}`);
     }
-  }
-
-  private warn(reason: string, message: string): void {
-    const now = Date.now();
-    const last = this.lastWarned.get(reason);
-    if (last !== undefined && now - last < WARN_INTERVAL_MS) return;
-    this.lastWarned.set(reason, now);
-    this.logger.warn(message);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { PacedLogger } from '../errors/paced-logger.js';
 import type { Cluster, Redis } from 'iovalkey';
 import type { ValkeyClient } from './valkey-client.js';
 
@@ -26,7 +26,7 @@ const MAX_BACKOFF_MS = 2_000;
  * when it is in place again and can say so (`resubscribed`).
  */
 export class ValkeyChannelSubscriber {
-  private readonly logger = new Logger('AxessSession');
+  private readonly log = new PacedLogger();
   private connection: Redis | undefined;
   private subscribedOnce = false;
   /** The subscription is in place on the current connection. */
@@ -34,7 +34,6 @@ export class ValkeyChannelSubscriber {
   private closed = false;
   private attempts = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  private lastErrorLog = 0;
 
   constructor(
     private readonly client: ValkeyClient,
@@ -156,13 +155,10 @@ export class ValkeyChannelSubscriber {
     this.subscribedOnce = true;
   }
 
-  /** At most one line per 5 s: a Valkey that is down must not flood the log. */
+  /** Paced: a Valkey that is down must not flood the log. */
   private logError(what: string, error: unknown): void {
     if (this.closed) return;
-    const now = Date.now();
-    if (now - this.lastErrorLog < 5_000) return;
-    this.lastErrorLog = now;
-    this.logger.warn(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    this.log.warn('subscriber', `${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

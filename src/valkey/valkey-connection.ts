@@ -1,4 +1,5 @@
-import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { OnModuleDestroy } from '@nestjs/common';
+import { PacedLogger } from '../errors/paced-logger.js';
 import { Cluster, Redis, type RedisOptions } from 'iovalkey';
 import type { AxessConnectionOptions } from './valkey-connection.options.js';
 import type { ValkeyClient } from './valkey-client.js';
@@ -8,8 +9,7 @@ import type { ValkeyClient } from './valkey-client.js';
  * created from connection options is quit when the application shuts down.
  */
 export class ValkeyConnection implements OnModuleDestroy {
-  private readonly logger = new Logger('AxessSession');
-  private lastErrorLog = 0;
+  private readonly log = new PacedLogger();
 
   private constructor(
     readonly client: ValkeyClient,
@@ -84,11 +84,8 @@ export class ValkeyConnection implements OnModuleDestroy {
     }
   }
 
-  /** At most one connection-error log line per 5 s: a down Valkey must not flood the logs. */
+  /** Paced: a down Valkey must not flood the logs. */
   private logError(error: Error): void {
-    const now = Date.now();
-    if (now - this.lastErrorLog < 5_000) return;
-    this.lastErrorLog = now;
-    this.logger.error(`Valkey connection error: ${error.message}`);
+    this.log.error('connection', `Valkey connection error: ${error.message}`);
   }
 }

@@ -1,4 +1,5 @@
-import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PacedLogger } from '../errors/paced-logger.js';
 import { randomBytes } from 'node:crypto';
 import type { SessionCipher } from '../crypto/session-cipher.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
@@ -49,13 +50,12 @@ export interface ValkeyEventRelayOptions {
  *   reports missed events (`onMissedEvents`) so that what depends on them is checked again.
  */
 export class ValkeyEventRelay implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('AxessSession');
+  private readonly log = new PacedLogger();
   /** Tells this instance's messages from the others'. */
   readonly instanceId = randomBytes(12).toString('base64url');
   readonly channel: string;
   private readonly subscriber: ValkeyChannelSubscriber | undefined;
   private stopListening: (() => void) | undefined;
-  private lastErrorLog = 0;
 
   /** `client` undefined (the in-memory store: one process, nobody to tell): the relay does nothing. */
   constructor(
@@ -138,13 +138,10 @@ export class ValkeyEventRelay implements OnApplicationBootstrap, OnModuleDestroy
     if (event) this.events.deliverRemote(event);
   }
 
-  /** At most one line per 5 s. */
+  /** Paced: a relay that keeps failing must not flood the log. */
   private logError(what: string, error: unknown): void {
-    const now = Date.now();
-    if (now - this.lastErrorLog < 5_000) return;
-    this.lastErrorLog = now;
     const detail = error instanceof Error ? `: ${error.message}` : error === undefined ? '' : `: ${JSON.stringify(error)}`;
-    this.logger.warn(what + detail);
+    this.log.warn('relay', what + detail);
   }
 }
 
