@@ -63,10 +63,10 @@ function readmeMinimalApp(): string {
   return block[1];
 }
 
-/** Writes the README app: its module from README.md, plus a feature module, a type check and a driver. */
-function writeReadmeApp(dir: string, tarball: string): void {
+/** The dependencies of a TypeScript Nest 11 app with passport-local on Express, plus `extra`. */
+function tsPassportApp(name: string, tarball: string, extra: Record<string, string> = {}): string {
   const manifest = {
-    name: `axess-consumer-${README_APP}`,
+    name: `axess-consumer-${name}`,
     private: true,
     dependencies: {
       '@axess/nestjs-session': `file:${tarball}`,
@@ -82,9 +82,15 @@ function writeReadmeApp(dir: string, tarball: string): void {
       rxjs: '^7.8.0',
       iovalkey: '^0.4.0',
       typescript: '5.9.3',
+      ...extra,
     },
   };
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** Writes the README app: its module from README.md, plus a feature module, a type check and a driver. */
+function writeReadmeApp(dir: string, tarball: string): void {
+  writeFileSync(join(dir, 'package.json'), tsPassportApp(README_APP, tarball));
   const fixtures = join(__dirname, 'readme-app');
   cpSync(join(fixtures, 'tsconfig.json'), join(dir, 'tsconfig.json'));
   mkdirSync(join(dir, 'src'));
@@ -99,34 +105,17 @@ const TUTORIAL_MARKER = 'AXESS_TUTORIAL_APP';
 
 /** Writes the tutorial app with both versions of its wiring (src/before, src/after) and its driver. */
 function writeTutorialApp(dir: string, tarball: string): void {
-  const manifest = {
-    name: `axess-consumer-${TUTORIAL_APP}`,
-    private: true,
-    dependencies: {
-      '@axess/nestjs-session': `file:${tarball}`,
-      '@nestjs/common': '^11',
-      '@nestjs/core': '^11',
-      '@nestjs/platform-express': '^11',
-      '@nestjs/passport': '^11',
-      '@nestjs/platform-fastify': '^11',
-      '@nestjs/websockets': '^11',
-      '@nestjs/platform-socket.io': '^11',
-      'socket.io-client': '^4.8.0',
-      passport: '^0.7.0',
-      'passport-local': '^1.0.0',
-      'express-session': '^1.19.0',
-      'connect-redis': '^9.0.0',
-      redis: '^5.9.0',
-      '@types/express-session': '^1.19.0',
-      '@types/passport-local': '^1.0.38',
-      '@types/node': '^20',
-      'reflect-metadata': '^0.2.0',
-      rxjs: '^7.8.0',
-      iovalkey: '^0.4.0',
-      typescript: '5.9.3',
-    },
+  const extra = {
+    '@nestjs/platform-fastify': '^11',
+    '@nestjs/websockets': '^11',
+    '@nestjs/platform-socket.io': '^11',
+    'socket.io-client': '^4.8.0',
+    'express-session': '^1.19.0',
+    'connect-redis': '^9.0.0',
+    redis: '^5.9.0',
+    '@types/express-session': '^1.19.0',
   };
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(dir, 'package.json'), tsPassportApp(TUTORIAL_APP, tarball, extra));
   cpSync(join(__dirname, 'tutorial-app'), dir, { recursive: true });
 }
 
