@@ -7,6 +7,7 @@ import { createSampleApp, type SampleApp } from '../../sample/sample.app';
 import { startSample, type RunningSample } from '../harness/sample-server';
 import { cookiePair, send } from '../harness/http-app';
 import { graphql } from '../harness/sample-graphql.flow';
+import { whenLocalCacheReady } from '../harness/local-cache';
 import { listen, sampleConfig } from '../harness/sample-e2e.flow';
 
 /** A raw request with exactly these headers and body (none by default): no client adds its own. */
@@ -138,7 +139,12 @@ function watchUnhandledErrorEvents(): { events: string[]; restore(): void } {
   return { events, restore: () => restores.forEach((restore) => restore()) };
 }
 
-describe.each(['express', 'fastify'] as const)('the sample on %s while its Valkey is down', (adapter) => {
+describe.each([
+  ['express', ''],
+  ['fastify', ''],
+  ['express', ' (local session cache on)'],
+  ['fastify', ' (local session cache on)'],
+] as const)('the sample on %s while its Valkey is down%s', (adapter, cached) => {
   let server: ValkeyTestServer | undefined;
   let sample: SampleApp | undefined;
   let url: string;
@@ -147,8 +153,10 @@ describe.each(['express', 'fastify'] as const)('the sample on %s while its Valke
 
   beforeAll(async () => {
     server = await startValkeyServer();
-    sample = await createSampleApp(sampleConfig(adapter, server.url, { commandTimeoutMs: 500 }));
+    sample = await createSampleApp({ ...sampleConfig(adapter, server.url, { commandTimeoutMs: 500 }), localCache: cached !== '' });
     url = await listen(sample, adapter);
+    // The cache's own connection (invalidations) is open once its tracking is confirmed.
+    if (cached) await whenLocalCacheReady(sample.app);
     sample.app.useLogger(logger);
   });
 
@@ -177,7 +185,7 @@ describe.each(['express', 'fastify'] as const)('the sample on %s while its Valke
     }
     const throttleWarnings = logger.lines.filter((l) => l.text.includes('sign-in throttle') && l.level === 'warn');
     console.log(
-      `${adapter}: GraphQL codes ${JSON.stringify([...new Set(codes)])}, JSON statuses ${JSON.stringify([...new Set(statuses)])}; ` +
+      `${adapter}${cached}: GraphQL codes ${JSON.stringify([...new Set(codes)])}, JSON statuses ${JSON.stringify([...new Set(statuses)])}; ` +
         `${unhandled.events.length} unhandled error events (${JSON.stringify([...new Set(unhandled.events)])}), ${throttleWarnings.length} sign-in throttle warnings, ${logger.lines.length} log lines in all`,
     );
     expect(new Set(codes)).toEqual(new Set(['SERVICE_UNAVAILABLE']));
