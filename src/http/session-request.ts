@@ -9,14 +9,15 @@ type WithSession = IncomingMessage & { [SESSION]?: AxessSession };
 
 /**
  * The request has no session: the middleware is not mounted on this route (or, on a WebSocket,
- * the app does not use `AxessWsAdapter`).
+ * the app uses neither `AxessWsAdapter` nor `AxessIoAdapter`).
  */
 export class AxessSessionNotMountedError extends AxessError {
   constructor(contextType?: string) {
     super(
       contextType === 'ws'
         ? 'No axess session on this socket: use AxessWsAdapter from @axess/nestjs-session/ws ' +
-            '(`app.useWebSocketAdapter(new AxessWsAdapter(app))`), which admits only upgrades with a signed-in session.'
+            '(`app.useWebSocketAdapter(new AxessWsAdapter(app))`) or, with socket.io, AxessIoAdapter from ' +
+            '@axess/nestjs-session/socket.io, which admit only connections with a signed-in session.'
         : 'No axess session on this request: mount AxessSessionMiddleware on this route ' +
             '(it is mounted on every route unless the module option mountMiddleware is false).',
     );
