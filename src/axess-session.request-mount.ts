@@ -47,12 +47,15 @@ export class AxessRequestMount implements OnModuleDestroy {
     /** Built by the module only when the middleware is to be mounted (`mountMiddleware` and a signing key). */
     private readonly middleware: AxessSessionMiddleware | undefined,
   ) {
-    // Replays at once when the adapter already exists (NestFactory.create), else fires when a
-    // testing module's createNestApplication sets it; an application context never has one.
-    this.subscription = host.init$?.subscribe(() => {
+    // NestFactory.create sets the adapter before it builds providers; a testing module's
+    // createNestApplication sets it later, which `init$` tells (Nest 11.1.4+; on older versions the
+    // module mounts the middleware at init instead). An application context never has one.
+    const install = () => {
       const adapter = host.httpAdapter as HttpAdapterLike | undefined;
       if (adapter && this.adapterType === undefined) this.install(adapter);
-    });
+    };
+    install();
+    if (this.adapterType === undefined) this.subscription = (host as { init$?: HttpAdapterHost['init$'] }).init$?.subscribe(install);
   }
 
   /** True when this mount runs the session middleware itself (Express): the module then mounts none. */
