@@ -8,8 +8,8 @@ import { UsersService, type SampleUser } from './users.service';
  * passport-local: `{ "username", "password" }` in the JSON body (or the sign-in form, or the
  * GraphQL mutation's arguments, which its guard puts there). Credentials are read from the body
  * only: passport-local 1.0 has no option to stop reading the query string, so the strategy gives
- * it a view of the request without one (`POST /auth/login?username=…&password=…` signs nobody
- * in, and those credentials never reach a log line of a proxy as a successful sign-in).
+ * it a view of the request without one. `POST /auth/login?username=…&password=…` signs nobody
+ * in: a password in a URL ends up in access logs and browser history.
  *
  * Sign-ins are limited per ip and per username (`SignInThrottle`): each attempt takes its slot
  * before its password is verified, and a success gives it back.

@@ -17,7 +17,7 @@ export const GRAPHQL_PATH = '/graphql';
  * Mercurius `{ req, reply }`.
  *
  * Both drivers get the same cost limits (`graphql-limits.ts`: tokens, aliases, root fields,
- * depth; the 16 KiB body limit is the HTTP server's, see `sample.app.ts`). Introspection and
+ * depth; the 16 KiB body limit is the HTTP server's, see `sample-http.ts`). Introspection and
  * "did you mean" suggestions are given only when `development` (NODE_ENV=development).
  */
 @Module({})
