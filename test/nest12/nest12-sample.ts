@@ -36,16 +36,6 @@ export const NEST12_PACKAGES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Packages the sample imports whose peer range stops short of Nest 12 although they work with it:
- * their Nest peers are overridden with the app's own Nest 12 packages (npm `overrides`), instead
- * of installing a second Nest. @nest-lab/throttler-storage-redis 1.2.0 peers on @nestjs/common
- * and @nestjs/core up to ^11 and uses nothing of them but `@Injectable()`.
- */
-const NEST12_PEER_OVERRIDES: Readonly<Record<string, Record<string, string>>> = {
-  '@nest-lab/throttler-storage-redis': { '@nestjs/common': '$@nestjs/common', '@nestjs/core': '$@nestjs/core' },
-};
-
-/**
  * Installed besides what the sample imports: Nest's peers, passport for @nestjs/passport, the
  * GraphQL servers the drivers load (Apollo with its Express integration, Mercurius), Node's types for tsc.
  */
@@ -75,7 +65,6 @@ function appManifest(
   private: true;
   type: 'module';
   dependencies: Record<string, string>;
-  overrides: Record<string, Record<string, string>>;
 } {
   const repo = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>;
@@ -100,7 +89,6 @@ function appManifest(
     private: true,
     type: 'module',
     dependencies: { '@axess/nestjs-session': `file:${tarball}`, ...dependencies },
-    overrides: Object.fromEntries(Object.entries(NEST12_PEER_OVERRIDES).filter(([name]) => dependencies[name] !== undefined)),
   };
 }
 
