@@ -46,7 +46,13 @@ async function main(): Promise<void> {
   const before = await (await import('./before/main')).bootstrap();
   let call = client((await before.app.getUrl()).replace('[::1]', '127.0.0.1'));
   const legacy: Array<{ user: string; cookie: string }> = [];
-  for (const [user, password] of [['john', 'changeme'], ['john', 'changeme'], ['john', 'changeme'], ['john', 'changeme'], ['maria', 'guess']]) {
+  for (const [user, password] of [
+    ['john', 'changeme'],
+    ['john', 'changeme'],
+    ['john', 'changeme'],
+    ['john', 'changeme'],
+    ['maria', 'guess'],
+  ]) {
     const login = await call('POST', '/auth/login', undefined, { username: user, password });
     legacy.push({ user, cookie: login.cookies['connect.sid'] });
   }
@@ -82,7 +88,8 @@ async function main(): Promise<void> {
 
   // 3. New sign-ins after the switch: the recipe's routes, unchanged.
   const fresh: string[] = [];
-  for (let i = 0; i < 4; i++) fresh.push((await call('POST', '/auth/login', undefined, { username: 'maria', password: 'guess' })).cookies['axess.sid']);
+  for (let i = 0; i < 4; i++)
+    fresh.push((await call('POST', '/auth/login', undefined, { username: 'maria', password: 'guess' })).cookies['axess.sid']);
   seen.freshProfile = (await call('GET', '/profile', fresh[3])).body;
   seen.evicted = await call('GET', '/me/session', fresh[0]).then((a) => ({ status: a.status, reason: a.body?.reason }));
   seen.mariaDevices = (await after.app.get(AxessSessionService).listSessions('2')).length;
@@ -100,7 +107,11 @@ async function main(): Promise<void> {
   const base = (await after.app.getUrl()).replace('[::1]', '127.0.0.1');
   const connect = (cookie?: string): Promise<{ socket: Socket; error?: unknown }> =>
     new Promise((resolve) => {
-      const socket = io(base, { transports: ['websocket'], reconnection: false, extraHeaders: { origin: base, ...(cookie ? { cookie } : {}) } });
+      const socket = io(base, {
+        transports: ['websocket'],
+        reconnection: false,
+        extraHeaders: { origin: base, ...(cookie ? { cookie } : {}) },
+      });
       socket.once('connect', () => resolve({ socket }));
       socket.once('connect_error', (error: Error & { data?: unknown }) => resolve({ socket, error: error.data }));
     });
