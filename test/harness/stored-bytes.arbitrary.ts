@@ -60,18 +60,23 @@ const oneFieldOff = fc.oneof(
   notPlainMap.map((v) => ({ at: 6, value: v })),
 );
 
-/** Valid MessagePack of the wrong shape: anything but a 7-element array, or a v1 array with one field wrong. */
+/**
+ * Valid MessagePack of the wrong shape: anything but a 7- or 8-element array (a v1 record, with
+ * or without the session's cookie lifetime), or a v1 array with one field wrong.
+ */
 const wrongShape = fc.oneof(
-  fc.anything({ maxDepth: 3 }).filter((v) => !(Array.isArray(v) && v.length === 7)),
+  fc.anything({ maxDepth: 3 }).filter((v) => !(Array.isArray(v) && (v.length === 7 || v.length === 8))),
   fc
     .integer({ min: 0, max: 12 })
-    .filter((n) => n !== 7)
+    .filter((n) => n !== 7 && n !== 8)
     .map((n) => validFields().concat(Array(14).fill(null)).slice(0, n)),
   oneFieldOff.map(({ at, value }) => {
     const fields = validFields();
     fields[at] = value;
     return fields;
   }),
+  // The eighth element, when there is one, is a cookie lifetime: null or whole ms ≥ 0.
+  badTime.filter((v) => v !== null).map((v) => [...validFields(), v]),
 );
 
 /**
