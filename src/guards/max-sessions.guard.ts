@@ -4,6 +4,7 @@ import { AxessUnsupportedContextError, sessionCarrier } from '../http/session-ca
 import { findAxessSession } from '../http/session-request.js';
 import { AxessSessionService } from '../session/axess-session.service.js';
 import { LoginPolicy, type MaxSessionsSetting } from '../session/login-policy.js';
+import { forGraphql } from '../session/session-limit.exception.js';
 import type { SessionLimitPolicy } from '../registry/session-limit.js';
 import { AXESS_MAX_SESSIONS, AXESS_ON_SESSION_LIMIT } from './max-sessions.decorator.js';
 
@@ -69,14 +70,19 @@ export class MaxSessionsGuard implements CanActivate {
       );
       throw new UnauthorizedException({ statusCode: 401, message: 'Unauthorized', reason: NO_USER_ID });
     }
-    await this.sessions.authenticate(this.getRequest(context), userId, {
-      maxSessions: this.getMaxSessions(context),
-      onSessionLimit: this.getOnSessionLimit(context),
-      user,
-      context,
-      // The cookie goes out now: a guard after this one may still refuse the request.
-      response: carrier.response,
-    });
+    try {
+      await this.sessions.authenticate(this.getRequest(context), userId, {
+        maxSessions: this.getMaxSessions(context),
+        onSessionLimit: this.getOnSessionLimit(context),
+        user,
+        context,
+        // The cookie goes out now: a guard after this one may still refuse the request.
+        response: carrier.response,
+      });
+    } catch (error) {
+      // A refusal at the cap reaches a GraphQL client as { code: 'CONFLICT', reason: 'session-limit' }.
+      throw carrier.type === 'graphql' ? forGraphql(error) : error;
+    }
     return true;
   }
 

@@ -41,7 +41,7 @@ describe('@MaxSessions', () => {
       capOnly(this: void): void {}
     }
     const reflector = new Reflector();
-    const read = (handler: () => void, cls: object) =>
+    const read = (handler: () => void, cls: new () => object) =>
       reflector.getAllAndOverride<SessionLimitPolicy>(AXESS_ON_SESSION_LIMIT, [handler, cls]);
     expect(read(Refusing.prototype.evicting, Refusing)).toBe('evict-oldest');
     // The cap and the policy are overridden separately: a route's cap alone keeps the controller's policy.
