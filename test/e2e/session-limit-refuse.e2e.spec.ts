@@ -86,6 +86,20 @@ describe.each(MATRIX)('%s + %s: onSessionLimit refuse through MaxSessionsGuard',
       }
     });
 
+    it('12 concurrent sign-ins of one user on the refusing route (cap 2): exactly 2 admitted, 10 refused, 5 runs', async () => {
+      for (let run = 0; run < 5; run++) {
+        const name = user('burst');
+        const answers = await Promise.all(
+          Array.from({ length: 12 }, () => send(t.url, 'POST', '/login-two-refuse', { headers: { 'x-user': name } })),
+        );
+        const admitted = answers.filter((a) => a.status === 200);
+        expect(admitted).toHaveLength(2);
+        expect(answers.filter((a) => a.status === 409 && a.setCookies.length === 0)).toHaveLength(10);
+        for (const answer of admitted) expect(await userOf(t, cookiePair(answer)!)).toBe(name);
+        expect(new Set(await t.app.get(SessionRegistry).activeSessions(name))).toEqual(new Set(admitted.map((a) => idOf(cookiePair(a)!))));
+      }
+    });
+
     it('once a session signs out, a sign-in is admitted again; the same route with the module default evicts', async () => {
       const name = user('again');
       const first = await signIn(t, name, '/login-two-refuse');
