@@ -3,6 +3,7 @@ import type { Clock } from './clock/clock.js';
 import type { SecretKeyInput } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
 import type { AxessMigrateFromOptions } from './migration/legacy-session.options.js';
+import type { SessionLimitPolicy } from './registry/session-limit.js';
 import type { MaxSessionsSetting } from './session/login-policy.js';
 import type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
 import { DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from './store/session-lifetime.js';
@@ -84,6 +85,14 @@ export interface AxessSessionModuleOptions {
    * `undefined` = no cap.
    */
   maxSessionsPerUser?: MaxSessionsSetting;
+  /**
+   * What a sign-in does when the user's live sessions already fill `maxSessionsPerUser`:
+   * `'evict-oldest'` admits it and evicts the oldest (the last sign-in wins, which may be an
+   * attacker with the password); `'refuse'` answers 409 `{ reason: 'session-limit' }` and leaves
+   * every session as it was (the user signs out elsewhere first). Per route: `@MaxSessions(n, { onSessionLimit })`.
+   * @default 'evict-oldest'
+   */
+  onSessionLimit?: SessionLimitPolicy;
   /** Let a login through (logged) when Valkey fails during admission. @default false (fail closed) */
   failOpen?: boolean;
   /** Cookie settings. */
@@ -150,6 +159,7 @@ export const AXESS_DEFAULTS = {
   anonymousIdleTimeoutMs: DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS,
   absoluteTimeoutMs: DEFAULT_ABSOLUTE_TIMEOUT_MS,
   failOpen: false,
+  onSessionLimit: 'evict-oldest',
   captureClientInfo: true,
   warnUnboundLogin: true,
   mountMiddleware: true,

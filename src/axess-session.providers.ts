@@ -68,6 +68,7 @@ export const axessCoreProviders: Provider[] = [
         o.userIdFrom,
         Math.min(GONE_MARKER_TTL_MS, o.idleTimeoutMs),
         o.passportUserId,
+        o.onSessionLimit,
       ),
     inject: [AXESS_SESSION_OPTIONS],
   },

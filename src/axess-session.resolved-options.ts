@@ -12,6 +12,7 @@ import { AxessOptionsError } from './errors/axess-options.error.js';
 import type { SessionCookieSettings } from './http/session-cookie.js';
 import { resolveMigrateFrom, type LegacySessionSettings } from './migration/legacy-session.options.js';
 import { assertMaxSessions } from './registry/registry-limits.js';
+import { assertSessionLimitPolicy, type SessionLimitPolicy } from './registry/session-limit.js';
 import type { MaxSessionsSetting } from './session/login-policy.js';
 import type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
 import { assertDurableWrites, type DurableWritesOptions } from './valkey/durable-writes.js';
@@ -31,6 +32,7 @@ export interface ResolvedAxessOptions {
   anonymousIdleTimeoutMs: number;
   absoluteTimeoutMs: number;
   maxSessionsPerUser?: MaxSessionsSetting;
+  onSessionLimit: SessionLimitPolicy;
   failOpen: boolean;
   cookie: SessionCookieSettings;
   userIdFrom: (user: unknown) => string | undefined;
@@ -90,6 +92,8 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   }
   const maxSessionsPerUser = options.maxSessionsPerUser;
   if (maxSessionsPerUser !== undefined && typeof maxSessionsPerUser !== 'function') assertMaxSessions(maxSessionsPerUser);
+  const onSessionLimit = options.onSessionLimit ?? AXESS_DEFAULTS.onSessionLimit;
+  assertSessionLimitPolicy(onSessionLimit);
   const mountMiddleware = flag('mountMiddleware', options.mountMiddleware, AXESS_DEFAULTS.mountMiddleware);
   if (options.signingKey === undefined && mountMiddleware) {
     throw new AxessOptionsError(
@@ -122,6 +126,7 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     anonymousIdleTimeoutMs,
     absoluteTimeoutMs,
     maxSessionsPerUser,
+    onSessionLimit,
     failOpen: flag('failOpen', options.failOpen, AXESS_DEFAULTS.failOpen),
     cookie: resolveCookie(options),
     userIdFrom: resolveUserIdFrom(options.userIdFrom),

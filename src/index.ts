@@ -45,6 +45,7 @@ export type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './ses
 export { AxessAuthenticatedGuard } from './guards/authenticated.guard.js';
 export { MaxSessionsGuard } from './guards/max-sessions.guard.js';
 export { MaxSessions } from './guards/max-sessions.decorator.js';
+export type { MaxSessionsOptions } from './guards/max-sessions.decorator.js';
 
 // Events and health.
 export { AxessSessionEvents } from './events/axess-session-events.service.js';
@@ -70,6 +71,7 @@ export { ValkeySessionStore } from './valkey/valkey-session.store.js';
 export type { ValkeySessionStoreOptions } from './valkey/valkey-session.store.js';
 export { SessionRegistry } from './registry/session-registry.js';
 export type { AdmitOptions, RegisteredSession } from './registry/session-registry.js';
+export type { SessionLimitPolicy } from './registry/session-limit.js';
 export { InMemorySessionRegistry } from './registry/in-memory-session.registry.js';
 export type { InMemorySessionRegistryOptions } from './registry/in-memory-session.registry.js';
 export { ValkeySessionRegistry } from './valkey/valkey-session.registry.js';

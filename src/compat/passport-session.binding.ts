@@ -4,6 +4,7 @@ import { sessionStateOf } from '../http/session-state.js';
 import { NO_USER_ID } from '../guards/max-sessions.guard.js';
 import { AxessSessionService } from '../session/axess-session.service.js';
 import { LoginPolicy } from '../session/login-policy.js';
+import { AxessSessionLimitException } from '../session/session-limit.exception.js';
 
 /** Where passport 0.7 keeps its login in the session (`SessionStrategy`'s default key). */
 const PASSPORT_KEY = 'passport';
@@ -56,7 +57,14 @@ export class PassportSessionBinding {
       return;
     }
     const kept = { ...state.record!.data };
-    await this.sessions.authenticate(request, userId);
+    try {
+      await this.sessions.authenticate(request, userId);
+    } catch (error) {
+      // Refused at the cap (onSessionLimit 'refuse'): passport's login must not stay in the
+      // session's data, or a later save would complete it, once a place is free, with no password.
+      if (error instanceof AxessSessionLimitException) session.delete(PASSPORT_KEY);
+      throw error;
+    }
     // A session signed in as someone else carries no data into the new one: what passport just
     // stored (this request's own, after its regenerate) is put back.
     if (!Object.hasOwn(state.record?.data ?? {}, PASSPORT_KEY)) for (const [key, value] of Object.entries(kept)) session.set(key, value);

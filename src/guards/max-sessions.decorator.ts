@@ -1,26 +1,44 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { assertMaxSessions } from '../registry/registry-limits.js';
+import { assertSessionLimitPolicy, type SessionLimitPolicy } from '../registry/session-limit.js';
 import type { MaxSessionsSetting } from '../session/login-policy.js';
 
-/** Metadata key of `@MaxSessions()`. */
+/** Metadata key of `@MaxSessions()`'s cap. */
 export const AXESS_MAX_SESSIONS = 'axess:max-sessions';
+
+/** Metadata key of `@MaxSessions()`'s `onSessionLimit`, set only when given. */
+export const AXESS_ON_SESSION_LIMIT = 'axess:on-session-limit';
+
+/** The second argument of `@MaxSessions()`. */
+export interface MaxSessionsOptions {
+  /**
+   * What a sign-in on this route does when the cap is full, overriding the module's
+   * `onSessionLimit`: `'evict-oldest'` or `'refuse'` (409 `{ reason: 'session-limit' }`).
+   */
+  onSessionLimit?: SessionLimitPolicy;
+}
 
 /**
  * Overrides the module's `maxSessionsPerUser` for a login route or a whole controller
  * (the route's value wins over the controller's). Read by `MaxSessionsGuard`. Takes a number,
- * or a function of the authenticated user and the execution context.
+ * or a function of the authenticated user and the execution context, and optionally what a full
+ * cap does (`onSessionLimit`; the route's wins over the controller's, then the module's, each
+ * setting on its own).
  *
  * @example
  * @Post('admin/login')
- * @MaxSessions(1)
+ * @MaxSessions(1, { onSessionLimit: 'refuse' }) // a second admin sign-in is refused, not the first one evicted
  * @UseGuards(AuthGuard('local'), MaxSessionsGuard)
  * adminLogin() {}
  *
  * @example
  * @MaxSessions((user: User) => (user.roles.includes('admin') ? 1 : 5))
  */
-export function MaxSessions(max: MaxSessionsSetting): ClassDecorator & MethodDecorator {
-  // Checked when the class is defined: a bad cap fails at startup, not at the first login.
+export function MaxSessions(max: MaxSessionsSetting, options: MaxSessionsOptions = {}): ClassDecorator & MethodDecorator {
+  // Checked when the class is defined: a bad cap or policy fails at startup, not at the first login.
   if (typeof max !== 'function') assertMaxSessions(max);
-  return SetMetadata(AXESS_MAX_SESSIONS, max);
+  const { onSessionLimit } = options;
+  if (onSessionLimit === undefined) return SetMetadata(AXESS_MAX_SESSIONS, max);
+  assertSessionLimitPolicy(onSessionLimit);
+  return applyDecorators(SetMetadata(AXESS_MAX_SESSIONS, max), SetMetadata(AXESS_ON_SESSION_LIMIT, onSessionLimit));
 }

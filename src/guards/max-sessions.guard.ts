@@ -4,7 +4,9 @@ import { AxessUnsupportedContextError, sessionCarrier } from '../http/session-ca
 import { findAxessSession } from '../http/session-request.js';
 import { AxessSessionService } from '../session/axess-session.service.js';
 import { LoginPolicy, type MaxSessionsSetting } from '../session/login-policy.js';
-import { AXESS_MAX_SESSIONS } from './max-sessions.decorator.js';
+import { forGraphql } from '../session/session-limit.exception.js';
+import type { SessionLimitPolicy } from '../registry/session-limit.js';
+import { AXESS_MAX_SESSIONS, AXESS_ON_SESSION_LIMIT } from './max-sessions.decorator.js';
 
 /** The `reason` of the 401 when the authenticated user has no usable id. */
 export const NO_USER_ID = 'no-user-id';
@@ -12,7 +14,9 @@ export const NO_USER_ID = 'no-user-id';
 /**
  * Completes a login once the app's authentication guard has set `req.user`: rotates the session
  * id, binds the user and admits the session under the cap (module `maxSessionsPerUser`, or
- * `@MaxSessions(n)` on the route or controller), evicting the user's oldest sessions.
+ * `@MaxSessions(n)` on the route or controller), evicting the user's oldest sessions, or, with
+ * `onSessionLimit: 'refuse'` (module option or `@MaxSessions(n, { onSessionLimit })`), refusing a
+ * sign-in beyond the cap: 409 `{ reason: 'session-limit' }`, nothing changed, no cookie.
  * It is not an authentication guard: without `req.user` it lets the request through untouched,
  * so it must come after the guard that authenticates.
  *
@@ -21,7 +25,8 @@ export const NO_USER_ID = 'no-user-id';
  * session is already signed in (the cap was applied at that sign-in) and throws
  * `AxessUnsupportedContextError` for a login attempt. Any other context type throws too.
  *
- * Subclass it to read the user or its id differently (`getUser`, `getUserId`, `getMaxSessions`).
+ * Subclass it to read the user or its id differently (`getUser`, `getUserId`, `getMaxSessions`,
+ * `getOnSessionLimit`).
  *
  * @example
  * @Post('login')
@@ -65,13 +70,19 @@ export class MaxSessionsGuard implements CanActivate {
       );
       throw new UnauthorizedException({ statusCode: 401, message: 'Unauthorized', reason: NO_USER_ID });
     }
-    await this.sessions.authenticate(this.getRequest(context), userId, {
-      maxSessions: this.getMaxSessions(context),
-      user,
-      context,
-      // The cookie goes out now: a guard after this one may still refuse the request.
-      response: carrier.response,
-    });
+    try {
+      await this.sessions.authenticate(this.getRequest(context), userId, {
+        maxSessions: this.getMaxSessions(context),
+        onSessionLimit: this.getOnSessionLimit(context),
+        user,
+        context,
+        // The cookie goes out now: a guard after this one may still refuse the request.
+        response: carrier.response,
+      });
+    } catch (error) {
+      // A refusal at the cap reaches a GraphQL client as { code: 'CONFLICT', reason: 'session-limit' }.
+      throw carrier.type === 'graphql' ? forGraphql(error) : error;
+    }
     return true;
   }
 
@@ -98,6 +109,16 @@ export class MaxSessionsGuard implements CanActivate {
     return (
       this.reflector.getAllAndOverride<MaxSessionsSetting | undefined>(AXESS_MAX_SESSIONS, [context.getHandler(), context.getClass()]) ??
       this.policy.maxSessionsPerUser
+    );
+  }
+
+  /** What a full cap does on this route: `@MaxSessions(n, { onSessionLimit })` on the handler, then on the class, else the module's. */
+  protected getOnSessionLimit(context: ExecutionContext): SessionLimitPolicy {
+    return (
+      this.reflector.getAllAndOverride<SessionLimitPolicy | undefined>(AXESS_ON_SESSION_LIMIT, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? this.policy.onSessionLimit
     );
   }
 }

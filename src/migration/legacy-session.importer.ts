@@ -12,6 +12,7 @@ import { getAxessSession } from '../http/session-request.js';
 import { sessionStateOf } from '../http/session-state.js';
 import { asServiceUnavailable } from '../http/store-unavailable.js';
 import type { AxessSessionService } from '../session/axess-session.service.js';
+import { AxessSessionLimitException } from '../session/session-limit.exception.js';
 import { LegacyCookie } from './legacy-cookie.js';
 import type { LegacySessionClient, LegacySessionData, LegacySessionSettings } from './legacy-session.options.js';
 import { LegacySessionRecords, parseLegacyRecord, type ClaimedLegacyRecord } from './legacy-session.records.js';
@@ -130,9 +131,17 @@ export class LegacySessionImporter extends LegacySessionImport {
   }
 }
 
-/** Failures that would repeat on every attempt: the legacy session cannot become an axess one. */
+/**
+ * Failures that would repeat on every attempt: the legacy session cannot become an axess one.
+ * A user whose sessions fill the cap under `onSessionLimit: 'refuse'` is one: the import is
+ * dropped (the visitor signs in again) rather than answering 409 to every request it makes.
+ */
 function isBadInput(error: unknown): boolean {
-  return error instanceof InvalidIdentifierError || (error instanceof SessionStoreError && error.kind === 'payload-too-large');
+  return (
+    error instanceof InvalidIdentifierError ||
+    error instanceof AxessSessionLimitException ||
+    (error instanceof SessionStoreError && error.kind === 'payload-too-large')
+  );
 }
 
 function describe(error: unknown): string {

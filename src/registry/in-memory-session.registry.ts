@@ -7,6 +7,7 @@ import { SessionStore } from '../store/session-store.js';
 import { assertTtl } from '../store/ttl.js';
 import { liveSessionIds } from './live-sessions.js';
 import { assertMaxSessions, DEFAULT_REGISTRY_LIFETIME_MS, scoreInstant } from './registry-limits.js';
+import { assertSessionLimitPolicy, DEFAULT_SESSION_LIMIT_POLICY, type SessionLimitPolicy } from './session-limit.js';
 import { SessionRegistry, type AdmitOptions, type RegisteredSession } from './session-registry.js';
 
 /** Options of {@link InMemorySessionRegistry}. */
@@ -57,7 +58,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
   async register(userId: string, sessionId: string): Promise<void> {
     assertUserId(userId);
     assertSessionId(sessionId);
-    await this.exclusive(userId, async () => void this.apply(userId, sessionId, 0, []));
+    await this.exclusive(userId, async () => void this.apply(userId, sessionId, 0, 'evict-oldest', []));
   }
 
   async unregister(userId: string, sessionId: string): Promise<void> {
@@ -83,12 +84,14 @@ export class InMemorySessionRegistry extends SessionRegistry {
     return liveSessionIds(await this.members(userId), this.store);
   }
 
-  async admit(userId: string, sessionId: string, maxSessions: number, options: AdmitOptions = {}): Promise<string[]> {
+  async admit(userId: string, sessionId: string, maxSessions: number, options: AdmitOptions = {}): Promise<string[] | null> {
     const written = options.recordWritten;
     written?.catch(ignore);
     assertUserId(userId);
     assertSessionId(sessionId);
     assertMaxSessions(maxSessions);
+    const onLimit = options.onLimit ?? DEFAULT_SESSION_LIMIT_POLICY;
+    assertSessionLimitPolicy(onLimit, 'onLimit');
     // Awaited before taking the lock so a slow write does not hold up the user's other logins.
     await written;
     const victims = await this.exclusive(userId, async () => {
@@ -100,9 +103,11 @@ export class InMemorySessionRegistry extends SessionRegistry {
         userId,
         sessionId,
         maxSessions,
+        onLimit,
         ids.filter((id) => !live.has(id)),
       );
     });
+    if (victims === null) return null;
     const marker = options.evictionMarker;
     if (victims.length > 0) await (marker ? this.store.markGone(victims, marker.reason, marker.ttlMs) : this.store.delete(...victims));
     return victims;
@@ -126,8 +131,11 @@ export class InMemorySessionRegistry extends SessionRegistry {
     return ids;
   }
 
-  /** The admission script's steps: prune `dead`, add `sessionId`, evict beyond `cap` (0 = none), extend expiry. */
-  private apply(userId: string, sessionId: string, cap: number, dead: string[]): string[] {
+  /**
+   * The admission script's steps: prune `dead`, add `sessionId` (or, with `refuse` and a full set,
+   * answer `null` and add nothing), evict beyond `cap` (0 = none), extend expiry.
+   */
+  private apply(userId: string, sessionId: string, cap: number, onLimit: SessionLimitPolicy, dead: string[]): string[] | null {
     const now = scoreInstant(this.clock.nowMs());
     let set = this.live(userId);
     if (!set) {
@@ -135,12 +143,14 @@ export class InMemorySessionRegistry extends SessionRegistry {
       this.sets.set(userId, set);
     }
     for (const id of dead) set.members.delete(id);
+    const refuse = onLimit === 'refuse';
     if (!set.members.has(sessionId)) {
+      if (refuse && cap > 0 && set.members.size >= cap) return null;
       const top = this.newestScore(set);
       set.members.set(sessionId, top === undefined ? now : Math.max(now, top + 1));
     }
     const victims: string[] = [];
-    const excess = cap > 0 ? set.members.size - cap : 0;
+    const excess = cap > 0 && !refuse ? set.members.size - cap : 0;
     if (excess > 0) {
       for (const { sessionId: id } of sortMembers(set)) {
         if (victims.length === excess) break;

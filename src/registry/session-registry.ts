@@ -1,3 +1,5 @@
+import type { SessionLimitPolicy } from './session-limit.js';
+
 /** A member of a user's registry: a session id and when it was registered (epoch ms). */
 export interface RegisteredSession {
   /** The session's id. */
@@ -24,6 +26,14 @@ export interface AdmitOptions {
     /** How long the marker is kept. */
     ttlMs: number;
   };
+  /**
+   * What to do when the user's live sessions already fill the cap: `'evict-oldest'` (the
+   * default) admits the session and evicts the oldest; `'refuse'` adds nothing, evicts nothing
+   * and answers `null`. Decided inside the same atomic step as the admission, after the dead
+   * members are pruned (they never count), so concurrent logins can never admit more than the cap.
+   * A session that is already a member is admitted again either way.
+   */
+  onLimit?: SessionLimitPolicy;
 }
 
 /**
@@ -50,10 +60,12 @@ export abstract class SessionRegistry {
 
   /**
    * Login admission, atomic per user: prune dead members, add `sessionId`, evict the oldest
-   * beyond `maxSessions` and delete the evicted sessions' records.
-   * @returns the evicted session ids, oldest first.
+   * beyond `maxSessions` and delete the evicted sessions' records; with `onLimit: 'refuse'`, a
+   * user whose live members already fill `maxSessions` is refused instead.
+   * @returns the evicted session ids, oldest first; `null` when the admission was refused (the
+   * session was not added; its record is the caller's to delete).
    */
-  abstract admit(userId: string, sessionId: string, maxSessions: number, options?: AdmitOptions): Promise<string[]>;
+  abstract admit(userId: string, sessionId: string, maxSessions: number, options?: AdmitOptions): Promise<string[] | null>;
 
   /** Revokes one session: removes it from the set and deletes its record. */
   abstract invalidateSession(userId: string, sessionId: string): Promise<void>;

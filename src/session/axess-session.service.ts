@@ -11,13 +11,14 @@ import { SessionCommitter } from '../http/session-committer.js';
 import { getAxessSession } from '../http/session-request.js';
 import { sessionStateOf } from '../http/session-state.js';
 import { asServiceUnavailable, isBackendFailure } from '../http/store-unavailable.js';
-import { assertMaxSessions } from '../registry/registry-limits.js';
 import { SessionRegistry } from '../registry/session-registry.js';
 import { assertUserId } from '../registry/user-id.js';
 import { SessionStore } from '../store/session-store.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
-import { LoginPolicy, type MaxSessionsSetting } from './login-policy.js';
+import { admitLogin, leavePreviousUser, loginLimitFor } from './login-admission.js';
+import { LoginPolicy } from './login-policy.js';
+import { AxessSessionLimitException } from './session-limit.exception.js';
 import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
 
 /**
@@ -49,7 +50,8 @@ export class AxessSessionService {
    * Completes a login on this request's session: rotates its id (session-fixation defence; the
    * old record is deleted), binds `userId`, restarts the absolute lifetime, records the client,
    * and admits the session under the cap, evicting (deleting) the user's oldest sessions beyond
-   * it. A session already bound to this user is left as it is.
+   * it, or, with `onSessionLimit: 'refuse'`, refusing the login with a 409 and changing nothing.
+   * A session already bound to this user is left as it is.
    *
    * Round trips: ≤ 4 on top of the request's load (write ∥ registry read, liveness check,
    * admission script, deletion of the evicted). When admission fails on a backend error the
@@ -65,8 +67,9 @@ export class AxessSessionService {
         span?.setAttributes({ 'axess.outcome': 'admitted', 'axess.evicted_count': result.evicted.length });
         return result;
       } catch (error) {
-        this.telemetry.login('failed');
-        span?.setAttribute('axess.outcome', 'failed');
+        const outcome = error instanceof AxessSessionLimitException ? 'refused' : 'failed';
+        this.telemetry.login(outcome);
+        span?.setAttribute('axess.outcome', outcome);
         throw error;
       }
     });
@@ -78,7 +81,10 @@ export class AxessSessionService {
     const state = sessionStateOf(session);
     if (state.storedId !== undefined && state.record?.userId === userId) return { sessionId: state.storedId, evicted: [] };
     const user = 'user' in options ? options.user : (req as { user?: unknown } | null)?.user;
-    const cap = await this.capFor(options.maxSessions ?? this.policy.maxSessionsPerUser, user, options);
+    const limit = await loginLimitFor(this.policy, options, user);
+    // A login that may be refused must leave the request's session as it was: the new record is
+    // created beside the old one, which is deleted (and its user's registry told) once admitted.
+    const refusable = limit.onLimit === 'refuse';
 
     const now = this.clock.nowMs();
     const previous = state.record;
@@ -96,21 +102,10 @@ export class AxessSessionService {
     const newId = mintSessionId();
 
     // Issued in the same tick: the registry's first read travels with the write.
-    const written = oldId === undefined ? this.create(newId, record, ttl) : this.store.cycle(oldId, newId, record, ttl);
+    const written = oldId === undefined || refusable ? this.create(newId, record, ttl) : this.store.cycle(oldId, newId, record, ttl);
     written.catch(() => undefined);
-    const admitted: Promise<string[]> =
-      cap === undefined
-        ? written.then(() => this.registry.register(userId, newId)).then(() => [])
-        : this.registry.admit(userId, newId, cap, {
-            recordWritten: written,
-            evictionMarker: { reason: SessionEndReason.evicted, ttlMs: this.markerTtlMs },
-          });
-    if (oldId !== undefined && previous?.userId !== undefined) {
-      // Switching users on one session: the previous user's registry forgets the old id.
-      this.registry
-        .unregister(previous.userId, oldId)
-        .catch((error: unknown) => this.logger.warn(`Could not unregister the previous user's session: ${String(error)}`));
-    }
+    const admitted = admitLogin(this.registry, userId, newId, limit, written, this.markerTtlMs);
+    if (!refusable) leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
     const [write, admission] = await Promise.allSettled([written, admitted]);
 
     if (write.status === 'rejected') {
@@ -119,8 +114,12 @@ export class AxessSessionService {
       throw asServiceUnavailable(write.reason, this.failures, 'a login');
     }
     let evicted: string[] = [];
-    if (admission.status === 'fulfilled') {
-      evicted = admission.value;
+    if (admission.status === 'fulfilled' && admission.value === null) {
+      // Refused at the cap: the new record goes, the request's session and cookie stay as they were.
+      await this.discard(newId);
+      throw new AxessSessionLimitException();
+    } else if (admission.status === 'fulfilled') {
+      evicted = admission.value ?? [];
     } else if (this.policy.failOpen && isBackendFailure(admission.reason)) {
       this.logger.warn(
         `Session admission failed; the login proceeds without it (failOpen): ${admission.reason.message}`,
@@ -138,6 +137,10 @@ export class AxessSessionService {
       throw new ServiceUnavailableException('Session admission failed', { cause });
     }
 
+    if (refusable && oldId !== undefined) {
+      leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
+      await this.discard(oldId); // no session fixation: the pre-login id must not live on
+    }
     state.bindLogin(newId, record);
     if (options.response !== undefined) this.committer.sendPendingCookie(session, options.response);
     this.events.emit({ type: 'authenticated', userId, sessionId: newId, reason: 'login' });
@@ -276,25 +279,17 @@ export class AxessSessionService {
     this.telemetry.sessionsEnd(SessionEndReason.revoked, ids.length);
   }
 
-  /** The cap of this login: a number as given, or what the app's function answers for this user. */
-  private async capFor(setting: MaxSessionsSetting | undefined, user: unknown, options: AuthenticateOptions): Promise<number | undefined> {
-    if (setting === undefined) return undefined;
-    const cap = typeof setting === 'function' ? await setting(user, options.context) : setting;
-    assertMaxSessions(cap);
-    return cap;
-  }
-
   private async create(id: string, record: SessionRecord, ttl: number): Promise<void> {
     if (!(await this.store.save(id, record, ttl, { mode: 'create' }))) {
       throw new SessionStoreError('command', 'Session id collision: the fresh id already exists.');
     }
   }
 
-  /** Best-effort removal of a session a failed login wrote. */
+  /** Best-effort removal of a session a failed or refused login wrote, or of the id a login replaced. */
   private async discard(id: string): Promise<void> {
     await this.store
       .delete(id)
-      .catch((error: unknown) => this.logger.warn(`Could not delete the session of a failed login: ${String(error)}`));
+      .catch((error: unknown) => this.logger.warn(`Could not delete a session record after a login: ${String(error)}`));
   }
 
   private async backend<T>(operation: () => Promise<T>): Promise<T> {

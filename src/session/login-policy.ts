@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { SessionLimitPolicy } from '../registry/session-limit.js';
 
 /**
  * A cap computed per login, e.g. admins 1 and everyone else 5. `user` is what the app's
@@ -16,7 +17,7 @@ export type MaxSessionsSetting = number | MaxSessionsResolver;
 
 /**
  * How logins are completed, from the module's options (provided by the module): the cap, what
- * happens when admission fails, what is recorded, how user ids are read, and how long the
+ * happens when the cap is full or admission fails, what is recorded, how user ids are read, and how long the
  * "why it ended" markers live.
  */
 export class LoginPolicy {
@@ -33,5 +34,7 @@ export class LoginPolicy {
     readonly goneMarkerTtlMs: number,
     /** passport session mode: the user id from what `serializeUser` stored. */
     readonly passportUserId: (serialized: unknown) => string | undefined = () => undefined,
+    /** `onSessionLimit`: what a login does when the cap is full. */
+    readonly onSessionLimit: SessionLimitPolicy = 'evict-oldest',
   ) {}
 }

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { SessionLimitPolicy } from '../registry/session-limit.js';
 import type { MaxSessionsSetting } from './login-policy.js';
 
 /** One of a user's sessions, as `AxessSessionService.listSessions` describes it. */
@@ -23,7 +24,7 @@ export interface SessionInfo {
 export interface AuthenticateResult {
   /** The session's id after the login (rotated unless it was already bound to this user). */
   sessionId: string;
-  /** Sessions of the same user evicted to respect the cap, oldest first. */
+  /** Sessions of the same user evicted to respect the cap, oldest first (always empty with `'refuse'`). */
   evicted: string[];
 }
 
@@ -31,6 +32,11 @@ export interface AuthenticateResult {
 export interface AuthenticateOptions {
   /** Cap for this login (a number or a function of the user); overrides the module's `maxSessionsPerUser`. */
   maxSessions?: MaxSessionsSetting;
+  /**
+   * What this login does when the cap is full; overrides the module's `onSessionLimit`. `'refuse'`
+   * makes `authenticate` throw a 409 (`reason: 'session-limit'`) and change nothing.
+   */
+  onSessionLimit?: SessionLimitPolicy;
   /** The authenticated user handed to a cap function. @default req.user */
   user?: unknown;
   /** The execution context handed to a cap function (`MaxSessionsGuard` passes its own). */

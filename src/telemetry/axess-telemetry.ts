@@ -23,7 +23,10 @@ export const AXESS_INSTRUMENTATION_SCOPE = '@axess/nestjs-session';
  * Prometheus shows counters with a `_total` suffix (`axess_logins_total`).
  */
 export const AXESS_METRICS = {
-  /** Counter; `outcome`: `admitted` or `failed` (the library could not complete a login the app had authenticated). */
+  /**
+   * Counter; `outcome`: `admitted`, `refused` (the cap was full and the policy is `refuse`) or
+   * `failed` (the library could not complete a login the app had authenticated).
+   */
   logins: 'axess.logins',
   /** Counter; `reason`: `evicted:newer-sign-in`, `revoked`, `logged-out`, `expired:absolute-timeout`. */
   sessionsEnded: 'axess.sessions.ended',
@@ -40,7 +43,7 @@ export const AXESS_METRICS = {
 } as const;
 
 /** What became of a login the app had authenticated. */
-export type LoginOutcome = 'admitted' | 'failed';
+export type LoginOutcome = 'admitted' | 'refused' | 'failed';
 
 /**
  * Why a session cookie was not used: its value is not a signed session id (`malformed`), its
@@ -75,6 +78,7 @@ export const STORE_DURATION_BUCKETS_MS = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100,
 /** Attribute objects built once: the SDK hashes them on every record, the library never allocates one on a hot path. */
 const LOGIN_ATTRIBUTES: Record<LoginOutcome, Attributes> = {
   admitted: Object.freeze({ outcome: 'admitted' }),
+  refused: Object.freeze({ outcome: 'refused' }),
   failed: Object.freeze({ outcome: 'failed' }),
 };
 const COOKIE_ATTRIBUTES: Record<CookieRejection, Attributes> = {
@@ -113,7 +117,8 @@ export class AxessTelemetry {
     this.tracer =
       options.traces === false ? undefined : (options.tracerProvider ?? trace.getTracerProvider()).getTracer(AXESS_INSTRUMENTATION_SCOPE);
     this.logins = this.meter.createCounter(AXESS_METRICS.logins, {
-      description: 'Logins the app authenticated, by outcome: admitted (session bound and under the cap) or failed.',
+      description:
+        'Logins the app authenticated, by outcome: admitted (session bound and under the cap), refused (cap full, policy refuse) or failed.',
     });
     this.sessionsEnded = this.meter.createCounter(AXESS_METRICS.sessionsEnded, {
       description: 'Sessions ended by the library, by reason (evicted, revoked, logged out, absolute timeout).',

@@ -22,7 +22,8 @@ type RegistryOperationName = keyof typeof REGISTRY_OPERATIONS;
 
 /**
  * A `SessionRegistry` that records each call of the registry it wraps: a span, its duration and
- * its failures (see `AxessTelemetry`); an admission's span carries how many sessions it evicted.
+ * its failures (see `AxessTelemetry`); an admission's span carries how many sessions it evicted
+ * and whether it was refused.
  * It changes nothing of what the calls do or answer.
  */
 export class InstrumentedSessionRegistry extends SessionRegistry {
@@ -66,12 +67,13 @@ export class InstrumentedSessionRegistry extends SessionRegistry {
     return instrumentedCall(this.telemetry, this.operations.members, () => this.inner.members(userId));
   }
 
-  admit(userId: string, sessionId: string, maxSessions: number, options?: AdmitOptions): Promise<string[]> {
+  admit(userId: string, sessionId: string, maxSessions: number, options?: AdmitOptions): Promise<string[] | null> {
     return instrumentedCall(
       this.telemetry,
       this.operations.admit,
       () => this.inner.admit(userId, sessionId, maxSessions, options),
-      (evicted) => ({ 'axess.max_sessions': maxSessions, 'axess.evicted_count': evicted.length }),
+      // A refusal is an answer, not a failure: the span says so and stays OK.
+      (evicted) => ({ 'axess.max_sessions': maxSessions, 'axess.evicted_count': evicted?.length ?? 0, 'axess.refused': evicted === null }),
     );
   }
 

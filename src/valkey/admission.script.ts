@@ -1,12 +1,17 @@
 /**
  * Login admission on one user's registry, atomic because Valkey runs a script alone: prune the
  * members found dead, add the new session, evict the oldest beyond the cap, refresh the key's
- * expiry, return the evicted ids oldest first. It touches `KEYS[1]` only and builds no key
+ * expiry, return the evicted ids oldest first. With the `refuse` policy, a new session that would
+ * take the set beyond the cap is not added and nothing is evicted: the script answers `0` (an
+ * integer, which no list of victims can be mistaken for). The count happens after the pruning,
+ * in the same script, so dead members never count and concurrent logins cannot both take the
+ * last place. It touches `KEYS[1]` only and builds no key
  * (I6 in docs/architecture.md: Cluster-safe by construction); the caller deletes the victims' records after.
  *
  * KEYS[1] = `{prefix}:reg:{userId}`
  * ARGV[1] = now (epoch ms, from the injected Clock), ARGV[2] = cap (0 = no cap: a plain register),
- * ARGV[3] = lifetime ms of a session, ARGV[4] = new session id, ARGV[5..] = dead member ids.
+ * ARGV[3] = lifetime ms of a session, ARGV[4] = new session id, ARGV[5] = `evict` or `refuse`
+ * (what a full set does), ARGV[6..] = dead member ids.
  *
  * Score of a new member = max(now, highest score + 1): admission order stays strict even when the
  * clock has not moved (same millisecond, a frozen test clock, a peer instance whose clock lags),
@@ -31,6 +36,7 @@ local now = tonumber(ARGV[1])
 local cap = tonumber(ARGV[2])
 local lifetime = tonumber(ARGV[3])
 local id = ARGV[4]
+local refuse = ARGV[5] == 'refuse'
 
 local function int(n)
   return string.format('%.0f', n)
@@ -42,9 +48,12 @@ local function zrem(list, from)
   end
 end
 
-zrem(ARGV, 5)
+zrem(ARGV, 6)
 
 if not redis.call('ZSCORE', key, id) then
+  if refuse and cap > 0 and redis.call('ZCARD', key) >= cap then
+    return 0
+  end
   local score = now
   local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   if top[2] and tonumber(top[2]) + 1 > score then
@@ -54,7 +63,7 @@ if not redis.call('ZSCORE', key, id) then
 end
 
 local victims = {}
-if cap > 0 then
+if cap > 0 and not refuse then
   local excess = redis.call('ZCARD', key) - cap
   if excess > 0 then
     for _, member in ipairs(redis.call('ZRANGE', key, 0, excess)) do

@@ -11,6 +11,7 @@ import type { ValkeyClient } from './valkey-client.js';
 import { ADMISSION_SCRIPT } from './admission.script.js';
 import { liveSessionIds } from '../registry/live-sessions.js';
 import { assertMaxSessions, DEFAULT_REGISTRY_LIFETIME_MS, scoreInstant } from '../registry/registry-limits.js';
+import { assertSessionLimitPolicy, DEFAULT_SESSION_LIMIT_POLICY, type SessionLimitPolicy } from '../registry/session-limit.js';
 import { SessionRegistry, type AdmitOptions, type RegisteredSession } from '../registry/session-registry.js';
 
 /** Options of {@link ValkeySessionRegistry}. */
@@ -58,7 +59,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     const key = this.keys.registry(userId);
     assertSessionId(sessionId);
     // Admission without a cap: the same scoring and expiry in one script.
-    await this.runAdmission(key, sessionId, 0, [], 'register');
+    await this.runAdmission(key, sessionId, 0, 'evict-oldest', [], 'register');
   }
 
   async unregister(userId: string, sessionId: string): Promise<void> {
@@ -90,13 +91,15 @@ export class ValkeySessionRegistry extends SessionRegistry {
     return liveSessionIds(await this.members(userId), this.store);
   }
 
-  async admit(userId: string, sessionId: string, maxSessions: number, options: AdmitOptions = {}): Promise<string[]> {
+  async admit(userId: string, sessionId: string, maxSessions: number, options: AdmitOptions = {}): Promise<string[] | null> {
     const written = options.recordWritten;
     // Mark it handled now: it may reject while the reads below are in flight; it is awaited later.
     written?.catch(() => undefined);
     const key = this.keys.registry(userId);
     assertSessionId(sessionId);
     assertMaxSessions(maxSessions);
+    const onLimit = options.onLimit ?? DEFAULT_SESSION_LIMIT_POLICY;
+    assertSessionLimitPolicy(onLimit, 'onLimit');
     const ids = (await this.members(userId)).map((m) => m.sessionId).filter((id) => id !== sessionId);
     const live = await this.store.existing(ids);
     // Only now may the member appear: a member without a record would look dead to a concurrent login.
@@ -105,9 +108,11 @@ export class ValkeySessionRegistry extends SessionRegistry {
       key,
       sessionId,
       maxSessions,
+      onLimit,
       ids.filter((id) => !live.has(id)),
       'admit',
     );
+    if (victims === null) return null;
     const deletable = victims.filter(isSessionId);
     const marker = options.evictionMarker;
     if (deletable.length > 0)
@@ -135,10 +140,19 @@ export class ValkeySessionRegistry extends SessionRegistry {
     return ids;
   }
 
-  private async runAdmission(key: string, sessionId: string, cap: number, dead: string[], operation: string): Promise<string[]> {
+  /** Runs the admission script; `null` when it refused the session (its integer reply). */
+  private async runAdmission(
+    key: string,
+    sessionId: string,
+    cap: number,
+    onLimit: SessionLimitPolicy,
+    dead: string[],
+    operation: string,
+  ): Promise<string[] | null> {
     const now = scoreInstant(this.clock.nowMs());
-    const reply = await runLuaScript(this.client, ADMISSION, key, [now, cap, this.lifetimeMs, sessionId, ...dead], operation);
-    return reply as string[];
+    const mode = onLimit === 'refuse' ? 'refuse' : 'evict';
+    const reply = await runLuaScript(this.client, ADMISSION, key, [now, cap, this.lifetimeMs, sessionId, mode, ...dead], operation);
+    return Array.isArray(reply) ? (reply as string[]) : null;
   }
 
   private async call<T>(operation: string, command: () => Promise<T>): Promise<T> {

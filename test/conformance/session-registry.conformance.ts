@@ -1,4 +1,4 @@
-import { mintSessionId, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src/internal';
+import { mintSessionId, type SessionLimitPolicy, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src/internal';
 import type { ManualClock } from '../../src/testing';
 import { INCONCLUSIVE, untilConclusive } from '../harness/real-time';
 
@@ -49,9 +49,21 @@ export function describeSessionRegistryConformance(
 
     /** Mints an id, writes its record, and admits it. */
     async function login(userId: string, max: number, fx = f): Promise<{ id: string; victims: string[] }> {
-      const id = mintSessionId();
-      const victims = await fx.registry.admit(userId, id, max, { recordWritten: fx.store.save(id, record(), DAY, { mode: 'create' }) });
+      const { id, victims } = await attempt(userId, max, 'evict-oldest', fx);
+      if (victims === null) throw new Error('evict-oldest never refuses');
       return { id, victims };
+    }
+
+    /** Like `login`, under `onLimit`: `victims` is `null` when the admission was refused. */
+    async function attempt(
+      userId: string,
+      max: number,
+      onLimit: SessionLimitPolicy,
+      fx = f,
+    ): Promise<{ id: string; victims: string[] | null }> {
+      const id = mintSessionId();
+      const recordWritten = fx.store.save(id, record(), DAY, { mode: 'create' });
+      return { id, victims: await fx.registry.admit(userId, id, max, { recordWritten, onLimit }) };
     }
 
     async function withRecord(id = mintSessionId(), ttlMs = DAY): Promise<string> {
@@ -112,6 +124,64 @@ export function describeSessionRegistryConformance(
       const plain = (await login('unmarked', 4)).id;
       await login('unmarked', 1);
       expect(await f.store.goneReason(plain)).toBeUndefined();
+    });
+
+    it("onLimit 'refuse' admits up to the cap, then refuses: nothing added, nothing evicted, every record left alone", async () => {
+      const admitted: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const { id, victims } = await attempt('full', 3, 'refuse');
+        expect(victims).toEqual([]);
+        admitted.push(id);
+        f.clock.advance(1);
+      }
+      const before = await f.registry.members('full');
+      const refused = await attempt('full', 3, 'refuse');
+      expect(refused.victims).toBeNull();
+      expect(await f.registry.members('full')).toEqual(before);
+      expect(await f.registry.activeSessions('full')).toEqual(admitted);
+      // The refused session's record is the caller's to delete; the registry never touched it.
+      expect(await f.store.existing([...admitted, refused.id])).toEqual(new Set([...admitted, refused.id]));
+      for (const id of admitted) expect(await f.store.goneReason(id)).toBeUndefined();
+      // A lower cap than the sessions held refuses too, and still evicts nobody.
+      expect((await attempt('full', 2, 'refuse')).victims).toBeNull();
+      expect(await f.registry.activeSessions('full')).toEqual(admitted);
+      // The same user under 'evict-oldest' is admitted and evicts, as before.
+      const evicting = await attempt('full', 3, 'evict-oldest');
+      expect(evicting.victims).toEqual([admitted[0]]);
+    });
+
+    it("onLimit 'refuse': dead members do not count, and a session already a member is admitted again", async () => {
+      const a = await attempt('dead', 2, 'refuse');
+      f.clock.advance(1);
+      const b = await attempt('dead', 2, 'refuse');
+      expect((await attempt('dead', 2, 'refuse')).victims).toBeNull();
+      await f.store.delete(a.id);
+      const c = await attempt('dead', 2, 'refuse');
+      expect(c.victims).toEqual([]);
+      expect(await f.registry.members('dead')).toEqual([
+        { sessionId: b.id, registeredAt: expect.any(Number) },
+        { sessionId: c.id, registeredAt: expect.any(Number) },
+      ]);
+      // Full again, yet a member's own re-admission is no new session: it is not refused.
+      expect(await f.registry.admit('dead', b.id, 2, { onLimit: 'refuse' })).toEqual([]);
+      expect(await f.registry.activeSessions('dead')).toEqual([b.id, c.id]);
+    });
+
+    it("onLimit 'refuse' under concurrency: of 12 simultaneous admissions with cap 4, exactly 4 get in", async () => {
+      const outcomes = await Promise.all(Array.from({ length: 12 }, () => attempt('race', 4, 'refuse')));
+      const admitted = outcomes.filter((o) => o.victims !== null);
+      expect(admitted).toHaveLength(4);
+      for (const o of admitted) expect(o.victims).toEqual([]);
+      expect(new Set(await f.registry.activeSessions('race'))).toEqual(new Set(admitted.map((o) => o.id)));
+    });
+
+    it('refuses an onLimit that is neither policy, before touching the registry', async () => {
+      const id = await withRecord();
+      await expect(f.registry.admit('bad', id, 3, { onLimit: 'drop-newest' as SessionLimitPolicy })).rejects.toMatchObject({
+        name: 'AxessOptionsError',
+        option: 'onLimit',
+      });
+      expect(await f.registry.members('bad')).toEqual([]);
     });
 
     it('keeps admission order strict when the clock does not move (score = highest + 1)', async () => {

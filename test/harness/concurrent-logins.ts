@@ -1,5 +1,5 @@
 import type { Redis } from 'iovalkey';
-import { mintSessionId, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src/internal';
+import { mintSessionId, type SessionLimitPolicy, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src/internal';
 
 /** One app instance: its own store and registry (and, in the tests, its own Valkey client). */
 export interface LoginBackend {
@@ -13,6 +13,8 @@ export interface ConcurrentLoginsOutcome {
   loggedIn: string[];
   /** Every id some admission returned as evicted. */
   evicted: string[];
+  /** Every session id whose admission was refused (`onLimit: 'refuse'`); its record is deleted, as the service does. */
+  refused: string[];
 }
 
 const TTL_MS = 60_000;
@@ -29,8 +31,10 @@ export async function runConcurrentLogins(options: {
   userId: string;
   cap: number;
   logins?: number;
+  /** What a full cap does (`AdmitOptions.onLimit`). @default 'evict-oldest' */
+  onLimit?: SessionLimitPolicy;
 }): Promise<ConcurrentLoginsOutcome> {
-  const { backends, userId, cap } = options;
+  const { backends, userId, cap, onLimit } = options;
   const logins = options.logins ?? 50;
   const anonymous = Array.from({ length: logins }, () => mintSessionId());
   await Promise.all(
@@ -44,11 +48,16 @@ export async function runConcurrentLogins(options: {
       const newId = mintSessionId();
       const now = Date.now();
       const record: SessionRecord = { data: { cart: [i] }, createdAt: now, userId, authenticatedAt: now };
-      const evicted = await registry.admit(userId, newId, cap, { recordWritten: store.cycle(oldId, newId, record, TTL_MS) });
+      const evicted = await registry.admit(userId, newId, cap, { recordWritten: store.cycle(oldId, newId, record, TTL_MS), onLimit });
+      if (evicted === null) await store.delete(newId);
       return { newId, evicted };
     }),
   );
-  return { loggedIn: results.map((r) => r.newId), evicted: results.flatMap((r) => r.evicted) };
+  return {
+    loggedIn: results.filter((r) => r.evicted !== null).map((r) => r.newId),
+    evicted: results.flatMap((r) => r.evicted ?? []),
+    refused: results.filter((r) => r.evicted === null).map((r) => r.newId),
+  };
 }
 
 /** The ids among `ids` that still work: their record loads and the registry calls them valid. */

@@ -116,6 +116,22 @@ export class SessionTestController {
     return { userId: session.userId ?? null, sessionId: session.id ?? null };
   }
 
+  @Post('login-two-refuse')
+  @HttpCode(200)
+  @MaxSessions(2, { onSessionLimit: 'refuse' })
+  @UseGuards(HeaderAuthGuard, MaxSessionsGuard)
+  loginTwoRefuse(@CurrentSession() session: AxessSession) {
+    return { userId: session.userId ?? null, sessionId: session.id ?? null };
+  }
+
+  @Post('login-two-evict')
+  @HttpCode(200)
+  @MaxSessions(2, { onSessionLimit: 'evict-oldest' })
+  @UseGuards(HeaderAuthGuard, MaxSessionsGuard)
+  loginTwoEvict(@CurrentSession() session: AxessSession) {
+    return { userId: session.userId ?? null, sessionId: session.id ?? null };
+  }
+
   @Post('login-and-store')
   @HttpCode(200)
   @UseGuards(HeaderAuthGuard, MaxSessionsGuard)

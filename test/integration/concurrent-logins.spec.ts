@@ -147,7 +147,7 @@ describe.each([
       for (const id of survivors) expect(live.has(id)).toBe(false);
 
       // Every session that lost its place was returned as a victim exactly once.
-      for (const id of victimLists.flat()) returnedAsVictim.set(id, (returnedAsVictim.get(id) ?? 0) + 1);
+      for (const id of victimLists.flat()) if (id !== null) returnedAsVictim.set(id, (returnedAsVictim.get(id) ?? 0) + 1);
       for (const id of everyone) {
         expect(returnedAsVictim.get(id) ?? 0).toBe(live.has(id) ? 0 : 1);
       }

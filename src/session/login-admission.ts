@@ -1,0 +1,61 @@
+import type { Logger } from '@nestjs/common';
+import { SessionEndReason } from '../events/session-event.types.js';
+import { assertMaxSessions } from '../registry/registry-limits.js';
+import { assertSessionLimitPolicy, type SessionLimitPolicy } from '../registry/session-limit.js';
+import type { SessionRegistry } from '../registry/session-registry.js';
+import type { LoginPolicy } from './login-policy.js';
+import type { AuthenticateOptions } from './session-info.js';
+
+/** The cap of one login and what a full cap does to it. */
+export interface LoginLimit {
+  /** The most sessions the user may hold; `undefined` = no cap. */
+  cap: number | undefined;
+  /** `'refuse'` only when there is a cap to refuse at. */
+  onLimit: SessionLimitPolicy;
+}
+
+/**
+ * The limit of this login: the call's (or the route's, through `MaxSessionsGuard`) cap and
+ * policy, else the module's; a cap function is called with the user and the guard's context.
+ */
+export async function loginLimitFor(policy: LoginPolicy, options: AuthenticateOptions, user: unknown): Promise<LoginLimit> {
+  const setting = options.maxSessions ?? policy.maxSessionsPerUser;
+  const onLimit = options.onSessionLimit ?? policy.onSessionLimit;
+  assertSessionLimitPolicy(onLimit);
+  if (setting === undefined) return { cap: undefined, onLimit: 'evict-oldest' };
+  const cap = typeof setting === 'function' ? await setting(user, options.context) : setting;
+  assertMaxSessions(cap);
+  return { cap, onLimit };
+}
+
+/**
+ * Puts the login's new session in the user's registry once its record is written: a plain
+ * registration without a cap, else the admission under `limit` (evicted sessions are marked as
+ * evicted for `markerTtlMs`). Answers the evicted ids, or `null` when the cap refused it.
+ */
+export function admitLogin(
+  registry: SessionRegistry,
+  userId: string,
+  sessionId: string,
+  limit: LoginLimit,
+  written: Promise<unknown>,
+  markerTtlMs: number,
+): Promise<string[] | null> {
+  if (limit.cap === undefined) return written.then(() => registry.register(userId, sessionId)).then(() => []);
+  return registry.admit(userId, sessionId, limit.cap, {
+    recordWritten: written,
+    evictionMarker: { reason: SessionEndReason.evicted, ttlMs: markerTtlMs },
+    onLimit: limit.onLimit,
+  });
+}
+
+/**
+ * Switching users on one session: the previous user's registry forgets the old id. Not awaited
+ * (a failure is logged): the login does not depend on it.
+ */
+export function leavePreviousUser(registry: SessionRegistry, logger: Logger, previousUserId?: string, oldId?: string): void {
+  if (oldId === undefined || previousUserId === undefined) return;
+  registry
+    .unregister(previousUserId, oldId)
+    .catch((error: unknown) => logger.warn(`Could not unregister the previous user's session: ${String(error)}`));
+}

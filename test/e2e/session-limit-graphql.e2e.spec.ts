@@ -1,0 +1,110 @@
+import { Injectable, Module, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { Args, Field, GqlExecutionContext, GraphQLModule, Mutation, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
+import type { Redis } from 'iovalkey';
+import { AxessSessionModule, CurrentSession, MaxSessions, MaxSessionsGuard, type AxessSession } from '../../src/internal';
+import { cookiePair, send, type AdapterName } from '../harness/http-app';
+import { listenOnLoopback } from '../harness/listen';
+import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
+
+@ObjectType('SignedIn')
+class SignedIn {
+  @Field(() => String)
+  userId!: string;
+}
+
+/** Stands in for the app's GraphQL authentication: the mutation's `name` becomes `req.user`. */
+@Injectable()
+class GraphqlNameGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const graphql = GqlExecutionContext.create(context);
+    const { req } = graphql.getContext<{ req: { user?: unknown } }>();
+    req.user = { id: graphql.getArgs<{ name: string }>().name };
+    return true;
+  }
+}
+
+@Resolver()
+class SignInResolver {
+  @Mutation(() => SignedIn)
+  @MaxSessions(1, { onSessionLimit: 'refuse' })
+  @UseGuards(GraphqlNameGuard, MaxSessionsGuard)
+  signIn(@Args('name', { type: () => String }) _name: string, @CurrentSession() session: AxessSession): SignedIn {
+    return { userId: session.userId! };
+  }
+
+  @Query(() => String, { nullable: true })
+  whoami(@CurrentSession() session: AxessSession): string | null {
+    return session.userId ?? null;
+  }
+}
+
+function graphqlModule(adapter: AdapterName) {
+  return adapter === 'fastify'
+    ? GraphQLModule.forRoot<MercuriusDriverConfig>({
+        driver: MercuriusDriver,
+        autoSchemaFile: true,
+        graphiql: false,
+        cache: false,
+        context: (req: unknown, reply: unknown) => ({ req, reply }),
+      })
+    : GraphQLModule.forRoot<ApolloDriverConfig>({
+        driver: ApolloDriver,
+        autoSchemaFile: true,
+        playground: false,
+        includeStacktraceInErrorResponses: false,
+        context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
+      });
+}
+
+const signIn = (name: string) => ({ query: `mutation { signIn(name: ${JSON.stringify(name)}) { userId } }` });
+
+describe.each<AdapterName>(['express', 'fastify'])("%s: a GraphQL sign-in refused at the cap (onSessionLimit 'refuse')", (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  let client: Redis;
+
+  beforeAll(async () => {
+    client = testClient();
+    @Module({
+      imports: [
+        AxessSessionModule.forRoot({
+          client,
+          prefix: uniquePrefix('gql'),
+          encryptionKey: randomKey(),
+          signingKey: randomKey(),
+          cookie: { secure: false },
+        }),
+        graphqlModule(adapter),
+      ],
+      providers: [SignInResolver, GraphqlNameGuard],
+    })
+    class GraphqlAppModule {}
+    const ref = await Test.createTestingModule({ imports: [GraphqlAppModule] }).compile();
+    ({ app, url } = await listenOnLoopback(ref, adapter));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await client?.quit();
+  });
+
+  it("answers an error with extensions { code: 'CONFLICT', reason: 'session-limit' }, no cookie, the first session intact", async () => {
+    const first = await send(url, 'POST', '/graphql', { body: signIn('gina') });
+    expect(first.body).toEqual({ data: { signIn: { userId: 'gina' } } });
+    const cookie = cookiePair(first)!;
+    expect(cookie).toBeDefined();
+
+    const refused = await send(url, 'POST', '/graphql', { body: signIn('gina') });
+    expect(refused.body.data ?? null).toBeNull();
+    expect(refused.body.errors).toHaveLength(1);
+    expect(refused.body.errors[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'session-limit' });
+    expect(refused.setCookies).toEqual([]);
+
+    const still = await send(url, 'POST', '/graphql', { cookie, body: { query: '{ whoami }' } });
+    expect(still.body).toEqual({ data: { whoami: 'gina' } });
+  });
+});
