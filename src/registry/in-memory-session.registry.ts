@@ -100,7 +100,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
         userId,
         sessionId,
         maxSessions,
-        ids.filter((id) => !live.has(id)),
+        ids.filter((id) => !live.has(id) || id === options.replacing),
       );
     });
     const marker = options.evictionMarker;

@@ -27,6 +27,12 @@ export interface ValkeySessionRegistryOptions {
 
 const ADMISSION = luaScript(ADMISSION_SCRIPT);
 
+/** The members to remove in the admission: those found dead, and the id a re-sign-in replaces. */
+function dropped(ids: readonly string[], live: ReadonlySet<string>, replacing: string | undefined): string[] {
+  const dead = ids.filter((id) => !live.has(id));
+  return replacing === undefined || dead.includes(replacing) ? dead : [...dead, replacing];
+}
+
 /**
  * The per-user registry in Valkey: `{prefix}:reg:{userId}` is a sorted set of session ids scored
  * by their registration instant (epoch ms from the injected `Clock`), so the oldest comes first.
@@ -105,7 +111,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
       key,
       sessionId,
       maxSessions,
-      ids.filter((id) => !live.has(id)),
+      dropped(ids, live, options.replacing),
       'admit',
     );
     const deletable = victims.filter(isSessionId);
