@@ -11,13 +11,14 @@ import { SessionCommitter } from '../http/session-committer.js';
 import { getAxessSession } from '../http/session-request.js';
 import { sessionStateOf } from '../http/session-state.js';
 import { asServiceUnavailable, isBackendFailure } from '../http/store-unavailable.js';
-import { assertMaxSessions } from '../registry/registry-limits.js';
 import { SessionRegistry } from '../registry/session-registry.js';
 import { assertUserId } from '../registry/user-id.js';
 import { SessionStore } from '../store/session-store.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
-import { LoginPolicy, type MaxSessionsSetting } from './login-policy.js';
+import { capFor, LoginPolicy } from './login-policy.js';
+import { inRevocationSpan } from './revocation-span.js';
+import { ConcurrentRotationException, rotateSignedIn } from './session-rotation.js';
 import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
 
 /**
@@ -49,7 +50,9 @@ export class AxessSessionService {
    * Completes a login on this request's session: rotates its id (session-fixation defence; the
    * old record is deleted), binds `userId`, restarts the absolute lifetime, records the client,
    * and admits the session under the cap, evicting (deleting) the user's oldest sessions beyond
-   * it. A session already bound to this user is left as it is.
+   * it. A re-sign-in (a session already bound to this user) rotates too, keeping its data; its
+   * old id is swapped for the new one in one admission, so no other session of the user is
+   * evicted for it. Of concurrent re-sign-ins of one session one wins; the others get a 409.
    *
    * Round trips: ≤ 4 on top of the request's load (write ∥ registry read, liveness check,
    * admission script, deletion of the evicted). When admission fails on a backend error the
@@ -76,17 +79,18 @@ export class AxessSessionService {
     const session = getAxessSession(req);
     assertUserId(userId);
     const state = sessionStateOf(session);
-    if (state.storedId !== undefined && state.record?.userId === userId) return { sessionId: state.storedId, evicted: [] };
+    // A re-sign-in: new id, data kept, fresh authenticatedAt (ASVS 7.2.4), counted once.
+    const resign = state.storedId !== undefined && state.record?.userId === userId;
     const user = 'user' in options ? options.user : (req as { user?: unknown } | null)?.user;
-    const cap = await this.capFor(options.maxSessions ?? this.policy.maxSessionsPerUser, user, options);
-
+    const cap = await capFor(options.maxSessions ?? this.policy.maxSessionsPerUser, user, options.context);
     const now = this.clock.nowMs();
     const previous = state.record;
     const oldId = state.storedId;
     // Data gathered before the login (e.g. a cart) comes along; another user's data never does.
-    const carried = previous && previous.userId === undefined ? { ...previous.data } : {};
+    const carried = previous && (previous.userId === undefined || resign) ? { ...previous.data } : {};
     const record: SessionRecord = {
       data: carried,
+      ...(resign && previous?.cookieMaxAgeMs !== undefined ? { cookieMaxAgeMs: previous.cookieMaxAgeMs } : {}),
       createdAt: now,
       userId,
       authenticatedAt: now,
@@ -96,17 +100,23 @@ export class AxessSessionService {
     const newId = mintSessionId();
 
     // Issued in the same tick: the registry's first read travels with the write.
-    const written = oldId === undefined ? this.create(newId, record, ttl) : this.store.cycle(oldId, newId, record, ttl);
+    const written =
+      oldId === undefined
+        ? this.create(newId, record, ttl)
+        : resign
+          ? rotateSignedIn(this.store, oldId, newId, record, ttl)
+          : this.store.cycle(oldId, newId, record, ttl);
     written.catch(() => undefined);
     const admitted: Promise<string[]> =
       cap === undefined
         ? written.then(() => this.registry.register(userId, newId)).then(() => [])
         : this.registry.admit(userId, newId, cap, {
             recordWritten: written,
+            ...(resign ? { replacing: oldId } : {}),
             evictionMarker: { reason: SessionEndReason.evicted, ttlMs: this.markerTtlMs },
           });
-    if (oldId !== undefined && previous?.userId !== undefined) {
-      // Switching users on one session: the previous user's registry forgets the old id.
+    if (oldId !== undefined && previous?.userId !== undefined && !(resign && cap !== undefined)) {
+      // Switching users (or a re-sign-in without a cap): the previous binding's registry forgets the old id.
       this.registry
         .unregister(previous.userId, oldId)
         .catch((error: unknown) => this.logger.warn(`Could not unregister the previous user's session: ${String(error)}`));
@@ -114,6 +124,11 @@ export class AxessSessionService {
     const [write, admission] = await Promise.allSettled([written, admitted]);
 
     if (write.status === 'rejected') {
+      if (write.reason instanceof ConcurrentRotationException) {
+        // The winner holds the session now: nothing of this request may be written, nor its cookie cleared.
+        state.forget();
+        throw write.reason;
+      }
       // Not awaited: the 503 does not wait for the cleanup, and discard() never rejects (it logs).
       void this.discard(newId);
       throw asServiceUnavailable(write.reason, this.failures, 'a login');
@@ -204,7 +219,7 @@ export class AxessSessionService {
   async revokeSession(userId: string, sessionId: string): Promise<boolean> {
     assertUserId(userId);
     if (!isSessionId(sessionId)) return false;
-    return this.revocation('session', async () => {
+    return inRevocationSpan(this.telemetry, 'session', async () => {
       if (!(await this.backend(() => this.registry.isValid(userId, sessionId)))) return [];
       await this.revoke(userId, [sessionId]);
       return [sessionId];
@@ -214,7 +229,7 @@ export class AxessSessionService {
   /** Revokes every session of the user (e.g. after a password change); returns their ids. */
   async revokeAll(userId: string): Promise<string[]> {
     assertUserId(userId);
-    return this.revocation('all', () => this.revokeAllOf(userId));
+    return inRevocationSpan(this.telemetry, 'all', () => this.revokeAllOf(userId));
   }
 
   private async revokeAllOf(userId: string): Promise<string[]> {
@@ -237,26 +252,12 @@ export class AxessSessionService {
   /** Revokes all of the user's sessions except `keepSessionId` ("sign out other devices"); returns their ids. */
   async revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
     assertUserId(userId);
-    return this.revocation('others', async () => {
+    return inRevocationSpan(this.telemetry, 'others', async () => {
       const others = (await this.backend(() => this.registry.members(userId)))
         .map((m) => m.sessionId)
         .filter((id) => id !== keepSessionId && isSessionId(id));
       await this.revoke(userId, others);
       return others;
-    });
-  }
-
-  /** Runs a revocation in its span (`axess.revoke`: its scope, outcome and how many sessions it ended). */
-  private revocation(scope: 'session' | 'others' | 'all', run: () => Promise<string[]>): Promise<string[]> {
-    return this.telemetry.inSpan('axess.revoke', { attributes: { 'axess.revoke.scope': scope } }, async (span) => {
-      try {
-        const revoked = await run();
-        span?.setAttributes({ 'axess.outcome': 'ok', 'axess.revoked_count': revoked.length });
-        return revoked;
-      } catch (error) {
-        span?.setAttribute('axess.outcome', 'failed');
-        throw error;
-      }
     });
   }
 
@@ -274,14 +275,6 @@ export class AxessSessionService {
     );
     for (const id of ids) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
     this.telemetry.sessionsEnd(SessionEndReason.revoked, ids.length);
-  }
-
-  /** The cap of this login: a number as given, or what the app's function answers for this user. */
-  private async capFor(setting: MaxSessionsSetting | undefined, user: unknown, options: AuthenticateOptions): Promise<number | undefined> {
-    if (setting === undefined) return undefined;
-    const cap = typeof setting === 'function' ? await setting(user, options.context) : setting;
-    assertMaxSessions(cap);
-    return cap;
   }
 
   private async create(id: string, record: SessionRecord, ttl: number): Promise<void> {

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { assertMaxSessions } from '../registry/registry-limits.js';
 
 /**
  * A cap computed per login, e.g. admins 1 and everyone else 5. `user` is what the app's
@@ -34,4 +35,16 @@ export class LoginPolicy {
     /** passport session mode: the user id from what `serializeUser` stored. */
     readonly passportUserId: (serialized: unknown) => string | undefined = () => undefined,
   ) {}
+}
+
+/** The cap of one login: a number as given, or what the app's function answers for this user. */
+export async function capFor(
+  setting: MaxSessionsSetting | undefined,
+  user: unknown,
+  context: ExecutionContext | undefined,
+): Promise<number | undefined> {
+  if (setting === undefined) return undefined;
+  const cap = typeof setting === 'function' ? await setting(user, context) : setting;
+  assertMaxSessions(cap);
+  return cap;
 }
