@@ -4,6 +4,7 @@ import {
   Controller,
   Delete,
   Get,
+  Header,
   HttpCode,
   Injectable,
   NotFoundException,
@@ -181,6 +182,14 @@ export class SessionTestController {
   @UseGuards(AxessAuthenticatedGuard)
   me(@CurrentSession() session: AxessSession) {
     return { userId: session.userId, sessionId: session.id, authenticatedAt: session.authenticatedAt?.getTime(), data: session.data };
+  }
+
+  /** `/me` with the app's own Cache-Control (Nest's `@Header`, through the adapter's reply). */
+  @Get('me-public')
+  @Header('Cache-Control', 'public, max-age=60')
+  @UseGuards(AxessAuthenticatedGuard)
+  mePublic(@CurrentSession() session: AxessSession) {
+    return { userId: session.userId };
   }
 
   @Post('logout')
