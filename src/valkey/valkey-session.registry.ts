@@ -107,13 +107,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     const live = await this.store.existing(ids);
     // Only now may the member appear: a member without a record would look dead to a concurrent login.
     await written;
-    const victims = await this.runAdmission(
-      key,
-      sessionId,
-      maxSessions,
-      dropped(ids, live, options.replacing),
-      'admit',
-    );
+    const victims = await this.runAdmission(key, sessionId, maxSessions, dropped(ids, live, options.replacing), 'admit');
     const deletable = victims.filter(isSessionId);
     const marker = options.evictionMarker;
     if (deletable.length > 0)
