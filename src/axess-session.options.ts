@@ -113,6 +113,13 @@ export interface AxessSessionModuleOptions {
   warnUnboundLogin?: boolean;
   /** Record client ip and user agent in each session. @default true */
   captureClientInfo?: boolean;
+  /**
+   * `Cache-Control: no-store` on every response of a request whose session is signed in, set
+   * before the handler runs: a Cache-Control the app sets itself replaces it. @default true
+   */
+  noStoreAuthenticated?: boolean;
+  /** `Clear-Site-Data: "cookies"` on the response that clears the cookie of a logged-out or destroyed session. @default false */
+  clearSiteDataOnLogout?: boolean;
   /** Mount the session middleware on every route. Set false to mount it yourself. @default true */
   mountMiddleware?: boolean;
   /** Command timeout of a client the module creates, in ms. @default 2000 */
@@ -161,6 +168,8 @@ export const AXESS_DEFAULTS = {
   failOpen: false,
   onSessionLimit: 'evict-oldest',
   captureClientInfo: true,
+  noStoreAuthenticated: true,
+  clearSiteDataOnLogout: false,
   warnUnboundLogin: true,
   mountMiddleware: true,
   commandTimeoutMs: 2000,

@@ -20,6 +20,7 @@ import { AxessHealthService } from './health/axess-health.service.js';
 import { CookieSigner } from './http/cookie-signer.js';
 import { LegacySessionImport, NO_LEGACY_SESSION_IMPORT } from './http/legacy-session-import.js';
 import { SessionCommitter } from './http/session-committer.js';
+import { ResponseCachePolicy } from './http/response-cache-policy.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { AxessSessionMiddleware } from './http/session.middleware.js';
 import { LegacySessionImporter } from './migration/legacy-session.importer.js';
@@ -131,6 +132,11 @@ export const axessCoreProviders: Provider[] = [
     useFactory: (o: ResolvedAxessOptions) => new SessionCookie(o.cookie, o.signingKey ? new CookieSigner(o.signingKey) : undefined),
     inject: [AXESS_SESSION_OPTIONS],
   },
+  {
+    provide: ResponseCachePolicy,
+    useFactory: (o: ResolvedAxessOptions) => new ResponseCachePolicy(o.noStoreAuthenticated, o.clearSiteDataOnLogout),
+    inject: [AXESS_SESSION_OPTIONS],
+  },
   SessionCommitter,
   AxessSessionService,
   AxessHealthService,
@@ -164,11 +170,12 @@ export const axessCoreProviders: Provider[] = [
       failures: StoreFailureLog,
       telemetry: AxessTelemetry,
       legacy: LegacySessionImport,
+      cachePolicy: ResponseCachePolicy,
     ) => {
       // Only when it is to be mounted: without a signing key the middleware refuses to exist.
       const middleware =
         o.mountMiddleware && cookie.configured
-          ? new AxessSessionMiddleware(store, clock, lifetime, cookie, events, committer, failures, telemetry, legacy)
+          ? new AxessSessionMiddleware(store, clock, lifetime, cookie, events, committer, failures, telemetry, legacy, cachePolicy)
           : undefined;
       return new AxessRequestMount(host, o, views, unbound, middleware);
     },
@@ -186,6 +193,7 @@ export const axessCoreProviders: Provider[] = [
       StoreFailureLog,
       AxessTelemetry,
       LegacySessionImport,
+      ResponseCachePolicy,
     ],
   },
   {

@@ -39,6 +39,8 @@ export interface ResolvedAxessOptions {
   passportUserId: (serialized: unknown) => string | undefined;
   warnUnboundLogin: boolean;
   captureClientInfo: boolean;
+  noStoreAuthenticated: boolean;
+  clearSiteDataOnLogout: boolean;
   mountMiddleware: boolean;
   commandTimeoutMs: number;
   /** Validated here, before any client exists: a bad value must not leave a connection behind. */
@@ -133,6 +135,8 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     passportUserId: resolvePassportUserId(options.passportUserId, resolveUserIdFrom(options.userIdFrom)),
     warnUnboundLogin: flag('warnUnboundLogin', options.warnUnboundLogin, AXESS_DEFAULTS.warnUnboundLogin),
     captureClientInfo: flag('captureClientInfo', options.captureClientInfo, AXESS_DEFAULTS.captureClientInfo),
+    noStoreAuthenticated: flag('noStoreAuthenticated', options.noStoreAuthenticated, AXESS_DEFAULTS.noStoreAuthenticated),
+    clearSiteDataOnLogout: flag('clearSiteDataOnLogout', options.clearSiteDataOnLogout, AXESS_DEFAULTS.clearSiteDataOnLogout),
     mountMiddleware,
     commandTimeoutMs,
     durableWrites,

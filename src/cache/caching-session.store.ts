@@ -173,13 +173,24 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
   }
 
   async cycle(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    await this.moving(oldId, newId, record, ttlMs, async () => (await this.inner.cycle(oldId, newId, record, ttlMs), true));
+  }
+
+  override rotate(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
+    // A lost rotation deleted its new record again: nothing is kept then.
+    return this.moving(oldId, newId, record, ttlMs, () => this.inner.rotate(oldId, newId, record, ttlMs));
+  }
+
+  /** A move to a new id: both ids leave the cache; the new record is kept once `move` says it was written. */
+  private async moving(oldId: string, newId: string, record: SessionRecord, ttlMs: number, move: () => Promise<boolean>): Promise<boolean> {
     this.forget(oldId);
     this.forget(newId);
     const plain = this.encodeOrUndefined(record);
     const ticket = this.begin(newId);
     try {
-      await this.inner.cycle(oldId, newId, record, ttlMs);
-      if (plain !== undefined) this.keepWritten(ticket, plain, ttlMs);
+      const written = await move();
+      if (written && plain !== undefined) this.keepWritten(ticket, plain, ttlMs);
+      return written;
     } finally {
       this.end(ticket);
     }

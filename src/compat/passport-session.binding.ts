@@ -14,7 +14,8 @@ const PASSPORT_KEY = 'passport';
  * what `serializeUser` returned under `req.session.passport.user` and calls `save`; its `logOut`
  * deletes that and calls `save`, then regenerates. `save` is where this binding turns the first
  * into a sign-in (a fresh id, the user bound, admission under the cap, the device listed) and the
- * second into a sign-out (record and registry entry deleted), before the response goes out.
+ * second into a sign-out (record and registry entry deleted), before the response goes out. A
+ * `logIn` of the user the session is already bound to rotates the id as any sign-in does.
  */
 @Injectable()
 export class PassportSessionBinding {
@@ -52,7 +53,10 @@ export class PassportSessionBinding {
       );
       throw new UnauthorizedException({ statusCode: 401, message: 'Unauthorized', reason: NO_USER_ID });
     }
-    if (state.record?.userId === userId) {
+    // The same user with no regenerate before is the app's own `save()` of a signed-in session.
+    // After one it is passport's `logIn` again: a re-sign-in, which rotates (the regenerate only
+    // flagged a rotation for the commit; the login clears the flag, so there is one rotation).
+    if (state.record?.userId === userId && !state.regenerate) {
       state.dirty = true;
       return;
     }

@@ -1,6 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { SessionCommitter } from './session-committer.js';
+import { CLEAR_SITE_COOKIES } from './response-cache-policy.js';
+import type { SessionCommitter, TakenCookie } from './session-committer.js';
 import type { SessionChangeListener, SessionState } from './session-state.js';
 
 /** Where the per-response commit lives on the Node response. */
@@ -167,8 +168,8 @@ function release(res: WithCommit, commit: ResponseCommit, held: Held, error: unk
   }
 }
 
-/** Adds `cookie` to the headers about to go out (those given to `writeHead`, else the response's). */
-function addCookie(res: ServerResponse, committer: SessionCommitter, cookie: string, head: Args | undefined): void {
+/** Adds `taken` (its cookie, and `Clear-Site-Data` if it says so) to the headers about to go out. */
+function addCookie(res: ServerResponse, committer: SessionCommitter, taken: TakenCookie, head: Args | undefined): void {
   if (res.headersSent) {
     // Only when output went out before the session changed.
     committer.warnCookieTooLate();
@@ -176,6 +177,19 @@ function addCookie(res: ServerResponse, committer: SessionCommitter, cookie: str
   }
   const given = head && headersOf(head);
   addNoStore(res, given);
+  if (taken.clearSiteData) addHeader(res, given, 'clear-site-data', CLEAR_SITE_COOKIES);
+  addSetCookie(res, given, taken.value);
+}
+
+/** Sets `name` among the headers given to `writeHead` (flat or object form), else on the response. */
+function addHeader(res: ServerResponse, given: OutgoingHttpHeaders | unknown[] | undefined, name: string, value: string): void {
+  if (Array.isArray(given)) given.push(name, value);
+  else if (given) given[name] = value;
+  else res.setHeader(name, value);
+}
+
+/** Adds the `Set-Cookie` value, keeping those the app set. */
+function addSetCookie(res: ServerResponse, given: OutgoingHttpHeaders | unknown[] | undefined, cookie: string): void {
   if (Array.isArray(given)) {
     // The flat `[name, value, name, value]` form.
     given.push('set-cookie', cookie);

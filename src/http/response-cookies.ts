@@ -35,6 +35,13 @@ export function appendSetCookie(response: unknown, value: string): void {
   res.setHeader('set-cookie', [...values, value]);
 }
 
+/** Sets a header on a Fastify reply (its headers are written over the raw response's) or a Node/Express response. */
+export function setResponseHeader(response: unknown, name: string, value: string): void {
+  const reply = response as FastifyReplyLike;
+  if (reply && typeof reply === 'object' && reply.raw && typeof reply.header === 'function') reply.header(name, value);
+  else (response as ServerResponse).setHeader(name, value);
+}
+
 /** True once the response's headers are on the wire (too late to set a cookie). */
 export function headersSent(response: unknown): boolean {
   const reply = response as { raw?: ServerResponse; sent?: boolean; headersSent?: boolean };

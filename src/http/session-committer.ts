@@ -1,16 +1,17 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import { mintSessionId } from '../crypto/session-id.js';
-import { SessionStoreError } from '../errors/session-store.error.js';
 import { StoreFailureLog } from '../errors/store-failure.log.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { SessionEndReason } from '../events/session-event.types.js';
 import { SessionRegistry } from '../registry/session-registry.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
+import { createSessionRecord } from '../store/create-session-record.js';
 import { SessionStore } from '../store/session-store.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import type { AxessSession } from './axess-session.js';
-import { appendSetCookie, headersSent } from './response-cookies.js';
+import { CLEAR_SITE_COOKIES, DEFAULT_RESPONSE_CACHE_POLICY, ResponseCachePolicy } from './response-cache-policy.js';
+import { appendSetCookie, headersSent, setResponseHeader } from './response-cookies.js';
 import { SessionCookie } from './session-cookie.js';
 import { SessionState, sessionStateOf } from './session-state.js';
 import { asServiceUnavailable } from './store-unavailable.js';
@@ -35,6 +36,8 @@ export class SessionCommitter {
     private readonly events: AxessSessionEvents,
     private readonly failures: StoreFailureLog,
     private readonly telemetry: AxessTelemetry,
+    /** Whether a logout's cleared cookie comes with `Clear-Site-Data` (`clearSiteDataOnLogout`). */
+    @Optional() private readonly cachePolicy: ResponseCachePolicy = DEFAULT_RESPONSE_CACHE_POLICY,
   ) {}
 
   /**
@@ -73,16 +76,18 @@ export class SessionCommitter {
    * The `Set-Cookie` value the response must carry once the changes are flushed (the id changed
    * or the session ended), or `undefined`; the change counts as sent once taken.
    */
-  takeCookie(state: SessionState): string | undefined {
+  takeCookie(state: SessionState): TakenCookie | undefined {
     const id = state.cookieId;
     const clear = state.clearCookie && id === undefined;
     state.cookieId = undefined;
     state.clearCookie = false;
     if (id === undefined && !clear) return undefined;
     if (id !== undefined && !state.record) return undefined;
-    if (id === undefined) return this.cookie.serializeCleared(state.request);
+    // Cleared only because the session was logged out or destroyed (the flag's only setters).
+    if (id === undefined)
+      return { value: this.cookie.serializeCleared(state.request), clearSiteData: this.cachePolicy.clearSiteDataOnLogout };
     const now = this.clock.nowMs();
-    return this.cookie.serialize(id, this.lifetime.cookieExpiry(state.record!, now), now, state.request);
+    return { value: this.cookie.serialize(id, this.lifetime.cookieExpiry(state.record!, now), now, state.request), clearSiteData: false };
   }
 
   /** Says that a cookie change could not reach the client (the headers were already out). */
@@ -119,9 +124,7 @@ export class SessionCommitter {
     if (state.storedId === undefined) {
       // The id a handler already read (`req.session.id`) is the one created.
       const id = state.takeProposedId() ?? mintSessionId();
-      if (!(await this.store.save(id, record, ttl, { mode: 'create' }))) {
-        throw new SessionStoreError('command', 'Session id collision: the fresh id already exists.');
-      }
+      await createSessionRecord(this.store, id, record, ttl);
       state.storedId = id;
       state.cookieId = id;
       this.events.emit({ type: 'created', userId: record.userId, sessionId: id, reason: 'first-write' });
@@ -174,7 +177,15 @@ export class SessionCommitter {
       state.clearCookie = false;
       return;
     }
-    const value = this.takeCookie(state);
-    if (value !== undefined) appendSetCookie(response, value);
+    const cookie = this.takeCookie(state);
+    if (cookie === undefined) return;
+    appendSetCookie(response, cookie.value);
+    if (cookie.clearSiteData) setResponseHeader(response, 'clear-site-data', CLEAR_SITE_COOKIES);
   }
+}
+
+/** A cookie change to send: the `Set-Cookie` value, and whether `Clear-Site-Data` goes with it. */
+export interface TakenCookie {
+  value: string;
+  clearSiteData: boolean;
 }

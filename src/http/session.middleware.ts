@@ -11,6 +11,7 @@ import { SessionStore } from '../store/session-store.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import { AxessSession } from './axess-session.js';
 import { LegacySessionImport } from './legacy-session-import.js';
+import { DEFAULT_RESPONSE_CACHE_POLICY, presetNoStore, ResponseCachePolicy } from './response-cache-policy.js';
 import { commitOnResponse } from './response-commit.js';
 import { SessionCommitter } from './session-committer.js';
 import { SessionCookie } from './session-cookie.js';
@@ -51,6 +52,8 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     private readonly telemetry: AxessTelemetry,
     /** The import of the previous session library's sessions (`migrateFrom`), if any. */
     @Optional() private readonly legacy?: LegacySessionImport,
+    /** Which cache headers signed-in responses get (`noStoreAuthenticated`). */
+    @Optional() private readonly cachePolicy: ResponseCachePolicy = DEFAULT_RESPONSE_CACHE_POLICY,
   ) {
     if (!cookie.configured) {
       throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes (e.g. `openssl rand -base64 32`).');
@@ -75,6 +78,8 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     state.endedReason = loaded.endedReason;
     attachAxessSession(raw, new AxessSession(state));
     commitOnResponse(res, state, this.committer);
+    // A signed-in response must not be cached (ASVS 8.2.1); set before the handler, so the app's own Cache-Control wins.
+    if (loaded.record?.userId !== undefined && this.cachePolicy.noStoreAuthenticated) presetNoStore(res);
     // No live session: a cookie of the session library the app used before may name one to import.
     if (!loaded.record && this.legacy?.applies(raw)) await this.legacy.importInto(raw, res);
     next();

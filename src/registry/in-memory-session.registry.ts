@@ -104,7 +104,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
         sessionId,
         maxSessions,
         onLimit,
-        ids.filter((id) => !live.has(id)),
+        ids.filter((id) => !live.has(id) || id === options.replacing),
       );
     });
     if (victims === null) return null;

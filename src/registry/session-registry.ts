@@ -17,6 +17,12 @@ export interface AdmitOptions {
    */
   recordWritten?: Promise<unknown>;
   /**
+   * The id this session had until a re-sign-in moved it to `sessionId`: removed in the same
+   * atomic step as the new id is added, so the user's count is unchanged and no other session
+   * is evicted for it (unless the user is over the cap anyway).
+   */
+  replacing?: string;
+  /**
    * Leave a marker saying why on each evicted session (`SessionStore.markGone`), written in the
    * same round trip as the deletion of their records, so their next request can be told.
    */

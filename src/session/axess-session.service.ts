@@ -2,7 +2,6 @@ import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common'
 import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
 import { isSessionId, mintSessionId } from '../crypto/session-id.js';
-import { SessionStoreError } from '../errors/session-store.error.js';
 import { StoreFailureLog } from '../errors/store-failure.log.js';
 import { SessionEndReason } from '../events/session-event.types.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
@@ -13,12 +12,15 @@ import { sessionStateOf } from '../http/session-state.js';
 import { asServiceUnavailable, isBackendFailure } from '../http/store-unavailable.js';
 import { SessionRegistry } from '../registry/session-registry.js';
 import { assertUserId } from '../registry/user-id.js';
+import { createSessionRecord } from '../store/create-session-record.js';
 import { SessionStore } from '../store/session-store.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import { admitLogin, leavePreviousUser, loginLimitFor } from './login-admission.js';
 import { LoginPolicy } from './login-policy.js';
+import { inRevocationSpan } from './revocation-span.js';
 import { AxessSessionLimitException } from './session-limit.exception.js';
+import { ConcurrentRotationException, rotateSignedIn } from './session-rotation.js';
 import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
 
 /**
@@ -51,7 +53,9 @@ export class AxessSessionService {
    * old record is deleted), binds `userId`, restarts the absolute lifetime, records the client,
    * and admits the session under the cap, evicting (deleting) the user's oldest sessions beyond
    * it, or, with `onSessionLimit: 'refuse'`, refusing the login with a 409 and changing nothing.
-   * A session already bound to this user is left as it is.
+   * A re-sign-in (a session already bound to this user) rotates too, keeping its data; its
+   * old id is swapped for the new one in one admission, so no other session of the user is
+   * evicted (or refused) for it. Of concurrent re-sign-ins of one session one wins; the others get a 409.
    *
    * Round trips: ≤ 4 on top of the request's load (write ∥ registry read, liveness check,
    * admission script, deletion of the evicted). When admission fails on a backend error the
@@ -79,20 +83,22 @@ export class AxessSessionService {
     const session = getAxessSession(req);
     assertUserId(userId);
     const state = sessionStateOf(session);
-    if (state.storedId !== undefined && state.record?.userId === userId) return { sessionId: state.storedId, evicted: [] };
+    // A re-sign-in: new id, data kept, fresh authenticatedAt (ASVS 7.2.4), counted once.
+    const resign = state.storedId !== undefined && state.record?.userId === userId;
     const user = 'user' in options ? options.user : (req as { user?: unknown } | null)?.user;
     const limit = await loginLimitFor(this.policy, options, user);
     // A login that may be refused must leave the request's session as it was: the new record is
     // created beside the old one, which is deleted (and its user's registry told) once admitted.
-    const refusable = limit.onLimit === 'refuse';
-
+    // A re-sign-in replaces its own member, so it is never refused.
+    const refusable = limit.onLimit === 'refuse' && !resign;
     const now = this.clock.nowMs();
     const previous = state.record;
     const oldId = state.storedId;
     // Data gathered before the login (e.g. a cart) comes along; another user's data never does.
-    const carried = previous && previous.userId === undefined ? { ...previous.data } : {};
+    const carried = previous && (previous.userId === undefined || resign) ? { ...previous.data } : {};
     const record: SessionRecord = {
       data: carried,
+      ...(resign && previous?.cookieMaxAgeMs !== undefined ? { cookieMaxAgeMs: previous.cookieMaxAgeMs } : {}),
       createdAt: now,
       userId,
       authenticatedAt: now,
@@ -102,13 +108,24 @@ export class AxessSessionService {
     const newId = mintSessionId();
 
     // Issued in the same tick: the registry's first read travels with the write.
-    const written = oldId === undefined || refusable ? this.create(newId, record, ttl) : this.store.cycle(oldId, newId, record, ttl);
+    const written =
+      oldId === undefined || refusable
+        ? createSessionRecord(this.store, newId, record, ttl)
+        : resign
+          ? rotateSignedIn(this.store, oldId, newId, record, ttl)
+          : this.store.cycle(oldId, newId, record, ttl);
     written.catch(() => undefined);
-    const admitted = admitLogin(this.registry, userId, newId, limit, written, this.markerTtlMs);
-    if (!refusable) leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
+    const admitted = admitLogin(this.registry, userId, newId, limit, written, this.markerTtlMs, resign ? oldId : undefined);
+    // Switching users (or a re-sign-in without a cap): the previous binding's registry forgets the old id.
+    if (!refusable && !(resign && limit.cap !== undefined)) leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
     const [write, admission] = await Promise.allSettled([written, admitted]);
 
     if (write.status === 'rejected') {
+      if (write.reason instanceof ConcurrentRotationException) {
+        // The winner holds the session now: nothing of this request may be written, nor its cookie cleared.
+        state.forget();
+        throw write.reason;
+      }
       // Not awaited: the 503 does not wait for the cleanup, and discard() never rejects (it logs).
       void this.discard(newId);
       throw asServiceUnavailable(write.reason, this.failures, 'a login');
@@ -207,7 +224,7 @@ export class AxessSessionService {
   async revokeSession(userId: string, sessionId: string): Promise<boolean> {
     assertUserId(userId);
     if (!isSessionId(sessionId)) return false;
-    return this.revocation('session', async () => {
+    return inRevocationSpan(this.telemetry, 'session', async () => {
       if (!(await this.backend(() => this.registry.isValid(userId, sessionId)))) return [];
       await this.revoke(userId, [sessionId]);
       return [sessionId];
@@ -217,7 +234,7 @@ export class AxessSessionService {
   /** Revokes every session of the user (e.g. after a password change); returns their ids. */
   async revokeAll(userId: string): Promise<string[]> {
     assertUserId(userId);
-    return this.revocation('all', () => this.revokeAllOf(userId));
+    return inRevocationSpan(this.telemetry, 'all', () => this.revokeAllOf(userId));
   }
 
   private async revokeAllOf(userId: string): Promise<string[]> {
@@ -240,26 +257,12 @@ export class AxessSessionService {
   /** Revokes all of the user's sessions except `keepSessionId` ("sign out other devices"); returns their ids. */
   async revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
     assertUserId(userId);
-    return this.revocation('others', async () => {
+    return inRevocationSpan(this.telemetry, 'others', async () => {
       const others = (await this.backend(() => this.registry.members(userId)))
         .map((m) => m.sessionId)
         .filter((id) => id !== keepSessionId && isSessionId(id));
       await this.revoke(userId, others);
       return others;
-    });
-  }
-
-  /** Runs a revocation in its span (`axess.revoke`: its scope, outcome and how many sessions it ended). */
-  private revocation(scope: 'session' | 'others' | 'all', run: () => Promise<string[]>): Promise<string[]> {
-    return this.telemetry.inSpan('axess.revoke', { attributes: { 'axess.revoke.scope': scope } }, async (span) => {
-      try {
-        const revoked = await run();
-        span?.setAttributes({ 'axess.outcome': 'ok', 'axess.revoked_count': revoked.length });
-        return revoked;
-      } catch (error) {
-        span?.setAttribute('axess.outcome', 'failed');
-        throw error;
-      }
     });
   }
 
@@ -277,12 +280,6 @@ export class AxessSessionService {
     );
     for (const id of ids) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
     this.telemetry.sessionsEnd(SessionEndReason.revoked, ids.length);
-  }
-
-  private async create(id: string, record: SessionRecord, ttl: number): Promise<void> {
-    if (!(await this.store.save(id, record, ttl, { mode: 'create' }))) {
-      throw new SessionStoreError('command', 'Session id collision: the fresh id already exists.');
-    }
   }
 
   /** Best-effort removal of a session a failed or refused login wrote, or of the id a login replaced. */

@@ -40,12 +40,15 @@ export function admitLogin(
   limit: LoginLimit,
   written: Promise<unknown>,
   markerTtlMs: number,
+  /** A re-sign-in's old id, swapped for `sessionId` in the same admission. */
+  replacing?: string,
 ): Promise<string[] | null> {
   if (limit.cap === undefined) return written.then(() => registry.register(userId, sessionId)).then(() => []);
   return registry.admit(userId, sessionId, limit.cap, {
     recordWritten: written,
     evictionMarker: { reason: SessionEndReason.evicted, ttlMs: markerTtlMs },
     onLimit: limit.onLimit,
+    ...(replacing === undefined ? {} : { replacing }),
   });
 }
 

@@ -22,7 +22,7 @@ export interface SessionInfo {
 
 /** Result of `AxessSessionService.authenticate`. */
 export interface AuthenticateResult {
-  /** The session's id after the login (rotated unless it was already bound to this user). */
+  /** The session's id after the login (always a new one, a re-sign-in of the same user included). */
   sessionId: string;
   /** Sessions of the same user evicted to respect the cap, oldest first (always empty with `'refuse'`). */
   evicted: string[];

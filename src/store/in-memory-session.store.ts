@@ -104,13 +104,26 @@ export class InMemorySessionStore extends SessionStore {
   }
 
   async cycle(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    await this.move(oldId, newId, record, ttlMs);
+  }
+
+  override async rotate(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
+    if (await this.move(oldId, newId, record, ttlMs)) return true;
+    this.entries.delete(newId);
+    return false;
+  }
+
+  /** Writes `newId`, deletes `oldId`; whether `oldId` had a live record. */
+  private async move(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
     assertSessionId(oldId);
     const written = await this.save(newId, record, ttlMs, { mode: 'create' });
+    const existed = this.live(oldId, this.tick()) !== undefined;
     // The old id goes even on a collision, as in the Valkey store (SET NX and DEL sent together).
     this.entries.delete(oldId);
     if (!written) {
       throw new SessionStoreError('command', 'Session id collision while cycling: the new id already exists.');
     }
+    return existed;
   }
 
   override async expire(id: string, ttlMs: number): Promise<boolean> {

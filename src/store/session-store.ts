@@ -47,6 +47,18 @@ export abstract class SessionStore {
    */
   abstract cycle(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<void>;
 
+  /**
+   * A `cycle` that only one caller can win: `false` when `oldId` had no record (another request
+   * moved or ended it first), and then the record written under `newId` is deleted again, so
+   * concurrent rotations of one session leave exactly one live id. The default loads `oldId`
+   * first (not atomic); both stores here override it with the cycle's own round trip.
+   */
+  async rotate(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
+    if ((await this.load(oldId)) === null) return false;
+    await this.cycle(oldId, newId, record, ttlMs);
+    return true;
+  }
+
   /** Which of `ids` still have a record (used to prune dead registry members). */
   abstract existing(ids: readonly string[]): Promise<Set<string>>;
 

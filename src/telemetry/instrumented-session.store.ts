@@ -57,6 +57,11 @@ export class InstrumentedSessionStore extends SessionStore {
     return instrumentedCall(this.telemetry, this.operations.cycle, () => this.inner.cycle(oldId, newId, record, ttlMs));
   }
 
+  /** Recorded as a `cycle`: the same commands in one round trip (a losing rotation adds a DEL). */
+  override rotate(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
+    return instrumentedCall(this.telemetry, this.operations.cycle, () => this.inner.rotate(oldId, newId, record, ttlMs));
+  }
+
   existing(ids: readonly string[]): Promise<Set<string>> {
     return instrumentedCall(this.telemetry, this.operations.existing, () => this.inner.existing(ids));
   }

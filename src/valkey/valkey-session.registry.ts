@@ -28,6 +28,12 @@ export interface ValkeySessionRegistryOptions {
 
 const ADMISSION = luaScript(ADMISSION_SCRIPT);
 
+/** The members to remove in the admission: those found dead, and the id a re-sign-in replaces. */
+function dropped(ids: readonly string[], live: ReadonlySet<string>, replacing: string | undefined): string[] {
+  const dead = ids.filter((id) => !live.has(id));
+  return replacing === undefined || dead.includes(replacing) ? dead : [...dead, replacing];
+}
+
 /**
  * The per-user registry in Valkey: `{prefix}:reg:{userId}` is a sorted set of session ids scored
  * by their registration instant (epoch ms from the injected `Clock`), so the oldest comes first.
@@ -104,14 +110,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     const live = await this.store.existing(ids);
     // Only now may the member appear: a member without a record would look dead to a concurrent login.
     await written;
-    const victims = await this.runAdmission(
-      key,
-      sessionId,
-      maxSessions,
-      onLimit,
-      ids.filter((id) => !live.has(id)),
-      'admit',
-    );
+    const victims = await this.runAdmission(key, sessionId, maxSessions, onLimit, dropped(ids, live, options.replacing), 'admit');
     if (victims === null) return null;
     const deletable = victims.filter(isSessionId);
     const marker = options.evictionMarker;

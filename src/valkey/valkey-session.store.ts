@@ -165,15 +165,28 @@ export class ValkeySessionStore extends SessionStore {
   }
 
   async cycle(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    await this.move(oldId, newId, record, ttlMs);
+  }
+
+  /** The cycle's one round trip; the DEL's count says who won. The loser's new record is deleted. */
+  override async rotate(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
+    if ((await this.move(oldId, newId, record, ttlMs)) > 0) return true;
+    await this.delete(newId);
+    return false;
+  }
+
+  /** `SET newKey … NX` and `DEL oldKey` sent together; how many old records the DEL removed. */
+  private async move(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<number> {
     const oldKey = this.keys.session(oldId);
     const newKey = this.keys.session(newId);
     assertTtl(ttlMs);
     const bytes = this.format.toBytes(newId, record);
     let written: string | null;
+    let deleted: number;
     if (this.durableWrites) {
       // Each key may live on its own node: one write + WAIT pipeline per key, sent together.
       const durable = this.durableWrites;
-      [written] = await Promise.all([
+      [written, deleted] = await Promise.all([
         writeAndWait<string | null>(
           this.client,
           durable,
@@ -192,7 +205,7 @@ export class ValkeySessionStore extends SessionStore {
     } else {
       try {
         // The new record goes first in the same write; if the delete then fails the call fails.
-        [written] = await Promise.all([this.setConditionally(newKey, bytes, ttlMs, 'NX'), this.client.del(oldKey)]);
+        [written, deleted] = await Promise.all([this.setConditionally(newKey, bytes, ttlMs, 'NX'), this.client.del(oldKey)]);
       } catch (error) {
         throw SessionStoreError.fromClient('cycle', error);
       }
@@ -200,6 +213,7 @@ export class ValkeySessionStore extends SessionStore {
     if (written !== 'OK') {
       throw new SessionStoreError('command', 'Session id collision while cycling: the new id already exists.');
     }
+    return deleted;
   }
 
   async existing(ids: readonly string[]): Promise<Set<string>> {

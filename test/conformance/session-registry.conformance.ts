@@ -217,6 +217,20 @@ export function describeSessionRegistryConformance(
       expect(await f.store.load(first.id)).toBeNull();
     });
 
+    it("replacing swaps a re-sign-in's old id for the new one at the cap, evicting nobody", async () => {
+      const others = [await login('swap', 3), await login('swap', 3)];
+      const mine = await login('swap', 3);
+      f.clock.advance(1);
+      const next = mintSessionId();
+      // The old record still there when the admission looks (its deletion not yet landed, as on
+      // another Cluster node): the swap alone keeps the count at the cap.
+      const written = f.store.save(next, record(), DAY, { mode: 'create' });
+      const victims = await f.registry.admit('swap', next, 3, { recordWritten: written, replacing: mine.id });
+      expect(victims).toEqual([]);
+      expect(await f.registry.activeSessions('swap')).toEqual([...others.map((o) => o.id), next]);
+      expect((await f.registry.members('swap')).map((m) => m.sessionId)).not.toContain(mine.id);
+    });
+
     it('never evicts the id being admitted, even when re-admitted with an old score', async () => {
       const a = await login('re', 3);
       f.clock.advance(1);

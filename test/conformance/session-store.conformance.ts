@@ -112,6 +112,24 @@ export function describeSessionStoreConformance(backend: string, makeFixture: ()
       expect((await f.store.load(newId))?.data).toEqual({ who: 'victim' });
     });
 
+    it('rotate moves the record like cycle and answers true while the old record is there', async () => {
+      const [oldId, newId] = [mintSessionId(), mintSessionId()];
+      await f.store.save(oldId, record({ step: 'signed-in' }), 60_000);
+      expect(await f.store.rotate(oldId, newId, record({ step: 'again' }), 60_000)).toBe(true);
+      expect(await f.store.load(oldId)).toBeNull();
+      expect((await f.store.load(newId))?.data).toEqual({ step: 'again' });
+    });
+
+    it('of concurrent rotations of one id exactly one wins; the losers leave no record behind', async () => {
+      const oldId = mintSessionId();
+      await f.store.save(oldId, record(), 60_000);
+      const newIds = [mintSessionId(), mintSessionId(), mintSessionId()];
+      const won = await Promise.all(newIds.map((id) => f.store.rotate(oldId, id, record(), 60_000)));
+      expect(won.filter(Boolean)).toHaveLength(1);
+      const winner = newIds[won.indexOf(true)];
+      expect(await f.store.existing([oldId, ...newIds])).toEqual(new Set([winner]));
+    });
+
     // Steps that must land before an expiry are timed: a try where one overran is run again (see
     // untilConclusive). Steps that must land after an expiry only wait longer on a slow machine.
     it('expires a record after its ttl', async () => {

@@ -265,12 +265,13 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend (%s)', (adap
       expect((await send(t.url, 'GET', '/data', { cookie })).body.data).toEqual({ cart: ['pen'] });
     });
 
-    it('leaves a session already bound to the same user alone', async () => {
+    it('signing in again as the same user rotates the id (re-sign-in: see re-sign-in.e2e.spec.ts)', async () => {
       const name = user('same');
       const first = await login(t, name);
-      const again = await send(t.url, 'POST', '/login', { cookie: first.cookie, headers: { 'x-user': name } });
-      expect(again.body.sessionId).toBe(first.id);
-      expect(again.setCookies).toEqual([]);
+      const again = await login(t, name, first.cookie);
+      expect(again.id).not.toBe(first.id);
+      expect(again.answer.setCookies).toHaveLength(1);
+      expect(await hasRecord(t, first.id)).toBe(false);
     });
 
     it("switching users on one session carries none of the previous user's data", async () => {

@@ -146,6 +146,29 @@ describe('passport session mode over axess (Express, the NestJS docs recipe unch
     expect((await send(t.url, 'GET', '/profile', { cookie: anonymous })).status).toBe(403);
   });
 
+  it("signing in again as the same user rotates once: passport's regenerate and the sign-in make one new id", async () => {
+    const first = cookiePair(await signIn(t.url))!;
+    const count = (await t.app.get(AxessSessionService).listSessions('1')).length;
+    const log = new CommandLog(t.client);
+    let again: Answer;
+    try {
+      again = await signIn(t.url, 'john', 'changeme', first);
+      // One new record (SET … NX) and one deletion of the old: one rotation, not a second at commit.
+      expect(log.commands.filter((c) => c === 'set')).toHaveLength(1);
+      expect(log.roundTrips).toBeLessThanOrEqual(5);
+    } finally {
+      log.restore();
+    }
+    const second = cookiePair(again)!;
+    expect(again.setCookies.filter((c) => c.startsWith('axess.sid='))).toHaveLength(1);
+    expect(second).not.toEqual(first);
+    expect((await send(t.url, 'GET', '/profile', { cookie: first })).status).toBe(403);
+    expect((await send(t.url, 'GET', '/profile', { cookie: second })).body).toEqual({ userId: 1, username: 'john' });
+    const devices = await t.app.get(AxessSessionService).listSessions('1');
+    expect(devices).toHaveLength(count);
+    expect(devices.map((d) => d.id)).toEqual([second.split('=')[1].split('.')[0]]);
+  });
+
   it('applies the cap: the fourth sign-in evicts the first, whose next request sees no user and the reason', async () => {
     const cookies: string[] = [];
     for (let i = 0; i < 4; i++) cookies.push(cookiePair(await signIn(t.url))!);

@@ -73,6 +73,16 @@ export function sampleGraphqlFlow(url: () => string): void {
     expect((await graphqlMe(url(), alice)).body.data.me.userId).toBe('alice');
   });
 
+  it("signing in again on alice's session rotates it: a new id, the old one dead, none of her other sessions evicted", async () => {
+    const others = [await graphqlLogin(url()), await graphqlLogin(url())];
+    const mine = await graphqlLogin(url());
+    const again = await graphqlLogin(url(), mine);
+    expect(idOf(again)).not.toBe(idOf(mine));
+    expect(extensionsOf(await graphqlMe(url(), mine))).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect((await graphqlMe(url(), again)).body.data.me.sessionId).toBe(idOf(again));
+    for (const cookie of others) expect((await graphqlMe(url(), cookie)).body.data.me.sessionId).toBe(idOf(cookie));
+  });
+
   it('a bad password: an UNAUTHENTICATED error and no cookie', async () => {
     const answer = await graphql(url(), 'mutation { login(username: "alice", password: "wrong") { userId } }');
     expect(extensionsOf(answer)).toMatchObject({ code: 'UNAUTHENTICATED' });

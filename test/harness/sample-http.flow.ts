@@ -92,13 +92,16 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       expect(cookiePair(answer)).toBeUndefined();
     });
 
-    it('logging in again as the same user keeps the session already bound to that user (no new cookie)', async () => {
+    it('logging in again as the same user rotates the session: a new cookie, the old one dead', async () => {
       const first = await login('alice');
       const again = await request('POST', '/auth/login', { cookie: first.cookie, body: { username: 'alice', password: 'alice-password' } });
       expect(again.status).toBe(200);
-      expect(again.body).toEqual({ userId: 'alice', sessionId: first.id });
-      expect(cookiePair(again)).toBeUndefined();
-      expect((await me(first.cookie)).body).toEqual({ userId: 'alice', sessionId: first.id });
+      const id = idOf(cookiePair(again));
+      expect(id).toBeDefined();
+      expect(id).not.toBe(first.id);
+      expect(again.body).toEqual({ userId: 'alice', sessionId: id });
+      expect((await me(cookiePair(again)!)).body).toEqual({ userId: 'alice', sessionId: id });
+      expect((await me(first.cookie)).status).toBe(401);
     });
 
     it("rotates the id: after bob logs in over alice's cookie in the same browser, that cookie no longer works", async () => {

@@ -4,6 +4,7 @@ import {
   Controller,
   Delete,
   Get,
+  Header,
   HttpCode,
   Injectable,
   NotFoundException,
@@ -59,6 +60,16 @@ export class IdlessUserGuard implements CanActivate {
 }
 
 /** A guard after the login that refuses (e.g. a role check). */
+/** Holds the request (its session already loaded) at the gate its `x-gate` header names, if any. */
+@Injectable()
+export class HoldGuard implements CanActivate {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const gate = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers['x-gate'];
+    if (gate !== undefined) await requestGates.get(gate)?.hold();
+    return true;
+  }
+}
+
 @Injectable()
 export class RefuseGuard implements CanActivate {
   canActivate(): boolean {
@@ -105,6 +116,14 @@ export class SessionTestController {
   @HttpCode(200)
   @UseGuards(HeaderAuthGuard, MaxSessionsGuard)
   login(@CurrentSession() session: AxessSession) {
+    return { userId: session.userId ?? null, sessionId: session.id ?? null };
+  }
+
+  /** A login held between the session's load and the guard that completes it (`x-gate`). */
+  @Post('held-login')
+  @HttpCode(200)
+  @UseGuards(HeaderAuthGuard, HoldGuard, MaxSessionsGuard)
+  heldLogin(@CurrentSession() session: AxessSession) {
     return { userId: session.userId ?? null, sessionId: session.id ?? null };
   }
 
@@ -179,6 +198,14 @@ export class SessionTestController {
   @UseGuards(AxessAuthenticatedGuard)
   me(@CurrentSession() session: AxessSession) {
     return { userId: session.userId, sessionId: session.id, authenticatedAt: session.authenticatedAt?.getTime(), data: session.data };
+  }
+
+  /** `/me` with the app's own Cache-Control (Nest's `@Header`, through the adapter's reply). */
+  @Get('me-public')
+  @Header('Cache-Control', 'public, max-age=60')
+  @UseGuards(AxessAuthenticatedGuard)
+  mePublic(@CurrentSession() session: AxessSession) {
+    return { userId: session.userId };
   }
 
   @Post('logout')

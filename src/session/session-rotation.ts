@@ -1,0 +1,29 @@
+import { ConflictException } from '@nestjs/common';
+import type { SessionRecord } from '../codec/session-record.js';
+import type { SessionStore } from '../store/session-store.js';
+
+/** The `reason` of the 409 a re-sign-in gets when another request re-signed in the same session first. */
+export const SESSION_ROTATED_CONCURRENTLY = 'session-rotated-concurrently';
+
+/** The 409 of a re-sign-in that lost the race: its session already moved to the winner's id. */
+export class ConcurrentRotationException extends ConflictException {
+  constructor() {
+    super({ statusCode: 409, message: 'Conflict', reason: SESSION_ROTATED_CONCURRENTLY });
+  }
+}
+
+/**
+ * Moves a signed-in session to `newId` for a re-sign-in (`SessionStore.rotate`: the old record
+ * is deleted in the same round trip). Only one of several concurrent re-sign-ins of a session
+ * finds the old record: the others reject with {@link ConcurrentRotationException} (their new
+ * record deleted), so exactly one id stays live and the user's count cannot grow.
+ */
+export async function rotateSignedIn(
+  store: SessionStore,
+  oldId: string,
+  newId: string,
+  record: SessionRecord,
+  ttlMs: number,
+): Promise<void> {
+  if (!(await store.rotate(oldId, newId, record, ttlMs))) throw new ConcurrentRotationException();
+}
