@@ -3,9 +3,8 @@ import { AuthGuard } from '@nestjs/passport';
 import { rotateCsrfToken } from '../web/csrf.token';
 import { SameOriginGuard } from './same-origin.guard';
 import { SignInThrottledFilter } from './sign-in-throttle';
-import { reauthMaxAgeMsFromEnv } from '../sample.config';
 import { Reauthentication } from './reauthentication';
-import { isRecentlyAuthenticated, ReauthenticationRequiredException } from './recent-auth';
+import { isRecentlyAuthenticated, REAUTH_MAX_AGE_MS, ReauthenticationRequiredException } from './recent-auth';
 import {
   AxessAuthenticatedGuard,
   AxessSessionService,
@@ -15,9 +14,6 @@ import {
   RequireRecentAuth,
   type AxessSession,
 } from '@axess/nestjs-session';
-
-/** How recent an authentication signing other devices out needs (`REAUTH_MAX_AGE_MS`). */
-export const REAUTH_MAX_AGE_MS = reauthMaxAgeMsFromEnv();
 
 /**
  * Sign-in and session management. Login composes passport-local (authentication, with failed

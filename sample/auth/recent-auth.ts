@@ -1,5 +1,9 @@
 import { UnauthorizedException } from '@nestjs/common';
 import type { AxessSession, Clock } from '@axess/nestjs-session';
+import { reauthMaxAgeMsFromEnv } from '../sample.config';
+
+/** How recent an authentication signing other devices out needs (`REAUTH_MAX_AGE_MS`). */
+export const REAUTH_MAX_AGE_MS = reauthMaxAgeMsFromEnv();
 
 /** The 401 `@RequireRecentAuth` answers, for the one route that needs a recent authentication only sometimes. */
 export class ReauthenticationRequiredException extends UnauthorizedException {

@@ -46,7 +46,7 @@ describe.each(['express', 'fastify'] as const)('sample step-up: recent authentic
     const fresh = cookieOf(confirmed)!;
     // A new id: the pre-confirmation cookie no longer opens anything.
     expect(fresh.split('=')[1].split('.')[0]).not.toBe(mine.split('=')[1].split('.')[0]);
-    expect((await confirmed.json()).sessionId).toBe(fresh.split('=')[1].split('.')[0]);
+    expect(((await confirmed.json()) as { sessionId: string }).sessionId).toBe(fresh.split('=')[1].split('.')[0]);
     expect((await me(mine)).status).toBe(401);
 
     const revoked = await post('/auth/sessions/revoke-others', fresh);
@@ -72,7 +72,7 @@ describe.each(['express', 'fastify'] as const)('sample step-up: recent authentic
     clock.advance(REAUTH_MAX_AGE_MS + 1);
     const refused = await post(`/auth/sessions/${otherId}`, mine, {}, 'DELETE');
     expect(refused.status).toBe(401);
-    expect((await refused.json()).reason).toBe('reauthentication-required');
+    expect(((await refused.json()) as { reason?: string }).reason).toBe('reauthentication-required');
     expect((await me(other)).status).toBe(200);
     const ownId = mine.split('=')[1].split('.')[0];
     const own = await post(`/auth/sessions/${ownId}`, mine, {}, 'DELETE');
