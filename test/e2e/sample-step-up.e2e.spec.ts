@@ -1,4 +1,5 @@
 import { ManualClock } from '../../src/testing';
+import { csrfTokenIn, PageClient } from '../harness/page-client';
 import { startSample, type RunningSample } from '../harness/sample-server';
 
 const REAUTH_MAX_AGE_MS = 300_000; // the sample's default (REAUTH_MAX_AGE_MS unset)
@@ -84,5 +85,33 @@ describe.each(['express', 'fastify'] as const)('sample step-up: recent authentic
     clock.advance(REAUTH_MAX_AGE_MS);
     expect((await post('/auth/logout-all', cookie)).status).toBe(200);
     expect((await me(cookie)).status).toBe(401);
+  });
+
+  it('pages: "sign out all other devices" with an old authentication leads to the confirm-password page, then works', async () => {
+    const other = await signIn('bob');
+    const page = new PageClient(base);
+    page.cookie = await signIn('bob');
+    const before = page.cookie;
+    clock.advance(REAUTH_MAX_AGE_MS + 1);
+
+    const devices = await page.get('/devices');
+    const asked = await page.post('/devices/revoke-others', { _csrf: csrfTokenIn(devices) });
+    expect(asked.status).toBe(303);
+    expect(asked.location).toBe('/reauthenticate');
+    expect((await me(other)).status).toBe(200);
+
+    const form = await page.get('/reauthenticate');
+    expect(form.status).toBe(200);
+    const wrong = await page.post('/reauthenticate', { _csrf: csrfTokenIn(form), password: 'not-bobs' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain('Wrong password.');
+    const confirmed = await page.post('/reauthenticate', { _csrf: csrfTokenIn(wrong), password: 'bob-password' });
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.location).toBe('/devices');
+    expect(page.cookie).not.toBe(before);
+
+    const again = await page.get('/devices');
+    expect((await page.post('/devices/revoke-others', { _csrf: csrfTokenIn(again) })).status).toBe(303);
+    expect((await me(other)).status).toBe(401);
   });
 });
