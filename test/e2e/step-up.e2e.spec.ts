@@ -72,6 +72,21 @@ describe.each<AdapterName>(['express', 'fastify'])('step-up (@RequireRecentAuth,
     expect(await t.app.get(SessionStore).existing([other, idOf(mine)!, fresh])).toEqual(new Set([other, fresh]));
   });
 
+  it('confirmAuthentication of a user over the module cap (signed in with a larger one) evicts none of the others', async () => {
+    const name = user('over');
+    const ids: string[] = [];
+    let mine = '';
+    for (let i = 0; i <= CAP; i++) {
+      const answer = await send(t.url, 'POST', '/service-login', { body: { user: name, max: CAP + 1 } });
+      mine = cookiePair(answer)!;
+      ids.push(idOf(mine)!);
+    }
+    const fresh = idOf(cookiePair(await send(t.url, 'POST', '/step-up/confirm', { cookie: mine })))!;
+    const others = ids.slice(0, -1);
+    expect(new Set(await t.app.get(SessionRegistry).activeSessions(name))).toEqual(new Set([...others, fresh]));
+    expect(await t.app.get(SessionStore).existing(others)).toEqual(new Set(others));
+  });
+
   it('confirmAuthentication refuses a session that is not signed in with a 401 and sets no cookie', async () => {
     const answer = await send(t.url, 'POST', '/step-up/confirm');
     expect(answer.status).toBe(401);
