@@ -5,6 +5,7 @@ import { MeController } from './account/me.controller';
 import { ObservabilityModule } from './observability/observability.module';
 import { AuthController } from './auth/auth.controller';
 import { LocalStrategy } from './auth/local.strategy';
+import { Reauthentication } from './auth/reauthentication';
 import { InMemorySignInAttempts, SignInAttempts, ValkeySignInAttempts } from './auth/sign-in-attempts';
 import { SIGN_IN_THROTTLE_KEY, SIGN_IN_THROTTLE_KEY_INFO, SignInThrottle } from './auth/sign-in-throttle';
 import { UsersService } from './auth/users.service';
@@ -48,6 +49,7 @@ export class AppModule {
       providers: [
         UsersService,
         LocalStrategy,
+        Reauthentication,
         PageResponder,
         SessionGateway,
         SignInThrottle,

@@ -33,7 +33,8 @@ export interface SampleConfig {
 
 /**
  * Reads PORT, VALKEY_URL, FASTIFY, MAX_SESSIONS, AXESS_ENCRYPTION_KEY,
- * AXESS_PREVIOUS_ENCRYPTION_KEY, AXESS_SIGNING_KEY, TRUST_PROXY, AXESS_LOCAL_CACHE and NODE_ENV. Missing keys are replaced by ephemeral
+ * AXESS_PREVIOUS_ENCRYPTION_KEY, AXESS_SIGNING_KEY, TRUST_PROXY, AXESS_LOCAL_CACHE and NODE_ENV
+ * (`REAUTH_MAX_AGE_MS` is read by `reauthMaxAgeMsFromEnv`). Missing keys are replaced by ephemeral
  * ones (sessions then do not survive a restart), with a warning.
  */
 export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -62,4 +63,16 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     development: env.NODE_ENV === 'development',
     ...(prefix ? { overrides: { prefix } } : {}),
   };
+}
+
+/**
+ * `REAUTH_MAX_AGE_MS` (default 300000): how recent an authentication signing other devices out
+ * needs; older ones must confirm the password first. Read when the controllers are defined, since
+ * `@RequireRecentAuth()` takes its value then, before the app's config exists.
+ */
+export function reauthMaxAgeMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.REAUTH_MAX_AGE_MS || 300_000);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`REAUTH_MAX_AGE_MS must be a positive integer, got ${env.REAUTH_MAX_AGE_MS}`);
+  return value;
 }

@@ -46,6 +46,7 @@ export { AxessAuthenticatedGuard } from './guards/authenticated.guard.js';
 export { MaxSessionsGuard } from './guards/max-sessions.guard.js';
 export { MaxSessions } from './guards/max-sessions.decorator.js';
 export type { MaxSessionsOptions } from './guards/max-sessions.decorator.js';
+export { RequireRecentAuth } from './guards/require-recent-auth.decorator.js';
 
 // Events and health.
 export { AxessSessionEvents } from './events/axess-session-events.service.js';

@@ -40,6 +40,8 @@ export * from './valkey/key-layout.js';
 export * from './valkey/valkey-connection.js';
 export * from './valkey/valkey-connection.options.js';
 export * from './guards/max-sessions.decorator.js';
+export * from './guards/recent-auth.guard.js';
+export * from './session/confirm-authentication.js';
 export * from './http/legacy-session-import.js';
 export * from './migration/legacy-cookie.js';
 export * from './migration/legacy-session.importer.js';

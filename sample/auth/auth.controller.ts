@@ -1,19 +1,35 @@
-import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { rotateCsrfToken } from '../web/csrf.token';
 import { SameOriginGuard } from './same-origin.guard';
 import { SignInThrottledFilter } from './sign-in-throttle';
-import { AxessAuthenticatedGuard, AxessSessionService, MaxSessionsGuard, CurrentSession, type AxessSession } from '@axess/nestjs-session';
+import { Reauthentication } from './reauthentication';
+import { isRecentlyAuthenticated, REAUTH_MAX_AGE_MS, ReauthenticationRequiredException } from './recent-auth';
+import {
+  AxessAuthenticatedGuard,
+  AxessSessionService,
+  Clock,
+  MaxSessionsGuard,
+  CurrentSession,
+  RequireRecentAuth,
+  type AxessSession,
+} from '@axess/nestjs-session';
 
 /**
  * Sign-in and session management. Login composes passport-local (authentication, with failed
  * sign-ins limited per ip and per username) with MaxSessionsGuard (rotate the id, bind the user,
- * evict the oldest sessions beyond the cap).
+ * evict the oldest sessions beyond the cap). Signing other devices out needs an authentication
+ * at most `REAUTH_MAX_AGE_MS` old (401 `reauthentication-required`); `POST /auth/reauthenticate`
+ * confirms the password.
  */
 @Controller('auth')
 @UseGuards(SameOriginGuard)
 export class AuthController {
-  constructor(private readonly sessions: AxessSessionService) {}
+  constructor(
+    private readonly sessions: AxessSessionService,
+    private readonly reauthentication: Reauthentication,
+    private readonly clock: Clock,
+  ) {}
 
   @Post('login')
   @HttpCode(200)
@@ -25,6 +41,16 @@ export class AuthController {
     return { userId: session.userId, sessionId: session.id };
   }
 
+  /** "Confirm your password": `{ password }`; the session gets a new id and a fresh authentication. 401 on a wrong password. */
+  @Post('reauthenticate')
+  @HttpCode(200)
+  @UseGuards(AxessAuthenticatedGuard)
+  @UseFilters(SignInThrottledFilter)
+  async reauthenticate(@Req() req: object, @Body() body: { password?: unknown } | undefined, @CurrentSession() session: AxessSession) {
+    await this.reauthentication.confirm(req, body?.password);
+    return { userId: session.userId, sessionId: session.id };
+  }
+
   @Get('sessions')
   @UseGuards(AxessAuthenticatedGuard)
   list(@CurrentSession() session: AxessSession) {
@@ -33,7 +59,8 @@ export class AuthController {
 
   /**
    * Revokes one of the user's sessions. Revoking the current one signs this client out like
-   * `POST /auth/logout`: the record is deleted and the response clears the cookie.
+   * `POST /auth/logout`: the record is deleted and the response clears the cookie. Revoking
+   * another device needs a recent authentication, like `@RequireRecentAuth`.
    */
   @Delete('sessions/:id')
   @UseGuards(AxessAuthenticatedGuard)
@@ -42,6 +69,7 @@ export class AuthController {
       await this.sessions.logout(req);
       return { revoked: id };
     }
+    if (!isRecentlyAuthenticated(session, this.clock, REAUTH_MAX_AGE_MS)) throw new ReauthenticationRequiredException();
     if (!(await this.sessions.revokeSession(session.userId!, id))) {
       throw new NotFoundException({ message: 'No such session.' });
     }
@@ -52,6 +80,7 @@ export class AuthController {
   @Post('sessions/revoke-others')
   @HttpCode(200)
   @UseGuards(AxessAuthenticatedGuard)
+  @RequireRecentAuth(REAUTH_MAX_AGE_MS)
   async revokeOthers(@CurrentSession() session: AxessSession) {
     return { revoked: await this.sessions.revokeOthers(session.userId!, session.id!) };
   }
@@ -60,6 +89,7 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(200)
   @UseGuards(AxessAuthenticatedGuard)
+  @RequireRecentAuth(REAUTH_MAX_AGE_MS)
   async logoutAll(@CurrentSession() session: AxessSession) {
     return { revoked: await this.sessions.revokeAll(session.userId!) };
   }

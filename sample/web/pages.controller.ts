@@ -1,6 +1,8 @@
-import { Controller, Get, Param, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpException, Param, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { AxessSessionService, MaxSessionsGuard, CurrentSession, type AxessSession } from '@axess/nestjs-session';
+import { AxessSessionService, Clock, MaxSessionsGuard, CurrentSession, type AxessSession } from '@axess/nestjs-session';
+import { Reauthentication } from '../auth/reauthentication';
+import { isRecentlyAuthenticated, REAUTH_MAX_AGE_MS } from '../auth/recent-auth';
 import type { IncomingHttpHeaders } from 'node:http';
 import { CsrfGuard, SignInCsrfGuard } from './csrf.guard';
 import { csrfTokenFor, rotateCsrfToken } from './csrf.token';
@@ -9,6 +11,7 @@ import { DEVICES_SCRIPT, DEVICES_SCRIPT_PATH } from './devices-live.script';
 import { endedReasonMessage } from './ended-reason.messages';
 import { PageResponder } from './page.responder';
 import { PagesExceptionFilter } from './pages.filter';
+import { reauthenticatePage } from './reauthenticate.page';
 import { SignInCsrf } from './sign-in-csrf';
 import { SignInFailedFilter } from './sign-in-failed.filter';
 import { signInPage } from './sign-in.page';
@@ -27,6 +30,8 @@ export class PagesController {
     private readonly sessions: AxessSessionService,
     private readonly responder: PageResponder,
     private readonly signInCsrf: SignInCsrf,
+    private readonly reauthentication: Reauthentication,
+    private readonly clock: Clock,
   ) {}
 
   /** Signed in: on to the devices page. Otherwise the sign-in form (saying why a session ended). */
@@ -71,6 +76,36 @@ export class PagesController {
     return this.responder.redirect(res, '/devices');
   }
 
+  /** "Confirm your password", where the sign-out forms lead when the last authentication is too old. */
+  @Get('reauthenticate')
+  reauthenticateForm(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): string {
+    if (!session.isAuthenticated) return this.responder.redirect(res, '/');
+    return this.responder.page(res, reauthenticatePage({ userId: session.userId!, csrfToken: csrfTokenFor(session) }));
+  }
+
+  /**
+   * Confirms the password (the JSON API's checks and attempt limits): a new session id, a fresh
+   * authentication, back to the devices page. A wrong password re-renders the form (401).
+   */
+  @Post('reauthenticate')
+  @UseGuards(SignedInFormGuard, CsrfGuard)
+  async reauthenticate(
+    @CurrentSession() session: AxessSession,
+    @Req() req: object,
+    @Body() body: { password?: unknown } | undefined,
+    @Res({ passthrough: true }) res: unknown,
+  ): Promise<string> {
+    try {
+      await this.reauthentication.confirm(req, body?.password);
+    } catch (error) {
+      if (!(error instanceof HttpException) || (error.getStatus() !== 401 && error.getStatus() !== 429)) throw error;
+      const message = error.getStatus() === 429 ? 'Too many attempts. Try again later.' : 'Wrong password.';
+      const page = reauthenticatePage({ userId: session.userId!, csrfToken: csrfTokenFor(session), error: message });
+      return this.responder.page(res, page, error.getStatus());
+    }
+    return this.responder.redirect(res, '/devices');
+  }
+
   /**
    * Signs out one of the user's devices. An id that is not the user's live session changes
    * nothing; this device's own id signs it out like "sign out" (its cookie is cleared).
@@ -87,6 +122,7 @@ export class PagesController {
       await this.sessions.logout(req);
       return this.responder.redirect(res, '/');
     }
+    if (!this.recent(session)) return this.responder.redirect(res, '/reauthenticate');
     await this.sessions.revokeSession(session.userId!, id);
     return this.responder.redirect(res, '/devices');
   }
@@ -95,6 +131,7 @@ export class PagesController {
   @Post('devices/revoke-others')
   @UseGuards(SignedInFormGuard, CsrfGuard)
   async revokeOthers(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): Promise<string> {
+    if (!this.recent(session)) return this.responder.redirect(res, '/reauthenticate');
     await this.sessions.revokeOthers(session.userId!, session.id!);
     return this.responder.redirect(res, '/devices');
   }
@@ -111,9 +148,15 @@ export class PagesController {
   @Post('signout-everywhere')
   @UseGuards(SignedInFormGuard, CsrfGuard)
   async signOutEverywhere(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown): Promise<string> {
+    if (!this.recent(session)) return this.responder.redirect(res, '/reauthenticate');
     await this.sessions.revokeAll(session.userId!);
     session.destroy();
     return this.responder.redirect(res, '/');
+  }
+
+  /** Signing other devices out needs an authentication at most `REAUTH_MAX_AGE_MS` old (the JSON API's `@RequireRecentAuth`). */
+  private recent(session: AxessSession): boolean {
+    return isRecentlyAuthenticated(session, this.clock, REAUTH_MAX_AGE_MS);
   }
 
   /** The sign-in form, with a stateless CSRF token bound to the browser's sign-in cookie. */

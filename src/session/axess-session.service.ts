@@ -16,7 +16,8 @@ import { createSessionRecord } from '../store/create-session-record.js';
 import { SessionStore } from '../store/session-store.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
-import { admitLogin, leavePreviousUser, loginLimitFor } from './login-admission.js';
+import { asConfirmation, confirmingUser } from './confirm-authentication.js';
+import { admitLogin, discardRecord, leavePreviousUser, loginLimitFor } from './login-admission.js';
 import { LoginPolicy } from './login-policy.js';
 import { inRevocationSpan } from './revocation-span.js';
 import { AxessSessionLimitException } from './session-limit.exception.js';
@@ -127,13 +128,13 @@ export class AxessSessionService {
         throw write.reason;
       }
       // Not awaited: the 503 does not wait for the cleanup, and discard() never rejects (it logs).
-      void this.discard(newId);
+      void discardRecord(this.store, this.logger, newId);
       throw asServiceUnavailable(write.reason, this.failures, 'a login');
     }
     let evicted: string[] = [];
     if (admission.status === 'fulfilled' && admission.value === null) {
       // Refused at the cap: the new record goes, the request's session and cookie stay as they were.
-      await this.discard(newId);
+      await discardRecord(this.store, this.logger, newId);
       throw new AxessSessionLimitException();
     } else if (admission.status === 'fulfilled') {
       evicted = admission.value ?? [];
@@ -148,7 +149,7 @@ export class AxessSessionService {
         `Session admission failed; the login is refused (fail closed): ${cause instanceof Error ? cause.message : String(cause)}`,
         cause instanceof Error ? cause.stack : undefined,
       );
-      await this.discard(newId);
+      await discardRecord(this.store, this.logger, newId);
       state.forget();
       if (!isBackendFailure(cause)) throw cause;
       throw new ServiceUnavailableException('Session admission failed', { cause });
@@ -156,7 +157,7 @@ export class AxessSessionService {
 
     if (refusable && oldId !== undefined) {
       leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
-      await this.discard(oldId); // no session fixation: the pre-login id must not live on
+      await discardRecord(this.store, this.logger, oldId); // no session fixation: the pre-login id must not live on
     }
     state.bindLogin(newId, record);
     if (options.response !== undefined) this.committer.sendPendingCookie(session, options.response);
@@ -164,6 +165,12 @@ export class AxessSessionService {
     for (const victim of evicted)
       this.events.emit({ type: 'evicted', userId, sessionId: victim, bySessionId: newId, reason: SessionEndReason.evicted });
     return { sessionId: newId, evicted };
+  }
+
+  /** Step-up (`@RequireRecentAuth`): records a fresh authentication once the app re-checked the password; 401 if signed out.
+   * A re-sign-in: new id, `authenticatedAt` = now, data kept; the cap is not applied again, so no other session is evicted. */
+  async confirmAuthentication(req: unknown, options: Pick<AuthenticateOptions, 'response'> = {}): Promise<AuthenticateResult> {
+    return this.authenticate(req, confirmingUser(req), asConfirmation(options));
   }
 
   /** Logs out: deletes the session's record and registry entry now; the cookie is cleared on commit. */
@@ -280,13 +287,6 @@ export class AxessSessionService {
     );
     for (const id of ids) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
     this.telemetry.sessionsEnd(SessionEndReason.revoked, ids.length);
-  }
-
-  /** Best-effort removal of a session a failed or refused login wrote, or of the id a login replaced. */
-  private async discard(id: string): Promise<void> {
-    await this.store
-      .delete(id)
-      .catch((error: unknown) => this.logger.warn(`Could not delete a session record after a login: ${String(error)}`));
   }
 
   private async backend<T>(operation: () => Promise<T>): Promise<T> {

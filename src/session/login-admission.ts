@@ -3,7 +3,9 @@ import { SessionEndReason } from '../events/session-event.types.js';
 import { assertMaxSessions } from '../registry/registry-limits.js';
 import { assertSessionLimitPolicy, type SessionLimitPolicy } from '../registry/session-limit.js';
 import type { SessionRegistry } from '../registry/session-registry.js';
+import type { SessionStore } from '../store/session-store.js';
 import type { LoginPolicy } from './login-policy.js';
+import { CONFIRMATION, type ConfirmationFlag } from './confirm-authentication.js';
 import type { AuthenticateOptions } from './session-info.js';
 
 /** The cap of one login and what a full cap does to it. */
@@ -17,8 +19,16 @@ export interface LoginLimit {
 /**
  * The limit of this login: the call's (or the route's, through `MaxSessionsGuard`) cap and
  * policy, else the module's; a cap function is called with the user and the guard's context.
+ * None for a confirmation of the session's own authentication.
  */
-export async function loginLimitFor(policy: LoginPolicy, options: AuthenticateOptions, user: unknown): Promise<LoginLimit> {
+export async function loginLimitFor(
+  policy: LoginPolicy,
+  options: AuthenticateOptions & ConfirmationFlag,
+  user: unknown,
+): Promise<LoginLimit> {
+  // A confirmation swaps its own id only: the old record is gone once rotated, so no admission
+  // is needed and a cap lowered since (or a cap function without `req.user`) cannot evict anyone.
+  if (options[CONFIRMATION]) return { cap: undefined, onLimit: 'evict-oldest' };
   const setting = options.maxSessions ?? policy.maxSessionsPerUser;
   const onLimit = options.onSessionLimit ?? policy.onSessionLimit;
   assertSessionLimitPolicy(onLimit);
@@ -61,4 +71,9 @@ export function leavePreviousUser(registry: SessionRegistry, logger: Logger, pre
   registry
     .unregister(previousUserId, oldId)
     .catch((error: unknown) => logger.warn(`Could not unregister the previous user's session: ${String(error)}`));
+}
+
+/** Best-effort removal of a session a failed or refused login wrote, or of the id a login replaced; never rejects (it logs). */
+export async function discardRecord(store: SessionStore, logger: Logger, id: string): Promise<void> {
+  await store.delete(id).catch((error: unknown) => logger.warn(`Could not delete a session record after a login: ${String(error)}`));
 }

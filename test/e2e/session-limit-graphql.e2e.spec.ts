@@ -5,7 +5,15 @@ import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'iovalkey';
-import { AxessSessionModule, CurrentSession, MaxSessions, MaxSessionsGuard, type AxessSession } from '../../src/internal';
+import {
+  AxessSessionModule,
+  CurrentSession,
+  MaxSessions,
+  MaxSessionsGuard,
+  RequireRecentAuth,
+  type AxessSession,
+} from '../../src/internal';
+import { ManualClock } from '../../src/testing';
 import { cookiePair, send, type AdapterName } from '../harness/http-app';
 import { listenOnLoopback } from '../harness/listen';
 import { randomKey, testClient, uniquePrefix } from '../harness/valkey';
@@ -36,6 +44,13 @@ class SignInResolver {
     return { userId: session.userId! };
   }
 
+  /** Wants an authentication at most a minute old. */
+  @Query(() => String)
+  @RequireRecentAuth(60_000)
+  sensitive(@CurrentSession() session: AxessSession): string {
+    return session.userId!;
+  }
+
   @Query(() => String, { nullable: true })
   whoami(@CurrentSession() session: AxessSession): string | null {
     return session.userId ?? null;
@@ -62,49 +77,66 @@ function graphqlModule(adapter: AdapterName) {
 
 const signIn = (name: string) => ({ query: `mutation { signIn(name: ${JSON.stringify(name)}) { userId } }` });
 
-describe.each<AdapterName>(['express', 'fastify'])("%s: a GraphQL sign-in refused at the cap (onSessionLimit 'refuse')", (adapter) => {
-  let app: INestApplication;
-  let url: string;
-  let client: Redis;
+describe.each<AdapterName>(['express', 'fastify'])(
+  "%s: GraphQL refusals of a sign-in at the cap (onSessionLimit 'refuse') and of a step-up",
+  (adapter) => {
+    let app: INestApplication;
+    let url: string;
+    let client: Redis;
+    const clock = new ManualClock(Date.UTC(2032, 0, 1));
 
-  beforeAll(async () => {
-    client = testClient();
-    @Module({
-      imports: [
-        AxessSessionModule.forRoot({
-          client,
-          prefix: uniquePrefix('gql'),
-          encryptionKey: randomKey(),
-          signingKey: randomKey(),
-          cookie: { secure: false },
-        }),
-        graphqlModule(adapter),
-      ],
-      providers: [SignInResolver, GraphqlNameGuard],
-    })
-    class GraphqlAppModule {}
-    const ref = await Test.createTestingModule({ imports: [GraphqlAppModule] }).compile();
-    ({ app, url } = await listenOnLoopback(ref, adapter));
-  });
+    beforeAll(async () => {
+      client = testClient();
+      @Module({
+        imports: [
+          AxessSessionModule.forRoot({
+            client,
+            prefix: uniquePrefix('gql'),
+            encryptionKey: randomKey(),
+            signingKey: randomKey(),
+            cookie: { secure: false },
+            clock,
+          }),
+          graphqlModule(adapter),
+        ],
+        providers: [SignInResolver, GraphqlNameGuard],
+      })
+      class GraphqlAppModule {}
+      const ref = await Test.createTestingModule({ imports: [GraphqlAppModule] }).compile();
+      ({ app, url } = await listenOnLoopback(ref, adapter));
+    });
 
-  afterAll(async () => {
-    await app?.close();
-    await client?.quit();
-  });
+    afterAll(async () => {
+      await app?.close();
+      await client?.quit();
+    });
 
-  it("answers an error with extensions { code: 'CONFLICT', reason: 'session-limit' }, no cookie, the first session intact", async () => {
-    const first = await send(url, 'POST', '/graphql', { body: signIn('gina') });
-    expect(first.body).toEqual({ data: { signIn: { userId: 'gina' } } });
-    const cookie = cookiePair(first)!;
-    expect(cookie).toBeDefined();
+    it("answers an error with extensions { code: 'CONFLICT', reason: 'session-limit' }, no cookie, the first session intact", async () => {
+      const first = await send(url, 'POST', '/graphql', { body: signIn('gina') });
+      expect(first.body).toEqual({ data: { signIn: { userId: 'gina' } } });
+      const cookie = cookiePair(first)!;
+      expect(cookie).toBeDefined();
 
-    const refused = await send(url, 'POST', '/graphql', { body: signIn('gina') });
-    expect(refused.body.data ?? null).toBeNull();
-    expect(refused.body.errors).toHaveLength(1);
-    expect(refused.body.errors[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'session-limit' });
-    expect(refused.setCookies).toEqual([]);
+      const refused = await send(url, 'POST', '/graphql', { body: signIn('gina') });
+      expect(refused.body.data ?? null).toBeNull();
+      expect(refused.body.errors).toHaveLength(1);
+      expect(refused.body.errors[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'session-limit' });
+      expect(refused.setCookies).toEqual([]);
 
-    const still = await send(url, 'POST', '/graphql', { cookie, body: { query: '{ whoami }' } });
-    expect(still.body).toEqual({ data: { whoami: 'gina' } });
-  });
-});
+      const still = await send(url, 'POST', '/graphql', { cookie, body: { query: '{ whoami }' } });
+      expect(still.body).toEqual({ data: { whoami: 'gina' } });
+    });
+
+    it("answers a too old authentication on a @RequireRecentAuth resolver with extensions { code: 'UNAUTHENTICATED', reason: 'reauthentication-required' }", async () => {
+      const cookie = cookiePair(await send(url, 'POST', '/graphql', { body: signIn('hana') }))!;
+      const fresh = await send(url, 'POST', '/graphql', { cookie, body: { query: '{ sensitive }' } });
+      expect(fresh.body).toEqual({ data: { sensitive: 'hana' } });
+
+      clock.advance(60_001);
+      const old = await send(url, 'POST', '/graphql', { cookie, body: { query: '{ sensitive }' } });
+      expect(old.body.data ?? null).toBeNull();
+      expect(old.body.errors).toHaveLength(1);
+      expect(old.body.errors[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'reauthentication-required' });
+    });
+  },
+);

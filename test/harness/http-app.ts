@@ -1,5 +1,5 @@
 import { listenOnLoopback } from './listen';
-import { Module, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Redis } from 'iovalkey';
 import { AxessSessionModule, type AxessSessionModuleOptions } from '../../src/internal';
@@ -26,7 +26,7 @@ export async function startTestApp(
   adapter: AdapterName,
   backend: BackendName,
   overrides: Partial<AxessSessionModuleOptions> = {},
-  setup: { globalPrefix?: string } = {},
+  setup: { globalPrefix?: string; controllers?: Type[] } = {},
 ): Promise<TestApp> {
   const prefix = uniquePrefix('http');
   const client = backend === 'valkey' && !overrides.client ? testClient() : (overrides.client as Redis | undefined);
@@ -38,7 +38,11 @@ export async function startTestApp(
     ...overrides,
   };
 
-  @Module({ imports: [AxessSessionModule.forRoot(options)], controllers: [SessionTestController], providers: [HeaderAuthGuard] })
+  @Module({
+    imports: [AxessSessionModule.forRoot(options)],
+    controllers: [SessionTestController, ...(setup.controllers ?? [])],
+    providers: [HeaderAuthGuard],
+  })
   class TestAppModule {}
 
   const ref = await Test.createTestingModule({ imports: [TestAppModule] }).compile();

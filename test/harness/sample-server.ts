@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createSampleApp, type SampleApp } from '../../sample/sample.app';
 import type { SampleConfig } from '../../sample/sample.config';
+import type { Clock } from '../../src/internal';
 import { whenLocalCacheReady } from './local-cache';
 import { testValkeyUrl, uniquePrefix } from './valkey';
 
@@ -21,6 +22,8 @@ export interface RunningSample {
 /** What a test may choose of the sample's config: e.g. a second instance with the first one's keys and prefix. */
 export type SampleOptions = Partial<Pick<SampleConfig, 'encryptionKey' | 'signingKey' | 'trustProxy' | 'localCache' | 'development'>> & {
   prefix?: string;
+  /** The sessions' clock (e.g. a `ManualClock`, to age an authentication). */
+  clock?: Clock;
 };
 
 /**
@@ -43,7 +46,7 @@ export async function startSample(
     trustProxy: options.trustProxy,
     localCache: options.localCache,
     development: options.development,
-    overrides: { prefix },
+    overrides: { prefix, ...(options.clock ? { clock: options.clock } : {}) },
   };
   const sample = await createSampleApp(config);
   sample.app.useLogger(false);

@@ -23,6 +23,7 @@ const ROOT_VALUES = [
   'LoginPolicy',
   'MaxSessions',
   'MaxSessionsGuard',
+  'RequireRecentAuth',
   'SessionCipher',
   'SessionEndReason',
   'SessionRegistry',

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { SessionRegistry, SessionStore } from '../../src/internal';
+import { ManualClock } from '../../src/testing';
+import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../harness/http-app';
+import { STEP_UP_MAX_AGE_MS, StepUpController } from '../harness/step-up.app';
+
+const CAP = 2;
+const user = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
+const idOf = (pair: string | undefined) => pair?.split('=')[1].split('.')[0];
+
+describe.each<AdapterName>(['express', 'fastify'])('step-up (@RequireRecentAuth, confirmAuthentication) on %s with Valkey', (adapter) => {
+  const clock = new ManualClock(Date.UTC(2032, 0, 1));
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(adapter, 'valkey', { clock, maxSessionsPerUser: CAP }, { controllers: [StepUpController] });
+  });
+  afterAll(() => t.close());
+
+  async function signIn(name: string): Promise<string> {
+    const answer = await send(t.url, 'POST', '/login', { headers: { 'x-user': name } });
+    expect(answer.status).toBe(200);
+    return cookiePair(answer)!;
+  }
+
+  it('lets a fresh authentication through, up to the maximum age included', async () => {
+    const cookie = await signIn(user('fresh'));
+    expect((await send(t.url, 'GET', '/step-up/sensitive', { cookie })).status).toBe(200);
+    clock.advance(STEP_UP_MAX_AGE_MS);
+    expect((await send(t.url, 'GET', '/step-up/sensitive', { cookie })).status).toBe(200);
+  });
+
+  it("refuses an authentication older than the maximum age with reason 'reauthentication-required'", async () => {
+    const cookie = await signIn(user('old'));
+    clock.advance(STEP_UP_MAX_AGE_MS + 1);
+    const answer = await send(t.url, 'GET', '/step-up/sensitive', { cookie });
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({ statusCode: 401, message: 'Unauthorized', reason: 'reauthentication-required' });
+    // The session itself is still signed in: only the sensitive route wants a fresher authentication.
+    expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(200);
+  });
+
+  it('answers a session that is not signed in with the plain 401', async () => {
+    const answer = await send(t.url, 'GET', '/step-up/sensitive');
+    expect(answer.status).toBe(401);
+    expect(answer.body.reason).toBeUndefined();
+  });
+
+  it('confirmAuthentication rotates the id, resets the age and keeps the data', async () => {
+    const name = user('confirm');
+    const cookie = await signIn(name);
+    await send(t.url, 'POST', '/data', { cookie, body: { cart: ['pen'] } });
+    clock.advance(STEP_UP_MAX_AGE_MS + 1);
+    const confirmed = await send(t.url, 'POST', '/step-up/confirm', { cookie });
+    expect(confirmed.status).toBe(200);
+    const fresh = cookiePair(confirmed)!;
+    expect(idOf(fresh)).not.toBe(idOf(cookie));
+    expect(confirmed.body).toEqual({ sessionId: idOf(fresh), evicted: [] });
+    expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(401);
+    const me = await send(t.url, 'GET', '/me', { cookie: fresh });
+    expect(me.body).toMatchObject({ userId: name, authenticatedAt: clock.nowMs(), data: { cart: ['pen'] } });
+    expect((await send(t.url, 'GET', '/step-up/sensitive', { cookie: fresh })).status).toBe(200);
+  });
+
+  it('confirmAuthentication at the cap evicts none of the user’s other sessions', async () => {
+    const name = user('cap');
+    const other = idOf(await signIn(name))!;
+    const mine = await signIn(name);
+    const confirmed = await send(t.url, 'POST', '/step-up/confirm', { cookie: mine });
+    const fresh = idOf(cookiePair(confirmed))!;
+    expect(new Set(await t.app.get(SessionRegistry).activeSessions(name))).toEqual(new Set([other, fresh]));
+    expect(await t.app.get(SessionStore).existing([other, idOf(mine)!, fresh])).toEqual(new Set([other, fresh]));
+  });
+
+  it('confirmAuthentication of a user over the module cap (signed in with a larger one) evicts none of the others', async () => {
+    const name = user('over');
+    const ids: string[] = [];
+    let mine = '';
+    for (let i = 0; i <= CAP; i++) {
+      const answer = await send(t.url, 'POST', '/service-login', { body: { user: name, max: CAP + 1 } });
+      mine = cookiePair(answer)!;
+      ids.push(idOf(mine)!);
+    }
+    const fresh = idOf(cookiePair(await send(t.url, 'POST', '/step-up/confirm', { cookie: mine })))!;
+    const others = ids.slice(0, -1);
+    expect(new Set(await t.app.get(SessionRegistry).activeSessions(name))).toEqual(new Set([...others, fresh]));
+    expect(await t.app.get(SessionStore).existing(others)).toEqual(new Set(others));
+  });
+
+  it('confirmAuthentication refuses a session that is not signed in with a 401 and sets no cookie', async () => {
+    const answer = await send(t.url, 'POST', '/step-up/confirm');
+    expect(answer.status).toBe(401);
+    expect(cookiePair(answer)).toBeUndefined();
+  });
+});
