@@ -12,6 +12,7 @@ import { UsersService } from './auth/users.service';
 import { SampleGraphqlModule } from './graphql/sample-graphql.module';
 import { SessionGateway } from './realtime/session.gateway';
 import type { SampleConfig } from './sample.config';
+import { ADMIN_USERS, AdminController } from './admin/admin.controller';
 import { deriveSampleKey } from './sample-keys';
 import { PageResponder } from './web/page.responder';
 import { PagesController } from './web/pages.controller';
@@ -45,9 +46,10 @@ export class AppModule {
         }),
         SampleGraphqlModule.register(config.fastify, config.development),
       ],
-      controllers: [AuthController, MeController, PagesController],
+      controllers: [AuthController, MeController, PagesController, AdminController],
       providers: [
         UsersService,
+        { provide: ADMIN_USERS, useValue: config.adminUsers ?? [] },
         LocalStrategy,
         Reauthentication,
         PageResponder,

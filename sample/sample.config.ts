@@ -27,13 +27,15 @@ export interface SampleConfig {
    * publish the schema, so they are off otherwise).
    */
   development?: boolean;
+  /** Usernames allowed on `POST /admin/revoke-everyone` (`ADMIN_USERS`, comma-separated). @default none */
+  adminUsers?: readonly string[];
   /** Set by tests: a clock, shorter timeouts, etc. */
   overrides?: Record<string, unknown>;
 }
 
 /**
  * Reads PORT, VALKEY_URL, FASTIFY, MAX_SESSIONS, AXESS_ENCRYPTION_KEY,
- * AXESS_PREVIOUS_ENCRYPTION_KEY, AXESS_SIGNING_KEY, TRUST_PROXY, AXESS_LOCAL_CACHE and NODE_ENV
+ * AXESS_PREVIOUS_ENCRYPTION_KEY, AXESS_SIGNING_KEY, TRUST_PROXY, AXESS_LOCAL_CACHE, ADMIN_USERS and NODE_ENV
  * (`REAUTH_MAX_AGE_MS` is read by `reauthMaxAgeMsFromEnv`). Missing keys are replaced by ephemeral
  * ones (sessions then do not survive a restart), with a warning.
  */
@@ -61,6 +63,10 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     trustProxy: env.TRUST_PROXY?.trim() || undefined,
     localCache: env.AXESS_LOCAL_CACHE === '1' || env.AXESS_LOCAL_CACHE === 'true',
     development: env.NODE_ENV === 'development',
+    adminUsers: (env.ADMIN_USERS ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
     ...(prefix ? { overrides: { prefix } } : {}),
   };
 }

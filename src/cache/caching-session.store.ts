@@ -202,6 +202,11 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
     await this.fence(ids);
   }
 
+  /** Passes through: listing reads no record, so nothing is cached. */
+  override sessionIds(): AsyncGenerator<string[]> {
+    return this.inner.sessionIds();
+  }
+
   async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
     for (const id of ids) this.forget(id);
     await this.inner.markGone(ids, reason, ttlMs);

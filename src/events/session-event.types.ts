@@ -40,6 +40,11 @@ export const SessionEndReason = {
   evicted: 'evicted:newer-sign-in',
   /** Revoked through `revokeSession`, `revokeOthers` or `revokeAll`. */
   revoked: 'revoked',
+  /**
+   * Revoked by `revokeEveryone` (every session under the prefix). Its one event, local and
+   * relayed, names no session: it ends every session the listener knows of.
+   */
+  revokedEveryone: 'revoked:everyone',
   /** Logged out by its own request. */
   loggedOut: 'logged-out',
   /** Past its absolute timeout when a request came. */

@@ -113,6 +113,10 @@ export class InMemorySessionRegistry extends SessionRegistry {
     return victims;
   }
 
+  /**
+   * Low level: removes the member and deletes its record, without a gone-marker, an event or a
+   * count (not part of `SessionRegistry`). Apps revoke with `AxessSessionService.revokeSession`.
+   */
   async invalidateSession(userId: string, sessionId: string): Promise<void> {
     assertUserId(userId);
     assertSessionId(sessionId);

@@ -45,7 +45,9 @@ export interface AdmitOptions {
 /**
  * Which sessions each user holds, oldest first, in `{prefix}:reg:{userId}` (a sorted set scored
  * by the register instant in epoch ms). Members whose session record no longer exists are
- * pruned and never count against a cap. Inject by this class; implementations:
+ * pruned and never count against a cap. The contract holds what the library itself calls; ending
+ * sessions goes through `AxessSessionService`, which leaves the reason, emits the events and counts
+ * them (the concrete registries also have `invalidateSession`, low level). Inject by this class; implementations:
  * `ValkeySessionRegistry` and `InMemorySessionRegistry`.
  */
 export abstract class SessionRegistry {
@@ -73,9 +75,10 @@ export abstract class SessionRegistry {
    */
   abstract admit(userId: string, sessionId: string, maxSessions: number, options?: AdmitOptions): Promise<string[] | null>;
 
-  /** Revokes one session: removes it from the set and deletes its record. */
-  abstract invalidateSession(userId: string, sessionId: string): Promise<void>;
-
-  /** Revokes every session of the user (e.g. after a password change); returns their ids. */
+  /**
+   * Low level: removes every member of the user and deletes their records, without a gone-marker,
+   * an event or a count; returns the ids removed. `AxessSessionService.revokeAll` (which calls it
+   * after writing the markers) is how an app revokes: it says why, tells every instance and counts.
+   */
   abstract invalidateUser(userId: string): Promise<string[]>;
 }

@@ -21,6 +21,7 @@ import { admitLogin, discardRecord, leavePreviousUser, loginLimitFor } from './l
 import { LoginPolicy } from './login-policy.js';
 import { inRevocationSpan } from './revocation-span.js';
 import { AxessSessionLimitException } from './session-limit.exception.js';
+import { SessionRevocation } from './session-revocation.js';
 import { ConcurrentRotationException, rotateSignedIn } from './session-rotation.js';
 import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
 
@@ -33,6 +34,7 @@ import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './ses
 export class AxessSessionService {
   private readonly logger = new Logger('AxessSession');
   private readonly markerTtlMs: number;
+  private readonly revocation: SessionRevocation;
 
   /** Created by Nest's injector from the module's providers. @internal */
   constructor(
@@ -47,6 +49,8 @@ export class AxessSessionService {
     private readonly telemetry: AxessTelemetry,
   ) {
     this.markerTtlMs = policy.goneMarkerTtlMs;
+    const backend = <T>(operation: () => Promise<T>): Promise<T> => this.backend(operation);
+    this.revocation = new SessionRevocation({ store, registry, events, telemetry, markerTtlMs: this.markerTtlMs, backend });
   }
 
   /**
@@ -233,7 +237,7 @@ export class AxessSessionService {
     if (!isSessionId(sessionId)) return false;
     return inRevocationSpan(this.telemetry, 'session', async () => {
       if (!(await this.backend(() => this.registry.isValid(userId, sessionId)))) return [];
-      await this.revoke(userId, [sessionId]);
+      await this.revocation.sessions(userId, [sessionId]);
       return [sessionId];
     }).then((revoked) => revoked.length > 0);
   }
@@ -241,24 +245,7 @@ export class AxessSessionService {
   /** Revokes every session of the user (e.g. after a password change); returns their ids. */
   async revokeAll(userId: string): Promise<string[]> {
     assertUserId(userId);
-    return inRevocationSpan(this.telemetry, 'all', () => this.revokeAllOf(userId));
-  }
-
-  private async revokeAllOf(userId: string): Promise<string[]> {
-    const ids = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId);
-    const markable = ids.filter(isSessionId);
-    // Markers and records first, registry after, all sent together; the registry re-reads its
-    // members so a session admitted meanwhile is revoked too.
-    const [, revoked] = await this.backend(() =>
-      Promise.all([
-        markable.length > 0 ? this.store.markGone(markable, SessionEndReason.revoked, this.markerTtlMs) : undefined,
-        this.registry.invalidateUser(userId),
-      ]),
-    );
-    const ended = new Set([...ids, ...revoked]);
-    for (const id of ended) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
-    this.telemetry.sessionsEnd(SessionEndReason.revoked, ended.size);
-    return revoked;
+    return inRevocationSpan(this.telemetry, 'all', () => this.revocation.user(userId));
   }
 
   /** Revokes all of the user's sessions except `keepSessionId` ("sign out other devices"); returns their ids. */
@@ -268,25 +255,19 @@ export class AxessSessionService {
       const others = (await this.backend(() => this.registry.members(userId)))
         .map((m) => m.sessionId)
         .filter((id) => id !== keepSessionId && isSessionId(id));
-      await this.revoke(userId, others);
+      await this.revocation.sessions(userId, others);
       return others;
     });
   }
 
   /**
-   * Marks, deletes and unregisters `ids`, all issued together: one round trip whatever their number.
-   * `markGone` deletes the records itself (marker first), so the registry only drops the members.
+   * Ends every session under the module's prefix, on every instance (ASVS 7.4.5): records
+   * deleted with a `revoked:everyone` marker, sockets closed, counted. Every session that
+   * existed when the call started is ended; a sign-in completing during the sweep may survive.
+   * Costs one round trip per `SCAN` page; ordinary requests pay nothing. @returns how many it ended.
    */
-  private async revoke(userId: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.backend(() =>
-      Promise.all([
-        this.store.markGone(ids, SessionEndReason.revoked, this.markerTtlMs),
-        ...ids.map((id) => this.registry.unregister(userId, id)),
-      ]),
-    );
-    for (const id of ids) this.events.emit({ type: 'revoked', userId, sessionId: id, reason: SessionEndReason.revoked });
-    this.telemetry.sessionsEnd(SessionEndReason.revoked, ids.length);
+  async revokeEveryone(): Promise<number> {
+    return inRevocationSpan(this.telemetry, 'everyone', () => this.revocation.everyone());
   }
 
   private async backend<T>(operation: () => Promise<T>): Promise<T> {

@@ -162,6 +162,13 @@ export class InMemorySessionStore extends SessionStore {
     }
   }
 
+  /** The live ids as they are now, in one batch (what Valkey's `SCAN` lists while nothing changes). */
+  override async *sessionIds(): AsyncGenerator<string[]> {
+    const now = this.tick();
+    const ids = [...this.entries].filter(([, entry]) => entry.expiresAt > now).map(([id]) => id);
+    if (ids.length > 0) yield ids;
+  }
+
   async goneReason(id: string): Promise<string | undefined> {
     if (!isSessionId(id)) return undefined;
     const now = this.tick();

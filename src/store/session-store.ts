@@ -1,3 +1,4 @@
+import { SessionStoreError } from '../errors/session-store.error.js';
 import type { SessionRecord } from '../codec/session-record.js';
 
 /** Options of {@link SessionStore.load}. */
@@ -71,6 +72,15 @@ export abstract class SessionStore {
    * commands sent together). Read back with `goneReason` when a session turns out missing.
    */
   abstract markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void>;
+
+  /**
+   * Every session id with a record, in batches (used by `revokeEveryone`). An id whose record
+   * exists for the whole iteration is listed; one written meanwhile may or may not be. The
+   * default throws: a custom store must override it for `revokeEveryone` to work.
+   */
+  async *sessionIds(): AsyncGenerator<string[]> {
+    throw new SessionStoreError('command', 'This session store cannot list its sessions (override sessionIds).');
+  }
 
   /** Why `id` ended, if a marker is still there (`undefined` otherwise, and for malformed ids). */
   abstract goneReason(id: string): Promise<string | undefined>;

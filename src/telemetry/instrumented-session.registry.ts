@@ -14,7 +14,6 @@ const REGISTRY_OPERATIONS = {
   members: { roundTrips: 1, parent: false },
   activeSessions: { roundTrips: 2, parent: true },
   admit: { roundTrips: undefined, parent: true },
-  invalidateSession: { roundTrips: 1, parent: true },
   invalidateUser: { roundTrips: 2, parent: true },
 } as const;
 
@@ -75,10 +74,6 @@ export class InstrumentedSessionRegistry extends SessionRegistry {
       // A refusal is an answer, not a failure: the span says so and stays OK.
       (evicted) => ({ 'axess.max_sessions': maxSessions, 'axess.evicted_count': evicted?.length ?? 0, 'axess.refused': evicted === null }),
     );
-  }
-
-  invalidateSession(userId: string, sessionId: string): Promise<void> {
-    return instrumentedCall(this.telemetry, this.operations.invalidateSession, () => this.inner.invalidateSession(userId, sessionId));
   }
 
   invalidateUser(userId: string): Promise<string[]> {

@@ -74,6 +74,11 @@ export class InstrumentedSessionStore extends SessionStore {
     return instrumentedCall(this.telemetry, this.operations.markGone, () => this.inner.markGone(ids, reason, ttlMs));
   }
 
+  /** Not recorded per step: `revokeEveryone`'s span covers the sweep. */
+  override sessionIds(): AsyncGenerator<string[]> {
+    return this.inner.sessionIds();
+  }
+
   goneReason(id: string): Promise<string | undefined> {
     return instrumentedCall(this.telemetry, this.operations.goneReason, () => this.inner.goneReason(id));
   }

@@ -9,6 +9,7 @@ import { SessionStoreError } from '../errors/session-store.error.js';
 import type { ValkeyClient } from './valkey-client.js';
 import { assertDurableWrites, writeAndWait, type DurableWritesOptions } from './durable-writes.js';
 import { KeyLayout } from './key-layout.js';
+import { scanKeys } from './scan-keys.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from '../store/sealed-record.js';
 import { SessionStore, type LoadOptions, type SaveMode } from '../store/session-store.js';
 import { assertGoneReason } from '../store/gone-reason.js';
@@ -263,6 +264,16 @@ export class ValkeySessionStore extends SessionStore {
       await Promise.all(keys.flatMap(([gone, session]) => [this.client.set(gone, reason, 'PX', ttlMs), this.client.del(session)]));
     } catch (error) {
       throw SessionStoreError.fromClient('markGone', error);
+    }
+  }
+
+  /** `SCAN` of `{prefix}:sess:*` on the server, or on every Cluster primary. */
+  override async *sessionIds(): AsyncGenerator<string[]> {
+    const start = this.keys.sessionPrefix.length;
+    try {
+      for await (const keys of scanKeys(this.client, `${this.keys.sessionPrefix}*`)) yield keys.map((key) => key.slice(start));
+    } catch (error) {
+      throw SessionStoreError.fromClient('sessionIds', error);
     }
   }
 

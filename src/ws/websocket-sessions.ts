@@ -114,9 +114,7 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
 
   /** The number of sockets tracked now. */
   get openSockets(): number {
-    let count = 0;
-    for (const tracked of this.bySession.values()) count += tracked.sockets.size;
-    return count;
+    return [...this.bySession.values()].reduce((count, tracked) => count + tracked.sockets.size, 0);
   }
 
   /**
@@ -228,9 +226,13 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
   }
 
   private onEvent(event: AxessSessionEvent): void {
-    if (!ENDING_EVENT_TYPES.has(event.type) || event.sessionId === undefined) return;
-    this.remember(event.sessionId, event.reason);
-    this.closeSession(event.sessionId, event.reason);
+    if (!ENDING_EVENT_TYPES.has(event.type)) return;
+    // revokeEveryone's one event names no session: every tracked session ended.
+    const everyone = event.sessionId === undefined && event.reason === SessionEndReason.revokedEveryone;
+    for (const id of everyone ? [...this.bySession.keys()] : event.sessionId === undefined ? [] : [event.sessionId]) {
+      this.remember(id, event.reason);
+      this.closeSession(id, event.reason);
+    }
   }
 
   /** Closes every socket of `sessionId` with 4001 and `reason`. */

@@ -1,10 +1,19 @@
-import { mintSessionId, type SessionLimitPolicy, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src/internal';
+import {
+  mintSessionId,
+  type InMemorySessionRegistry,
+  type SessionLimitPolicy,
+  type SessionRecord,
+  type SessionRegistry,
+  type SessionStore,
+  type ValkeySessionRegistry,
+} from '../../src/internal';
 import type { ManualClock } from '../../src/testing';
 import { INCONCLUSIVE, untilConclusive } from '../harness/real-time';
 
 /** What a backend gives the shared registry suite. */
 export interface RegistryFixture {
-  registry: SessionRegistry;
+  /** A concrete registry: the suite also covers `invalidateSession`, which is not part of `SessionRegistry`. */
+  registry: InMemorySessionRegistry | ValkeySessionRegistry;
   store: SessionStore;
   /** The registry's clock: scores are its ms. */
   clock: ManualClock;

@@ -191,6 +191,16 @@ export function describeSessionStoreConformance(backend: string, makeFixture: ()
       expect(ttls.get(live)).toBeLessThanOrEqual(60_000);
     });
 
+    it('sessionIds lists every id with a record, once, and neither deleted nor marked-gone ones', async () => {
+      const ids = Array.from({ length: 5 }, () => mintSessionId());
+      for (const id of ids) await f.store.save(id, record(), 60_000);
+      await f.store.delete(ids[0]);
+      await f.store.markGone([ids[1]], 'revoked', 60_000);
+      const listed: string[] = [];
+      for await (const page of f.store.sessionIds()) listed.push(...page);
+      expect(listed.sort()).toEqual(ids.slice(2).sort());
+    });
+
     describe('gone markers', () => {
       it('markGone deletes the records and leaves the reason, other ids untouched', async () => {
         const [a, b, other] = [mintSessionId(), mintSessionId(), mintSessionId()];

@@ -1,3 +1,4 @@
+import { AxessSessionService } from '../../src/internal';
 import { sendHttpRequest } from '../harness/http-request';
 import { openIo } from '../harness/io-client';
 import { revokeFrom, sharedKeys, signIn, startSocketApp, type SocketApp } from '../harness/socket-app';
@@ -38,6 +39,16 @@ describe.each(['express', 'fastify'] as const)('AxessIoAdapter, two instances on
     expect((await sendHttpRequest(b.url, 'POST', '/logout-all', { cookie: desktop.cookie })).status).toBe(200);
     for (const client of [phone, laptop]) {
       expect(await client.next('axess:session-ended')).toEqual({ reason: 'revoked' });
+      expect((await client.disconnected).reason).toBe('io server disconnect');
+    }
+  });
+
+  it('revokeEveryone through B: the sockets of every user on both instances get axess:session-ended { reason: "revoked:everyone" }', async () => {
+    const onA = await openIo(a.url, (await signIn(a.url, 'carol')).cookie);
+    const onB = await openIo(b.url, (await signIn(b.url, 'dave')).cookie);
+    await b.app.get(AxessSessionService).revokeEveryone();
+    for (const client of [onA, onB]) {
+      expect(await client.next('axess:session-ended')).toEqual({ reason: 'revoked:everyone' });
       expect((await client.disconnected).reason).toBe('io server disconnect');
     }
   });

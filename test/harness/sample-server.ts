@@ -20,7 +20,9 @@ export interface RunningSample {
 }
 
 /** What a test may choose of the sample's config: e.g. a second instance with the first one's keys and prefix. */
-export type SampleOptions = Partial<Pick<SampleConfig, 'encryptionKey' | 'signingKey' | 'trustProxy' | 'localCache' | 'development'>> & {
+export type SampleOptions = Partial<
+  Pick<SampleConfig, 'encryptionKey' | 'signingKey' | 'trustProxy' | 'localCache' | 'development' | 'adminUsers'>
+> & {
   prefix?: string;
   /** The sessions' clock (e.g. a `ManualClock`, to age an authentication). */
   clock?: Clock;
@@ -46,6 +48,7 @@ export async function startSample(
     trustProxy: options.trustProxy,
     localCache: options.localCache,
     development: options.development,
+    adminUsers: options.adminUsers,
     overrides: { prefix, ...(options.clock ? { clock: options.clock } : {}) },
   };
   const sample = await createSampleApp(config);

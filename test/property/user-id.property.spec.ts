@@ -41,7 +41,8 @@ const record = (userId: unknown): SessionRecord => ({
 
 interface Backend {
   store: SessionStore;
-  registry: SessionRegistry;
+  /** Concrete: `invalidateSession` is checked too, though not part of `SessionRegistry`. */
+  registry: InMemorySessionRegistry | ValkeySessionRegistry;
   /** Whether the registry key of `userId` exists (Valkey only). */
   registryKeyExists?: (userId: string) => Promise<boolean>;
 }

@@ -21,3 +21,12 @@ describe("the sample's NODE_ENV", () => {
     }
   });
 });
+
+describe("the sample's ADMIN_USERS", () => {
+  const keys = { AXESS_ENCRYPTION_KEY: randomBytes(32).toString('base64'), AXESS_SIGNING_KEY: randomBytes(32).toString('base64') };
+
+  it('is a comma-separated list of usernames, trimmed; unset or empty names nobody', () => {
+    expect(sampleConfigFromEnv({ ...keys, ADMIN_USERS: ' alice, carol ,' }).adminUsers).toEqual(['alice', 'carol']);
+    for (const none of [undefined, '', ' , ']) expect(sampleConfigFromEnv({ ...keys, ADMIN_USERS: none }).adminUsers).toEqual([]);
+  });
+});
