@@ -6,6 +6,7 @@ import { ObservabilityModule } from './observability/observability.module';
 import { AuthController } from './auth/auth.controller';
 import { LocalStrategy } from './auth/local.strategy';
 import { Reauthentication } from './auth/reauthentication';
+import { SessionsResolver } from './graphql/sessions.resolver';
 import { InMemorySignInAttempts, SignInAttempts, ValkeySignInAttempts } from './auth/sign-in-attempts';
 import { SIGN_IN_THROTTLE_KEY, SIGN_IN_THROTTLE_KEY_INFO, SignInThrottle } from './auth/sign-in-throttle';
 import { UsersService } from './auth/users.service';
@@ -52,6 +53,8 @@ export class AppModule {
         { provide: ADMIN_USERS, useValue: config.adminUsers ?? [] },
         LocalStrategy,
         Reauthentication,
+        // Beside Reauthentication and the attempt limits it needs (the GraphQL module's own resolvers need only the library).
+        SessionsResolver,
         PageResponder,
         SessionGateway,
         SignInThrottle,

@@ -1,23 +1,7 @@
-import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { sessionCarrier } from '../http/session-carrier.js';
 import { AxessSessionNotMountedError, findAxessSession } from '../http/session-request.js';
-
-/** The GraphQL error code of a refused request (the one Apollo gives a 401). */
-export const UNAUTHENTICATED = 'UNAUTHENTICATED';
-
-/**
- * The 401 of `AxessAuthenticatedGuard`. Its `extensions` become the GraphQL error's: graphql-js
- * copies them from the error a resolver throws, so Apollo and Mercurius answer
- * `extensions: { code: 'UNAUTHENTICATED', reason }` without the library importing either.
- */
-export class AxessUnauthorizedException extends UnauthorizedException {
-  readonly extensions: { code: string; reason?: string };
-
-  constructor(readonly reason?: string) {
-    super(reason === undefined ? undefined : { statusCode: 401, message: 'Unauthorized', reason });
-    this.extensions = reason === undefined ? { code: UNAUTHENTICATED } : { code: UNAUTHENTICATED, reason };
-  }
-}
+import { AxessUnauthorizedException } from '../http/unauthorized.exception.js';
 
 /**
  * Lets a request through only if its session is bound to a user; otherwise 401.

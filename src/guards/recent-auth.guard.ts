@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { Clock } from '../clock/clock.js';
 import { sessionCarrier } from '../http/session-carrier.js';
 import { AxessSessionNotMountedError, findAxessSession } from '../http/session-request.js';
-import { AxessUnauthorizedException } from './authenticated.guard.js';
+import { closeSocketOf, REAUTHENTICATION_CLOSE_CODE } from '../http/socket-closer.js';
+import { AxessUnauthorizedException } from '../http/unauthorized.exception.js';
 
 /** Metadata key of `@RequireRecentAuth()`'s maximum age, in milliseconds. */
 export const AXESS_RECENT_AUTH_MAX_AGE = 'axess:recent-auth-max-age';
@@ -21,8 +22,10 @@ export const REAUTHENTICATION_REQUIRED = 'reauthentication-required';
  * reason when known); an old authentication gets 401
  * `{ statusCode: 401, message: 'Unauthorized', reason: 'reauthentication-required' }`, on GraphQL
  * `extensions: { code: 'UNAUTHENTICATED', reason: 'reauthentication-required' }`. On a WebSocket
- * the message is refused (Nest's WsException answer) and the socket stays open: its session is
- * still valid, only this message needs a fresher authentication.
+ * (`AxessWsAdapter`, `AxessIoAdapter`) the message is refused and the socket closed with code 4002
+ * and reason `reauthentication-required` (socket.io: the `axess:socket-closed` event with that
+ * reason, then a disconnect): a refused message has no answer the `ws` protocol carries, and the
+ * client learns why. The session stays valid: the client confirms the password and reconnects.
  */
 @Injectable()
 export class RecentAuthGuard implements CanActivate {
@@ -49,7 +52,10 @@ export class RecentAuthGuard implements CanActivate {
     const at = session.authenticatedAt?.getTime();
     // A record without authenticatedAt (written before it existed) counts as too old: step up once.
     if (at !== undefined && this.clock.nowMs() - at <= maxAgeMs) return true;
-    if (type === 'ws') return false;
+    if (type === 'ws') {
+      closeSocketOf(request, REAUTHENTICATION_CLOSE_CODE, REAUTHENTICATION_REQUIRED);
+      return false;
+    }
     throw new AxessUnauthorizedException(REAUTHENTICATION_REQUIRED);
   }
 }

@@ -22,7 +22,7 @@ import { LoginPolicy } from './login-policy.js';
 import { inRevocationSpan } from './revocation-span.js';
 import { AxessSessionLimitException } from './session-limit.exception.js';
 import { SessionRevocation } from './session-revocation.js';
-import { ConcurrentRotationException, rotateSignedIn } from './session-rotation.js';
+import { AxessConcurrentRotationException, rotateSignedIn } from './session-rotation.js';
 import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
 
 /**
@@ -126,7 +126,7 @@ export class AxessSessionService {
     const [write, admission] = await Promise.allSettled([written, admitted]);
 
     if (write.status === 'rejected') {
-      if (write.reason instanceof ConcurrentRotationException) {
+      if (write.reason instanceof AxessConcurrentRotationException) {
         // The winner holds the session now: nothing of this request may be written, nor its cookie cleared.
         state.forget();
         throw write.reason;

@@ -1,5 +1,5 @@
-import { UnauthorizedException } from '@nestjs/common';
 import { getAxessSession } from '../http/session-request.js';
+import { AxessUnauthorizedException } from '../http/unauthorized.exception.js';
 import type { AuthenticateOptions } from './session-info.js';
 
 /**
@@ -16,12 +16,12 @@ export interface ConfirmationFlag {
 
 /**
  * The user of the request's signed-in session, whose authentication is being confirmed; a 401
- * when it is not signed in: there is nobody to confirm.
+ * when it is not signed in: there is nobody to confirm (GraphQL `extensions.code` `UNAUTHENTICATED`).
  */
 export function confirmingUser(req: unknown): string {
   const session = getAxessSession(req);
   const userId = session.userId;
-  if (userId === undefined) throw new UnauthorizedException();
+  if (userId === undefined) throw new AxessUnauthorizedException();
   return userId;
 }
 

@@ -15,6 +15,8 @@ export const CONFLICT = 'CONFLICT';
  * Nothing changed: no new session, no cookie, the request's previous session as it was.
  */
 export class AxessSessionLimitException extends ConflictException {
+  /** Why the sign-in was refused: `session-limit`. */
+  readonly reason = SESSION_LIMIT;
   readonly extensions: { code: string; reason: string } = { code: CONFLICT, reason: SESSION_LIMIT };
 
   constructor() {
@@ -29,6 +31,8 @@ export class AxessSessionLimitException extends ConflictException {
  * Apollo and Mercurius alike. `MaxSessionsGuard` throws this one in a GraphQL context.
  */
 export class AxessSessionLimitGraphqlError extends AxessError {
+  /** Why the sign-in was refused: `session-limit`. */
+  readonly reason = SESSION_LIMIT;
   readonly extensions: { code: string; reason: string } = { code: CONFLICT, reason: SESSION_LIMIT };
 
   constructor() {

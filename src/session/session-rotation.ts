@@ -6,7 +6,10 @@ import type { SessionStore } from '../store/session-store.js';
 export const SESSION_ROTATED_CONCURRENTLY = 'session-rotated-concurrently';
 
 /** The 409 of a re-sign-in that lost the race: its session already moved to the winner's id. */
-export class ConcurrentRotationException extends ConflictException {
+export class AxessConcurrentRotationException extends ConflictException {
+  /** Why the sign-in was refused: `session-rotated-concurrently`. */
+  readonly reason = SESSION_ROTATED_CONCURRENTLY;
+
   constructor() {
     super({ statusCode: 409, message: 'Conflict', reason: SESSION_ROTATED_CONCURRENTLY });
   }
@@ -15,7 +18,7 @@ export class ConcurrentRotationException extends ConflictException {
 /**
  * Moves a signed-in session to `newId` for a re-sign-in (`SessionStore.rotate`: the old record
  * is deleted in the same round trip). Only one of several concurrent re-sign-ins of a session
- * finds the old record: the others reject with {@link ConcurrentRotationException} (their new
+ * finds the old record: the others reject with {@link AxessConcurrentRotationException} (their new
  * record deleted), so exactly one id stays live and the user's count cannot grow.
  */
 export async function rotateSignedIn(
@@ -25,5 +28,5 @@ export async function rotateSignedIn(
   record: SessionRecord,
   ttlMs: number,
 ): Promise<void> {
-  if (!(await store.rotate(oldId, newId, record, ttlMs))) throw new ConcurrentRotationException();
+  if (!(await store.rotate(oldId, newId, record, ttlMs))) throw new AxessConcurrentRotationException();
 }

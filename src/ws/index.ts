@@ -21,6 +21,7 @@ import { MessageRate, socketLimits, type AxessSocketOptions, type SocketLimits }
 import { AxessWebSocketSessions, type SessionSocket } from './websocket-sessions.js';
 
 export { LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES, TOO_MANY_SOCKETS } from './close-codes.js';
+export { REAUTHENTICATION_CLOSE_CODE } from '../http/socket-closer.js';
 export { DEFAULT_MAX_MESSAGES_PER_SECOND, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_SOCKETS_PER_SESSION } from './socket-options.js';
 export type { AxessSocketOptions } from './socket-options.js';
 export { AxessWebSocketSessions, SESSION_ENDED_CLOSE_CODE } from './websocket-sessions.js';

@@ -6,6 +6,7 @@ import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { ENDING_EVENT_TYPES, SessionEndReason, type AxessSessionEvent } from '../events/session-event.types.js';
 import type { AxessSession } from '../http/axess-session.js';
 import { attachAxessSession, findAxessSession } from '../http/session-request.js';
+import { attachSocketCloser } from '../http/socket-closer.js';
 import { sessionStateOf } from '../http/session-state.js';
 import { AxessSessionMiddleware } from '../http/session.middleware.js';
 import { SessionLifetime } from '../store/session-lifetime.js';
@@ -141,6 +142,8 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
       return;
     }
     attachAxessSession(options.carrier ?? socket, session);
+    // Lets RecentAuthGuard close it with 4002 when a message needs a fresher authentication.
+    attachSocketCloser(options.carrier ?? socket, (code, reason) => this.closeQuietly(socket, code, closeReason(reason)));
     const ended = this.recentlyEnded.get(id);
     if (ended) {
       this.end(session, ended.reason);

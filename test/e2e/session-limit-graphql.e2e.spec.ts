@@ -1,12 +1,13 @@
 import { Injectable, Module, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Args, Field, GqlExecutionContext, GraphQLModule, Mutation, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, Field, GqlExecutionContext, GraphQLModule, Mutation, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'iovalkey';
 import {
   AxessSessionModule,
+  AxessSessionService,
   CurrentSession,
   MaxSessions,
   MaxSessionsGuard,
@@ -37,6 +38,15 @@ class GraphqlNameGuard implements CanActivate {
 
 @Resolver()
 class SignInResolver {
+  constructor(private readonly sessions: AxessSessionService) {}
+
+  /** Stands for "the app checked the password again". */
+  @Mutation(() => Boolean)
+  async confirm(@Context('req') req: unknown): Promise<boolean> {
+    await this.sessions.confirmAuthentication(req);
+    return true;
+  }
+
   @Mutation(() => SignedIn)
   @MaxSessions(1, { onSessionLimit: 'refuse' })
   @UseGuards(GraphqlNameGuard, MaxSessionsGuard)
@@ -137,6 +147,23 @@ describe.each<AdapterName>(['express', 'fastify'])(
       expect(old.body.data ?? null).toBeNull();
       expect(old.body.errors).toHaveLength(1);
       expect(old.body.errors[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'reauthentication-required' });
+    });
+
+    it('confirmAuthentication in a resolver: without a session an UNAUTHENTICATED error; with one, a fresh authentication that passes the step-up', async () => {
+      const anonymous = await send(url, 'POST', '/graphql', { body: { query: 'mutation { confirm }' } });
+      expect(anonymous.body.data ?? null).toBeNull();
+      expect(anonymous.body.errors[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+      expect(anonymous.setCookies).toEqual([]);
+
+      const cookie = cookiePair(await send(url, 'POST', '/graphql', { body: signIn('ines') }))!;
+      clock.advance(60_001);
+      const confirmed = await send(url, 'POST', '/graphql', { cookie, body: { query: 'mutation { confirm }' } });
+      expect(confirmed.body).toEqual({ data: { confirm: true } });
+      const rotated = cookiePair(confirmed)!;
+      expect(rotated).toBeDefined();
+      expect(rotated).not.toEqual(cookie);
+      const fresh = await send(url, 'POST', '/graphql', { cookie: rotated, body: { query: '{ sensitive }' } });
+      expect(fresh.body).toEqual({ data: { sensitive: 'ines' } });
     });
   },
 );

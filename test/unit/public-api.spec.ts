@@ -6,15 +6,20 @@ import * as testing from '../../src/testing';
 const ROOT_VALUES = [
   'AesGcmSessionCipher',
   'AxessAuthenticatedGuard',
+  'AxessConcurrentRotationException',
   'AxessError',
   'AxessHealthService',
   'AxessOptionsError',
   'AxessSession',
   'AxessSessionEvents',
+  'AxessSessionLimitException',
+  'AxessSessionLimitGraphqlError',
   'AxessSessionMiddleware',
   'AxessSessionModule',
   'AxessSessionNotMountedError',
   'AxessSessionService',
+  'AxessUnauthorizedException',
+  'AxessUnsupportedContextError',
   'Clock',
   'CurrentSession',
   'InMemorySessionRegistry',
@@ -39,9 +44,23 @@ const ROOT_VALUES = [
 describe('the public entry point', () => {
   const exported = Object.keys(publicApi).sort();
 
-  it('exports exactly the public runtime values, at most 30', () => {
+  it('exports exactly the public runtime values, at most 35', () => {
     expect(exported).toEqual([...ROOT_VALUES].sort());
-    expect(exported.length).toBeLessThanOrEqual(30);
+    expect(exported.length).toBeLessThanOrEqual(35);
+  });
+
+  it('exports the errors thrown to apps, each with the reason its answer carries', () => {
+    expect(new publicApi.AxessUnauthorizedException('reauthentication-required').getResponse()).toEqual({
+      statusCode: 401,
+      message: 'Unauthorized',
+      reason: 'reauthentication-required',
+    });
+    expect(new publicApi.AxessUnauthorizedException('revoked').extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'revoked' });
+    expect(new publicApi.AxessSessionLimitException().reason).toBe('session-limit');
+    expect(new publicApi.AxessSessionLimitException().getStatus()).toBe(409);
+    expect(new publicApi.AxessSessionLimitGraphqlError().extensions).toEqual({ code: 'CONFLICT', reason: 'session-limit' });
+    expect(new publicApi.AxessConcurrentRotationException().getResponse()).toMatchObject({ reason: 'session-rotated-concurrently' });
+    expect(new publicApi.AxessUnsupportedContextError('rpc', 'AxessAuthenticatedGuard')).toBeInstanceOf(publicApi.AxessError);
   });
 
   it("shares no name with an export of @nestjs/common (an editor's auto-import cannot pick the wrong one)", () => {

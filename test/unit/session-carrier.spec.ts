@@ -9,7 +9,7 @@ import {
   LoginPolicy,
   MaxSessionsGuard,
 } from '../../src/internal';
-import { AxessUnauthorizedException } from '../../src/guards/authenticated.guard';
+import { AxessUnauthorizedException } from '../../src/http/unauthorized.exception';
 import { AxessUnsupportedContextError, sessionCarrier } from '../../src/http/session-carrier';
 import { attachAxessSession } from '../../src/http/session-request';
 import { SessionState } from '../../src/http/session-state';

@@ -1,0 +1,30 @@
+/**
+ * How the WebSocket adapters let a guard close the socket behind a gateway's client: the adapter
+ * attaches a closer next to the socket's session when it admits it (the client is the `ws` socket
+ * itself, or socket.io's `Socket`), so the guards close sockets without importing either package.
+ */
+const CLOSE_SOCKET = Symbol.for('@axess/nestjs-session:close-socket');
+
+/** Closes a socket with a WebSocket close code and reason (socket.io: an event, then a disconnect). */
+export type SocketCloser = (code: number, reason: string) => void;
+
+/**
+ * The close code of a socket whose session is still valid but whose last authentication is too old
+ * for a `@RequireRecentAuth` message (reason `reauthentication-required`): the client asks for the
+ * password, the app calls `confirmAuthentication` over HTTP, and the client opens a new socket.
+ */
+export const REAUTHENTICATION_CLOSE_CODE = 4002;
+
+/** Attaches the closer of the socket behind `client` (used by the adapters when they admit it). */
+export function attachSocketCloser(client: object, close: SocketCloser): void {
+  (client as { [CLOSE_SOCKET]?: SocketCloser })[CLOSE_SOCKET] = close;
+}
+
+/** Closes the socket behind `client`; false when no adapter attached a closer to it. */
+export function closeSocketOf(client: unknown, code: number, reason: string): boolean {
+  if (typeof client !== 'object' || client === null) return false;
+  const close = (client as { [CLOSE_SOCKET]?: SocketCloser })[CLOSE_SOCKET];
+  if (!close) return false;
+  close(code, reason);
+  return true;
+}

@@ -1,0 +1,20 @@
+import { UnauthorizedException } from '@nestjs/common';
+
+/** The GraphQL error code of a refused request (the one Apollo gives a 401). */
+export const UNAUTHENTICATED = 'UNAUTHENTICATED';
+
+/**
+ * The library's 401: `{ statusCode: 401, message: 'Unauthorized', reason }` when it knows why
+ * (an ended session's reason, `reauthentication-required`), else Nest's plain 401. Its
+ * `extensions` become the GraphQL error's: graphql-js copies them from the error a resolver
+ * throws, so Apollo and Mercurius answer `extensions: { code: 'UNAUTHENTICATED', reason }`
+ * without the library importing either.
+ */
+export class AxessUnauthorizedException extends UnauthorizedException {
+  readonly extensions: { code: string; reason?: string };
+
+  constructor(readonly reason?: string) {
+    super(reason === undefined ? undefined : { statusCode: 401, message: 'Unauthorized', reason });
+    this.extensions = reason === undefined ? { code: UNAUTHENTICATED } : { code: UNAUTHENTICATED, reason };
+  }
+}
