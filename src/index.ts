@@ -88,6 +88,7 @@ export { AxessOptionsError } from './errors/axess-options.error.js';
 export { InvalidIdentifierError } from './errors/invalid-identifier.error.js';
 export { SessionStoreError } from './errors/session-store.error.js';
 export type { SessionStoreErrorKind } from './errors/session-store.error.js';
+export type { AxessGraphqlExtensions } from './errors/graphql-extensions.js';
 export { AxessUnsupportedContextError } from './http/session-carrier.js';
 export { AxessUnauthorizedException } from './http/unauthorized.exception.js';
 export { AxessSessionLimitException, AxessSessionLimitGraphqlError } from './session/session-limit.exception.js';

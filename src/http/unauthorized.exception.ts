@@ -1,4 +1,5 @@
 import { UnauthorizedException } from '@nestjs/common';
+import type { AxessGraphqlExtensions } from '../errors/graphql-extensions.js';
 
 /** The GraphQL error code of a refused request (the one Apollo gives a 401). */
 export const UNAUTHENTICATED = 'UNAUTHENTICATED';
@@ -11,9 +12,13 @@ export const UNAUTHENTICATED = 'UNAUTHENTICATED';
  * without the library importing either.
  */
 export class AxessUnauthorizedException extends UnauthorizedException {
-  readonly extensions: { code: string; reason?: string };
+  /** The GraphQL error's `extensions`. */
+  readonly extensions: AxessGraphqlExtensions;
 
-  constructor(readonly reason?: string) {
+  constructor(
+    /** Why the request was refused, when the library knows (it is in the body too). */
+    readonly reason?: string,
+  ) {
     super(reason === undefined ? undefined : { statusCode: 401, message: 'Unauthorized', reason });
     this.extensions = reason === undefined ? { code: UNAUTHENTICATED } : { code: UNAUTHENTICATED, reason };
   }

@@ -1,5 +1,6 @@
 import { ConflictException } from '@nestjs/common';
 import { AxessError } from '../errors/axess.error.js';
+import type { AxessGraphqlExtensions } from '../errors/graphql-extensions.js';
 
 /** The `reason` of the 409 that refuses a sign-in beyond the cap. */
 export const SESSION_LIMIT = 'session-limit';
@@ -17,7 +18,8 @@ export const CONFLICT = 'CONFLICT';
 export class AxessSessionLimitException extends ConflictException {
   /** Why the sign-in was refused: `session-limit`. */
   readonly reason = SESSION_LIMIT;
-  readonly extensions: { code: string; reason: string } = { code: CONFLICT, reason: SESSION_LIMIT };
+  /** The GraphQL error's `extensions`: `{ code: 'CONFLICT', reason: 'session-limit' }`. */
+  readonly extensions: AxessGraphqlExtensions = { code: CONFLICT, reason: SESSION_LIMIT };
 
   constructor() {
     super({ statusCode: 409, message: 'Conflict', reason: SESSION_LIMIT });
@@ -33,7 +35,8 @@ export class AxessSessionLimitException extends ConflictException {
 export class AxessSessionLimitGraphqlError extends AxessError {
   /** Why the sign-in was refused: `session-limit`. */
   readonly reason = SESSION_LIMIT;
-  readonly extensions: { code: string; reason: string } = { code: CONFLICT, reason: SESSION_LIMIT };
+  /** The GraphQL error's `extensions`: `{ code: 'CONFLICT', reason: 'session-limit' }`. */
+  readonly extensions: AxessGraphqlExtensions = { code: CONFLICT, reason: SESSION_LIMIT };
 
   constructor() {
     super('Conflict');
