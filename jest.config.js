@@ -4,12 +4,16 @@
  * its global setup starts. `npm test` runs both. Jest runs the TypeScript sources through SWC
  * (decorators + metadata, see .swcrc).
  */
-const UNIT = [
-  '<rootDir>/test/unit/**/*.spec.ts',
-  '<rootDir>/test/architecture/**/*.spec.ts',
-  '<rootDir>/test/property/options.property.spec.ts',
-  '<rootDir>/test/nest12/esm-sources.spec.ts',
-];
+/**
+ * The unit project, declared once: folders (ending in `/`) and single files under test/. The
+ * integration project runs every other spec file.
+ */
+const UNIT = ['test/unit/', 'test/architecture/', 'test/property/options.property.spec.ts', 'test/nest12/esm-sources.spec.ts'];
+
+/** A glob matching `entry`'s spec files, for testMatch. */
+const asGlob = (entry) => `<rootDir>/${entry}${entry.endsWith('/') ? '**/*.spec.ts' : ''}`;
+/** A regular expression matching `entry`'s paths, for testPathIgnorePatterns (which takes no globs). */
+const asPattern = (entry) => `/${entry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${entry.endsWith('/') ? '' : '$'}`;
 
 const shared = {
   testEnvironment: 'node',
@@ -29,19 +33,12 @@ module.exports = {
   testTimeout: 30000,
   verbose: false,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: UNIT },
+    { ...shared, displayName: 'unit', testMatch: UNIT.map(asGlob) },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.spec.ts'],
-      // The unit files, as paths (testPathIgnorePatterns takes regular expressions, not globs).
-      testPathIgnorePatterns: [
-        '/node_modules/',
-        '/test/unit/',
-        '/test/architecture/',
-        '/test/property/options\\.property\\.spec\\.ts$',
-        '/test/nest12/esm-sources\\.spec\\.ts$',
-      ],
+      testPathIgnorePatterns: ['/node_modules/', ...UNIT.map(asPattern)],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
     },
