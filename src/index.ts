@@ -39,7 +39,6 @@ export type { AxessSessionData, SessionData, SessionRecord } from './codec/sessi
 
 // Logins, caps and session management.
 export { AxessSessionService } from './session/axess-session.service.js';
-export { LoginPolicy } from './session/login-policy.js';
 export type { MaxSessionsResolver, MaxSessionsSetting } from './session/login-policy.js';
 export type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session/session-info.js';
 export { AxessAuthenticatedGuard } from './guards/authenticated.guard.js';
@@ -85,6 +84,7 @@ export { SystemClock } from './clock/system.clock.js';
 // Errors.
 export { AxessError } from './errors/axess.error.js';
 export { AxessOptionsError } from './errors/axess-options.error.js';
+export { AxessArgumentError } from './errors/axess-argument.error.js';
 export { InvalidIdentifierError } from './errors/invalid-identifier.error.js';
 export { SessionStoreError } from './errors/session-store.error.js';
 export type { SessionStoreErrorKind } from './errors/session-store.error.js';

@@ -26,6 +26,7 @@ export * from './http/session-committer.js';
 export * from './http/session-cookie.js';
 export * from './registry/registry-limits.js';
 export * from './registry/session-limit.js';
+export * from './session/login-policy.js';
 export * from './session/login-admission.js';
 export * from './session/session-limit.exception.js';
 export * from './registry/user-id.js';

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AxessUnsupportedContextError, sessionCarrier } from '../http/session-carrier.js';
 import { findAxessSession } from '../http/session-request.js';
 import { AxessSessionService } from '../session/axess-session.service.js';
-import { LoginPolicy, type MaxSessionsSetting } from '../session/login-policy.js';
+import type { LoginPolicy, MaxSessionsSetting } from '../session/login-policy.js';
 import { forGraphql } from '../session/session-limit.exception.js';
 import type { SessionLimitPolicy } from '../registry/session-limit.js';
 import { AXESS_MAX_SESSIONS, AXESS_ON_SESSION_LIMIT } from './max-sessions.decorator.js';
@@ -44,9 +44,12 @@ export class MaxSessionsGuard implements CanActivate {
     protected readonly sessions: AxessSessionService,
     /** Reads `@MaxSessions()` from the route and its controller. */
     protected readonly reflector: Reflector,
-    /** The module's login settings: the default cap and how user ids are read. */
-    protected readonly policy: LoginPolicy,
   ) {}
+
+  /** The module's login settings: the default cap and how user ids are read. @internal */
+  protected get policy(): LoginPolicy {
+    return this.sessions.loginPolicy;
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const carrier = sessionCarrier(context, 'MaxSessionsGuard');

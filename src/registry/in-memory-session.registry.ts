@@ -51,7 +51,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
     this.store = options.store;
     this.clock = options.clock ?? new SystemClock();
     this.lifetimeMs = options.lifetimeMs ?? DEFAULT_REGISTRY_LIFETIME_MS;
-    assertTtl(this.lifetimeMs, 'lifetimeMs');
+    assertTtl(this.lifetimeMs, 'lifetimeMs', 'option');
     this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   }
 
@@ -89,7 +89,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
     written?.catch(ignore);
     assertUserId(userId);
     assertSessionId(sessionId);
-    assertMaxSessions(maxSessions);
+    assertMaxSessions(maxSessions, 'argument', 'maxSessions');
     const onLimit = options.onLimit ?? DEFAULT_SESSION_LIMIT_POLICY;
     assertSessionLimitPolicy(onLimit, 'onLimit');
     // Awaited before taking the lock so a slow write does not hold up the user's other logins.

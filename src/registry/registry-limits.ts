@@ -1,18 +1,21 @@
-import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { AxessArgumentError } from '../errors/axess-argument.error.js';
+import { assertWholeNumber, type ValueSource } from '../errors/whole-number.js';
 import { DEFAULT_ABSOLUTE_TIMEOUT_MS } from '../store/session-lifetime.js';
 
 /** Default lifetime the registry assumes for a session: the absolute timeout (7 days). */
 export const DEFAULT_REGISTRY_LIFETIME_MS: number = DEFAULT_ABSOLUTE_TIMEOUT_MS;
 
-/** Throws `AxessOptionsError('maxSessionsPerUser')` unless `max` is a whole number ≥ 1. */
-export function assertMaxSessions(max: unknown): asserts max is number {
-  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1) {
-    throw new AxessOptionsError('maxSessionsPerUser', 'must be a whole number, at least 1.');
-  }
+/**
+ * Throws unless `max` is a whole number ≥ 1: `AxessOptionsError('maxSessionsPerUser')` for the
+ * option or a decorator's cap, `AxessArgumentError` naming `name` for a value met at run time
+ * (what a cap function returned).
+ */
+export function assertMaxSessions(max: unknown, source: ValueSource = 'option', name = 'maxSessionsPerUser'): asserts max is number {
+  assertWholeNumber(max, name, { source });
 }
 
 /** The clock's instant as a whole number of ms, the unit of registry scores. */
 export function scoreInstant(nowMs: number): number {
-  if (!Number.isFinite(nowMs)) throw new AxessOptionsError('clock', 'nowMs() must return a finite number.');
+  if (!Number.isFinite(nowMs)) throw new AxessArgumentError('Clock.nowMs()', 'must return a finite number.');
   return Math.floor(nowMs);
 }

@@ -53,6 +53,11 @@ export class AxessSessionService {
     this.revocation = new SessionRevocation({ store, registry, events, telemetry, markerTtlMs: this.markerTtlMs, backend });
   }
 
+  /** The module's login settings, for `MaxSessionsGuard` (a subclass then needs only this service and a `Reflector`). @internal */
+  get loginPolicy(): LoginPolicy {
+    return this.policy;
+  }
+
   /**
    * Completes a login on this request's session: rotates its id (session-fixation defence; the
    * old record is deleted), binds `userId`, restarts the absolute lifetime, records the client,

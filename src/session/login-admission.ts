@@ -34,7 +34,9 @@ export async function loginLimitFor(
   assertSessionLimitPolicy(onLimit);
   if (setting === undefined) return { cap: undefined, onLimit: 'evict-oldest' };
   const cap = typeof setting === 'function' ? await setting(user, options.context) : setting;
-  assertMaxSessions(cap);
+  // A cap function's answer is a run-time value, not an option: an argument error names the function.
+  if (typeof setting === 'function') assertMaxSessions(cap, 'argument', 'maxSessionsPerUser(user)');
+  else assertMaxSessions(cap);
   return { cap, onLimit };
 }
 

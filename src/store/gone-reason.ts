@@ -1,4 +1,4 @@
-import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { AxessArgumentError } from '../errors/axess-argument.error.js';
 
 /** Longest reason a gone-marker may hold, in characters. */
 export const MAX_GONE_REASON_LENGTH = 200;
@@ -6,6 +6,6 @@ export const MAX_GONE_REASON_LENGTH = 200;
 /** Throws unless `reason` is a non-empty string of at most {@link MAX_GONE_REASON_LENGTH} characters. */
 export function assertGoneReason(reason: unknown): asserts reason is string {
   if (typeof reason !== 'string' || reason.length === 0 || reason.length > MAX_GONE_REASON_LENGTH) {
-    throw new AxessOptionsError('reason', `must be a non-empty string of at most ${MAX_GONE_REASON_LENGTH} characters.`);
+    throw new AxessArgumentError('reason', `must be a non-empty string of at most ${MAX_GONE_REASON_LENGTH} characters.`);
   }
 }

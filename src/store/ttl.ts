@@ -1,8 +1,9 @@
-import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { assertWholeNumber, type ValueSource } from '../errors/whole-number.js';
 
-/** Throws unless `ttlMs` is a whole number of milliseconds ≥ 1. */
-export function assertTtl(ttlMs: unknown, name = 'ttlMs'): asserts ttlMs is number {
-  if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs) || ttlMs < 1) {
-    throw new AxessOptionsError(name, 'must be a whole number of milliseconds, at least 1.');
-  }
+/**
+ * Throws unless `ttlMs` is a whole number of milliseconds ≥ 1: `AxessArgumentError` for a
+ * method's argument (the default), `AxessOptionsError` for a constructor's option.
+ */
+export function assertTtl(ttlMs: unknown, name = 'ttlMs', source: ValueSource = 'argument'): asserts ttlMs is number {
+  assertWholeNumber(ttlMs, name, { unit: 'milliseconds', source });
 }

@@ -58,7 +58,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     this.store = options.store;
     this.clock = options.clock ?? new SystemClock();
     this.lifetimeMs = options.lifetimeMs ?? DEFAULT_REGISTRY_LIFETIME_MS;
-    assertTtl(this.lifetimeMs, 'lifetimeMs');
+    assertTtl(this.lifetimeMs, 'lifetimeMs', 'option');
   }
 
   async register(userId: string, sessionId: string): Promise<void> {
@@ -103,7 +103,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     written?.catch(() => undefined);
     const key = this.keys.registry(userId);
     assertSessionId(sessionId);
-    assertMaxSessions(maxSessions);
+    assertMaxSessions(maxSessions, 'argument', 'maxSessions');
     const onLimit = options.onLimit ?? DEFAULT_SESSION_LIMIT_POLICY;
     assertSessionLimitPolicy(onLimit, 'onLimit');
     const ids = (await this.members(userId)).map((m) => m.sessionId).filter((id) => id !== sessionId);

@@ -419,7 +419,7 @@ export function describeSessionRegistryConformance(
     it('refuses a cap that is not a whole number of at least 1', async () => {
       const id = await withRecord();
       for (const max of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '3' as unknown as number]) {
-        await expect(f.registry.admit('cap', id, max)).rejects.toMatchObject({ name: 'AxessOptionsError', option: 'maxSessionsPerUser' });
+        await expect(f.registry.admit('cap', id, max)).rejects.toMatchObject({ name: 'AxessArgumentError', argument: 'maxSessions' });
       }
       expect(await f.registry.members('cap')).toEqual([]);
     });
@@ -444,7 +444,7 @@ export function describeSessionRegistryConformance(
     it('an invalid cap with a rejecting record write is a typed error, not an unhandled rejection', async () => {
       const written = new Promise((_, reject) => setTimeout(() => reject(new Error('late failure')), 10));
       await expect(f.registry.admit('cap', mintSessionId(), 0, { recordWritten: written })).rejects.toMatchObject({
-        name: 'AxessOptionsError',
+        name: 'AxessArgumentError',
       });
       await new Promise((r) => setTimeout(r, 30));
     });

@@ -1,5 +1,5 @@
 import {
-  AxessOptionsError,
+  AxessArgumentError,
   CachingSessionStore,
   copySessionRecord,
   InMemorySessionStore,
@@ -308,7 +308,7 @@ describe('CachingSessionStore', () => {
   });
 
   it('checks options as the stores do, and answers null for a malformed id without a ticket', async () => {
-    await expect(store.load(mintSessionId(), { refreshTtlMs: 0 })).rejects.toThrow(AxessOptionsError);
+    await expect(store.load(mintSessionId(), { refreshTtlMs: 0 })).rejects.toThrow(AxessArgumentError);
     expect(await store.load('not-an-id')).toBeNull();
     expect(store.backend).toBe(spy.backend);
   });

@@ -5,6 +5,7 @@ import * as testing from '../../src/testing';
 /** What the package's root entry point gives apps at run time: a deliberate, small list. */
 const ROOT_VALUES = [
   'AesGcmSessionCipher',
+  'AxessArgumentError',
   'AxessAuthenticatedGuard',
   'AxessConcurrentRotationException',
   'AxessError',
@@ -25,7 +26,6 @@ const ROOT_VALUES = [
   'InMemorySessionRegistry',
   'InMemorySessionStore',
   'InvalidIdentifierError',
-  'LoginPolicy',
   'MaxSessions',
   'MaxSessionsGuard',
   'RequireRecentAuth',
@@ -79,6 +79,7 @@ describe('the public entry point', () => {
       'KeyLayout',
       'ValkeyConnection',
       'resolveAxessOptions',
+      'LoginPolicy',
       'rawRequest',
       'attachAxessSession',
       'writeAndWait',

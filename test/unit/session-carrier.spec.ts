@@ -43,14 +43,15 @@ function requestWith(session: AxessSession): { headers: object } {
 /** MaxSessionsGuard over a service that records what it was asked. */
 function maxSessionsGuard() {
   const calls: Array<{ req: unknown; userId: string; response: unknown }> = [];
+  const loginPolicy = new LoginPolicy(3, false, true, (user) => (user as { id?: string }).id, 60_000);
   const service = {
+    loginPolicy,
     authenticate: (req: unknown, userId: string, options: { response?: unknown }) => {
       calls.push({ req, userId, response: options.response });
       return Promise.resolve({ sessionId: ID, evicted: [] });
     },
   } as unknown as AxessSessionService;
-  const policy = new LoginPolicy(3, false, true, (user) => (user as { id?: string }).id, 60_000);
-  return { guard: new MaxSessionsGuard(service, new Reflector(), policy), calls };
+  return { guard: new MaxSessionsGuard(service, new Reflector()), calls };
 }
 
 describe('where the session is found, per execution context', () => {
