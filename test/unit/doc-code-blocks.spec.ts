@@ -81,13 +81,13 @@ function compile(blocks: CodeBlock[]): ts.Program {
   const options = compilerOptions();
   const host = ts.createCompilerHost(options);
   const virtual = new Map(blocks.map((block) => [block.fileName, block.source]));
-  const { getSourceFile, fileExists, readFile } = host;
-  host.fileExists = (fileName) => virtual.has(fileName) || fileExists.call(host, fileName);
-  host.readFile = (fileName) => virtual.get(fileName) ?? readFile.call(host, fileName);
+  const disk = ts.createCompilerHost(options);
+  host.fileExists = (fileName) => virtual.has(fileName) || disk.fileExists(fileName);
+  host.readFile = (fileName) => virtual.get(fileName) ?? disk.readFile(fileName);
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
     const source = virtual.get(fileName);
     if (source !== undefined) return ts.createSourceFile(fileName, source, languageVersion, true);
-    return getSourceFile.call(host, fileName, languageVersion, onError, shouldCreate);
+    return disk.getSourceFile(fileName, languageVersion, onError, shouldCreate);
   };
   return ts.createProgram([...virtual.keys()], options, host);
 }
@@ -108,7 +108,8 @@ function errorsOf(program: ts.Program, block: CodeBlock): string[] {
 const BROKEN: CodeBlock = {
   where: 'broken.md:1',
   fileName: join(ROOT, '.doc-blocks', 'broken.ts'),
-  source: "import { AxessSessionModule } from '@axess/nestjs-session';\nAxessSessionModule.forRoot({ maxSessionsPerUsr: 3 });\nexport {};\n",
+  source:
+    "import { AxessSessionModule } from '@axess/nestjs-session';\nAxessSessionModule.forRoot({ maxSessionsPerUsr: 3 });\nexport {};\n",
 };
 
 describe('the code blocks of the README and the guides compile against the sources', () => {
