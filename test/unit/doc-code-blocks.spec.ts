@@ -7,7 +7,9 @@ import * as ts from 'typescript';
  * the package's sources, each block as a module of its own, so a guide cannot drift from the API:
  * a renamed export, a changed signature or a removed option fails here. `@axess/nestjs-session`
  * and its subpaths resolve to src/, as an app's imports of the published package would. A block
- * that is not TypeScript uses another fence (```text, ```sh, ```json).
+ * that is not TypeScript uses another fence (```text, ```sh, ```json). Blocks share one program, so
+ * a module augmentation (the README's `AxessSessionData`) applies to all of them, as it would
+ * across the files of one app.
  */
 
 const ROOT = join(__dirname, '../..');
