@@ -13,7 +13,7 @@ export const JSON_BODY_LIMIT_BYTES = GRAPHQL_LIMITS.maxBodyBytes;
  * - JSON bodies up to 16 KiB (Express's default is 100 KB, Fastify's 1 MiB): a bigger one is
  *   refused with 413 before it is read, so an outsized GraphQL document never reaches the parser.
  * - A state-changing JSON request may have no body (`content-type: application/json` and nothing
- *   else, as the README says): Express's parser leaves `req.body` unset; Fastify's default parser
+ *   else, as sample/README.md says): Express's parser leaves `req.body` unset; Fastify's default parser
  *   answers 400 (FST_ERR_CTP_EMPTY_JSON_BODY), so the sample's parser reads an empty body as no body.
  */
 export function useSampleHttp(app: INestApplication): void {

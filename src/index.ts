@@ -1,6 +1,6 @@
 /**
  * Server-side sessions and a per-user session registry for NestJS on Valkey: encrypted at rest,
- * atomic max-sessions eviction, one round trip per request.
+ * atomic max-sessions eviction, one read per request (a `GETEX`).
  *
  * What an app writes: `AxessSessionModule.forRoot(...)`, `@CurrentSession()`, the guards, the
  * service; what a team writing its own backend implements: `SessionStore`, `SessionRegistry`,

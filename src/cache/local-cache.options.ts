@@ -3,7 +3,7 @@ import { AxessOptionsError } from '../errors/axess-options.error.js';
 /**
  * The local session cache (`localCache` option): decoded session records kept in this process
  * and kept coherent by Valkey's server-assisted client-side caching, so that a request of a
- * session that has not changed sends nothing to Valkey. See README, "Local cache".
+ * session that has not changed sends nothing to Valkey. See docs/local-cache.md.
  */
 export interface AxessLocalCacheOptions {
   /** Most sessions held; the least recently used go first. @default 10000 */
