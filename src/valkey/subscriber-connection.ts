@@ -17,6 +17,9 @@ export interface SubscriberConnectionOptions<T> {
   prepare?: (connection: Redis) => Promise<T>;
 }
 
+/** What failed: the first connection, a `prepare` or subscription on a fresh connection, or the connection later on. */
+export type SubscriberFailure = 'connect' | 'subscribe' | 'connection';
+
 /** What a {@link SubscriberConnection} reports to its owner. */
 export interface SubscriberHandlers<T> {
   /** A message on the channel, as the client parsed it (bytes, or an array for `__redis__:invalidate`). */
@@ -26,7 +29,7 @@ export interface SubscriberHandlers<T> {
   /** The subscription is gone (the connection's stream ended or it closed); a reconnect subscribes again. */
   lost(): void;
   /** Something failed that the connection recovers from by itself: worth a paced log line. */
-  failed(what: string, error: unknown): void;
+  failed(what: SubscriberFailure, error: unknown): void;
   /** The connection ended for good (no reconnect left). Not called after `close`. */
   ended?(): void;
 }

@@ -1,6 +1,6 @@
 import { PacedLogger } from '../errors/paced-logger.js';
 import type { Cluster, Redis } from 'iovalkey';
-import { SubscriberConnection } from './subscriber-connection.js';
+import { SubscriberConnection, type SubscriberFailure } from './subscriber-connection.js';
 import type { ValkeyClient } from './valkey-client.js';
 
 /** What a {@link ValkeyChannelSubscriber} calls. */
@@ -18,9 +18,10 @@ export interface ChannelHandlers {
 const MAX_BACKOFF_MS = 2_000;
 
 /** What a failure of the subscriber connection is logged as. */
-const FAILURES: Record<string, string> = {
+const FAILURES: Record<SubscriberFailure, string> = {
   connect: 'Could not connect to subscribe to session events',
   subscribe: 'Could not subscribe to session events',
+  connection: 'Session events connection error',
 };
 
 /** The client name of the subscriber connection of `channel` (`CLIENT LIST`). */
@@ -65,7 +66,7 @@ export class ValkeyChannelSubscriber {
   start(): void {
     if (this.client.isCluster) this.subscribeOnCluster(this.client as Cluster);
     // The client's own reconnects (and Sentinel's primary lookups) bring the connection back.
-    else this.open(this.client as Redis, false);
+    else this.open(this.client as Redis);
   }
 
   /** Ends the subscription and its connection. */
@@ -77,24 +78,29 @@ export class ValkeyChannelSubscriber {
     await connection?.close();
   }
 
-  private open(from: Redis, sharded: boolean, cluster?: Cluster): SubscriberConnection {
+  /** Subscribes through `from`; on a Cluster (`cluster` given) sharded, and once that connection ends, on the owner looked up again. */
+  private open(from: Redis, cluster?: Cluster): void {
     const connection: SubscriberConnection = new SubscriberConnection(
       from,
       // No reconnects of its own on a Cluster: a lost connection means looking the owner up again.
-      { channel: this.channel, sharded, connectionName: this.connectionName, overrides: cluster ? { retryStrategy: () => null } : {} },
+      {
+        channel: this.channel,
+        sharded: cluster !== undefined,
+        connectionName: this.connectionName,
+        overrides: cluster ? { retryStrategy: () => null } : {},
+      },
       {
         message: (payload) => {
           if (Buffer.isBuffer(payload)) this.handlers.message(payload);
         },
         subscribed: () => this.onSubscribed(),
         lost: () => undefined,
-        failed: (what, error) => this.logError(FAILURES[what] ?? 'Session events connection error', error),
+        failed: (what, error) => this.logError(FAILURES[what], error),
         ended: cluster ? () => this.retryOnCluster(cluster, connection) : undefined,
       },
     );
     this.connection = connection;
     connection.start();
-    return connection;
   }
 
   /** One attempt: find the slot's primary and subscribe there; when that fails or ends, another attempt later. */
@@ -103,7 +109,7 @@ export class ValkeyChannelSubscriber {
     const slot = keySlot(this.channel);
     const owner = cluster.slots[slot]?.[0];
     const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
-    if (node) this.open(node, true, cluster);
+    if (node) this.open(node, cluster);
     else {
       this.logError('Could not subscribe to session events on the cluster', new Error(`no known primary owns slot ${slot} yet`));
       this.retryOnCluster(cluster, undefined);
