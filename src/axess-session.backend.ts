@@ -1,6 +1,6 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
-import { ValkeyInvalidations } from './cache/valkey-invalidations.js';
+import { ValkeyInvalidations } from './valkey/valkey-invalidations.js';
 import { AxessOptionsError } from './errors/axess-options.error.js';
 import { claimKeyRing } from './valkey/key-ring.js';
 import { ValkeyConnection } from './valkey/valkey-connection.js';

@@ -147,7 +147,7 @@ export const axessCoreProviders: Provider[] = [
       new ValkeyEventRelay(backend.connection?.client, events, { prefix: o.keys.prefix, cipher: o.cipher }),
     inject: [AXESS_SESSION_OPTIONS, SessionBackend, AxessSessionEvents],
   },
-  // Sessions of WebSockets (AxessWsAdapter, @axess/nestjs-session/ws): idle until a socket opens.
+  // Sessions of WebSockets (AxessWsAdapter, AxessIoAdapter): listens to session events only from the first upgrade on.
   AxessWebSocketSessions,
   // express-session's `req.session` and passport's session mode over the axess session.
   PassportSessionBinding,

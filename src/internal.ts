@@ -15,7 +15,7 @@ export * from './cache/caching-session.store.js';
 export * from './cache/local-cache.options.js';
 export * from './cache/record-copy.js';
 export * from './cache/session-lru.js';
-export * from './cache/valkey-invalidations.js';
+export * from './valkey/valkey-invalidations.js';
 export * from './codec/data-snapshot.js';
 export * from './codec/session-record.codec.js';
 export * from './crypto/plaintext-session.cipher.js';

@@ -1,5 +1,20 @@
 import type { Attributes, Meter } from '@opentelemetry/api';
-import type { LocalCacheStats } from './caching-session.store.js';
+
+/** Cumulative counts of a local cache, for metrics (read by observable counters when metrics are collected). */
+export interface LocalCacheStats {
+  /** Loads answered from the cache (a touch may have gone to the store). */
+  hits: number;
+  /** Loads of a session not in the cache, read through to the store. */
+  misses: number;
+  /** Loads read through while the cache could not be trusted (no confirmed tracking). */
+  bypassed: number;
+  /** Idle-expiry refreshes sent for cached sessions (at most one per session per touch interval). */
+  touches: number;
+  /** Sessions whose copy was dropped because the store said it changed. */
+  invalidations: number;
+  /** Times every copy was dropped (coherence lost, or the data set flushed). */
+  flushes: number;
+}
 
 /** The local cache's instruments: observable counters read from its cumulative counts when metrics are collected. */
 export const LOCAL_CACHE_METRICS = {
@@ -7,6 +22,8 @@ export const LOCAL_CACHE_METRICS = {
   hits: 'axess.cache.hits',
   /** Loads read through to Valkey; `reason`: `absent` (not held) or `bypassed` (tracking not confirmed). */
   misses: 'axess.cache.misses',
+  /** Idle-expiry refreshes (`PEXPIRE`) the cache sent for sessions it held or read: at most one per session per touch interval. */
+  touches: 'axess.cache.touches',
   /** Copies dropped because Valkey announced a change to their key. */
   invalidations: 'axess.cache.invalidations',
   /** Times every copy was dropped: tracking lost (a connection, a node, a heartbeat), or the data set flushed. */
@@ -50,6 +67,11 @@ export function observeLocalCache(meter: Meter, stats: Readonly<LocalCacheStats>
         BYPASSED,
       );
     });
+  meter
+    .createObservableCounter(LOCAL_CACHE_METRICS.touches, {
+      description: 'Idle-expiry refreshes the local cache sent to Valkey (at most one per session per touchIntervalMs).',
+    })
+    .addCallback((result) => result.observe(sum((s) => s.touches)));
   meter
     .createObservableCounter(LOCAL_CACHE_METRICS.invalidations, { description: 'Local copies dropped on a change announced by Valkey.' })
     .addCallback((result) => result.observe(sum((s) => s.invalidations)));

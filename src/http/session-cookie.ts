@@ -66,14 +66,6 @@ export class SessionCookie {
   }
 
   /**
-   * The first verified session id in a `Cookie` header, or `undefined`. Malformed pairs are
-   * skipped by the parser; a value whose signature does not verify is ignored, never adopted.
-   */
-  read(header: string | string[] | undefined): string | undefined {
-    return this.inspect(header).ids[0];
-  }
-
-  /**
    * Every verified session id in a `Cookie` header, in order (at most {@link MAX_SESSION_COOKIES}
    * values are looked at), and whether a cookie of the name was there but did not verify. With
    * several, the caller uses the first that names a live session: a garbage or stale value

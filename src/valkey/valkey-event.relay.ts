@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { SessionCipher } from '../crypto/session-cipher.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { RELAYED_EVENT_TYPES, type AxessSessionEvent, type AxessSessionEventType } from '../events/session-event.types.js';
-import { ValkeyChannelSubscriber } from './valkey-channel.subscriber.js';
+import { subscriberConnectionName, ValkeyChannelSubscriber } from './valkey-channel.subscriber.js';
 import type { ValkeyClient } from './valkey-client.js';
 
 /** What a relayed event looks like on the wire (JSON, then sealed). */
@@ -74,7 +74,7 @@ export class ValkeyEventRelay implements OnApplicationBootstrap, OnModuleDestroy
 
   /** The client name of the subscriber connection (`CLIENT LIST`). */
   get connectionName(): string {
-    return `axess-sub:${this.channel}`;
+    return subscriberConnectionName(this.channel);
   }
 
   /** True while the subscription is in place (always false without Valkey). */

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { Clock } from '../clock/clock.js';
@@ -13,36 +13,19 @@ import { SessionLifetime } from '../store/session-lifetime.js';
 import { SessionStore } from '../store/session-store.js';
 import { closeReason, LIMIT_CLOSE_CODE, SESSION_ENDED_CLOSE_CODE, TOO_MANY_SOCKETS } from './close-codes.js';
 import type { AllowedOrigins } from './origin.js';
+import type { AdmitOptions, SessionSocket } from './session-socket.js';
 import { decideUpgrade, type UpgradeDecision } from './upgrade-decision.js';
 
 export { SESSION_ENDED_CLOSE_CODE } from './close-codes.js';
 export { originAllowed, type AllowedOrigins } from './origin.js';
 export type { UpgradeAccepted, UpgradeDecision, UpgradeRefused } from './upgrade-decision.js';
+export type { AdmitOptions, SessionSocket } from './session-socket.js';
 
 /** How long an ended session is remembered for a socket that opens just after (its upgrade read the session before it ended). */
 const RECENTLY_ENDED_MS = 60_000;
 
 /** @default 60 s: how often open sockets' sessions are checked against the store. */
 export const DEFAULT_RECHECK_INTERVAL_MS = 60_000;
-
-/**
- * What the library needs of a socket: `ws`'s WebSocket has it; `AxessIoAdapter` wraps a
- * socket.io socket in one (a close becomes an event to the client, then a disconnect).
- */
-export interface SessionSocket {
-  /** Closes the socket with a close code and reason. */
-  close(code?: number, reason?: string): void;
-  /** Calls `listener` once the socket has closed. */
-  once(event: 'close', listener: () => void): unknown;
-}
-
-/** Options of {@link AxessWebSocketSessions.admit}. */
-export interface AdmitOptions {
-  /** What gateways get as the client (`@CurrentSession()` finds the session on it). @default the socket */
-  carrier?: object;
-  /** One socket more than this closes the session's oldest (1008, `too-many-sockets`). @default Infinity */
-  maxSocketsPerSession?: number;
-}
 
 interface Tracked {
   /** Each open socket of the session (oldest first) and the session handle its gateway holds. */
@@ -71,14 +54,16 @@ interface Tracked {
  * (no response carries them); change sessions over HTTP.
  */
 @Injectable()
-export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
+export class AxessWebSocketSessions implements OnModuleDestroy {
   private readonly logger = new Logger('AxessSession');
   private readonly bySession = new Map<string, Tracked>();
   private readonly recentlyEnded = new Map<string, { reason: string; at: number }>();
   /** Per client, the check of its last message: checks end in the order messages came. */
   private readonly lastCheck = new WeakMap<object, Promise<boolean>>();
   private middleware: AxessSessionMiddleware | undefined;
-  private stopListening: Array<() => void> = [];
+  /** Set once listening to session events (from the first upgrade or socket on); undefined before. */
+  private stopListening: Array<() => void> | undefined;
+  private destroyed = false;
   private timer: NodeJS.Timeout | undefined;
   private recheckIntervalMs = DEFAULT_RECHECK_INTERVAL_MS;
   private rechecking: Promise<void> | undefined;
@@ -92,14 +77,11 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
     private readonly clock: Clock,
   ) {}
 
-  /** Listens to session events (local and from other instances). @internal */
-  onModuleInit(): void {
-    this.stopListening = [this.events.onAny((event) => this.onEvent(event)), this.events.onMissedEvents(() => this.recheck())];
-  }
-
   /** Stops listening and checking. @internal */
   onModuleDestroy(): void {
-    for (const stop of this.stopListening) stop();
+    this.destroyed = true;
+    for (const stop of this.stopListening ?? []) stop();
+    this.stopListening = undefined;
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -125,6 +107,7 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
    * accepted request carries its session (`getAxessSession(request)`).
    */
   verifyUpgrade(request: IncomingMessage, allowedOrigins?: AllowedOrigins): Promise<UpgradeDecision> {
+    this.listen();
     return decideUpgrade(request, allowedOrigins, (req) => this.loadSession(req), this.logger);
   }
 
@@ -135,6 +118,7 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
    * closes the session's oldest.
    */
   admit(socket: SessionSocket, request: IncomingMessage, options: AdmitOptions = {}): void {
+    this.listen();
     const session = findAxessSession(request);
     const id = session?.id;
     if (!session || id === undefined) {
@@ -226,6 +210,15 @@ export class AxessWebSocketSessions implements OnModuleInit, OnModuleDestroy {
       // The store is down: nothing is known, nothing is closed; the next run tries again.
       this.logger.warn(`Could not check the sessions of open WebSockets: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * Listens to session events (local and from other instances) from the first upgrade on: until an
+   * adapter uses this service, an app registers no listener, and emitting an event costs nothing.
+   */
+  private listen(): void {
+    if (this.stopListening || this.destroyed) return;
+    this.stopListening = [this.events.onAny((event) => this.onEvent(event)), this.events.onMissedEvents(() => this.recheck())];
   }
 
   private onEvent(event: AxessSessionEvent): void {

@@ -25,20 +25,37 @@ function folderOf(path: string): string {
   return rel.includes(sep) ? rel.split(sep)[0] : ROOT;
 }
 
+/** The import specifiers of each file of src/, as the TypeScript parser finds them (type-only imports included). */
+function importsByFile(): Array<{ file: string; specifiers: string[] }> {
+  return sourceFiles(SRC).map((file) => ({
+    file,
+    specifiers: preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map(({ fileName }) => fileName),
+  }));
+}
+
 /** folder → the other folders its files import from. */
 function folderGraph(): Map<string, Set<string>> {
   const graph = new Map<string, Set<string>>();
-  for (const file of sourceFiles(SRC)) {
+  for (const { file, specifiers } of importsByFile()) {
     const from = folderOf(file);
     const edges = graph.get(from) ?? new Set<string>();
     graph.set(from, edges);
-    for (const { fileName } of preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
+    for (const fileName of specifiers) {
       if (!fileName.startsWith('.')) continue;
       const to = folderOf(normalize(join(dirname(file), fileName)));
       if (to !== from) edges.add(to);
     }
   }
   return graph;
+}
+
+/** The folders whose files import `pkg` (or one of its subpaths). */
+function foldersImporting(pkg: string): string[] {
+  const folders = new Set<string>();
+  for (const { file, specifiers } of importsByFile()) {
+    if (specifiers.some((name) => name === pkg || name.startsWith(`${pkg}/`))) folders.add(folderOf(file));
+  }
+  return [...folders].sort();
 }
 
 /** A cycle in `graph`, as the folders along it, or undefined. */
@@ -65,13 +82,16 @@ function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
   return undefined;
 }
 
-/** The "imports" column of docs/architecture.md's layer table: folder → allowed folders. */
-function documentedLayers(): Map<string, Set<string>> {
-  const doc = readFileSync(join(__dirname, '../../docs/architecture.md'), 'utf8');
+/**
+ * The "imports" column of a layer table like docs/architecture.md's: folder → allowed folders.
+ * A folder with two rows is an error: the second would silently replace the first.
+ */
+function documentedLayers(doc = readFileSync(join(__dirname, '../../docs/architecture.md'), 'utf8')): Map<string, Set<string>> {
   const layers = new Map<string, Set<string>>();
   for (const line of doc.split('\n')) {
     const row = /^\| `([a-z-]+)\/` \|.*\| ([^|]+) \|$/.exec(line);
     if (!row) continue;
+    if (layers.has(row[1])) throw new Error(`the layer table has two rows for ${row[1]}/`);
     const allowed = row[2].trim() === '—' ? [] : row[2].split(',').map((name) => name.trim());
     layers.set(row[1], new Set(allowed));
   }
@@ -103,6 +123,16 @@ describe('the layers of src/', () => {
       const undocumented = [...(graph.get(folder) ?? [])].filter((to) => !documented.get(folder)!.has(to));
       expect({ folder, undocumented }).toEqual({ folder, undocumented: [] });
     }
+  });
+
+  it('only valkey/ (and the testing helpers) import iovalkey: the cache and every other layer stay backend-neutral', () => {
+    expect(foldersImporting('iovalkey')).toEqual(['testing', 'valkey']);
+  });
+
+  it('a layer table with two rows for one folder is refused, not read as the last row', () => {
+    const table = ['| `ws/` | sockets | clock |', '| `http/` | requests | clock |', '| `ws/` | sockets again | clock, http |'].join('\n');
+    expect(() => documentedLayers(table)).toThrow('two rows for ws/');
+    expect([...documentedLayers(table.split('\n').slice(0, 2).join('\n')).keys()]).toEqual(['ws', 'http']);
   });
 
   it('the cycle check catches a cycle when there is one', () => {

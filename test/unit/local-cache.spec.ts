@@ -14,7 +14,9 @@ import {
   type SaveMode,
   type SessionRecord,
 } from '../../src/internal';
+import { observeLocalCache } from '../../src/cache/local-cache.metrics';
 import { ManualClock } from '../../src/testing';
+import { MetricsProbe } from '../harness/telemetry';
 
 /** A coherence source the test drives by hand. */
 class ManualCoherence implements CacheCoherence {
@@ -169,6 +171,11 @@ describe('CachingSessionStore', () => {
     expect(await store.expire(anonymous, ANONYMOUS)).toBe(true);
     expect(spy.calls).toHaveLength(2);
     expect(store.stats.touches).toBe(2);
+    // Reported as axess.cache.touches: how often the cache refreshed an idle expiry (a `PEXPIRE`).
+    const probe = new MetricsProbe();
+    observeLocalCache(probe.provider.getMeter('local-cache'), store.stats);
+    expect(await probe.sum('axess.cache.touches')).toBe(2);
+    await probe.shutdown();
   });
 
   it('near the absolute deadline the slide is cut to it (never longer), and a record past it is handed to the caller (which refuses it) without a refresh', async () => {
