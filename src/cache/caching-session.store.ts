@@ -66,7 +66,7 @@ export interface CachingSessionStoreOptions {
  *   modify the key, so it invalidates nobody) and keeps it, unless an invalidation or a loss of
  *   coherence arrived while the read was in flight.
  * - **Sliding expiry.** With `refreshTtlMs`, the record's time to live is set to the idle timeout
- *   that applies to it (the anonymous one before a sign-in, `refreshTtlMs` after), cut at its
+ *   that applies to it (the anonymous one before a sign-in, a remembered session's own, else `refreshTtlMs`), cut at its
  *   absolute deadline, but only when the time to live Valkey holds has fallen more than
  *   `touchIntervalMs` below that: one `PEXPIRE` per session per interval, since every refresh
  *   modifies the key and invalidates the other instances' copies. A copy is never served at or
@@ -274,7 +274,8 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
   /** The time to live a read slides the record to, or `undefined` past its absolute deadline (the caller refuses it). */
   private slideTtl(record: SessionRecord, refreshTtlMs: number): number | undefined {
     const ttl = this.lifetime.ttl(record, this.clock.nowMs());
-    return ttl < 1 ? undefined : Math.min(refreshTtlMs, ttl);
+    // A remembered session slides to its own, longer idle timeout (as the middleware sets it after a read).
+    return ttl < 1 ? undefined : record.remembered ? ttl : Math.min(refreshTtlMs, ttl);
   }
 
   /** A hit whose idle expiry is due for a refresh: one `PEXPIRE`, then the copy (or a fresh read if it changed meanwhile). */
