@@ -92,7 +92,7 @@ describe.each(MATRIX)('the sample in headless Chromium on %s (%s)', (adapter, ca
     return context.newPage();
   }
 
-  const sessionCookie = async (page: Page) => (await page.context().cookies(origin)).find((c) => c.name === 'axess.sid');
+  const sessionCookie = async (page: Page) => (await page.context().cookies(origin)).find((c) => c.name === '__Host-axess.sid');
   const signInCookie = async (page: Page) => (await page.context().cookies(origin)).find((c) => c.name === '__Host-axess.signin');
 
   async function signIn(page: Page, username = 'alice'): Promise<void> {

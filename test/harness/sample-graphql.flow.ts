@@ -8,9 +8,9 @@ const LOGIN = 'mutation { login(username: "alice", password: "alice-password") {
 const ME = 'query { me { userId sessionId } }';
 const LOGOUT = 'mutation { logout }';
 
-/** The session cookie pair (`axess.sid=...`) an answer sets, if any. */
+/** The session cookie pair (`__Host-axess.sid=...`) an answer sets, if any. */
 export function sessionCookie(answer: HttpAnswer): string | undefined {
-  return answer.setCookies.find((c) => c.startsWith('axess.sid='))?.split(';')[0];
+  return answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))?.split(';')[0];
 }
 
 const idOf = (cookie: string) => cookie.split('=')[1].split('.')[0];
@@ -52,7 +52,7 @@ export function sampleGraphqlFlow(url: () => string): void {
     const answer = await graphql(url(), LOGIN);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ data: { login: { userId: 'alice' } } });
-    const header = answer.setCookies.find((c) => c.startsWith('axess.sid='))!;
+    const header = answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!;
     const parsed = parseSetCookie(header);
     expect(parsed.httpOnly).toBe(true);
     expect(parsed.secure).toBe(true);
@@ -119,7 +119,7 @@ export function sampleGraphqlFlow(url: () => string): void {
     const cookie = await graphqlLogin(url());
     const answer = await graphql(url(), LOGOUT, cookie);
     expect(answer.body).toEqual({ data: { logout: true } });
-    const cleared = answer.setCookies.find((c) => c.startsWith('axess.sid='));
+    const cleared = answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='));
     expect(cleared).toMatch(/^axess\.sid=;/);
     expect(extensionsOf(await graphqlMe(url(), cookie))).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(extensionsOf(await graphql(url(), LOGOUT, cookie))).toMatchObject({ code: 'UNAUTHENTICATED' });
