@@ -26,7 +26,7 @@ export async function startTestApp(
   adapter: AdapterName,
   backend: BackendName,
   overrides: Partial<AxessSessionModuleOptions> = {},
-  setup: { globalPrefix?: string; controllers?: Type[] } = {},
+  setup: { globalPrefix?: string; controllers?: Type[]; trustProxy?: boolean } = {},
 ): Promise<TestApp> {
   const prefix = uniquePrefix('http');
   const client = backend === 'valkey' && !overrides.client ? testClient() : (overrides.client as Redis | undefined);
@@ -47,6 +47,7 @@ export async function startTestApp(
 
   const ref = await Test.createTestingModule({ imports: [TestAppModule] }).compile();
   const { app, url } = await listenOnLoopback(ref, adapter, {
+    trustProxy: setup.trustProxy,
     beforeInit: (created) => {
       if (setup.globalPrefix) created.setGlobalPrefix(setup.globalPrefix);
     },
