@@ -63,6 +63,16 @@ export function sampleGraphqlFlow(url: () => string): void {
     expect(me.body).toEqual({ data: { me: { userId: 'alice', sessionId: idOf(cookie) } } });
   });
 
+  it('login(rememberMe: true): a persistent cookie (up to the remembered 30-day deadline); without it a browser-session cookie', async () => {
+    const remembered = await graphql(url(), LOGIN.replace('password: "alice-password"', 'password: "alice-password", rememberMe: true'));
+    expect(remembered.body).toEqual({ data: { login: { userId: 'alice' } } });
+    const persistent = parseSetCookie(remembered.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!);
+    expect(persistent.maxAge).toBeGreaterThan(30 * 86_400 - 60);
+    const plain = parseSetCookie((await graphql(url(), LOGIN)).setCookies.find((c) => c.startsWith('__Host-axess.sid='))!);
+    expect(plain.maxAge).toBeUndefined();
+    expect(plain.expires).toBeUndefined();
+  });
+
   it('login rotates the id: the session the browser had before (bob) no longer works', async () => {
     const bob = sessionCookie(
       await sendHttpRequest(url(), 'POST', '/auth/login', { body: { username: 'bob', password: 'bob-password' } }),

@@ -63,6 +63,18 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       expect(seen.body).toEqual({ userId: 'alice', sessionId: id });
     });
 
+    it('"rememberMe": true makes the cookie persistent (Max-Age up to the remembered 30-day deadline); without it a browser-session cookie', async () => {
+      const remembered = await request('POST', '/auth/login', { body: { username: 'bob', password: 'bob-password', rememberMe: true } });
+      expect(remembered.status).toBe(200);
+      const persistent = parseSetCookie(remembered.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!);
+      expect(persistent.maxAge).toBeGreaterThan(30 * 86_400 - 60);
+      expect(persistent.maxAge).toBeLessThanOrEqual(30 * 86_400);
+      expect((await me(cookiePair(remembered)!)).status).toBe(200);
+      const plain = parseSetCookie((await login('bob')).answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!);
+      expect(plain.maxAge).toBeUndefined();
+      expect(plain.expires).toBeUndefined();
+    });
+
     it('a bad password: 401 and no session cookie', async () => {
       const answer = await request('POST', '/auth/login', { body: { username: 'alice', password: 'bob-password' } });
       expect(answer.status).toBe(401);
