@@ -130,7 +130,7 @@ export function sampleGraphqlFlow(url: () => string): void {
     const answer = await graphql(url(), LOGOUT, cookie);
     expect(answer.body).toEqual({ data: { logout: true } });
     const cleared = answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='));
-    expect(cleared).toMatch(/^axess\.sid=;/);
+    expect(cleared).toMatch(/^__Host-axess\.sid=;/);
     expect(extensionsOf(await graphqlMe(url(), cookie))).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(extensionsOf(await graphql(url(), LOGOUT, cookie))).toMatchObject({ code: 'UNAUTHENTICATED' });
   });
