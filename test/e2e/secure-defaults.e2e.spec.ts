@@ -2,6 +2,8 @@ import { parseSetCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../../src/testing';
 import { cookiePair, send, startTestApp, type AdapterName, type Answer, type BackendName, type TestApp } from '../harness/http-app';
+import { CommandLog } from '../harness/command-log';
+import { whenLocalCacheReady } from '../harness/local-cache';
 import { StepUpController } from '../harness/step-up.app';
 import { waitFor } from '../harness/wait-for';
 
@@ -146,6 +148,27 @@ describe.each<AdapterName>(['express', 'fastify'])('secure defaults on %s', (ada
         await t.close();
       }
     });
+  });
+
+  it('with the local cache, a remembered session keeps its 7-day TTL and its cached requests send nothing to Valkey', async () => {
+    const t = await startTestApp(adapter, 'valkey', { localCache: true });
+    try {
+      await whenLocalCacheReady(t.app);
+      const remembered = await signIn(t, user('cached'), { rememberMe: true });
+      const key = `${t.prefix}:sess:${idOf(remembered.cookie)}`;
+      expect((await send(t.url, 'GET', '/me', { cookie: remembered.cookie })).status).toBe(200);
+      await waitFor(async () => (await t.client!.pttl(key)) > 7 * DAY - MINUTE, 'the remembered idle TTL');
+      const log = new CommandLog(t.client!);
+      try {
+        for (let i = 0; i < 3; i++) expect((await send(t.url, 'GET', '/me', { cookie: remembered.cookie })).status).toBe(200);
+        expect(log.commands).toEqual([]);
+      } finally {
+        log.restore();
+      }
+      expect(await t.client!.pttl(key)).toBeGreaterThan(7 * DAY - MINUTE);
+    } finally {
+      await t.close();
+    }
   });
 
   describe.each<BackendName>(['valkey', 'memory'])('lifetime with the %s backend', (backend) => {
