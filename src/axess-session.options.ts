@@ -5,6 +5,7 @@ import type { SessionCipher } from './crypto/session-cipher.js';
 import type { AxessMigrateFromOptions } from './migration/legacy-session.options.js';
 import type { SessionLimitPolicy } from './registry/session-limit.js';
 import type { MaxSessionsSetting } from './session/login-policy.js';
+import type { AxessRememberMeOptions } from './session/remember-me.js';
 import type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
 import { DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from './store/session-lifetime.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './store/sealed-record.js';
@@ -17,7 +18,13 @@ export type { AxessConnectionOptions } from './valkey/valkey-connection.options.
 
 /** Cookie settings of the HTTP session layer. */
 export interface AxessCookieOptions {
-  /** Cookie name; `__Host-`/`__Secure-` names require `secure`. @default 'axess.sid' */
+  /**
+   * Cookie name, used as it is on every request; `__Host-`/`__Secure-` names require `secure: true`.
+   * @default `'__Host-axess.sid'` when the cookie is Secure (per request with `secure: 'auto'`),
+   * `'axess.sid'` when it is not; `'__Secure-axess.sid'` instead of `__Host-` when `domain` or a
+   * `path` other than "/" is set (a `__Host-` cookie allows neither). Only a cookie of the name
+   * that matches the request is read: a plain-name cookie planted by a sibling subdomain is ignored.
+   */
   name?: string;
   /**
    * Send the cookie over https only. `'auto'`: Secure when the request came over TLS, as the
@@ -68,7 +75,7 @@ export interface AxessSessionModuleOptions {
   maxPayloadBytes?: number;
   /** Source of time. @default SystemClock */
   clock?: Clock;
-  /** Sliding idle timeout. @default 86_400_000 (24 h) */
+  /** Sliding idle timeout of a signed-in session. @default 1_800_000 (30 min, NIST SP 800-63B AAL2) */
   idleTimeoutMs?: number;
   /**
    * Sliding idle timeout of a session stored before any sign-in (e.g. a cart, a CSRF token):
@@ -77,8 +84,16 @@ export interface AxessSessionModuleOptions {
    * @default 900_000 (15 min), or idleTimeoutMs if that is shorter
    */
   anonymousIdleTimeoutMs?: number;
-  /** Absolute lifetime of a session from its creation, however active. Must be ≥ idleTimeoutMs. @default 604_800_000 (7 d) */
+  /** Absolute lifetime of a session from its creation, however active. Must be ≥ idleTimeoutMs. @default 43_200_000 (12 h, NIST SP 800-63B AAL2) */
   absoluteTimeoutMs?: number;
+  /**
+   * "Remember me", asked per sign-in (`authenticate(req, user, { rememberMe: true })`, or the
+   * request as `from` reads it through `MaxSessionsGuard` and passport's session mode): such a
+   * session gets these timeouts and a persistent cookie (`Max-Age` up to its absolute deadline);
+   * every other session's cookie is a browser-session cookie. See docs/session-lifetime.md.
+   * @default { idleTimeoutMs: 604_800_000 (7 d), absoluteTimeoutMs: 2_592_000_000 (30 d) }
+   */
+  rememberMe?: AxessRememberMeOptions;
   /**
    * Most sessions one user may hold; the oldest are evicted at login. A number, or a function
    * `(user, context) => number | Promise<number>` for caps that depend on the user.
@@ -173,5 +188,4 @@ export const AXESS_DEFAULTS = {
   warnUnboundLogin: true,
   mountMiddleware: true,
   commandTimeoutMs: 2000,
-  cookie: { name: 'axess.sid', secure: true, httpOnly: true, sameSite: 'lax', path: '/' },
 } as const;

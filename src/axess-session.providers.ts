@@ -55,7 +55,8 @@ export const axessCoreProviders: Provider[] = [
   { provide: SessionCipher, useFactory: (o: ResolvedAxessOptions) => o.cipher, inject: [AXESS_SESSION_OPTIONS] },
   {
     provide: SessionLifetime,
-    useFactory: (o: ResolvedAxessOptions) => new SessionLifetime(o.idleTimeoutMs, o.absoluteTimeoutMs, o.anonymousIdleTimeoutMs),
+    useFactory: (o: ResolvedAxessOptions) =>
+      new SessionLifetime(o.idleTimeoutMs, o.absoluteTimeoutMs, o.anonymousIdleTimeoutMs, o.rememberMe),
     inject: [AXESS_SESSION_OPTIONS],
   },
   {
@@ -70,6 +71,7 @@ export const axessCoreProviders: Provider[] = [
         Math.min(GONE_MARKER_TTL_MS, o.idleTimeoutMs),
         o.passportUserId,
         o.onSessionLimit,
+        o.rememberMe.from,
       ),
     inject: [AXESS_SESSION_OPTIONS],
   },
@@ -111,6 +113,7 @@ export const axessCoreProviders: Provider[] = [
   },
   {
     provide: SessionRegistry,
+    // A user's registry outlives the longest session it may list (a remembered one's, by default).
     useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, store: SessionStore, clock: Clock, telemetry: AxessTelemetry) =>
       instrumentRegistry(
         backend.connection
@@ -118,9 +121,9 @@ export const axessCoreProviders: Provider[] = [
               store,
               clock,
               prefix: o.keys.prefix,
-              lifetimeMs: o.absoluteTimeoutMs,
+              lifetimeMs: Math.max(o.absoluteTimeoutMs, o.rememberMe.absoluteTimeoutMs),
             })
-          : new InMemorySessionRegistry({ store, clock, lifetimeMs: o.absoluteTimeoutMs }),
+          : new InMemorySessionRegistry({ store, clock, lifetimeMs: Math.max(o.absoluteTimeoutMs, o.rememberMe.absoluteTimeoutMs) }),
         telemetry,
         backend.kind,
       ),

@@ -10,10 +10,12 @@ import { importSecretKey } from './crypto/secret-key.js';
 import type { SessionCipher } from './crypto/session-cipher.js';
 import { AxessOptionsError } from './errors/axess-options.error.js';
 import type { SessionCookieSettings } from './http/session-cookie.js';
+import { resolveCookieSettings } from './http/session-cookie.options.js';
 import { resolveMigrateFrom, type LegacySessionSettings } from './migration/legacy-session.options.js';
 import { assertMaxSessions } from './registry/registry-limits.js';
 import { assertSessionLimitPolicy, type SessionLimitPolicy } from './registry/session-limit.js';
 import type { MaxSessionsSetting } from './session/login-policy.js';
+import { resolveRememberMe, type RememberMeSettings } from './session/remember-me.js';
 import type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
 import { assertDurableWrites, type DurableWritesOptions } from './valkey/durable-writes.js';
 import { KeyLayout } from './valkey/key-layout.js';
@@ -31,6 +33,8 @@ export interface ResolvedAxessOptions {
   idleTimeoutMs: number;
   anonymousIdleTimeoutMs: number;
   absoluteTimeoutMs: number;
+  /** "Remember me": the timeouts of remembered sessions and where a sign-in's choice is read. */
+  rememberMe: RememberMeSettings;
   maxSessionsPerUser?: MaxSessionsSetting;
   onSessionLimit: SessionLimitPolicy;
   failOpen: boolean;
@@ -52,13 +56,6 @@ export interface ResolvedAxessOptions {
   /** The legacy sessions to import (`migrateFrom`); `undefined` when off. */
   migrateFrom?: LegacySessionSettings;
 }
-
-// RFC 6265 cookie-name token characters.
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// What the `cookie` serializer accepts (RFC 6265 path-value without ';' or '<'), starting at the root.
-const COOKIE_PATH = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
-// Host names as the `cookie` serializer accepts them.
-const COOKIE_DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /**
  * Validates `options` and fills in defaults. Throws `AxessOptionsError` naming the first
@@ -92,6 +89,7 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   if (anonymousIdleTimeoutMs > absoluteTimeoutMs) {
     throw new AxessOptionsError('anonymousIdleTimeoutMs', `must be at most absoluteTimeoutMs (${absoluteTimeoutMs} ms).`);
   }
+  const rememberMe = resolveRememberMe(options.rememberMe, positiveInteger);
   const maxSessionsPerUser = options.maxSessionsPerUser;
   if (maxSessionsPerUser !== undefined && typeof maxSessionsPerUser !== 'function') assertMaxSessions(maxSessionsPerUser);
   const onSessionLimit = options.onSessionLimit ?? AXESS_DEFAULTS.onSessionLimit;
@@ -130,7 +128,8 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     maxSessionsPerUser,
     onSessionLimit,
     failOpen: flag('failOpen', options.failOpen, AXESS_DEFAULTS.failOpen),
-    cookie: resolveCookie(options),
+    cookie: resolveCookieSettings(options.cookie),
+    rememberMe,
     userIdFrom: resolveUserIdFrom(options.userIdFrom),
     passportUserId: resolvePassportUserId(options.passportUserId, resolveUserIdFrom(options.userIdFrom)),
     warnUnboundLogin: flag('warnUnboundLogin', options.warnUnboundLogin, AXESS_DEFAULTS.warnUnboundLogin),
@@ -204,36 +203,6 @@ function resolveClock(clock: Clock | undefined): Clock {
     throw new AxessOptionsError('clock', 'must be a Clock (extend Clock, or give an object with now(): Date and nowMs(): number).');
   }
   return clock;
-}
-
-function resolveCookie(options: AxessSessionModuleOptions): SessionCookieSettings {
-  const given: unknown = options.cookie ?? {};
-  if (typeof given !== 'object' || Array.isArray(given))
-    throw new AxessOptionsError('cookie', 'must be an object of cookie settings ({ name, secure, sameSite, ... }).');
-  // Unset (undefined or null) fields keep their default.
-  const set = Object.fromEntries(Object.entries(given as object).filter(([, value]) => value !== undefined && value !== null));
-  const cookie = { ...AXESS_DEFAULTS.cookie, ...set } as SessionCookieSettings;
-  if (typeof cookie.name !== 'string' || !COOKIE_NAME.test(cookie.name))
-    throw new AxessOptionsError('cookie.name', "must be a cookie-name token (letters, digits, and !#$%&'*+-.^_`|~).");
-  if (!['strict', 'lax', 'none'].includes(cookie.sameSite))
-    throw new AxessOptionsError('cookie.sameSite', "must be 'strict', 'lax' or 'none'.");
-  if (cookie.secure !== 'auto') flag('cookie.secure', cookie.secure, true);
-  flag('cookie.httpOnly', cookie.httpOnly, true);
-  if (typeof cookie.path !== 'string' || !COOKIE_PATH.test(cookie.path)) {
-    throw new AxessOptionsError('cookie.path', 'must be a path starting with "/" (printable ASCII, no ";").');
-  }
-  if (cookie.domain !== undefined && (typeof cookie.domain !== 'string' || !COOKIE_DOMAIN.test(cookie.domain))) {
-    throw new AxessOptionsError('cookie.domain', 'must be a host name such as "example.com" (or be left unset for a host-only cookie).');
-  }
-  if ((cookie.name.startsWith('__Host-') || cookie.name.startsWith('__Secure-')) && cookie.secure !== true) {
-    throw new AxessOptionsError('cookie.secure', `must be true for a cookie named ${cookie.name} (browsers drop it otherwise).`);
-  }
-  if (cookie.name.startsWith('__Host-') && (cookie.path !== '/' || cookie.domain !== undefined)) {
-    throw new AxessOptionsError('cookie.path', 'a __Host- cookie needs path "/" and no domain.');
-  }
-  if (cookie.sameSite === 'none' && cookie.secure !== true)
-    throw new AxessOptionsError('cookie.secure', "must be true when sameSite is 'none'.");
-  return cookie;
 }
 
 function resolveUserIdFrom(custom: AxessSessionModuleOptions['userIdFrom'] | null): (user: unknown) => string | undefined {

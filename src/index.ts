@@ -40,6 +40,7 @@ export type { AxessSessionData, SessionData, SessionRecord } from './codec/sessi
 // Logins, caps and session management.
 export { AxessSessionService } from './session/axess-session.service.js';
 export type { MaxSessionsResolver, MaxSessionsSetting } from './session/login-policy.js';
+export type { AxessRememberMeOptions, RememberMeReader } from './session/remember-me.js';
 export type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session/session-info.js';
 export { AxessAuthenticatedGuard } from './guards/authenticated.guard.js';
 export { MaxSessionsGuard } from './guards/max-sessions.guard.js';

@@ -24,6 +24,8 @@ export * from './crypto/session-id.js';
 export * from './http/cookie-signer.js';
 export * from './http/session-committer.js';
 export * from './http/session-cookie.js';
+export * from './http/session-cookie.options.js';
+export * from './session/remember-me.js';
 export * from './registry/registry-limits.js';
 export * from './registry/session-limit.js';
 export * from './session/login-policy.js';

@@ -18,7 +18,8 @@ import {
 /**
  * Sign-in and session management. Login composes passport-local (authentication, with failed
  * sign-ins limited per ip and per username) with MaxSessionsGuard (rotate the id, bind the user,
- * evict the oldest sessions beyond the cap). Signing other devices out needs an authentication
+ * evict the oldest sessions beyond the cap; `"rememberMe": true` in the body, read by the module's
+ * default `rememberMe.from`, makes the session a remembered one with a persistent cookie). Signing other devices out needs an authentication
  * at most `REAUTH_MAX_AGE_MS` old (401 `reauthentication-required`); `POST /auth/reauthenticate`
  * confirms the password.
  */

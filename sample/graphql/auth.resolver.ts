@@ -22,6 +22,8 @@ export class AuthResolver {
   login(
     @Args('username', { type: () => String }) _username: string,
     @Args('password', { type: () => String }) _password: string,
+    // Read by MaxSessionsGuard (the module's default `rememberMe.from` reads this argument).
+    @Args('rememberMe', { type: () => Boolean, nullable: true }) _rememberMe: boolean | null,
     @CurrentSession() session: AxessSession,
   ): LoginResult {
     // As on the JSON API: no CSRF token from before the login survives it.

@@ -26,6 +26,7 @@ const STYLE = `
   h1 { font-size: 22px; margin: 0 0 4px; }
   .sub { color: var(--muted); margin: 0 0 20px; }
   label { display: block; font-weight: 600; margin: 14px 0 4px; }
+  label.check { font-weight: 400; }
   input[type=text], input[type=password] { width: 100%; padding: 8px 10px; border: 1px solid #c5ccd8; border-radius: 6px; font: inherit; }
   button { font: inherit; padding: 7px 14px; border-radius: 6px; border: 1px solid #c5ccd8; background: #fff; color: var(--fg); cursor: pointer; }
   button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }

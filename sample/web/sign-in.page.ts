@@ -13,7 +13,10 @@ export interface SignInPageModel {
   username?: string;
 }
 
-/** The sign-in form; it posts to `/signin`. */
+/**
+ * The sign-in form; it posts to `/signin`. "Keep me signed in" posts `rememberMe=true`, which the
+ * module's default `rememberMe.from` reads: a persistent cookie and the longer remembered timeouts.
+ */
 export function signInPage(model: SignInPageModel): string {
   return layout(
     'Sign in',
@@ -30,6 +33,7 @@ export function signInPage(model: SignInPageModel): string {
         <input type="text" id="username" name="username" autocomplete="username" required value="${model.username ?? ''}" />
         <label for="password">Password</label>
         <input type="password" id="password" name="password" autocomplete="current-password" required />
+        <label class="check"><input type="checkbox" id="remember-me" name="rememberMe" value="true" /> Keep me signed in</label>
         <p><button class="primary" type="submit">Sign in</button></p>
       </form>
     </div>`,

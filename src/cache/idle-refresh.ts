@@ -20,7 +20,8 @@ export class IdleRefresh {
   /** The time to live a read slides `record` to, or `undefined` past its absolute deadline (the caller refuses it). */
   slideTtl(record: SessionRecord, refreshTtlMs: number): number | undefined {
     const ttl = this.lifetime.ttl(record, this.clock.nowMs());
-    return ttl < 1 ? undefined : Math.min(refreshTtlMs, ttl);
+    // A remembered session slides to its own, longer idle timeout (as the middleware sets it after a read).
+    return ttl < 1 ? undefined : record.remembered ? ttl : Math.min(refreshTtlMs, ttl);
   }
 
   /** Whether a key Valkey expires at `expiresAt` (`undefined`: not known) is due for a refresh to `slideMs` at `now`. */

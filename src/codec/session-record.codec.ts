@@ -8,8 +8,9 @@ export const RECORD_VERSION = 1;
 /**
  * Encodes a record as a MessagePack array `[version, createdAt, userId, authenticatedAt, ip,
  * userAgent, data]`, with an eighth element `cookieMaxAgeMs` only when the session chose its
- * cookie's lifetime: positional, so no field names are stored per session, and records written
- * before that field existed read as they always did.
+ * cookie's lifetime (`false` there: no choice) and a ninth, `true`, only for a remembered session:
+ * positional, so no field names are stored per session, and records written before those fields
+ * existed read as they always did.
  * Records are self-contained (`useRecords: false`): any process can read what another wrote.
  */
 export class SessionRecordCodec {
@@ -29,6 +30,7 @@ export class SessionRecordCodec {
       !absentOr(record.ip, isString) ||
       !absentOr(record.userAgent, isString) ||
       !(record.cookieMaxAgeMs === undefined || record.cookieMaxAgeMs === null || isTime(record.cookieMaxAgeMs)) ||
+      !(record.remembered === undefined || typeof record.remembered === 'boolean') ||
       !encodesAsMap(record.data)
     ) {
       throw new SessionStoreError(
@@ -45,7 +47,8 @@ export class SessionRecordCodec {
       record.userAgent ?? null,
       record.data,
     ];
-    if (record.cookieMaxAgeMs !== undefined) fields.push(record.cookieMaxAgeMs);
+    if (record.remembered) fields.push(record.cookieMaxAgeMs === undefined ? false : record.cookieMaxAgeMs, true);
+    else if (record.cookieMaxAgeMs !== undefined) fields.push(record.cookieMaxAgeMs);
     try {
       return this.packr.pack(fields);
     } catch (cause) {
@@ -61,10 +64,10 @@ export class SessionRecordCodec {
     } catch (cause) {
       throw new SessionStoreError('codec', 'Stored session bytes are not valid MessagePack.', { cause });
     }
-    if (!Array.isArray(value) || (value.length !== 7 && value.length !== 8) || value[0] !== RECORD_VERSION) {
+    if (!Array.isArray(value) || value.length < 7 || value.length > 9 || value[0] !== RECORD_VERSION) {
       throw new SessionStoreError('codec', `Stored session is not a version ${RECORD_VERSION} record.`);
     }
-    const [, createdAt, userId, authenticatedAt, ip, userAgent, data, cookieMaxAgeMs] = value as unknown[];
+    const [, createdAt, userId, authenticatedAt, ip, userAgent, data, cookieMaxAgeMs, remembered] = value as unknown[];
     if (
       !isTime(createdAt) ||
       !optional(userId, isUserId) ||
@@ -72,7 +75,8 @@ export class SessionRecordCodec {
       !optional(ip, isString) ||
       !optional(userAgent, isString) ||
       !isPlainObject(data) ||
-      !(cookieMaxAgeMs === undefined || optional(cookieMaxAgeMs, isTime))
+      !(cookieMaxAgeMs === undefined || optional(cookieMaxAgeMs, isTime) || (cookieMaxAgeMs === false && remembered === true)) ||
+      !(remembered === undefined || remembered === true)
     ) {
       throw new SessionStoreError('codec', 'Stored session record has fields of the wrong type.');
     }
@@ -81,7 +85,8 @@ export class SessionRecordCodec {
     if (authenticatedAt !== null) record.authenticatedAt = authenticatedAt as number;
     if (ip !== null) record.ip = ip as string;
     if (userAgent !== null) record.userAgent = userAgent as string;
-    if (cookieMaxAgeMs !== undefined) record.cookieMaxAgeMs = cookieMaxAgeMs as number | null;
+    if (cookieMaxAgeMs !== undefined && cookieMaxAgeMs !== false) record.cookieMaxAgeMs = cookieMaxAgeMs as number | null;
+    if (remembered === true) record.remembered = true;
     return record;
   }
 }

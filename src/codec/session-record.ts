@@ -34,7 +34,13 @@ export interface SessionRecord {
   /**
    * How long the browser keeps the cookie, when the session chose (`req.session.cookie.maxAge`):
    * `null` for a browser-session cookie (no `Max-Age`), a number of ms for a persistent one (never
-   * past the absolute deadline); absent: the module's default (until the absolute deadline).
+   * past the absolute deadline); absent: the default (a browser-session cookie, or until the
+   * absolute deadline for a remembered session).
    */
   cookieMaxAgeMs?: number | null;
+  /**
+   * Signed in with "remember me": the session has the module's `rememberMe` idle and absolute
+   * timeouts, and its cookie persists until the absolute deadline (unless `cookieMaxAgeMs` says otherwise).
+   */
+  remembered?: boolean;
 }

@@ -24,7 +24,7 @@ export class PassportSessionBinding {
 
   constructor(
     private readonly sessions: AxessSessionService,
-    policy: LoginPolicy,
+    private readonly policy: LoginPolicy,
   ) {
     this.userIdOf = policy.passportUserId;
   }
@@ -62,7 +62,8 @@ export class PassportSessionBinding {
     }
     const kept = { ...state.record!.data };
     try {
-      await this.sessions.authenticate(request, userId);
+      // "Remember me" as the module's `rememberMe.from` reads it from the sign-in's request.
+      await this.sessions.authenticate(request, userId, { rememberMe: this.policy.rememberMeFrom(request, undefined) });
     } catch (error) {
       // Refused at the cap (onSessionLimit 'refuse'): passport's login must not stay in the
       // session's data, or a later save would complete it, once a place is free, with no password.

@@ -5,7 +5,8 @@ import type { SessionViewServices } from './session-view.services.js';
  * `req.session.cookie` as express-session has it. `maxAge` and `expires` are this session's own
  * choice ("remember me"): a number of ms (or a date) makes the cookie persistent for that long,
  * never past the session's absolute deadline; `null` (or `expires = false`) makes it a
- * browser-session cookie; `undefined` goes back to the module's default. The choice is stored
+ * browser-session cookie; `undefined` goes back to the default (a browser-session cookie, or one
+ * lasting until the absolute deadline for a session signed in with "remember me"). The choice is stored
  * with the session and the cookie is sent again. The other attributes come from the module's
  * `cookie` options and are read-only here.
  */
@@ -83,9 +84,8 @@ export class SessionCookieView {
   private expiry(): number | undefined {
     const { record } = this.state;
     const now = this.services.clock.nowMs();
-    if (record) return this.services.lifetime.cookieExpiry(record, now);
-    // No session yet: what a session created now would get by default.
-    return now + this.services.lifetime.absoluteTimeoutMs;
+    // No session yet: a session created now gets a browser-session cookie by default.
+    return record ? this.services.lifetime.cookieExpiry(record, now) : undefined;
   }
 
   private choose(maxAgeMs: number | null | undefined): void {

@@ -25,8 +25,11 @@ export const NO_USER_ID = 'no-user-id';
  * session is already signed in (the cap was applied at that sign-in) and throws
  * `AxessUnsupportedContextError` for a login attempt. Any other context type throws too.
  *
+ * "Remember me" is read from the request by the module's `rememberMe.from` (default: a GraphQL
+ * resolver's `rememberMe` argument, else the body field `rememberMe`).
+ *
  * Subclass it to read the user or its id differently (`getUser`, `getUserId`, `getMaxSessions`,
- * `getOnSessionLimit`).
+ * `getOnSessionLimit`, `getRememberMe`).
  *
  * @example
  * @Post('login')
@@ -77,6 +80,7 @@ export class MaxSessionsGuard implements CanActivate {
       await this.sessions.authenticate(this.getRequest(context), userId, {
         maxSessions: this.getMaxSessions(context),
         onSessionLimit: this.getOnSessionLimit(context),
+        rememberMe: this.getRememberMe(context),
         user,
         context,
         // The cookie goes out now: a guard after this one may still refuse the request.
@@ -113,6 +117,11 @@ export class MaxSessionsGuard implements CanActivate {
       this.reflector.getAllAndOverride<MaxSessionsSetting | undefined>(AXESS_MAX_SESSIONS, [context.getHandler(), context.getClass()]) ??
       this.policy.maxSessionsPerUser
     );
+  }
+
+  /** Whether this sign-in asked to be remembered (default: the module's `rememberMe.from`). */
+  protected getRememberMe(context: ExecutionContext): boolean {
+    return this.policy.rememberMeFrom(this.getRequest(context), context);
   }
 
   /** What a full cap does on this route: `@MaxSessions(n, { onSessionLimit })` on the handler, then on the class, else the module's. */

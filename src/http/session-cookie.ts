@@ -20,7 +20,10 @@ export const MAX_SESSION_COOKIES = 4;
 
 /** The session cookie's attributes, every default applied (see the module's `cookie` option). */
 export interface SessionCookieSettings {
+  /** The name of the cookie when it is Secure. */
   name: string;
+  /** The name of the cookie when it is not Secure (`'auto'` on a plain-http request, or `secure: false`). */
+  plainName: string;
   /** `'auto'`: Secure when the request came over TLS, as the framework sees it (trusted proxies included). */
   secure: boolean | 'auto';
   httpOnly: boolean;
@@ -55,9 +58,13 @@ export class SessionCookie {
     private readonly signer: CookieSigner | undefined,
   ) {}
 
-  /** The cookie's name. */
-  get name(): string {
-    return this.settings.name;
+  /**
+   * The cookie's name on `request`: with the default name, `__Host-axess.sid` (or
+   * `__Secure-axess.sid`) when the cookie is Secure there and `axess.sid` when it is not.
+   */
+  nameFor(request: IncomingMessage | undefined): string {
+    const { name, plainName } = this.settings;
+    return name === plainName || this.secureFor(request, false) ? name : plainName;
   }
 
   /** False without a signing key: the HTTP layer cannot run then. */
@@ -69,15 +76,16 @@ export class SessionCookie {
    * Every verified session id in a `Cookie` header, in order (at most {@link MAX_SESSION_COOKIES}
    * values are looked at), and whether a cookie of the name was there but did not verify. With
    * several, the caller uses the first that names a live session: a garbage or stale value
-   * planted ahead of the real one (`axess.sid=x; axess.sid=<real>`) cannot hide it.
+   * planted ahead of the real one (`axess.sid=x; axess.sid=<real>`) cannot hide it. Only the name
+   * of `request` counts: on a request where the cookie is `__Host-`, an `axess.sid` is not looked at.
    */
-  inspect(header: string | string[] | undefined): CookieInspection {
+  inspect(header: string | string[] | undefined, request?: IncomingMessage): CookieInspection {
     const raw = Array.isArray(header) ? header.join('; ') : header;
     if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_COOKIE_HEADER_BYTES) return { ids: [], forged: false };
     const signer = this.requireSigner();
     const ids: string[] = [];
     let rejected: Array<'malformed' | 'bad-signature'> | undefined;
-    for (const value of this.values(raw)) {
+    for (const value of this.values(raw, this.nameFor(request))) {
       const id = signer.verify(value);
       if (id === null) (rejected ??= []).push(signer.rejection(value));
       else if (!ids.includes(id)) ids.push(id);
@@ -86,18 +94,18 @@ export class SessionCookie {
   }
 
   /** The non-empty values of the session cookie in `raw`, in order, at most {@link MAX_SESSION_COOKIES}. */
-  private values(raw: string): string[] {
-    const marker = `${this.settings.name}=`;
+  private values(raw: string, name: string): string[] {
+    const marker = `${name}=`;
     const first = raw.indexOf(marker);
     if (first === -1) return [];
     // The usual case, one cookie of that name: the whole header in one parse.
     if (raw.indexOf(marker, first + marker.length) === -1) {
-      const value = parseOrUndefined(raw, this.settings.name);
+      const value = parseOrUndefined(raw, name);
       return value ? [value] : [];
     }
     const values: string[] = [];
     for (const pair of raw.split(';')) {
-      const value = parseOrUndefined(pair, this.settings.name);
+      const value = parseOrUndefined(pair, name);
       if (value) values.push(value);
       if (values.length === MAX_SESSION_COOKIES) break;
     }
@@ -110,8 +118,9 @@ export class SessionCookie {
    */
   serialize(id: string, expiresAtMs: number | undefined, nowMs: number, request?: IncomingMessage): string {
     const value = this.requireSigner().sign(id);
-    if (expiresAtMs === undefined) return stringifySetCookie(this.settings.name, value, this.attributes(request));
-    return stringifySetCookie(this.settings.name, value, {
+    const name = this.nameFor(request);
+    if (expiresAtMs === undefined) return stringifySetCookie(name, value, this.attributes(request));
+    return stringifySetCookie(name, value, {
       ...this.attributes(request),
       expires: new Date(expiresAtMs),
       maxAge: Math.max(0, Math.floor((expiresAtMs - nowMs) / 1000)),
@@ -120,7 +129,7 @@ export class SessionCookie {
 
   /** A `Set-Cookie` value that removes the cookie. */
   serializeCleared(request?: IncomingMessage): string {
-    return stringifySetCookie(this.settings.name, '', { ...this.attributes(request), expires: new Date(0), maxAge: 0 });
+    return stringifySetCookie(this.nameFor(request), '', { ...this.attributes(request), expires: new Date(0), maxAge: 0 });
   }
 
   private attributes(request: IncomingMessage | undefined) {
@@ -128,10 +137,10 @@ export class SessionCookie {
     return { secure: this.secureFor(request), httpOnly, sameSite, path, ...(domain === undefined ? {} : { domain }) };
   }
 
-  private secureFor(request: IncomingMessage | undefined): boolean {
+  private secureFor(request: IncomingMessage | undefined, warn = true): boolean {
     const { secure } = this.settings;
     if (secure === 'auto') return request !== undefined && cameOverTls(request);
-    if (secure && request !== undefined && !this.warnedInsecure && !cameOverTls(request) && !fromLoopbackHost(request)) {
+    if (warn && secure && request !== undefined && !this.warnedInsecure && !cameOverTls(request) && !fromLoopbackHost(request)) {
       // Browsers drop a Secure cookie set over plain http on any host but localhost: sign-ins
       // would "work" and every next request would be signed out, with nothing in the logs.
       this.warnedInsecure = true;

@@ -68,7 +68,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     const raw = rawRequest(req);
     // Mounted twice (module and app): the first load stands.
     if (findAxessSession(raw)) return next();
-    const { ids, forged, rejected } = this.cookie.inspect(raw.headers.cookie);
+    const { ids, forged, rejected } = this.cookie.inspect(raw.headers.cookie, raw);
     if (forged) {
       this.events.emit({ type: 'rejected', reason: 'bad-signature' });
       for (const reason of rejected!) this.telemetry.cookieRejected(reason);
@@ -130,12 +130,13 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
       this.telemetry.sessionsEnd(SessionEndReason.absoluteTimeout);
       return 'expired';
     }
-    if (record.userId === undefined && this.lifetime.anonymousIdleTimeoutMs < this.lifetime.idleTimeoutMs) {
+    if (this.lifetime.idleTimeoutFor(record) !== this.lifetime.idleTimeoutMs) {
       // The read slid the signed-in idle timeout; a session nobody signed into keeps its shorter
-      // one. Not awaited: the request need not wait, and a failure only leaves the longer TTL.
+      // one, a remembered session its longer one. Not awaited: the request need not wait, and a
+      // failure only leaves the signed-in idle timeout for this once.
       this.store
         .expire(id, Math.max(1, this.lifetime.ttl(record, now)))
-        .catch((error: unknown) => this.logger.warn(`Could not shorten an anonymous session's expiry: ${String(error)}`));
+        .catch((error: unknown) => this.logger.warn(`Could not set a session's own idle expiry: ${String(error)}`));
     }
     return record;
   }

@@ -16,7 +16,7 @@ export interface InMemorySessionRegistryOptions {
   store: SessionStore;
   /** Source of registry scores and expiry. @default new SystemClock() */
   clock?: Clock;
-  /** How long a session can live from its registration; the set expires this long after its newest member. @default 7 days */
+  /** How long a session can live from its registration; the set expires this long after its newest member. @default 30 days */
   lifetimeMs?: number;
   /** At most one full sweep of expired sets per this many clock ms. @default 60000 */
   sweepIntervalMs?: number;

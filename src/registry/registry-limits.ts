@@ -1,9 +1,13 @@
 import { AxessArgumentError } from '../errors/axess-argument.error.js';
 import { assertWholeNumber, type ValueSource } from '../errors/whole-number.js';
-import { DEFAULT_ABSOLUTE_TIMEOUT_MS } from '../store/session-lifetime.js';
+import { DEFAULT_REMEMBERED_ABSOLUTE_TIMEOUT_MS } from '../store/session-lifetime.js';
 
-/** Default lifetime the registry assumes for a session: the absolute timeout (7 days). */
-export const DEFAULT_REGISTRY_LIFETIME_MS: number = DEFAULT_ABSOLUTE_TIMEOUT_MS;
+/**
+ * Default lifetime the registry assumes for a session: the longest default absolute timeout, a
+ * remembered session's (30 days). Longer than a session lives is harmless (dead members are
+ * pruned); shorter would let the set expire under a live session and its cap read as empty.
+ */
+export const DEFAULT_REGISTRY_LIFETIME_MS: number = DEFAULT_REMEMBERED_ABSOLUTE_TIMEOUT_MS;
 
 /**
  * Throws unless `max` is a whole number ≥ 1: `AxessOptionsError('maxSessionsPerUser')` for the

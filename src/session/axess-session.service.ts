@@ -19,6 +19,7 @@ import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import { asConfirmation, confirmingUser } from './confirm-authentication.js';
 import { admitLogin, discardRecord, leavePreviousUser, loginLimitFor } from './login-admission.js';
 import { LoginPolicy } from './login-policy.js';
+import { rememberedAfterLogin } from './remember-me.js';
 import { inRevocationSpan } from './revocation-span.js';
 import { AxessSessionLimitException } from './session-limit.exception.js';
 import { SessionRevocation } from './session-revocation.js';
@@ -109,6 +110,7 @@ export class AxessSessionService {
     const record: SessionRecord = {
       data: carried,
       ...(resign && previous?.cookieMaxAgeMs !== undefined ? { cookieMaxAgeMs: previous.cookieMaxAgeMs } : {}),
+      ...(rememberedAfterLogin(options.rememberMe, resign, previous) ? { remembered: true } : {}),
       createdAt: now,
       userId,
       authenticatedAt: now,
@@ -219,7 +221,7 @@ export class AxessSessionService {
       const remaining = ttls.get(id);
       // A member whose record is gone, over, or bound to someone else is not this user's session.
       if (!record || remaining === undefined || record.userId !== userId || this.lifetime.isOver(record, now)) return;
-      const lastSeen = Math.min(now, Math.max(record.createdAt, now - (this.lifetime.idleTimeoutMs - remaining)));
+      const lastSeen = Math.min(now, Math.max(record.createdAt, now - (this.lifetime.idleTimeoutFor(record) - remaining)));
       sessions.push({
         id,
         current: id === currentSessionId,

@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { SessionLimitPolicy } from '../registry/session-limit.js';
+import { defaultRememberMeFrom, type RememberMeReader } from './remember-me.js';
 
 /**
  * A cap computed per login, e.g. admins 1 and everyone else 5. `user` is what the app's
@@ -36,5 +37,7 @@ export class LoginPolicy {
     readonly passportUserId: (serialized: unknown) => string | undefined = () => undefined,
     /** `onSessionLimit`: what a login does when the cap is full. */
     readonly onSessionLimit: SessionLimitPolicy = 'evict-oldest',
+    /** `rememberMe.from`: whether a sign-in's request asked to be remembered. */
+    readonly rememberMeFrom: RememberMeReader = defaultRememberMeFrom,
   ) {}
 }

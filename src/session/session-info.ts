@@ -37,6 +37,12 @@ export interface AuthenticateOptions {
    * makes `authenticate` throw a 409 (`reason: 'session-limit'`) and change nothing.
    */
   onSessionLimit?: SessionLimitPolicy;
+  /**
+   * "Remember me": the session gets the module's `rememberMe` timeouts (default 7 d idle, 30 d
+   * absolute) and a persistent cookie; `false`: the usual timeouts and a browser-session cookie.
+   * Unset: a new sign-in is not remembered, a re-sign-in of the same user keeps the session's choice.
+   */
+  rememberMe?: boolean;
   /** The authenticated user handed to a cap function. @default req.user */
   user?: unknown;
   /** The execution context handed to a cap function (`MaxSessionsGuard` passes its own). */

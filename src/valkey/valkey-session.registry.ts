@@ -22,7 +22,7 @@ export interface ValkeySessionRegistryOptions {
   clock?: Clock;
   /** Key prefix. @default 'axess' */
   prefix?: string;
-  /** How long a session can live from its registration; the set expires this long after its newest member. @default 7 days */
+  /** How long a session can live from its registration; the set expires this long after its newest member. @default 30 days */
   lifetimeMs?: number;
 }
 

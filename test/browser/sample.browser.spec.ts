@@ -92,7 +92,7 @@ describe.each(MATRIX)('the sample in headless Chromium on %s (%s)', (adapter, ca
     return context.newPage();
   }
 
-  const sessionCookie = async (page: Page) => (await page.context().cookies(origin)).find((c) => c.name === 'axess.sid');
+  const sessionCookie = async (page: Page) => (await page.context().cookies(origin)).find((c) => c.name === '__Host-axess.sid');
   const signInCookie = async (page: Page) => (await page.context().cookies(origin)).find((c) => c.name === '__Host-axess.signin');
 
   async function signIn(page: Page, username = 'alice'): Promise<void> {
@@ -124,7 +124,8 @@ describe.each(MATRIX)('the sample in headless Chromium on %s (%s)', (adapter, ca
     await Promise.all([page.waitForURL(`${origin}/devices`), page.click('button[type=submit]')]);
 
     const signedIn = await sessionCookie(page);
-    expect(signedIn).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: true, path: '/' });
+    // __Host-axess.sid, accepted from http://localhost; a browser-session cookie (no expiry).
+    expect(signedIn).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: true, path: '/', expires: -1 });
     // The sign-in cookie has done its job.
     expect(await signInCookie(page)).toBeUndefined();
     // HttpOnly as the page's own scripts see it.
@@ -136,6 +137,20 @@ describe.each(MATRIX)('the sample in headless Chromium on %s (%s)', (adapter, ca
     expect(await current.count()).toBe(1);
     expect(await current.locator('[data-testid=user-agent]').textContent()).toBe(DEVICES.laptop);
     expect(await current.getAttribute('data-current')).toBe('true');
+  });
+
+  it('"Keep me signed in" makes the session cookie persistent (30 days) and the session works on', async () => {
+    const page = await device(DEVICES.laptop);
+    await page.goto(`${origin}/`);
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'alice-password');
+    await page.check('#remember-me');
+    await Promise.all([page.waitForURL(`${origin}/devices`), page.click('button[type=submit]')]);
+    const remembered = await sessionCookie(page);
+    expect(remembered).toMatchObject({ httpOnly: true, secure: true, path: '/' });
+    expect(remembered!.expires).toBeGreaterThan(Date.now() / 1000 + 30 * 86_400 - 120);
+    await page.goto(`${origin}/devices`);
+    expect(await page.locator('[data-testid=user]').textContent()).toBe('alice');
   });
 
   it('a wrong password shows the form again with an error, and no signed-in cookie', async () => {

@@ -50,7 +50,7 @@ describe.each(MATRIX)('cache headers of authenticated responses on %s with the %
     it('a logout sends no Clear-Site-Data', async () => {
       const cookie = await signedIn(t);
       const out = await send(t.url, 'POST', '/logout', { cookie });
-      expect(out.setCookies.some((c) => c.startsWith('axess.sid=;'))).toBe(true);
+      expect(out.setCookies.some((c) => c.startsWith('__Host-axess.sid=;'))).toBe(true);
       expect(out.headers['clear-site-data']).toBeUndefined();
     });
   });
@@ -73,7 +73,7 @@ describe.each(MATRIX)('cache headers of authenticated responses on %s with the %
       const cookie = await signedIn(t);
       const out = await send(t.url, 'POST', path, { cookie });
       expect(out.status).toBe(200);
-      expect(out.setCookies.some((c) => c.startsWith('axess.sid=;'))).toBe(true);
+      expect(out.setCookies.some((c) => c.startsWith('__Host-axess.sid=;'))).toBe(true);
       expect(out.headers['clear-site-data']).toBe('"cookies"');
       expect((await send(t.url, 'GET', '/me', { cookie })).status).toBe(401);
     });

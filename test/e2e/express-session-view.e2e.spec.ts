@@ -188,11 +188,11 @@ describe.each<AdapterName>(['express', 'fastify'])('express-session compatible r
   it('cookie.maxAge makes the cookie persistent for that long, null a browser-session cookie', async () => {
     const cookie = await fresh();
     const remember = await send(url, 'POST', '/legacy/remember', { cookie, body: { maxAge: 30 * 24 * 3600_000 } });
-    // Never past the absolute deadline (7 days by default).
-    expect(remember.body.maxAge).toBeLessThanOrEqual(7 * 24 * 3600_000);
-    expect(remember.body.maxAge).toBeGreaterThan(7 * 24 * 3600_000 - 60_000);
+    // Never past the absolute deadline (12 hours by default).
+    expect(remember.body.maxAge).toBeLessThanOrEqual(12 * 3600_000);
+    expect(remember.body.maxAge).toBeGreaterThan(12 * 3600_000 - 60_000);
     const persistent = remember.setCookies.find((c) => c.startsWith('axess.sid='))!;
-    expect(Number(/Max-Age=(\d+)/.exec(persistent)![1])).toBeLessThanOrEqual(7 * 24 * 3600);
+    expect(Number(/Max-Age=(\d+)/.exec(persistent)![1])).toBeLessThanOrEqual(12 * 3600);
     const short = await send(url, 'POST', '/legacy/remember', { cookie, body: { maxAge: 3600_000 } });
     expect(Number(/Max-Age=(\d+)/.exec(short.setCookies.find((c) => c.startsWith('axess.sid='))!)![1])).toBe(3600);
     const browserSession = await send(url, 'POST', '/legacy/remember', { cookie, body: { maxAge: null } });

@@ -234,7 +234,7 @@ describe.each<AdapterName>(['express', 'fastify'])('handlers on %s', (adapter) =
       const t = await start(adapter, { cookie: { secure: 'auto' } }, true);
       try {
         const answer = await send(t.url, 'POST', '/login', { headers: { 'x-user': 'grace', 'x-forwarded-proto': 'https' } });
-        expect(answer.setCookies.find((c) => c.startsWith('axess.sid='))).toMatch(/;\s*Secure/i);
+        expect(answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))).toMatch(/;\s*Secure/i);
       } finally {
         await t.close();
       }
@@ -244,7 +244,7 @@ describe.each<AdapterName>(['express', 'fastify'])('handlers on %s', (adapter) =
       const t = await start(adapter);
       try {
         const cookies = await requestWithHost(t.port, '/login', 'app.example', { 'x-user': 'heidi' });
-        expect(cookies.find((c) => c.startsWith('axess.sid='))).toMatch(/;\s*Secure/i);
+        expect(cookies.find((c) => c.startsWith('__Host-axess.sid='))).toMatch(/;\s*Secure/i);
         await requestWithHost(t.port, '/login', 'app.example', { 'x-user': 'ivan' });
         const warnings = t.logger.warnings.filter((w) => w.includes('cookie.secure'));
         expect(warnings).toHaveLength(1);

@@ -101,6 +101,20 @@ describe('passport session mode over axess (Express, the NestJS docs recipe unch
     expect(devices.map((d) => d.id)).toEqual([me.body.id]);
   });
 
+  it('"remember me" in the sign-in body makes a persistent cookie and a remembered session; without it a browser-session cookie', async () => {
+    const remembered = await send(t.url, 'POST', '/auth/login', { body: { username: 'john', password: 'changeme', rememberMe: true } });
+    expect(remembered.status).toBe(201);
+    const persistent = remembered.setCookies.find((c) => c.startsWith('axess.sid='))!;
+    expect(Number(/Max-Age=(\d+)/.exec(persistent)![1])).toBeGreaterThan(30 * 86_400 - 60);
+    const rememberedId = (await send(t.url, 'GET', '/axess/me', { cookie: cookiePair(remembered) })).body.id as string;
+    expect(await t.client.pttl(`${t.prefix}:sess:${rememberedId}`)).toBeGreaterThan(7 * 86_400_000 - 60_000);
+
+    const plain = await signIn(t.url);
+    expect(plain.setCookies.find((c) => c.startsWith('axess.sid='))).not.toMatch(/Max-Age|Expires/i);
+    const plainId = (await send(t.url, 'GET', '/axess/me', { cookie: cookiePair(plain) })).body.id as string;
+    expect(await t.client.pttl(`${t.prefix}:sess:${plainId}`)).toBeLessThanOrEqual(30 * 60_000);
+  });
+
   it('adds no round trip: a signed-in request through passport.session() and req.session sends one command', async () => {
     const cookie = cookiePair(await signIn(t.url))!;
     await send(t.url, 'GET', '/profile', { cookie });

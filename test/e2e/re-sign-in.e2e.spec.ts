@@ -47,7 +47,7 @@ describe.each(MATRIX)('re-sign-in on %s with the %s backend', (adapter, backend)
       await send(t.url, 'POST', '/data', { cookie: first.cookie, body: { cart: ['pen'] } });
       const again = await signIn(t, name, first.cookie, path);
       expect(again.id).not.toBe(first.id);
-      expect(again.answer.setCookies.filter((c) => c.startsWith('axess.sid='))).toHaveLength(1);
+      expect(again.answer.setCookies.filter((c) => c.startsWith('__Host-axess.sid='))).toHaveLength(1);
       expect(await live(t, first.id, again.id)).toEqual(new Set([again.id]));
       // The old cookie no longer opens anything; the new one holds the user and the data.
       expect((await send(t.url, 'GET', '/me', { cookie: first.cookie })).status).toBe(401);
@@ -100,7 +100,7 @@ describe.each(MATRIX)('re-sign-in on %s with the %s backend', (adapter, backend)
       expect(lost.status).toBe(409);
       expect(lost.body).toMatchObject({ reason: 'session-rotated-concurrently' });
       // The loser neither sets nor clears the cookie: the winner's stands in the browser.
-      expect(lost.setCookies.filter((c) => c.startsWith('axess.sid='))).toEqual([]);
+      expect(lost.setCookies.filter((c) => c.startsWith('__Host-axess.sid='))).toEqual([]);
     }
     const winner = idOf(cookiePair(won[0]))!;
     expect(await t.app.get(SessionRegistry).activeSessions(name)).toEqual([winner]);

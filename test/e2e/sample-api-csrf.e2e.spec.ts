@@ -19,7 +19,7 @@ describe.each(['express', 'fastify'] as const)('sample JSON API against cross-si
   const cookieOf = (res: Response) =>
     res.headers
       .getSetCookie()
-      .find((c) => c.startsWith('axess.sid='))
+      .find((c) => c.startsWith('__Host-axess.sid='))
       ?.split(';')[0];
 
   it('signs in with JSON from its own origin', async () => {

@@ -15,7 +15,7 @@ const idOf = (pair: string) => pair.split('=')[1].split('.')[0];
 
 /** True when `answer` clears the session cookie (Max-Age=0 or an expiry in the past). */
 function clearsSessionCookie(answer: Answer): boolean {
-  const header = answer.setCookies.find((c) => c.startsWith('axess.sid='));
+  const header = answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='));
   if (!header) return false;
   const parsed = parseSetCookie(header);
   return parsed.maxAge === 0 || (parsed.expires !== undefined && parsed.expires.getTime() <= Date.now());
@@ -74,7 +74,7 @@ describe.each(['express', 'fastify'] as const)('sample hardening on %s (real Val
         const answers = await Promise.all(paths.slice(i, i + 16).map((path) => fetch(base + path, { redirect: 'manual' })));
         for (const res of answers) {
           expect(res.status).toBe(200);
-          if (res.headers.getSetCookie().some((c) => c.startsWith('axess.sid='))) sessionCookies++;
+          if (res.headers.getSetCookie().some((c) => c.startsWith('__Host-axess.sid='))) sessionCookies++;
           if ((await res.text()).includes('name="_csrf"')) forms++;
         }
       }
@@ -112,7 +112,7 @@ describe.each(['express', 'fastify'] as const)('sample hardening on %s (real Val
       const id = mintSessionId();
       const store = running.sample.app.get(SessionStore);
       expect(await store.save(id, { data: { csrf: token }, createdAt: Date.now() }, 60_000, { mode: 'create' })).toBe(true);
-      return `axess.sid=${new CookieSigner(Buffer.from(running.config.signingKey, 'base64')).sign(id)}`;
+      return `__Host-axess.sid=${new CookieSigner(Buffer.from(running.config.signingKey, 'base64')).sign(id)}`;
     }
 
     it('JSON login: a token planted in the anonymous session before it no longer works after it', async () => {
@@ -255,7 +255,7 @@ describe.each(['express', 'fastify'] as const)('sample hardening on %s (real Val
       const current = await login('alice');
       const answer = await send(base, 'DELETE', `/auth/sessions/${other.id}`, { cookie: current.cookie, body: {} });
       expect(answer.status).toBe(200);
-      expect(answer.setCookies.filter((c) => c.startsWith('axess.sid='))).toEqual([]);
+      expect(answer.setCookies.filter((c) => c.startsWith('__Host-axess.sid='))).toEqual([]);
       expect(await me(current.cookie)).toBe(200);
       expect(await me(other.cookie)).toBe(401);
     });

@@ -72,6 +72,24 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
   });
 
   describe('POST /signin (CSRF guard, then passport-local, then MaxSessionsGuard)', () => {
+    it('"Keep me signed in" (the box posts rememberMe=true) makes the session cookie persistent; unticked it is a browser-session cookie', async () => {
+      const c = client();
+      const page = await c.get('/');
+      expect(page.text).toMatch(/<input type="checkbox" id="remember-me" name="rememberMe" value="true"/);
+      const answer = await c.post('/signin', {
+        _csrf: csrfTokenIn(page),
+        username: 'alice',
+        password: 'alice-password',
+        rememberMe: 'true',
+      });
+      expect(answer.status).toBe(303);
+      expect(Number(/Max-Age=(\d+)/.exec(c.sessionSetCookie!)![1])).toBeGreaterThan(30 * 86_400 - 60);
+      expect(await me(c)).toBe(200);
+      const { c: unticked } = await signIn('alice');
+      expect(unticked.sessionSetCookie).toBeDefined();
+      expect(unticked.sessionSetCookie).not.toMatch(/Max-Age|Expires/i);
+    });
+
     it('a form-encoded sign-in: 303 to /devices, the id rotates, and the devices page marks this device', async () => {
       const c = client('agent-rotate');
       const token = csrfTokenIn(await c.get('/'));

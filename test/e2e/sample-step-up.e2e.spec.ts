@@ -26,7 +26,7 @@ describe.each(['express', 'fastify'] as const)('sample step-up: recent authentic
   const cookieOf = (res: Response) =>
     res.headers
       .getSetCookie()
-      .find((c) => c.startsWith('axess.sid='))
+      .find((c) => c.startsWith('__Host-axess.sid='))
       ?.split(';')[0];
   const signIn = async (username: string) =>
     cookieOf(await post('/auth/login', undefined, { username, password: `${username}-password` }))!;

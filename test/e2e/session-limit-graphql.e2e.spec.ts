@@ -54,6 +54,17 @@ class SignInResolver {
     return { userId: session.userId! };
   }
 
+  /** A sign-in with an optional "remember me" argument, read by `MaxSessionsGuard` (the module's default `rememberMe.from`). */
+  @Mutation(() => SignedIn)
+  @UseGuards(GraphqlNameGuard, MaxSessionsGuard)
+  signInMaybeRemembered(
+    @Args('name', { type: () => String }) _name: string,
+    @Args('rememberMe', { type: () => Boolean, nullable: true }) _rememberMe: boolean | null,
+    @CurrentSession() session: AxessSession,
+  ): SignedIn {
+    return { userId: session.userId! };
+  }
+
   /** Wants an authentication at most a minute old. */
   @Query(() => String)
   @RequireRecentAuth(60_000)
@@ -119,6 +130,23 @@ describe.each<AdapterName>(['express', 'fastify'])(
     afterAll(async () => {
       await app?.close();
       await client?.quit();
+    });
+
+    it('carries the rememberMe argument through MaxSessionsGuard: a persistent cookie with it, a browser-session cookie without', async () => {
+      const remembered = await send(url, 'POST', '/graphql', {
+        body: { query: 'mutation { signInMaybeRemembered(name: "rita", rememberMe: true) { userId } }' },
+      });
+      expect(remembered.body).toEqual({ data: { signInMaybeRemembered: { userId: 'rita' } } });
+      const persistent = remembered.setCookies.find((c) => c.startsWith('axess.sid='))!;
+      expect(Number(/Max-Age=(\d+)/.exec(persistent)![1])).toBe(30 * 86_400);
+      for (const query of [
+        'mutation { signInMaybeRemembered(name: "sam") { userId } }',
+        'mutation { signInMaybeRemembered(name: "sam", rememberMe: false) { userId } }',
+      ]) {
+        const plain = await send(url, 'POST', '/graphql', { body: { query, rememberMe: true } });
+        expect(plain.body.data.signInMaybeRemembered.userId).toBe('sam');
+        expect(plain.setCookies.find((c) => c.startsWith('axess.sid='))).not.toMatch(/Max-Age|Expires/i);
+      }
     });
 
     it("answers an error with extensions { code: 'CONFLICT', reason: 'session-limit' }, no cookie, the first session intact", async () => {

@@ -20,7 +20,7 @@ describe.each(['express', 'fastify'] as const)('AxessIoAdapter on %s', (http) =>
       message: 'Unauthorized',
       data: { statusCode: 401, reason: 'unauthenticated' },
     });
-    const forged = `axess.sid=${randomBytes(24).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
+    const forged = `__Host-axess.sid=${randomBytes(24).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
     expect(await connectIo(running.url, { cookie: forged, origin: running.url })).toMatchObject({
       connected: false,
       data: { reason: 'unauthenticated' },

@@ -183,11 +183,11 @@ describe.each(ADAPTERS)('OpenTelemetry metrics and spans on %s (Valkey)', (adapt
 
   it('axess.cookies.rejected: malformed, bad-signature and unknown-session, one per cookie the request could not use', async () => {
     const signer = new CookieSigner(t.signingKey);
-    expect((await me('axess.sid=not-a-signed-value')).status).toBe(401);
-    expect((await me(`axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`)).status).toBe(401);
-    expect((await me(`axess.sid=${signer.sign(mintSessionId())}`)).status).toBe(401);
+    expect((await me('__Host-axess.sid=not-a-signed-value')).status).toBe(401);
+    expect((await me(`__Host-axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`)).status).toBe(401);
+    expect((await me(`__Host-axess.sid=${signer.sign(mintSessionId())}`)).status).toBe(401);
     // Two cookies: a garbage one planted ahead of a valid one of a session that does not exist.
-    expect((await me(`axess.sid=garbage; axess.sid=${signer.sign(mintSessionId())}`)).status).toBe(401);
+    expect((await me(`__Host-axess.sid=garbage; __Host-axess.sid=${signer.sign(mintSessionId())}`)).status).toBe(401);
 
     expect(await metrics.sum(AXESS_METRICS.cookiesRejected, { reason: 'malformed' })).toBe(2);
     expect(await metrics.sum(AXESS_METRICS.cookiesRejected, { reason: 'bad-signature' })).toBe(1);

@@ -26,7 +26,7 @@ export async function startTestApp(
   adapter: AdapterName,
   backend: BackendName,
   overrides: Partial<AxessSessionModuleOptions> = {},
-  setup: { globalPrefix?: string; controllers?: Type[] } = {},
+  setup: { globalPrefix?: string; controllers?: Type[]; trustProxy?: boolean } = {},
 ): Promise<TestApp> {
   const prefix = uniquePrefix('http');
   const client = backend === 'valkey' && !overrides.client ? testClient() : (overrides.client as Redis | undefined);
@@ -47,6 +47,7 @@ export async function startTestApp(
 
   const ref = await Test.createTestingModule({ imports: [TestAppModule] }).compile();
   const { app, url } = await listenOnLoopback(ref, adapter, {
+    trustProxy: setup.trustProxy,
     beforeInit: (created) => {
       if (setup.globalPrefix) created.setGlobalPrefix(setup.globalPrefix);
     },
@@ -72,8 +73,15 @@ export function send(url: string, method: string, path: string, options: HttpReq
   return sendHttpRequest(url, method, path, options);
 }
 
-/** The `name=value` pair of the Set-Cookie for `name`, ready to send back, if any. */
-export function cookiePair(answer: Answer, name = 'axess.sid'): string | undefined {
-  const header = answer.setCookies.find((c) => c.startsWith(`${name}=`));
+/** The session cookie's default name when it is Secure (the module's default `secure: true`). */
+export const SESSION_COOKIE = '__Host-axess.sid';
+/** The session cookie's default name when it is not Secure. */
+export const PLAIN_SESSION_COOKIE = 'axess.sid';
+// Any of the module's default names.
+const DEFAULT_NAMES = /^(__Host-|__Secure-)?axess\.sid=/;
+
+/** The `name=value` pair of the Set-Cookie for `name` (default: the session cookie under its default name), ready to send back, if any. */
+export function cookiePair(answer: Answer, name?: string): string | undefined {
+  const header = answer.setCookies.find((c) => (name === undefined ? DEFAULT_NAMES.test(c) : c.startsWith(`${name}=`)));
   return header?.split(';')[0];
 }

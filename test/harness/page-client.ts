@@ -11,10 +11,12 @@ export interface PageAnswer {
  * attacker can make send anything: raw form bodies, any Origin, any user agent.
  */
 export class PageClient {
-  /** The `axess.sid=...` pair the server last set, if any. */
+  /** The `__Host-axess.sid=...` pair the server last set, if any. */
   cookie: string | undefined;
   /** The sign-in form's CSRF cookie pair (`__Host-axess.signin=...`) the server last set, if any. */
   signInCookie: string | undefined;
+  /** The whole `Set-Cookie` of the session cookie the server last sent (attributes included), if any. */
+  sessionSetCookie: string | undefined;
 
   constructor(
     private readonly base: string,
@@ -48,7 +50,7 @@ export class PageClient {
       const pair = setCookie.split(';')[0];
       // A cleared cookie (Max-Age=0) removes it, as a browser would.
       const value = /max-age=0/i.test(setCookie) ? undefined : pair;
-      if (pair.startsWith('axess.sid=')) this.cookie = value;
+      if (pair.startsWith('__Host-axess.sid=')) [this.cookie, this.sessionSetCookie] = [value, setCookie];
       if (pair.startsWith('__Host-axess.signin=')) this.signInCookie = value;
     }
     return { status: res.status, location: res.headers.get('location'), headers: res.headers, text: await res.text() };

@@ -74,9 +74,10 @@ export async function probe(
   return sendHttpRequest(url, method, path, options, AbortSignal.timeout(options.timeoutMs ?? 10_000));
 }
 
-/** The `name=value` pair of the session cookie in an answer, ready to send back. */
-export function sessionCookie(answer: ProbeAnswer, name = 'axess.sid'): string | undefined {
-  return answer.setCookies.find((c) => c.startsWith(`${name}=`))?.split(';')[0];
+/** The `name=value` pair of the session cookie in an answer (default: under any of its default names), ready to send back. */
+export function sessionCookie(answer: ProbeAnswer, name?: string): string | undefined {
+  const named = (c: string) => (name === undefined ? /^(__Host-|__Secure-)?axess\.sid=/.test(c) : c.startsWith(`${name}=`));
+  return answer.setCookies.find(named)?.split(';')[0];
 }
 
 /** The session id inside a `name=id.mac` pair. */

@@ -8,9 +8,9 @@ const LOGIN = 'mutation { login(username: "alice", password: "alice-password") {
 const ME = 'query { me { userId sessionId } }';
 const LOGOUT = 'mutation { logout }';
 
-/** The session cookie pair (`axess.sid=...`) an answer sets, if any. */
+/** The session cookie pair (`__Host-axess.sid=...`) an answer sets, if any. */
 export function sessionCookie(answer: HttpAnswer): string | undefined {
-  return answer.setCookies.find((c) => c.startsWith('axess.sid='))?.split(';')[0];
+  return answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))?.split(';')[0];
 }
 
 const idOf = (cookie: string) => cookie.split('=')[1].split('.')[0];
@@ -52,7 +52,7 @@ export function sampleGraphqlFlow(url: () => string): void {
     const answer = await graphql(url(), LOGIN);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ data: { login: { userId: 'alice' } } });
-    const header = answer.setCookies.find((c) => c.startsWith('axess.sid='))!;
+    const header = answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!;
     const parsed = parseSetCookie(header);
     expect(parsed.httpOnly).toBe(true);
     expect(parsed.secure).toBe(true);
@@ -61,6 +61,16 @@ export function sampleGraphqlFlow(url: () => string): void {
     const me = await graphqlMe(url(), cookie);
     expect(me.status).toBe(200);
     expect(me.body).toEqual({ data: { me: { userId: 'alice', sessionId: idOf(cookie) } } });
+  });
+
+  it('login(rememberMe: true): a persistent cookie (up to the remembered 30-day deadline); without it a browser-session cookie', async () => {
+    const remembered = await graphql(url(), LOGIN.replace('password: "alice-password"', 'password: "alice-password", rememberMe: true'));
+    expect(remembered.body).toEqual({ data: { login: { userId: 'alice' } } });
+    const persistent = parseSetCookie(remembered.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!);
+    expect(persistent.maxAge).toBeGreaterThan(30 * 86_400 - 60);
+    const plain = parseSetCookie((await graphql(url(), LOGIN)).setCookies.find((c) => c.startsWith('__Host-axess.sid='))!);
+    expect(plain.maxAge).toBeUndefined();
+    expect(plain.expires).toBeUndefined();
   });
 
   it('login rotates the id: the session the browser had before (bob) no longer works', async () => {
@@ -119,8 +129,8 @@ export function sampleGraphqlFlow(url: () => string): void {
     const cookie = await graphqlLogin(url());
     const answer = await graphql(url(), LOGOUT, cookie);
     expect(answer.body).toEqual({ data: { logout: true } });
-    const cleared = answer.setCookies.find((c) => c.startsWith('axess.sid='));
-    expect(cleared).toMatch(/^axess\.sid=;/);
+    const cleared = answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='));
+    expect(cleared).toMatch(/^__Host-axess\.sid=;/);
     expect(extensionsOf(await graphqlMe(url(), cookie))).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(extensionsOf(await graphql(url(), LOGOUT, cookie))).toMatchObject({ code: 'UNAUTHENTICATED' });
   });

@@ -51,7 +51,7 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
   describe('POST /auth/login (passport-local before MaxSessionsGuard)', () => {
     it("good credentials: 200, a hardened session cookie, and the body names the cookie's session", async () => {
       const { answer, id, cookie } = await login('alice');
-      const header = answer.setCookies.find((c) => c.startsWith('axess.sid='))!;
+      const header = answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!;
       const parsed = parseSetCookie(header);
       expect(parsed.httpOnly).toBe(true);
       expect(parsed.secure).toBe(true);
@@ -61,6 +61,18 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       const seen = await me(cookie);
       expect(seen.status).toBe(200);
       expect(seen.body).toEqual({ userId: 'alice', sessionId: id });
+    });
+
+    it('"rememberMe": true makes the cookie persistent (Max-Age up to the remembered 30-day deadline); without it a browser-session cookie', async () => {
+      const remembered = await request('POST', '/auth/login', { body: { username: 'bob', password: 'bob-password', rememberMe: true } });
+      expect(remembered.status).toBe(200);
+      const persistent = parseSetCookie(remembered.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!);
+      expect(persistent.maxAge).toBeGreaterThan(30 * 86_400 - 60);
+      expect(persistent.maxAge).toBeLessThanOrEqual(30 * 86_400);
+      expect((await me(cookiePair(remembered)!)).status).toBe(200);
+      const plain = parseSetCookie((await login('bob')).answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!);
+      expect(plain.maxAge).toBeUndefined();
+      expect(plain.expires).toBeUndefined();
     });
 
     it('a bad password: 401 and no session cookie', async () => {
@@ -198,11 +210,11 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
     });
 
     const forgeries: Array<[string, () => string]> = [
-      ['the real id with a wrong MAC', () => `axess.sid=${real.id}.${randomBytes(32).toString('base64url')}`],
-      ['a random id with a random MAC', () => `axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`],
-      ['the real id re-signed with another key', () => `axess.sid=${new CookieSigner(randomBytes(32)).sign(real.id)}`],
+      ['the real id with a wrong MAC', () => `__Host-axess.sid=${real.id}.${randomBytes(32).toString('base64url')}`],
+      ['a random id with a random MAC', () => `__Host-axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`],
+      ['the real id re-signed with another key', () => `__Host-axess.sid=${new CookieSigner(randomBytes(32)).sign(real.id)}`],
       ['a truncated cookie', () => real.cookie.slice(0, -5)],
-      ['the id without MAC', () => `axess.sid=${real.id}`],
+      ['the id without MAC', () => `__Host-axess.sid=${real.id}`],
     ];
 
     it.each(forgeries)('%s: 401 on /me, never 500, and no session is handed out', async (_label, forge) => {
@@ -213,7 +225,7 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
     });
 
     it("the real cookie, signed with the app's key, still works (the forgeries were refused for their MAC)", async () => {
-      expect(`axess.sid=${new CookieSigner(Buffer.from(target().signingKey, 'base64')).sign(real.id)}`).toBe(real.cookie);
+      expect(`__Host-axess.sid=${new CookieSigner(Buffer.from(target().signingKey, 'base64')).sign(real.id)}`).toBe(real.cookie);
       expect((await me(real.cookie)).status).toBe(200);
     });
   });
@@ -265,7 +277,7 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
     it('counts a forged cookie as rejected (bad-signature)', async () => {
       const rejected = (text: string) => prometheusSum(text, 'axess_cookies_rejected_total', { reason: 'bad-signature' });
       const before = rejected(await scrape());
-      expect((await me(`axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`)).status).toBe(401);
+      expect((await me(`__Host-axess.sid=${mintSessionId()}.${randomBytes(32).toString('base64url')}`)).status).toBe(401);
       expect(rejected(await scrape()) - before).toBe(1);
     });
   });

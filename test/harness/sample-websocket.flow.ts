@@ -14,7 +14,7 @@ export interface SocketSample {
   app?: INestApplication;
 }
 
-const sessionCookie = (answer: HttpAnswer) => answer.setCookies.find((c) => c.startsWith('axess.sid='))?.split(';')[0];
+const sessionCookie = (answer: HttpAnswer) => answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))?.split(';')[0];
 const idOf = (cookie: string) => cookie.split('=')[1].split('.')[0];
 
 /** Signs `username` in through the JSON API of `url`; returns the cookie pair. */
@@ -50,7 +50,7 @@ export function sampleWebSocketFlow(sample: () => SocketSample): void {
       status: 401,
       body: { statusCode: 401, message: 'Unauthorized', reason: 'revoked' },
     });
-    const forged = `axess.sid=${randomBytes(24).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
+    const forged = `__Host-axess.sid=${randomBytes(24).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
     expect(await upgrade(url(), { cookie: forged, origin: url() })).toMatchObject({ opened: false, status: 401 });
   });
 

@@ -181,8 +181,8 @@ export class SessionTestController {
 
   @Post('service-login')
   @HttpCode(200)
-  async serviceLogin(@Req() req: unknown, @Body() body: { user: string; max?: number }) {
-    const result = await this.sessions.authenticate(req, body.user, { maxSessions: body.max });
+  async serviceLogin(@Req() req: unknown, @Body() body: { user: string; max?: number; rememberMe?: boolean }) {
+    const result = await this.sessions.authenticate(req, body.user, { maxSessions: body.max, rememberMe: body.rememberMe });
     return result;
   }
 

@@ -83,7 +83,7 @@ export async function startSocketApp(
 export async function signIn(url: string, user = 'alice'): Promise<{ cookie: string; id: string }> {
   const answer = await sendHttpRequest(url, 'POST', '/login', { headers: { 'x-user': user } });
   expect(answer.status).toBe(200);
-  const cookie = answer.setCookies.find((c) => c.startsWith('axess.sid='))!.split(';')[0];
+  const cookie = answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!.split(';')[0];
   return { cookie, id: answer.body.sessionId as string };
 }
 

@@ -72,7 +72,7 @@ describe('no key or session data in logs or error responses, on every failure pa
     cookies.push(anonymous);
 
     // 1. A forged cookie (the real id, a MAC made with another key).
-    const forged = `axess.sid=${idOfCookie(user)}.${'A'.repeat(43)}`;
+    const forged = `__Host-axess.sid=${idOfCookie(user)}.${'A'.repeat(43)}`;
     expect((await send(t, 'GET', '/visit', { cookie: forged })).body.id).toBeNull();
 
     // 2. A tampered record: one bit flipped in Valkey.

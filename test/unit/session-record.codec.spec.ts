@@ -222,8 +222,42 @@ describe('SessionRecordCodec', () => {
       expectCodecError(() => codec.encode({ data: {}, createdAt: CREATED, cookieMaxAgeMs: value as number }));
     });
 
-    it('refuses a ninth element', () => {
+    it('refuses a ninth element other than true, and a tenth', () => {
       expectCodecError(() => codec.decode(forge.pack([...valid, null, null])));
+      expectCodecError(() => codec.decode(forge.pack([...valid, null, false])));
+      expectCodecError(() => codec.decode(forge.pack([...valid, null, 1])));
+      expectCodecError(() => codec.decode(forge.pack([...valid, null, true, true])));
+    });
+  });
+
+  describe('a remembered session (a ninth element, true, written only when remembered)', () => {
+    it.each([undefined, null, 0, 3_600_000])('round-trips remembered with cookieMaxAgeMs %p', (cookieMaxAgeMs) => {
+      const record: SessionRecord = {
+        data: { a: 1 },
+        createdAt: CREATED,
+        userId: 'u',
+        remembered: true,
+        ...(cookieMaxAgeMs === undefined ? {} : { cookieMaxAgeMs }),
+      };
+      const decoded = codec.decode(codec.encode(record));
+      expect(decoded).toEqual(record);
+      if (cookieMaxAgeMs === undefined) expect(decoded).not.toHaveProperty('cookieMaxAgeMs');
+      expect((forge.unpack(codec.encode(record)) as unknown[]).length).toBe(9);
+    });
+
+    it('writes nothing more for a session that is not remembered (records of before read as not remembered)', () => {
+      expect((forge.unpack(codec.encode({ data: {}, createdAt: CREATED, remembered: false })) as unknown[]).length).toBe(7);
+      expect(codec.decode(forge.pack(valid))).not.toHaveProperty('remembered');
+      expect(codec.decode(forge.pack([...valid, 60_000]))).not.toHaveProperty('remembered');
+    });
+
+    it('refuses "no choice" (false) as the eighth element unless the ninth says remembered', () => {
+      expectCodecError(() => codec.decode(forge.pack([...valid, false])));
+      expect(codec.decode(forge.pack([...valid, false, true]))).toMatchObject({ remembered: true });
+    });
+
+    it('refuses a non-boolean remembered on encode', () => {
+      expectCodecError(() => codec.encode({ data: {}, createdAt: CREATED, remembered: 'yes' as unknown as boolean }));
     });
   });
 });

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       headers: { ...(cookie ? { cookie } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const pair = res.headers.getSetCookie().find((c) => c.startsWith('axess.sid='));
+    const pair = res.headers.getSetCookie().find((c) => c.startsWith('__Host-axess.sid='));
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, cookie: pair?.split(';')[0], setCookie: pair };
   };
