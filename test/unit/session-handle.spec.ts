@@ -116,7 +116,7 @@ describe('SessionHandles', () => {
         const watched = new Proxy(ids, {
           get: (target, property, receiver) => {
             if (typeof property === 'string' && /^\d+$/.test(property)) read.add(property);
-            return Reflect.get(target, property, receiver);
+            return Reflect.get(target, property, receiver) as unknown;
           },
         });
         handles.find(handle, watched);
