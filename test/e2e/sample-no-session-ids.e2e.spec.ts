@@ -19,7 +19,10 @@ class Transcript {
   http(what: string, answer: HttpAnswer): HttpAnswer {
     this.cookies(answer.setCookies);
     const headers = Object.entries(answer.headers).filter(([name]) => name !== 'set-cookie');
-    this.outputs.push({ what, text: `${JSON.stringify(headers)}\n${typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)}` });
+    this.outputs.push({
+      what,
+      text: `${JSON.stringify(headers)}\n${typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)}`,
+    });
     return answer;
   }
 
@@ -65,8 +68,7 @@ describe.each(['express', 'fastify'] as const)('the sample never shows a session
     expect(answer.body).toEqual({ userId: username, handle: expect.stringMatching(HANDLE) });
     return { cookie: cookieOf(answer), handle: (answer.body as { handle: string }).handle };
   };
-  const graphql = (what: string, query: string, cookie?: string) =>
-    send(what, 'POST', '/graphql', { cookie, body: { query } });
+  const graphql = (what: string, query: string, cookie?: string) => send(what, 'POST', '/graphql', { cookie, body: { query } });
 
   it('JSON API: two devices, list, revoke one by its handle; the revoked one is refused', async () => {
     const laptop = await login('alice');
@@ -76,7 +78,12 @@ describe.each(['express', 'fastify'] as const)('the sample never shows a session
 
     const listed = await send('list', 'GET', '/auth/sessions', { cookie: laptop.cookie });
     const devices = listed.body as Array<{ handle: string; current: boolean }>;
-    expect(devices.map((d) => [d.handle, d.current])).toEqual(expect.arrayContaining([[laptop.handle, true], [phone.handle, false]]));
+    expect(devices.map((d) => [d.handle, d.current])).toEqual(
+      expect.arrayContaining([
+        [laptop.handle, true],
+        [phone.handle, false],
+      ]),
+    );
 
     const revoked = await send('revoke', 'DELETE', `/auth/sessions/${phone.handle}`, { cookie: laptop.cookie });
     expect(revoked.status).toBe(200);
@@ -86,7 +93,10 @@ describe.each(['express', 'fastify'] as const)('the sample never shows a session
     expect(after.map((d) => d.handle)).not.toContain(phone.handle);
 
     // Step-up: a new id, and a new handle for it.
-    const confirmed = await send('reauthenticate', 'POST', '/auth/reauthenticate', { cookie: laptop.cookie, body: { password: 'alice-password' } });
+    const confirmed = await send('reauthenticate', 'POST', '/auth/reauthenticate', {
+      cookie: laptop.cookie,
+      body: { password: 'alice-password' },
+    });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.handle).toMatch(HANDLE);
     expect(confirmed.body.handle).not.toBe(laptop.handle);
@@ -106,7 +116,9 @@ describe.each(['express', 'fastify'] as const)('the sample never shows a session
     const signIn = async (userAgent: string) => {
       const c = new PageClient(base, userAgent);
       const token = csrfTokenIn(seen.page('sign-in page', await c.get('/')));
-      expect(seen.page('sign in', await c.post('/signin', { _csrf: token, username: 'alice', password: 'alice-password' })).status).toBe(303);
+      expect(seen.page('sign in', await c.post('/signin', { _csrf: token, username: 'alice', password: 'alice-password' })).status).toBe(
+        303,
+      );
       return c;
     };
     const phone = await signIn('phone');
