@@ -13,6 +13,7 @@ import { CachingSessionStore } from './cache/caching-session.store.js';
 import { observeLocalCache } from './cache/local-cache.metrics.js';
 import { Clock } from './clock/clock.js';
 import { SessionCipher } from './crypto/session-cipher.js';
+import { SessionHandles } from './crypto/session-handle.js';
 import type { SessionStoreError } from './errors/session-store.error.js';
 import { StoreFailureLog } from './errors/store-failure.log.js';
 import { AxessSessionEvents } from './events/axess-session-events.service.js';
@@ -140,6 +141,8 @@ export const axessCoreProviders: Provider[] = [
     useFactory: (o: ResolvedAxessOptions) => new ResponseCachePolicy(o.noStoreAuthenticated, o.clearSiteDataOnLogout),
     inject: [AXESS_SESSION_OPTIONS],
   },
+  // Public handles of sessions (device lists, revocation URLs), keyed by the signing key; refuse to work without it.
+  { provide: SessionHandles, useFactory: (o: ResolvedAxessOptions) => new SessionHandles(o.signingKey), inject: [AXESS_SESSION_OPTIONS] },
   SessionCommitter,
   AxessSessionService,
   AxessHealthService,

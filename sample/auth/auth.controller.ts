@@ -3,6 +3,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { rotateCsrfToken } from '../web/csrf.token';
 import { SameOriginGuard } from './same-origin.guard';
 import { SignInThrottledFilter } from './sign-in-throttle';
+import { isOwnHandle } from './own-handle';
 import { Reauthentication } from './reauthentication';
 import { isRecentlyAuthenticated, REAUTH_MAX_AGE_MS, ReauthenticationRequiredException } from './recent-auth';
 import {
@@ -39,7 +40,8 @@ export class AuthController {
   login(@CurrentSession() session: AxessSession) {
     // A CSRF token carried over from the anonymous session (planted before the login) is replaced.
     rotateCsrfToken(session);
-    return { userId: session.userId, sessionId: session.id };
+    // The session's public handle, never its id: the id is the secret inside the cookie.
+    return { userId: session.userId, handle: this.sessions.sessionHandle(session.id!) };
   }
 
   /** "Confirm your password": `{ password }`; the session gets a new id and a fresh authentication. 401 on a wrong password. */
@@ -49,7 +51,7 @@ export class AuthController {
   @UseFilters(SignInThrottledFilter)
   async reauthenticate(@Req() req: object, @Body() body: { password?: unknown } | undefined, @CurrentSession() session: AxessSession) {
     await this.reauthentication.confirm(req, body?.password);
-    return { userId: session.userId, sessionId: session.id };
+    return { userId: session.userId, handle: this.sessions.sessionHandle(session.id!) };
   }
 
   @Get('sessions')
@@ -59,22 +61,23 @@ export class AuthController {
   }
 
   /**
-   * Revokes one of the user's sessions. Revoking the current one signs this client out like
-   * `POST /auth/logout`: the record is deleted and the response clears the cookie. Revoking
-   * another device needs a recent authentication, like `@RequireRecentAuth`.
+   * Revokes one of the user's sessions, named by the `handle` `GET /auth/sessions` lists. Revoking
+   * the current one signs this client out like `POST /auth/logout`: the record is deleted and the
+   * response clears the cookie. Revoking another device needs a recent authentication, like
+   * `@RequireRecentAuth`. A handle that is not one of this user's live sessions: 404.
    */
-  @Delete('sessions/:id')
+  @Delete('sessions/:handle')
   @UseGuards(AxessAuthenticatedGuard)
-  async revoke(@CurrentSession() session: AxessSession, @Param('id') id: string, @Req() req: unknown) {
-    if (id === session.id) {
+  async revoke(@CurrentSession() session: AxessSession, @Param('handle') handle: string, @Req() req: unknown) {
+    if (isOwnHandle(this.sessions, session, handle)) {
       await this.sessions.logout(req);
-      return { revoked: id };
+      return { revoked: handle };
     }
     if (!isRecentlyAuthenticated(session, this.clock, REAUTH_MAX_AGE_MS)) throw new ReauthenticationRequiredException();
-    if (!(await this.sessions.revokeSession(session.userId!, id))) {
+    if (!(await this.sessions.revokeByHandle(session.userId!, handle))) {
       throw new NotFoundException({ message: 'No such session.' });
     }
-    return { revoked: id };
+    return { revoked: handle };
   }
 
   /** "Sign out my other devices": the current session stays. */
@@ -83,7 +86,8 @@ export class AuthController {
   @UseGuards(AxessAuthenticatedGuard)
   @RequireRecentAuth(REAUTH_MAX_AGE_MS)
   async revokeOthers(@CurrentSession() session: AxessSession) {
-    return { revoked: await this.sessions.revokeOthers(session.userId!, session.id!) };
+    // How many, not which: the ids never leave the server.
+    return { revoked: (await this.sessions.revokeOthers(session.userId!, session.id!)).length };
   }
 
   /** Signs out every device, this one included (e.g. after a password change). */
@@ -92,7 +96,7 @@ export class AuthController {
   @UseGuards(AxessAuthenticatedGuard)
   @RequireRecentAuth(REAUTH_MAX_AGE_MS)
   async logoutAll(@CurrentSession() session: AxessSession) {
-    return { revoked: await this.sessions.revokeAll(session.userId!) };
+    return { revoked: (await this.sessions.revokeAll(session.userId!)).length };
   }
 
   @Post('logout')

@@ -34,7 +34,7 @@ export class AuthResolver {
   @Query(() => Me)
   @UseGuards(AxessAuthenticatedGuard)
   me(@CurrentSession() session: AxessSession): Me {
-    return { userId: session.userId!, sessionId: session.id! };
+    return { userId: session.userId!, handle: this.sessions.sessionHandle(session.id!) };
   }
 
   /** Signs this session out (the response clears its cookie). */

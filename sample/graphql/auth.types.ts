@@ -7,12 +7,12 @@ export class LoginResult {
   userId!: string;
 }
 
-/** What `me` answers: the signed-in user and this session's id. */
+/** What `me` answers: the signed-in user and this session's public handle (never its id). */
 @ObjectType('Me')
 export class Me {
   @Field(() => String)
   userId!: string;
 
   @Field(() => String)
-  sessionId!: string;
+  handle!: string;
 }

@@ -1,7 +1,14 @@
 import { Inject, UseGuards, type OnModuleDestroy } from '@nestjs/common';
 import { SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
-import { AxessAuthenticatedGuard, AxessSessionEvents, CurrentSession, getAxessSession, type AxessSession } from '@axess/nestjs-session';
+import {
+  AxessAuthenticatedGuard,
+  AxessSessionEvents,
+  AxessSessionService,
+  CurrentSession,
+  getAxessSession,
+  type AxessSession,
+} from '@axess/nestjs-session';
 
 /** Where the socket answers. */
 export const WS_PATH = '/ws';
@@ -18,7 +25,7 @@ const OPEN = 1;
 /**
  * `GET /ws` (the `ws` protocol, `AxessWsAdapter`): only a signed-in browser of this origin gets
  * a socket. On open the server says whose session it is:
- * `{"type":"session","userId":"alice","sessionId":"..."}`. When that session ends, on this
+ * `{"type":"session","userId":"alice","handle":"..."}` (the session's public handle, never its id). When that session ends, on this
  * instance or another, the library closes the socket with code 4001 and the reason. When the
  * user's set of sessions changes elsewhere (another device signs in, or one of the user's
  * sessions ends), the user's other sockets get `{"type":"devices-changed"}`: the devices page
@@ -29,7 +36,10 @@ export class SessionGateway implements OnGatewayConnection, OnModuleDestroy {
   private readonly byUser = new Map<string, Set<SampleSocket>>();
   private readonly stop: () => void;
 
-  constructor(@Inject(AxessSessionEvents) events: AxessSessionEvents) {
+  constructor(
+    @Inject(AxessSessionEvents) events: AxessSessionEvents,
+    @Inject(AxessSessionService) private readonly sessions: AxessSessionService,
+  ) {
     // Local and remote (other instances, through Valkey) alike.
     this.stop = events.onAny((event) => {
       if (event.userId === undefined || !['authenticated', 'evicted', 'revoked', 'logged-out', 'expired-on-access'].includes(event.type))
@@ -57,12 +67,12 @@ export class SessionGateway implements OnGatewayConnection, OnModuleDestroy {
       sockets.delete(socket);
       if (sockets.size === 0 && this.byUser.get(userId) === sockets) this.byUser.delete(userId);
     });
-    socket.send(JSON.stringify({ type: 'session', userId, sessionId: session.id }));
+    socket.send(JSON.stringify({ type: 'session', userId, handle: this.sessions.sessionHandle(session.id!) }));
   }
 
   @SubscribeMessage('whoami')
   @UseGuards(AxessAuthenticatedGuard)
   whoami(@CurrentSession() session: AxessSession) {
-    return { event: 'session', data: { userId: session.userId, sessionId: session.id } };
+    return { event: 'session', data: { userId: session.userId, handle: this.sessions.sessionHandle(session.id!) } };
   }
 }

@@ -26,7 +26,7 @@ function button(action: string, label: string, csrfToken: string, style = '', te
 function row(session: SessionInfo, csrfToken: string): SafeHtml {
   const action = session.current
     ? button('/signout', 'sign out', csrfToken, '', 'sign-out')
-    : button(`/devices/revoke/${encodeURIComponent(session.id)}`, 'sign out', csrfToken, '', 'revoke');
+    : button(`/devices/revoke/${encodeURIComponent(session.handle)}`, 'sign out', csrfToken, '', 'revoke');
   return html`<tr class="${session.current ? 'current' : ''}" data-testid="device" data-current="${session.current}">
     <td class="agent">
       <div class="label">

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpException, Param, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { AxessSessionService, Clock, MaxSessionsGuard, CurrentSession, type AxessSession } from '@axess/nestjs-session';
+import { isOwnHandle } from '../auth/own-handle';
 import { Reauthentication } from '../auth/reauthentication';
 import { isRecentlyAuthenticated, REAUTH_MAX_AGE_MS } from '../auth/recent-auth';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -107,23 +108,24 @@ export class PagesController {
   }
 
   /**
-   * Signs out one of the user's devices. An id that is not the user's live session changes
-   * nothing; this device's own id signs it out like "sign out" (its cookie is cleared).
+   * Signs out one of the user's devices, named by its public handle (the page never shows an id).
+   * A handle that is not one of the user's live sessions changes nothing; this device's own
+   * handle signs it out like "sign out" (its cookie is cleared).
    */
-  @Post('devices/revoke/:id')
+  @Post('devices/revoke/:handle')
   @UseGuards(SignedInFormGuard, CsrfGuard)
   async revoke(
     @CurrentSession() session: AxessSession,
-    @Param('id') id: string,
+    @Param('handle') handle: string,
     @Req() req: unknown,
     @Res({ passthrough: true }) res: unknown,
   ): Promise<string> {
-    if (id === session.id) {
+    if (isOwnHandle(this.sessions, session, handle)) {
       await this.sessions.logout(req);
       return this.responder.redirect(res, '/');
     }
     if (!this.recent(session)) return this.responder.redirect(res, '/reauthenticate');
-    await this.sessions.revokeSession(session.userId!, id);
+    await this.sessions.revokeByHandle(session.userId!, handle);
     return this.responder.redirect(res, '/devices');
   }
 

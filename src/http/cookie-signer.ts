@@ -1,11 +1,10 @@
-import { createHmac, createSecretKey, hkdfSync, KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, KeyObject, timingSafeEqual } from 'node:crypto';
+import { deriveHmacKey } from '../crypto/derived-key.js';
 import { importSecretKey, type SecretKeyInput } from '../crypto/secret-key.js';
 import { assertSessionId, isSessionId } from '../crypto/session-id.js';
 
 /** HKDF `info` label: the derived key signs session cookies and nothing else. */
 const COOKIE_KEY_INFO = 'axess/nestjs-session v1 cookie-signature HMAC-SHA256';
-/** Length of the derived HMAC key and of the MAC, in bytes. */
-const MAC_BYTES = 32;
 /** Longer values are refused before any work (a signed value is 76 characters). */
 const MAX_VALUE_LENGTH = 256;
 /** A MAC as `sign` writes it: 32 bytes in unpadded base64url. */
@@ -41,9 +40,7 @@ export class CookieSigner {
 
   constructor(signingKey: KeyObject | SecretKeyInput) {
     const master = signingKey instanceof KeyObject ? signingKey : importSecretKey('signingKey', signingKey);
-    // Empty salt: the input is already a uniformly random key (RFC 5869 §3.1).
-    const derived = hkdfSync('sha256', master, Buffer.alloc(0), COOKIE_KEY_INFO, MAC_BYTES);
-    this.cookieKey = createSecretKey(Buffer.from(derived));
+    this.cookieKey = deriveHmacKey(master, COOKIE_KEY_INFO);
   }
 
   /** The cookie value for `id`; throws `InvalidIdentifierError` for anything not a minted id. */

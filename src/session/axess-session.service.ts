@@ -1,6 +1,7 @@
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
+import { SessionHandles } from '../crypto/session-handle.js';
 import { isSessionId, mintSessionId } from '../crypto/session-id.js';
 import { StoreFailureLog } from '../errors/store-failure.log.js';
 import { SessionEndReason } from '../events/session-event.types.js';
@@ -48,10 +49,11 @@ export class AxessSessionService {
     private readonly events: AxessSessionEvents,
     private readonly failures: StoreFailureLog,
     private readonly telemetry: AxessTelemetry,
+    private readonly handles: SessionHandles,
   ) {
     this.markerTtlMs = policy.goneMarkerTtlMs;
     const backend = <T>(operation: () => Promise<T>): Promise<T> => this.backend(operation);
-    this.revocation = new SessionRevocation({ store, registry, events, telemetry, markerTtlMs: this.markerTtlMs, backend });
+    this.revocation = new SessionRevocation({ store, registry, events, telemetry, handles, markerTtlMs: this.markerTtlMs, backend });
   }
 
   /** The module's login settings, for `MaxSessionsGuard` (a subclass then needs only this service and a `Reflector`). @internal */
@@ -203,11 +205,13 @@ export class AxessSessionService {
   }
 
   /**
-   * The user's live sessions, oldest first. `lastSeenAt` is derived from the remaining idle time
-   * (each request slides it), so listing costs two round trips and requests write nothing.
+   * The user's live sessions, oldest first, each named by its public `handle` (never its id).
+   * `lastSeenAt` is derived from the remaining idle time (each request slides it), so listing
+   * costs two round trips and requests write nothing. Needs the module's `signingKey`.
    */
   async listSessions(userId: string, currentSessionId?: string): Promise<SessionInfo[]> {
     assertUserId(userId);
+    this.handles.assertConfigured(); // before any round trip
     const ids = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId).filter(isSessionId);
     if (ids.length === 0) return [];
     // Reads without refresh (listing is not activity), all issued together.
@@ -223,7 +227,7 @@ export class AxessSessionService {
       if (!record || remaining === undefined || record.userId !== userId || this.lifetime.isOver(record, now)) return;
       const lastSeen = Math.min(now, Math.max(record.createdAt, now - (this.lifetime.idleTimeoutFor(record) - remaining)));
       sessions.push({
-        id,
+        handle: this.handles.of(id),
         current: id === currentSessionId,
         createdAt: new Date(record.createdAt),
         ...(record.authenticatedAt === undefined ? {} : { authenticatedAt: new Date(record.authenticatedAt) }),
@@ -242,11 +246,22 @@ export class AxessSessionService {
   async revokeSession(userId: string, sessionId: string): Promise<boolean> {
     assertUserId(userId);
     if (!isSessionId(sessionId)) return false;
-    return inRevocationSpan(this.telemetry, 'session', async () => {
-      if (!(await this.backend(() => this.registry.isValid(userId, sessionId)))) return [];
-      await this.revocation.sessions(userId, [sessionId]);
-      return [sessionId];
-    }).then((revoked) => revoked.length > 0);
+    return inRevocationSpan(this.telemetry, 'session', () => this.revocation.one(userId, sessionId)).then((ids) => ids.length > 0);
+  }
+
+  /**
+   * `revokeSession` for a public handle (`SessionInfo.handle`, e.g. from a "sign out" URL): only
+   * this user's sessions are searched, compared in constant time, so another user's handle
+   * revokes nothing. `false` when no live session of the user has it (a malformed handle too).
+   */
+  async revokeByHandle(userId: string, handle: string): Promise<boolean> {
+    assertUserId(userId);
+    return inRevocationSpan(this.telemetry, 'session', () => this.revocation.byHandle(userId, handle)).then((ids) => ids.length > 0);
+  }
+
+  /** The public handle of a session id, as `listSessions` gives it (e.g. to mark "this device"); needs `signingKey`. */
+  sessionHandle(sessionId: string): string {
+    return this.handles.of(sessionId);
   }
 
   /** Revokes every session of the user (e.g. after a password change); returns their ids. */

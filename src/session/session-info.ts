@@ -4,8 +4,12 @@ import type { MaxSessionsSetting } from './login-policy.js';
 
 /** One of a user's sessions, as `AxessSessionService.listSessions` describes it. */
 export interface SessionInfo {
-  /** The session id. */
-  id: string;
+  /**
+   * The session's public handle: names it in URLs and pages (`revokeByHandle`) without being its
+   * id, which is the secret inside the cookie. Stable for the life of the session, new after the
+   * id rotates (a sign-in, a step-up); derived from `signingKey`, so the same on every instance.
+   */
+  handle: string;
   /** True for the session of the request that asked. */
   current: boolean;
   /** When the session started (its absolute lifetime counts from here). */

@@ -1,3 +1,4 @@
+import { SessionHandles } from '../crypto/session-handle.js';
 import { isSessionId } from '../crypto/session-id.js';
 import { AxessSessionEvents } from '../events/axess-session-events.service.js';
 import { SessionEndReason } from '../events/session-event.types.js';
@@ -11,6 +12,8 @@ export interface SessionRevocationDeps {
   registry: SessionRegistry;
   events: AxessSessionEvents;
   telemetry: AxessTelemetry;
+  /** Resolves public handles to ids (keyed by the signing key). */
+  handles: SessionHandles;
   /** How long gone-markers are kept. */
   markerTtlMs: number;
   /** Runs a backend call, turning its failure into the service's 503. */
@@ -35,6 +38,25 @@ export class SessionRevocation {
       Promise.all([store.markGone(ids, SessionEndReason.revoked, markerTtlMs), ...ids.map((id) => registry.unregister(userId, id))]),
     );
     this.ended(userId, ids);
+  }
+
+  /** One session, if it is a live session of this user (its registry member with a record); returns it, or nothing. */
+  async one(userId: string, sessionId: string): Promise<string[]> {
+    if (!(await this.deps.backend(() => this.deps.registry.isValid(userId, sessionId)))) return [];
+    await this.sessions(userId, [sessionId]);
+    return [sessionId];
+  }
+
+  /**
+   * The session whose public handle is `handle`, searched among this user's registry members
+   * only: another user's handle, a stale or a malformed one, matches nothing and revokes nothing.
+   */
+  async byHandle(userId: string, handle: unknown): Promise<string[]> {
+    const { handles, registry } = this.deps;
+    handles.assertConfigured();
+    const members = (await this.deps.backend(() => registry.members(userId))).map((m) => m.sessionId);
+    const id = handles.find(handle, members);
+    return id === undefined ? [] : this.one(userId, id);
   }
 
   /** Every session of the user; returns the ids the registry held. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SessionRegistry, SessionStore } from '../../src/internal';
+import { AxessSessionService, SessionRegistry, SessionStore } from '../../src/internal';
 import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../harness/http-app';
 import { whenLocalCacheReady } from '../harness/local-cache';
 import { withSharedCluster } from '../harness/shared-cluster.hooks';
@@ -58,7 +58,8 @@ describe.each(MATRIX)('HTTP session flow on %s with a Valkey Cluster (%s)', (ada
     expect(await status(sessions[0].cookie)).toBe(401);
     for (const s of sessions.slice(1)) expect(await status(s.cookie)).toBe(200);
     const listed = await send(t.url, 'GET', '/sessions', { cookie: sessions[3].cookie });
-    expect((listed.body as { id: string }[]).map((s) => s.id)).toEqual(sessions.slice(1).map((s) => s.id));
+    const handleOf = (id: string) => t.app.get(AxessSessionService).sessionHandle(id);
+    expect((listed.body as { handle: string }[]).map((s) => s.handle)).toEqual(sessions.slice(1).map((s) => handleOf(s.id)));
     await send(t.url, 'POST', '/logout', { cookie: sessions[1].cookie });
     expect(await status(sessions[1].cookie)).toBe(401);
     expect(await t.app.get(SessionRegistry).activeSessions(name)).toEqual(sessions.slice(2).map((s) => s.id));

@@ -15,6 +15,7 @@ import { sendHttpRequest } from '../harness/http-request';
 import { listen, sampleConfig } from '../harness/sample-e2e.flow';
 import { GRAPHQL_FLOW_MAX_SESSIONS, sampleGraphqlFlow } from '../harness/sample-graphql.flow';
 import { sampleWebSocketFlow, signIn, twoInstanceWebSocketFlow, type SocketSample } from '../harness/sample-websocket.flow';
+import { sampleHandleOf } from '../harness/sample-handle';
 import { clientIdsNamed, waitFor } from '../harness/wait-for';
 import { openSessionSocket } from '../harness/ws-client';
 
@@ -125,7 +126,8 @@ describe.each<AdapterName>(['express', 'fastify'])('the live sample on %s on a V
         }
         await waitFor(() => !relay.subscribed, "A's subscription gone");
         const other = await signIn(b.url);
-        expect((await sendHttpRequest(b.url, 'DELETE', `/auth/sessions/${idOf(cookie)}`, { cookie: other, body: {} })).status).toBe(200);
+        const handle = await sampleHandleOf(b.url, cookie);
+        expect((await sendHttpRequest(b.url, 'DELETE', `/auth/sessions/${handle}`, { cookie: other, body: {} })).status).toBe(200);
         await new Promise((resolve) => setTimeout(resolve, 200));
         expect(heardByA.filter((e) => e.sessionId === idOf(cookie))).toEqual([]);
         release();

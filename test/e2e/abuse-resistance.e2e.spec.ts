@@ -60,7 +60,7 @@ class AbuseController {
   @Get('sessions')
   @UseGuards(AxessAuthenticatedGuard)
   async list(@CurrentSession() session: AxessSession) {
-    return (await this.sessions.listSessions(session.userId!, session.id)).map((s) => s.id);
+    return (await this.sessions.listSessions(session.userId!, session.id)).map((s) => s.handle);
   }
 
   /** An anonymous visitor's cart. */
@@ -145,9 +145,10 @@ describe.each<AdapterName>(['express', 'fastify'])('abuse resistance on %s', (ad
       const third = await login(user);
       expect((await send(t.url, 'GET', '/me', { cookie: cookiePair(first) })).status).toBe(401);
       const listed = await send(t.url, 'GET', '/sessions', { cookie: cookiePair(third) });
-      expect(listed.body).toEqual([second.body.sessionId, third.body.sessionId]);
+      const handleOf = (id: string) => t.app.get(AxessSessionService).sessionHandle(id);
+      expect(listed.body).toEqual([second.body.sessionId, third.body.sessionId].map(handleOf));
       const lookAlike = await login(user.isWellFormed() ? `${user}x` : user.toWellFormed());
-      expect((await send(t.url, 'GET', '/sessions', { cookie: cookiePair(lookAlike) })).body).toEqual([lookAlike.body.sessionId]);
+      expect((await send(t.url, 'GET', '/sessions', { cookie: cookiePair(lookAlike) })).body).toEqual([handleOf(lookAlike.body.sessionId)]);
     });
 
     it('an empty id is refused at the guard: 401 with a reason, no cookie, and a warning that names userIdFrom', async () => {

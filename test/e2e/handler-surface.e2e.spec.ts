@@ -89,7 +89,7 @@ class HandlerController {
   @Get('sessions')
   @UseGuards(AxessAuthenticatedGuard)
   async list(@CurrentSession() session: AxessSession) {
-    return (await this.sessions.listSessions(session.userId!, session.id)).map((s) => s.id);
+    return (await this.sessions.listSessions(session.userId!, session.id)).map((s) => s.handle);
   }
 }
 

@@ -1,6 +1,7 @@
 import { parseSetCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
 import {
+  AxessSessionService,
   CookieSigner,
   InstrumentedSessionStore,
   mintSessionId,
@@ -346,7 +347,8 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend (%s)', (adap
       expect(await hasRecord(t, sessions[0].id)).toBe(false);
       for (const s of sessions.slice(1)) expect((await send(t.url, 'GET', '/me', { cookie: s.cookie })).status).toBe(200);
       const listed = await send(t.url, 'GET', '/sessions', { cookie: sessions[3].cookie });
-      expect((listed.body as { id: string }[]).map((s) => s.id)).toEqual(sessions.slice(1).map((s) => s.id));
+      const handleOf = (id: string) => t.app.get(AxessSessionService).sessionHandle(id);
+      expect((listed.body as { handle: string }[]).map((s) => s.handle)).toEqual(sessions.slice(1).map((s) => handleOf(s.id)));
     });
 
     it('20 concurrent logins of one user leave exactly the cap usable, and they are the registered ones (I1)', async () => {
@@ -441,9 +443,10 @@ describe.each(MATRIX)('HTTP session layer on %s with the %s backend (%s)', (adap
       const b = await login(t, name);
       const listed = await send(t.url, 'GET', '/sessions', { cookie: b.cookie });
       expect(listed.status).toBe(200);
-      expect((listed.body as { id: string; current: boolean }[]).map((s) => [s.id, s.current])).toEqual([
-        [a.id, false],
-        [b.id, true],
+      const handleOf = (id: string) => t.app.get(AxessSessionService).sessionHandle(id);
+      expect((listed.body as { handle: string; current: boolean }[]).map((s) => [s.handle, s.current])).toEqual([
+        [handleOf(a.id), false],
+        [handleOf(b.id), true],
       ]);
       const [first] = listed.body;
       expect(first.userAgent).toEqual(expect.any(String));

@@ -97,8 +97,9 @@ describe('passport session mode over axess (Express, the NestJS docs recipe unch
     // The session is the library's: bound to the serialized user's id, listed among the user's devices.
     const me = await send(t.url, 'GET', '/axess/me', { cookie });
     expect(me.body.userId).toBe('1');
-    const devices = await t.app.get(AxessSessionService).listSessions('1');
-    expect(devices.map((d) => d.id)).toEqual([me.body.id]);
+    const sessions = t.app.get(AxessSessionService);
+    const devices = await sessions.listSessions('1');
+    expect(devices.map((d) => d.handle)).toEqual([sessions.sessionHandle(me.body.id)]);
   });
 
   it('"remember me" in the sign-in body makes a persistent cookie and a remembered session; without it a browser-session cookie', async () => {
@@ -178,9 +179,10 @@ describe('passport session mode over axess (Express, the NestJS docs recipe unch
     expect(second).not.toEqual(first);
     expect((await send(t.url, 'GET', '/profile', { cookie: first })).status).toBe(403);
     expect((await send(t.url, 'GET', '/profile', { cookie: second })).body).toEqual({ userId: 1, username: 'john' });
-    const devices = await t.app.get(AxessSessionService).listSessions('1');
+    const sessions = t.app.get(AxessSessionService);
+    const devices = await sessions.listSessions('1');
     expect(devices).toHaveLength(count);
-    expect(devices.map((d) => d.id)).toEqual([second.split('=')[1].split('.')[0]]);
+    expect(devices.map((d) => d.handle)).toEqual([sessions.sessionHandle(second.split('=')[1].split('.')[0])]);
   });
 
   it('applies the cap: the fourth sign-in evicts the first, whose next request sees no user and the reason', async () => {

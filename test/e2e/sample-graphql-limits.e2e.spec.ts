@@ -167,7 +167,7 @@ describe.each(['express', 'fastify'] as const)('GraphQL cost limits of the sampl
   });
 
   it('the sample’s own operations are served as before', async () => {
-    const me = await graphql(url, 'query { me { userId sessionId } }', cookie);
+    const me = await graphql(url, 'query { me { userId handle } }', cookie);
     expect(me.status).toBe(200);
     expect(me.body.data.me.userId).toBe('alice');
   });

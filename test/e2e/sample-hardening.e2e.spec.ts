@@ -54,11 +54,11 @@ describe.each(['express', 'fastify'] as const)('sample hardening on %s (real Val
     return keys.sort();
   }
 
-  async function login(username = 'alice', cookie?: string): Promise<{ cookie: string; id: string }> {
+  async function login(username = 'alice', cookie?: string): Promise<{ cookie: string; id: string; handle: string }> {
     const answer = await send(base, 'POST', '/auth/login', { cookie, body: { username, password: `${username}-password` } });
     expect(answer.status).toBe(200);
     const pair = cookiePair(answer)!;
-    return { cookie: pair, id: idOf(pair) };
+    return { cookie: pair, id: idOf(pair), handle: (answer.body as { handle: string }).handle };
   }
 
   const me = async (cookie: string) => (await send(base, 'GET', '/me', { cookie })).status;
@@ -144,12 +144,12 @@ describe.each(['express', 'fastify'] as const)('sample hardening on %s (real Val
   });
 
   describe('C: every state-changing JSON route needs content-type application/json, with a body or without', () => {
-    const routes: Array<[string, string, (s: { id: string }) => string]> = [
+    const routes: Array<[string, string, (s: { handle: string }) => string]> = [
       ['POST', 'logout', () => '/auth/logout'],
       ['POST', 'logout-all', () => '/auth/logout-all'],
       ['POST', 'revoke-others', () => '/auth/sessions/revoke-others'],
-      ['DELETE', 'sessions/:id (another session)', (s) => `/auth/sessions/${s.id}`],
-      ['DELETE', 'sessions/:id (this session)', () => ''],
+      ['DELETE', 'sessions/:handle (another session)', (s) => `/auth/sessions/${s.handle}`],
+      ['DELETE', 'sessions/:handle (this session)', () => ''],
     ];
 
     it.each(routes)(
@@ -157,7 +157,7 @@ describe.each(['express', 'fastify'] as const)('sample hardening on %s (real Val
       async (method, _label, path) => {
         const other = await login('alice');
         const current = await login('alice');
-        const target = path(other) || `/auth/sessions/${current.id}`;
+        const target = path(other) || `/auth/sessions/${current.handle}`;
         const variants: Array<Record<string, string>> = [{}, { origin: base }, { 'content-type': 'text/plain' }];
         for (const headers of variants) {
           const answer = await send(base, method, target, { cookie: current.cookie, headers });
@@ -240,32 +240,35 @@ describe.each(['express', 'fastify'] as const)('sample hardening on %s (real Val
     it('DELETE /auth/sessions/<this session>: 200, the response clears the cookie, the session is gone; the others stay', async () => {
       const other = await login('alice');
       const current = await login('alice');
-      const answer = await send(base, 'DELETE', `/auth/sessions/${current.id}`, { cookie: current.cookie, body: {} });
+      const answer = await send(base, 'DELETE', `/auth/sessions/${current.handle}`, { cookie: current.cookie, body: {} });
       expect(answer.status).toBe(200);
-      expect(answer.body).toEqual({ revoked: current.id });
+      expect(answer.body).toEqual({ revoked: current.handle });
       expect(clearsSessionCookie(answer)).toBe(true);
       expect(await me(current.cookie)).toBe(401);
       expect(await me(other.cookie)).toBe(200);
       const listed = await send(base, 'GET', '/auth/sessions', { cookie: other.cookie });
-      expect((listed.body as Array<{ id: string }>).map((s) => s.id)).not.toContain(current.id);
+      const handles = (listed.body as Array<{ handle: string }>).map((s) => s.handle);
+      expect(handles).toContain(other.handle);
+      expect(handles).not.toContain(current.handle);
     });
 
     it('DELETE /auth/sessions/<another session> leaves this cookie alone', async () => {
       const other = await login('alice');
       const current = await login('alice');
-      const answer = await send(base, 'DELETE', `/auth/sessions/${other.id}`, { cookie: current.cookie, body: {} });
+      const answer = await send(base, 'DELETE', `/auth/sessions/${other.handle}`, { cookie: current.cookie, body: {} });
       expect(answer.status).toBe(200);
       expect(answer.setCookies.filter((c) => c.startsWith('__Host-axess.sid='))).toEqual([]);
       expect(await me(current.cookie)).toBe(200);
       expect(await me(other.cookie)).toBe(401);
     });
 
-    it("the devices page's revoke form with this device's own id signs it out and clears its cookie", async () => {
+    it("the devices page's revoke form with this device's own handle signs it out and clears its cookie", async () => {
       const c = new PageClient(base);
       const token = csrfTokenIn(await c.get('/'));
       await c.post('/signin', { _csrf: token, username: 'bob', password: 'bob-password' });
       const cookie = c.cookie!;
-      const answer = await c.post(`/devices/revoke/${idOf(cookie)}`, { _csrf: csrfTokenIn(await c.get('/devices')) });
+      const handle = (await send(base, 'GET', '/me', { cookie })).body.handle as string;
+      const answer = await c.post(`/devices/revoke/${handle}`, { _csrf: csrfTokenIn(await c.get('/devices')) });
       expect(answer.status).toBe(303);
       expect(answer.location).toBe('/');
       expect(c.cookie).toBeUndefined();

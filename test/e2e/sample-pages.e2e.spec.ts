@@ -1,5 +1,6 @@
 import { mintSessionId } from '../../src/internal';
 import { startSample, type RunningSample } from '../harness/sample-server';
+import { sampleHandleOf, sessionIdOfCookie } from '../harness/sample-handle';
 import { csrfTokenIn, PageClient, type PageAnswer } from '../harness/page-client';
 
 const MAX_SESSIONS = 3;
@@ -217,9 +218,11 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
       const phone = (await signIn('alice', 'phone')).c;
       const laptop = (await signIn('alice', 'laptop')).c;
       const page = await laptop.get('/devices');
-      const phoneId = /action="\/devices\/revoke\/([^"]+)"[^]*?<\/form>/.exec(page.text.slice(page.text.indexOf('phone')))?.[1];
-      expect(phoneId).toBeDefined();
-      const answer = await laptop.post(`/devices/revoke/${phoneId}`, { _csrf: csrfTokenIn(page) });
+      const phoneHandle = /action="\/devices\/revoke\/([^"]+)"[^]*?<\/form>/.exec(page.text.slice(page.text.indexOf('phone')))?.[1];
+      // The page names the device by its handle; neither session id appears in it.
+      expect(phoneHandle).toBe(await sampleHandleOf(base, phone.cookie!));
+      for (const c of [phone, laptop]) expect(page.text).not.toContain(sessionIdOfCookie(c.cookie!));
+      const answer = await laptop.post(`/devices/revoke/${phoneHandle}`, { _csrf: csrfTokenIn(page) });
       expect(answer.status).toBe(303);
       expect(answer.location).toBe('/devices');
       expect(await me(phone)).toBe(401);
@@ -230,8 +233,9 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
     });
 
     it.each([
-      ['an unknown id', () => mintSessionId()],
-      ['a hostile id', () => encodeURIComponent('"><script>x</script>')],
+      ['an unknown session id', () => mintSessionId()],
+      ['a well-formed handle of no session', () => 'A'.repeat(22)],
+      ['a hostile value', () => encodeURIComponent('"><script>x</script>')],
     ])('revoking %s: 303 back, nothing revoked', async (_label, id) => {
       const other = (await signIn()).c;
       const { c } = await signIn();
@@ -241,14 +245,23 @@ describe.each(['express', 'fastify'] as const)('sample pages on %s (HTML forms o
       expect(await me(c)).toBe(200);
     });
 
-    it("bob cannot revoke alice's session through the page", async () => {
+    it.each([
+      ['handle', (c: PageClient) => sampleHandleOf(base, c.cookie!)],
+      ['session id', async (c: PageClient) => sessionIdOfCookie(c.cookie!)],
+    ])("bob cannot revoke alice's session through the page by its %s", async (_label, name) => {
       const alice = (await signIn('alice', 'alice-browser')).c;
-      // The cookie's value is `id.mac`.
-      const aliceId = alice.cookie!.split('=')[1].split('.')[0];
       const bob = (await signIn('bob')).c;
-      const answer = await bob.post(`/devices/revoke/${aliceId}`, { _csrf: await devicesToken(bob) });
+      const answer = await bob.post(`/devices/revoke/${await name(alice)}`, { _csrf: await devicesToken(bob) });
       expect(answer.status).toBe(303);
       expect(await me(alice)).toBe(200);
+    });
+
+    it("another of the user's sessions named by its id instead of its handle: nothing revoked", async () => {
+      const phone = (await signIn('alice', 'phone')).c;
+      const { c } = await signIn();
+      const answer = await c.post(`/devices/revoke/${sessionIdOfCookie(phone.cookie!)}`, { _csrf: await devicesToken(c) });
+      expect(answer.status).toBe(303);
+      expect(await me(phone)).toBe(200);
     });
 
     it('"sign out all other devices": the others get the sign-in page with the reason; this one stays', async () => {

@@ -50,7 +50,7 @@ describe.each(['express', 'fastify'] as const)('the sample’s JSON API on %s: c
     const answer = await send(base, 'POST', '/auth/login', { body: { username: 'alice', password: 'alice-password' } });
     expect(answer.status).toBe(200);
     const cookie = cookiePair(answer)!;
-    return { cookie, id: cookie.split('=')[1].split('.')[0] };
+    return { cookie, handle: (answer.body as { handle: string }).handle };
   };
 
   it('credentials in the query string sign nobody in: 401 and no cookie, with an empty body or half a body', async () => {
@@ -69,16 +69,16 @@ describe.each(['express', 'fastify'] as const)('the sample’s JSON API on %s: c
     ['POST', 'logout', () => '/auth/logout'],
     ['POST', 'logout-all', () => '/auth/logout-all'],
     ['POST', 'revoke-others', () => '/auth/sessions/revoke-others'],
-    ['DELETE', 'sessions/:id', (id: string) => `/auth/sessions/${id}`],
+    ['DELETE', 'sessions/:handle', (handle: string) => `/auth/sessions/${handle}`],
   ])('%s /auth/%s with content-type application/json and no body (content-length: 0) is served: 200', async (method, _label, path) => {
-    const { cookie, id } = await login();
-    const answer = await raw(base, method, path(id), { cookie, 'content-type': 'application/json', 'content-length': '0' });
+    const { cookie, handle } = await login();
+    const answer = await raw(base, method, path(handle), { cookie, 'content-type': 'application/json', 'content-length': '0' });
     expect(answer.status).toBe(200);
   });
 
-  it('DELETE /auth/sessions/:id with content-type application/json and no content-length either: 200', async () => {
-    const { cookie, id } = await login();
-    const answer = await raw(base, 'DELETE', `/auth/sessions/${id}`, { cookie, 'content-type': 'application/json' });
+  it('DELETE /auth/sessions/:handle with content-type application/json and no content-length either: 200', async () => {
+    const { cookie, handle } = await login();
+    const answer = await raw(base, 'DELETE', `/auth/sessions/${handle}`, { cookie, 'content-type': 'application/json' });
     expect(answer.status).toBe(200);
   });
 

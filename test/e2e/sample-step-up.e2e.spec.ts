@@ -1,6 +1,7 @@
 import { ManualClock } from '../../src/testing';
 import { csrfTokenIn, PageClient } from '../harness/page-client';
 import { startSample, type RunningSample } from '../harness/sample-server';
+import { sampleHandleOf } from '../harness/sample-handle';
 
 const REAUTH_MAX_AGE_MS = 300_000; // the sample's default (REAUTH_MAX_AGE_MS unset)
 
@@ -47,7 +48,10 @@ describe.each(['express', 'fastify'] as const)('sample step-up: recent authentic
     const fresh = cookieOf(confirmed)!;
     // A new id: the pre-confirmation cookie no longer opens anything.
     expect(fresh.split('=')[1].split('.')[0]).not.toBe(mine.split('=')[1].split('.')[0]);
-    expect(((await confirmed.json()) as { sessionId: string }).sessionId).toBe(fresh.split('=')[1].split('.')[0]);
+    // It names the new session by its handle, a new one too.
+    const handle = ((await confirmed.json()) as { handle: string }).handle;
+    expect(handle).toBe(await sampleHandleOf(base, fresh));
+    expect(handle).not.toContain(fresh.split('=')[1].split('.')[0]);
     expect((await me(mine)).status).toBe(401);
 
     const revoked = await post('/auth/sessions/revoke-others', fresh);
@@ -69,14 +73,14 @@ describe.each(['express', 'fastify'] as const)('sample step-up: recent authentic
   it('lets revoking another device through only with a recent authentication; signing out this one needs none', async () => {
     const other = await signIn('alice');
     const mine = await signIn('alice');
-    const otherId = other.split('=')[1].split('.')[0];
+    const otherHandle = await sampleHandleOf(base, other);
+    const ownHandle = await sampleHandleOf(base, mine);
     clock.advance(REAUTH_MAX_AGE_MS + 1);
-    const refused = await post(`/auth/sessions/${otherId}`, mine, {}, 'DELETE');
+    const refused = await post(`/auth/sessions/${otherHandle}`, mine, {}, 'DELETE');
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { reason?: string }).reason).toBe('reauthentication-required');
     expect((await me(other)).status).toBe(200);
-    const ownId = mine.split('=')[1].split('.')[0];
-    const own = await post(`/auth/sessions/${ownId}`, mine, {}, 'DELETE');
+    const own = await post(`/auth/sessions/${ownHandle}`, mine, {}, 'DELETE');
     expect(own.status).toBe(200);
   });
 

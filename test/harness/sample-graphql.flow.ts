@@ -1,11 +1,12 @@
 import { parseSetCookie } from 'cookie';
 import { sendHttpRequest, type HttpAnswer } from './http-request';
+import { sampleHandleOf } from './sample-handle';
 
 /** The cap the sample must run with for this flow. */
 export const GRAPHQL_FLOW_MAX_SESSIONS = 3;
 
 const LOGIN = 'mutation { login(username: "alice", password: "alice-password") { userId } }';
-const ME = 'query { me { userId sessionId } }';
+const ME = 'query { me { userId handle } }';
 const LOGOUT = 'mutation { logout }';
 
 /** The session cookie pair (`__Host-axess.sid=...`) an answer sets, if any. */
@@ -48,7 +49,7 @@ function extensionsOf(answer: HttpAnswer): Record<string, unknown> | undefined {
  * Call it inside a `describe`; `url` is read in the tests.
  */
 export function sampleGraphqlFlow(url: () => string): void {
-  it('login: the session cookie on the GraphQL response, hardened; me names that session', async () => {
+  it('login: the session cookie on the GraphQL response, hardened; me names that session by its handle, never its id', async () => {
     const answer = await graphql(url(), LOGIN);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ data: { login: { userId: 'alice' } } });
@@ -60,7 +61,8 @@ export function sampleGraphqlFlow(url: () => string): void {
     const cookie = sessionCookie(answer)!;
     const me = await graphqlMe(url(), cookie);
     expect(me.status).toBe(200);
-    expect(me.body).toEqual({ data: { me: { userId: 'alice', sessionId: idOf(cookie) } } });
+    expect(me.body).toEqual({ data: { me: { userId: 'alice', handle: await sampleHandleOf(url(), cookie) } } });
+    expect(JSON.stringify(me.body)).not.toContain(idOf(cookie));
   });
 
   it('login(rememberMe: true): a persistent cookie (up to the remembered 30-day deadline); without it a browser-session cookie', async () => {
@@ -89,8 +91,8 @@ export function sampleGraphqlFlow(url: () => string): void {
     const again = await graphqlLogin(url(), mine);
     expect(idOf(again)).not.toBe(idOf(mine));
     expect(extensionsOf(await graphqlMe(url(), mine))).toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect((await graphqlMe(url(), again)).body.data.me.sessionId).toBe(idOf(again));
-    for (const cookie of others) expect((await graphqlMe(url(), cookie)).body.data.me.sessionId).toBe(idOf(cookie));
+    expect((await graphqlMe(url(), again)).body.data.me.handle).toBe(await sampleHandleOf(url(), again));
+    for (const cookie of others) expect((await graphqlMe(url(), cookie)).body.data.me.handle).toBe(await sampleHandleOf(url(), cookie));
   });
 
   it('a bad password: an UNAUTHENTICATED error and no cookie', async () => {
@@ -114,13 +116,14 @@ export function sampleGraphqlFlow(url: () => string): void {
     expect(evicted.status).toBe(200);
     expect(evicted.body.data).toBeNull();
     expect(extensionsOf(evicted)).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'evicted:newer-sign-in' });
-    for (const cookie of cookies.slice(1)) expect((await graphqlMe(url(), cookie)).body.data.me.sessionId).toBe(idOf(cookie));
+    for (const cookie of cookies.slice(1)) expect((await graphqlMe(url(), cookie)).body.data.me.userId).toBe('alice');
   });
 
   it('a session revoked through the JSON API: its next GraphQL request gets reason "revoked"', async () => {
     const phone = await graphqlLogin(url());
     const laptop = await graphqlLogin(url());
-    const revoked = await sendHttpRequest(url(), 'DELETE', `/auth/sessions/${idOf(phone)}`, { cookie: laptop, body: {} });
+    const handle = await sampleHandleOf(url(), phone);
+    const revoked = await sendHttpRequest(url(), 'DELETE', `/auth/sessions/${handle}`, { cookie: laptop, body: {} });
     expect(revoked.status).toBe(200);
     expect(extensionsOf(await graphqlMe(url(), phone))).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'revoked' });
   });

@@ -1,6 +1,6 @@
 import { parseSetCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
-import { CookieSigner, mintSessionId } from '../../src/internal';
+import { CookieSigner, mintSessionId, SessionHandles } from '../../src/internal';
 import type { HttpRequestOptions } from './http-request';
 import { cookiePair, send, type Answer } from './http-app';
 import { prometheusSamples, prometheusSum } from './telemetry';
@@ -29,12 +29,14 @@ export interface SampleUnderTest {
  */
 export function sampleHttpFlow(target: () => SampleUnderTest): void {
   const request = (method: string, path: string, options?: HttpRequestOptions) => send(target().url, method, path, options);
+  // What the sample shows for a session instead of its id (same key, same derivation).
+  const handleOf = (id: string) => new SessionHandles(target().signingKey).of(id);
 
   async function login(
     username: string,
     cookie?: string,
     userAgent = 'sample-e2e',
-  ): Promise<{ answer: Answer; cookie: string; id: string }> {
+  ): Promise<{ answer: Answer; cookie: string; id: string; handle: string }> {
     const answer = await request('POST', '/auth/login', {
       cookie,
       body: { username, password: `${username}-password` },
@@ -43,24 +45,25 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
     expect(answer.status).toBe(200);
     const pair = cookiePair(answer);
     expect(pair).toBeDefined();
-    return { answer, cookie: pair!, id: idOf(pair)! };
+    return { answer, cookie: pair!, id: idOf(pair)!, handle: handleOf(idOf(pair)!) };
   }
 
   const me = (cookie: string) => request('GET', '/me', { cookie });
 
   describe('POST /auth/login (passport-local before MaxSessionsGuard)', () => {
-    it("good credentials: 200, a hardened session cookie, and the body names the cookie's session", async () => {
-      const { answer, id, cookie } = await login('alice');
+    it("good credentials: 200, a hardened session cookie, and the body names the cookie's session by its handle", async () => {
+      const { answer, id, handle, cookie } = await login('alice');
       const header = answer.setCookies.find((c) => c.startsWith('__Host-axess.sid='))!;
       const parsed = parseSetCookie(header);
       expect(parsed.httpOnly).toBe(true);
       expect(parsed.secure).toBe(true);
       expect(String(parsed.sameSite).toLowerCase()).toBe('lax');
       expect(parsed.path).toBe('/');
-      expect(answer.body).toEqual({ userId: 'alice', sessionId: id });
+      expect(answer.body).toEqual({ userId: 'alice', handle });
+      expect(handle).not.toContain(id);
       const seen = await me(cookie);
       expect(seen.status).toBe(200);
-      expect(seen.body).toEqual({ userId: 'alice', sessionId: id });
+      expect(seen.body).toEqual({ userId: 'alice', handle });
     });
 
     it('"rememberMe": true makes the cookie persistent (Max-Age up to the remembered 30-day deadline); without it a browser-session cookie', async () => {
@@ -111,8 +114,8 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       const id = idOf(cookiePair(again));
       expect(id).toBeDefined();
       expect(id).not.toBe(first.id);
-      expect(again.body).toEqual({ userId: 'alice', sessionId: id });
-      expect((await me(cookiePair(again)!)).body).toEqual({ userId: 'alice', sessionId: id });
+      expect(again.body).toEqual({ userId: 'alice', handle: handleOf(id!) });
+      expect((await me(cookiePair(again)!)).body).toEqual({ userId: 'alice', handle: handleOf(id!) });
       expect((await me(first.cookie)).status).toBe(401);
     });
 
@@ -120,7 +123,7 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       const alice = await login('alice');
       const bob = await login('bob', alice.cookie);
       expect(bob.id).not.toBe(alice.id);
-      expect((await me(bob.cookie)).body).toEqual({ userId: 'bob', sessionId: bob.id });
+      expect((await me(bob.cookie)).body).toEqual({ userId: 'bob', handle: bob.handle });
       expect((await me(alice.cookie)).status).toBe(401);
     });
   });
@@ -133,14 +136,15 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       for (const l of logins.slice(1)) {
         const seen = await me(l.cookie);
         expect(seen.status).toBe(200);
-        expect(seen.body).toEqual({ userId: 'alice', sessionId: l.id });
+        expect(seen.body).toEqual({ userId: 'alice', handle: l.handle });
       }
 
       const listed = await request('GET', '/auth/sessions', { cookie: logins[3].cookie });
       expect(listed.status).toBe(200);
-      const sessions = listed.body as Array<{ id: string; current: boolean; ip?: string; userAgent?: string }>;
-      expect(sessions.map((s) => s.id)).toEqual(logins.slice(1).map((l) => l.id));
-      expect(sessions.filter((s) => s.current)).toEqual([expect.objectContaining({ id: logins[3].id })]);
+      const sessions = listed.body as Array<{ handle: string; current: boolean; ip?: string; userAgent?: string }>;
+      expect(sessions.map((s) => s.handle)).toEqual(logins.slice(1).map((l) => l.handle));
+      expect(sessions.filter((s) => s.current)).toEqual([expect.objectContaining({ handle: logins[3].handle })]);
+      expect(JSON.stringify(sessions)).not.toMatch(new RegExp(logins.map((l) => l.id).join('|')));
       sessions.forEach((s, i) => {
         expect(s.ip).toMatch(/127\.0\.0\.1/);
         expect(s.userAgent).toBe(`browser-${i + 1}`);
@@ -152,31 +156,37 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
     });
   });
 
-  describe('DELETE /auth/sessions/:id', () => {
-    it("revoking one's own other session: 200, and that session's next request gets 401", async () => {
+  describe('DELETE /auth/sessions/:handle', () => {
+    it("revoking one's own other session by its handle: 200, and that session's next request gets 401", async () => {
       const phone = await login('alice');
       const laptop = await login('alice');
-      const answer = await request('DELETE', `/auth/sessions/${phone.id}`, { cookie: laptop.cookie, body: {} });
+      const answer = await request('DELETE', `/auth/sessions/${phone.handle}`, { cookie: laptop.cookie, body: {} });
       expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ revoked: phone.handle });
       expect((await me(phone.cookie)).status).toBe(401);
       expect((await me(laptop.cookie)).status).toBe(200);
     });
 
-    it("bob revoking alice's session id: 404, and alice's session still works", async () => {
+    it.each([
+      ['handle', (s: { handle: string }) => s.handle],
+      ['session id', (s: { id: string }) => s.id],
+    ])("bob revoking alice's session by its %s: 404, and alice's session still works", async (_label, pick) => {
       const alice = await login('alice');
       const bob = await login('bob');
-      const answer = await request('DELETE', `/auth/sessions/${alice.id}`, { cookie: bob.cookie, body: {} });
+      const answer = await request('DELETE', `/auth/sessions/${pick(alice)}`, { cookie: bob.cookie, body: {} });
       expect(answer.status).toBe(404);
       const seen = await me(alice.cookie);
       expect(seen.status).toBe(200);
-      expect(seen.body).toEqual({ userId: 'alice', sessionId: alice.id });
+      expect(seen.body).toEqual({ userId: 'alice', handle: alice.handle });
       expect((await me(bob.cookie)).status).toBe(200);
     });
 
     it.each([
-      ['an unknown minted id', () => mintSessionId()],
-      ['a malformed id', () => 'not-a-session-id'],
+      ['the handle of an unknown minted id', () => handleOf(mintSessionId())],
+      ['a malformed handle', () => 'not-a-handle'],
+      ['a handle with one character changed', () => handleOf(mintSessionId()).slice(0, -1) + '_'],
       ['a wildcard', () => '*'],
+      ['a value four times as long as a handle', () => 'A'.repeat(88)],
     ])('%s: 404, never 500', async (_label, id) => {
       const alice = await login('alice');
       const answer = await request('DELETE', `/auth/sessions/${encodeURIComponent(id())}`, { cookie: alice.cookie, body: {} });
@@ -184,9 +194,16 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       expect((await me(alice.cookie)).status).toBe(200);
     });
 
+    it("another of the user's sessions named by its raw id instead of its handle: 404, and that session still works", async () => {
+      const phone = await login('alice');
+      const laptop = await login('alice');
+      expect((await request('DELETE', `/auth/sessions/${phone.id}`, { cookie: laptop.cookie, body: {} })).status).toBe(404);
+      expect((await me(phone.cookie)).status).toBe(200);
+    });
+
     it('without a session: 401', async () => {
       const alice = await login('alice');
-      expect((await request('DELETE', `/auth/sessions/${alice.id}`, { body: {} })).status).toBe(401);
+      expect((await request('DELETE', `/auth/sessions/${alice.handle}`, { body: {} })).status).toBe(401);
       expect((await me(alice.cookie)).status).toBe(200);
     });
   });

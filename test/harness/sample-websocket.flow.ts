@@ -4,6 +4,7 @@ import { AxessSessionEvents, type AxessSessionEvent } from '../../src/internal';
 import { ValkeyEventRelay } from '../../src/valkey/valkey-event.relay';
 import { Redis } from 'iovalkey';
 import { sendHttpRequest, type HttpAnswer } from './http-request';
+import { sampleHandleOf } from './sample-handle';
 import { testValkeyUrl } from './valkey';
 import { openSessionSocket, upgrade } from './ws-client';
 import { clientIdsNamed, waitFor } from './wait-for';
@@ -44,7 +45,8 @@ export function sampleWebSocketFlow(sample: () => SocketSample): void {
   it('refuses an ended session with 401 and its reason; an anonymous session with 401', async () => {
     const phone = await signIn(url());
     const laptop = await signIn(url());
-    expect((await sendHttpRequest(url(), 'DELETE', `/auth/sessions/${idOf(phone)}`, { cookie: laptop, body: {} })).status).toBe(200);
+    const handle = await sampleHandleOf(url(), phone);
+    expect((await sendHttpRequest(url(), 'DELETE', `/auth/sessions/${handle}`, { cookie: laptop, body: {} })).status).toBe(200);
     expect(await upgrade(url(), { cookie: phone, origin: url() })).toEqual({
       opened: false,
       status: 401,
@@ -54,15 +56,15 @@ export function sampleWebSocketFlow(sample: () => SocketSample): void {
     expect(await upgrade(url(), { cookie: forged, origin: url() })).toMatchObject({ opened: false, status: 401 });
   });
 
-  it('opens for a signed-in session of this origin and says whose it is; a message handler gets the session too', async () => {
+  it('opens for a signed-in session of this origin and says whose it is (its handle, never its id); a message handler gets the session too', async () => {
     const cookie = await signIn(url());
+    const handle = await sampleHandleOf(url(), cookie);
     const { socket, hello } = await openSessionSocket(url(), cookie);
-    expect(hello).toEqual({ type: 'session', userId: 'alice', sessionId: idOf(cookie) });
+    expect(hello).toEqual({ type: 'session', userId: 'alice', handle });
     socket.ws.send(JSON.stringify({ event: 'whoami' }));
-    expect(await socket.next((m) => m.event === 'session')).toEqual({
-      event: 'session',
-      data: { userId: 'alice', sessionId: idOf(cookie) },
-    });
+    const answer = await socket.next((m) => m.event === 'session');
+    expect(answer).toEqual({ event: 'session', data: { userId: 'alice', handle } });
+    expect(JSON.stringify([hello, answer])).not.toContain(idOf(cookie));
     socket.ws.close();
     await socket.closed;
   });
@@ -74,7 +76,7 @@ export function sampleWebSocketFlow(sample: () => SocketSample): void {
       'revoked',
       async (u: string, cookie: string) => {
         const other = await signIn(u);
-        return sendHttpRequest(u, 'DELETE', `/auth/sessions/${idOf(cookie)}`, { cookie: other, body: {} });
+        return sendHttpRequest(u, 'DELETE', `/auth/sessions/${await sampleHandleOf(u, cookie)}`, { cookie: other, body: {} });
       },
     ],
     ['sign out everywhere', 'revoked', (u: string, cookie: string) => sendHttpRequest(u, 'POST', '/auth/logout-all', { cookie, body: {} })],
@@ -116,7 +118,9 @@ export function twoInstanceWebSocketFlow(
     const cookie = await signIn(a().url);
     const { socket } = await openSessionSocket(a().url, cookie);
     const other = await signIn(b().url);
-    const answer = await sendHttpRequest(b().url, 'DELETE', `/auth/sessions/${idOf(cookie)}`, { cookie: other, body: {} });
+    // Asked of B: both instances derive the same handle from the same signing key.
+    const handle = await sampleHandleOf(b().url, cookie);
+    const answer = await sendHttpRequest(b().url, 'DELETE', `/auth/sessions/${handle}`, { cookie: other, body: {} });
     const answered = performance.now();
     expect(answer.status).toBe(200);
     const closed = await socket.closed;
@@ -142,6 +146,7 @@ export function twoInstanceWebSocketFlow(
 
   it("a revocation whose message A missed (its subscriber was killed and had not subscribed again) still closes A's socket", async () => {
     const cookie = await signIn(a().url);
+    const handle = await sampleHandleOf(a().url, cookie);
     const { socket } = await openSessionSocket(a().url, cookie);
     const relay = a().app!.get(ValkeyEventRelay);
     const heardByA: AxessSessionEvent[] = [];
@@ -166,7 +171,7 @@ export function twoInstanceWebSocketFlow(
       await waitFor(() => !relay.subscribed, "A's subscription gone");
 
       const other = await signIn(b().url);
-      const answer = await sendHttpRequest(b().url, 'DELETE', `/auth/sessions/${idOf(cookie)}`, { cookie: other, body: {} });
+      const answer = await sendHttpRequest(b().url, 'DELETE', `/auth/sessions/${handle}`, { cookie: other, body: {} });
       expect(answer.status).toBe(200);
       // B published while A was not subscribed: A never hears of it...
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -18,6 +18,7 @@ import { waitFor } from '../harness/wait-for';
 /** Each service revocation: what it is called with, given the user and their three sessions; which of them it ends. */
 const WAYS = [
   ['revokeSession', (s: AxessSessionService, user: string, ids: string[]) => s.revokeSession(user, ids[0]), [0]],
+  ['revokeByHandle', (s: AxessSessionService, user: string, ids: string[]) => s.revokeByHandle(user, s.sessionHandle(ids[1])), [1]],
   ['revokeOthers', (s: AxessSessionService, user: string, ids: string[]) => s.revokeOthers(user, ids[0]), [1, 2]],
   ['revokeAll', (s: AxessSessionService, user: string) => s.revokeAll(user), [0, 1, 2]],
 ] as const;

@@ -19,7 +19,7 @@ class FeatureController {
   @MaxSessions((user: { id: string }) => (user.id === 'root' ? 1 : 5))
   @UseGuards(AuthGuard('local'), MaxSessionsGuard)
   login(@CurrentSession() session: AxessSession) {
-    return { userId: session.userId, sessionId: session.id };
+    return { userId: session.userId };
   }
 
   /** The express-session habit: push into what get() returned, never call set(). */
