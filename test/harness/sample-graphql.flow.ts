@@ -63,6 +63,8 @@ export function sampleGraphqlFlow(url: () => string): void {
     expect(me.status).toBe(200);
     expect(me.body).toEqual({ data: { me: { userId: 'alice', handle: await sampleHandleOf(url(), cookie) } } });
     expect(JSON.stringify(me.body)).not.toContain(idOf(cookie));
+    // A signed-in answer is never stored by a cache (the same as the JSON API's).
+    expect(me.headers['cache-control']).toBe('no-store');
   });
 
   it('login(rememberMe: true): a persistent cookie (up to the remembered 30-day deadline); without it a browser-session cookie', async () => {

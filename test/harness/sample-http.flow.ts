@@ -78,6 +78,19 @@ export function sampleHttpFlow(target: () => SampleUnderTest): void {
       expect(plain.expires).toBeUndefined();
     });
 
+    it('signed-in JSON answers are Cache-Control: no-store (/me, /auth/sessions); a signed-out one is not', async () => {
+      const { cookie } = await login('alice');
+      for (const path of ['/me', '/auth/sessions']) {
+        const answer = await request('GET', path, { cookie });
+        expect({ path, status: answer.status, cacheControl: answer.headers['cache-control'] }).toEqual({
+          path,
+          status: 200,
+          cacheControl: 'no-store',
+        });
+      }
+      expect((await request('GET', '/me')).headers['cache-control']).toBeUndefined();
+    });
+
     it('a bad password: 401 and no session cookie', async () => {
       const answer = await request('POST', '/auth/login', { body: { username: 'alice', password: 'bob-password' } });
       expect(answer.status).toBe(401);
