@@ -1,7 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { CLEAR_SITE_COOKIES } from './response-cache-policy.js';
-import type { SessionCommitter, TakenCookie } from './session-committer.js';
+import { headersArgument, writeHeadSink, writeSessionCookie } from './response-cookies.js';
+import type { SessionCommitter } from './session-committer.js';
 import type { SessionChangeListener, SessionState } from './session-state.js';
 
 /** Where the per-response commit lives on the Node response. */
@@ -15,9 +15,6 @@ type WithCommit = ServerResponse & { [COMMIT]?: ResponseCommit };
 const BODY_HEADERS = ['content-length', 'content-type', 'content-encoding', 'transfer-encoding', 'etag', 'last-modified', 'content-range'];
 
 const logger = new Logger('AxessSession');
-
-/** What a response that sets or clears the session cookie may be cached as: not at all. */
-export const NO_STORE = 'no-store';
 
 /** Output the response produced while the commit runs, replayed once it settles. */
 interface Held {
@@ -34,20 +31,21 @@ interface Held {
  * functions below (no closure per request).
  */
 class ResponseCommit implements SessionChangeListener {
-  held: Held | undefined;
+  /** The output waiting for the store, while a commit is in flight. */
+  private held: Held | undefined;
   /**
    * Output goes straight through: while held output is replayed (Node's `end` calls `writeHead`
    * itself), and after a failed commit (the error response is final; nothing is retried).
    */
-  passThrough = false;
+  private passThrough = false;
   writeHead!: Method;
   write!: Method;
   end!: Method;
 
   constructor(
-    readonly res: ServerResponse,
-    readonly state: SessionState,
-    readonly committer: SessionCommitter,
+    private readonly res: ServerResponse,
+    private readonly state: SessionState,
+    private readonly committer: SessionCommitter,
   ) {}
 
   sessionChanged(): void {
@@ -63,6 +61,67 @@ class ResponseCommit implements SessionChangeListener {
     res.writeHead = heldWriteHead as ServerResponse['writeHead'];
     res.write = heldWrite as ServerResponse['write'];
     res.end = heldEnd as ServerResponse['end'];
+  }
+
+  /**
+   * Where output must wait, or `undefined` when it goes out now. Called by the first output of the
+   * response (and each one after): a changed session whose commit needs the store starts it here
+   * and holds the output until the store answered; one that only has a cookie to set (`head`: the
+   * `writeHead` arguments it can still add headers to) sets it and lets the output through.
+   */
+  holdFor(head?: Args): Held | undefined {
+    if (this.passThrough) return undefined;
+    if (this.held) return this.held;
+    this.state.settle(); // data changed in place since it was read counts as a change
+    if (!this.state.pending) return undefined;
+    if (!this.committer.needsStore(this.state)) {
+      this.sendCookie(head);
+      return undefined;
+    }
+    const held: Held = { writes: [], blocked: false };
+    this.held = held;
+    this.committer.flush(this.state).then(
+      () => this.release(held, undefined),
+      (error: unknown) => this.release(held, error ?? new Error('Session commit failed')),
+    );
+    return held;
+  }
+
+  /** Sends what was held: with the cookie after a commit, or as an error response after a failed one. */
+  private release(held: Held, error: unknown): void {
+    const res = this.res;
+    this.held = undefined;
+    this.passThrough = true;
+    try {
+      if (error === undefined) this.sendCookie(held.head);
+      else {
+        this.state.cookieId = undefined;
+        this.state.clearCookie = false;
+        replaceWithError(res, held, error);
+      }
+      if (held.head) this.writeHead.apply(res, held.head);
+      for (const write of held.writes) this.write.apply(res, write);
+      if (held.end) this.end.apply(res, held.end);
+      else if (held.blocked) res.emit('drain');
+      // A session changed again later (e.g. during a stream) is committed before the response ends.
+      if (error === undefined) this.passThrough = false;
+    } catch (replayError) {
+      // The client went away or the output was invalid: nothing is left to answer.
+      logger.error(
+        'Could not send the response after the session commit.',
+        replayError instanceof Error ? replayError.stack : String(replayError),
+      );
+      if (!res.destroyed) res.destroy();
+    }
+  }
+
+  /** Adds the cookie change, if any, to the headers about to go out (`head`: a `writeHead` call's arguments). */
+  private sendCookie(head: Args | undefined): void {
+    const cookie = this.committer.takeCookie(this.state);
+    if (cookie === undefined) return;
+    // Only when output went out before the session changed.
+    if (this.res.headersSent) return this.committer.warnCookieTooLate();
+    writeSessionCookie(writeHeadSink(this.res, head), cookie);
   }
 }
 
@@ -84,153 +143,36 @@ export function commitOnResponse(res: ServerResponse, state: SessionState, commi
   state.onChange = new ResponseCommit(res, state, committer);
 }
 
+/** The commit of a response whose methods it replaced (they are installed on no other). */
+function commitOf(res: WithCommit): ResponseCommit {
+  const commit = res[COMMIT];
+  if (!commit) throw new Error('A session commit method ran on a response without a commit.');
+  return commit;
+}
+
 function heldWriteHead(this: WithCommit, ...args: Args): unknown {
-  const commit = this[COMMIT]!;
-  if (commit.passThrough) return commit.writeHead.apply(this, args);
-  if (commit.held) {
-    commit.held.head = args;
-    return this;
-  }
-  if (mustCommit(commit) && !hold(this, commit, args)) {
-    commit.held!.head = args;
-    return this;
-  }
-  return commit.writeHead.apply(this, args);
+  const commit = commitOf(this);
+  const held = commit.holdFor(args);
+  if (!held) return commit.writeHead.apply(this, args);
+  held.head = args;
+  return this;
 }
 
 function heldWrite(this: WithCommit, ...args: Args): unknown {
-  const commit = this[COMMIT]!;
-  if (commit.passThrough || (!commit.held && (!mustCommit(commit) || hold(this, commit)))) return commit.write.apply(this, args);
-  commit.held!.writes.push(args);
-  commit.held!.blocked = true;
+  const commit = commitOf(this);
+  const held = commit.holdFor();
+  if (!held) return commit.write.apply(this, args);
+  held.writes.push(args);
+  held.blocked = true;
   return false;
 }
 
 function heldEnd(this: WithCommit, ...args: Args): unknown {
-  const commit = this[COMMIT]!;
-  if (commit.passThrough || (!commit.held && (!mustCommit(commit) || hold(this, commit)))) return commit.end.apply(this, args);
-  commit.held!.end = args;
+  const commit = commitOf(this);
+  const held = commit.holdFor();
+  if (!held) return commit.end.apply(this, args);
+  held.end = args;
   return this;
-}
-
-/** True when the session has something to commit now, counting data changed in place since it was read. */
-function mustCommit(commit: ResponseCommit): boolean {
-  commit.state.settle();
-  return commit.state.pending;
-}
-
-/**
- * Starts the commit of a changed session. Returns true when nothing needs holding (only a
- * cookie to set, done at once); otherwise the output is held until the store answered.
- */
-function hold(res: WithCommit, commit: ResponseCommit, head?: Args): boolean {
-  const { state, committer } = commit;
-  if (!committer.needsStore(state)) {
-    const cookie = committer.takeCookie(state);
-    if (cookie !== undefined) addCookie(res, committer, cookie, head);
-    return true;
-  }
-  const held: Held = { writes: [], blocked: false };
-  commit.held = held;
-  committer.flush(state).then(
-    () => release(res, commit, held, undefined),
-    (error: unknown) => release(res, commit, held, error ?? new Error('Session commit failed')),
-  );
-  return false;
-}
-
-/** Sends what was held: with the cookie after a commit, or as an error response after a failed one. */
-function release(res: WithCommit, commit: ResponseCommit, held: Held, error: unknown): void {
-  commit.held = undefined;
-  commit.passThrough = true;
-  try {
-    if (error === undefined) {
-      const cookie = commit.committer.takeCookie(commit.state);
-      if (cookie !== undefined) addCookie(res, commit.committer, cookie, held.head);
-    } else {
-      commit.state.cookieId = undefined;
-      commit.state.clearCookie = false;
-      replaceWithError(res, held, error);
-    }
-    if (held.head) commit.writeHead.apply(res, held.head);
-    for (const write of held.writes) commit.write.apply(res, write);
-    if (held.end) commit.end.apply(res, held.end);
-    else if (held.blocked) res.emit('drain');
-    // A session changed again later (e.g. during a stream) is committed before the response ends.
-    if (error === undefined) commit.passThrough = false;
-  } catch (replayError) {
-    // The client went away or the output was invalid: nothing is left to answer.
-    logger.error(
-      'Could not send the response after the session commit.',
-      replayError instanceof Error ? replayError.stack : String(replayError),
-    );
-    if (!res.destroyed) res.destroy();
-  }
-}
-
-/** Adds `taken` (its cookie, and `Clear-Site-Data` if it says so) to the headers about to go out. */
-function addCookie(res: ServerResponse, committer: SessionCommitter, taken: TakenCookie, head: Args | undefined): void {
-  if (res.headersSent) {
-    // Only when output went out before the session changed.
-    committer.warnCookieTooLate();
-    return;
-  }
-  const given = head && headersOf(head);
-  addNoStore(res, given);
-  if (taken.clearSiteData) addHeader(res, given, 'clear-site-data', CLEAR_SITE_COOKIES);
-  addSetCookie(res, given, taken.value);
-}
-
-/** Sets `name` among the headers given to `writeHead` (flat or object form), else on the response. */
-function addHeader(res: ServerResponse, given: OutgoingHttpHeaders | unknown[] | undefined, name: string, value: string): void {
-  if (Array.isArray(given)) given.push(name, value);
-  else if (given) given[name] = value;
-  else res.setHeader(name, value);
-}
-
-/** Adds the `Set-Cookie` value, keeping those the app set. */
-function addSetCookie(res: ServerResponse, given: OutgoingHttpHeaders | unknown[] | undefined, cookie: string): void {
-  if (Array.isArray(given)) {
-    // The flat `[name, value, name, value]` form.
-    given.push('set-cookie', cookie);
-    return;
-  }
-  if (given) {
-    const name = Object.keys(given).find((key) => key.toLowerCase() === 'set-cookie');
-    if (name !== undefined) {
-      const existing = given[name];
-      given[name] = existing === undefined ? cookie : Array.isArray(existing) ? [...existing, cookie] : [String(existing), cookie];
-      return;
-    }
-  }
-  const existing = res.getHeader('set-cookie');
-  res.setHeader(
-    'set-cookie',
-    existing === undefined ? cookie : Array.isArray(existing) ? [...existing, cookie] : [String(existing), cookie],
-  );
-}
-
-/**
- * `Cache-Control: no-store` on a response that sets or clears the session cookie, unless the app
- * set a Cache-Control of its own (its choice stands): a shared cache must never hand one user's
- * Set-Cookie to another.
- */
-function addNoStore(res: ServerResponse, given: OutgoingHttpHeaders | unknown[] | undefined): void {
-  if (res.hasHeader('cache-control')) return;
-  if (Array.isArray(given)) {
-    for (let i = 0; i < given.length; i += 2) if (String(given[i]).toLowerCase() === 'cache-control') return;
-    given.push('cache-control', NO_STORE);
-  } else if (given) {
-    if (!Object.keys(given).some((key) => key.toLowerCase() === 'cache-control')) given['cache-control'] = NO_STORE;
-  } else {
-    res.setHeader('cache-control', NO_STORE);
-  }
-}
-
-/** The headers argument of a `writeHead(status, [message], [headers])` call. */
-function headersOf(head: Args): OutgoingHttpHeaders | unknown[] | undefined {
-  const candidate = typeof head[1] === 'string' ? head[2] : head[1];
-  return candidate && typeof candidate === 'object' ? (candidate as OutgoingHttpHeaders | unknown[]) : undefined;
 }
 
 /**
@@ -258,7 +200,7 @@ function replaceWithError(res: ServerResponse, held: Held, error: unknown): void
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(Buffer.byteLength(text)),
   };
-  const given = held.head && headersOf(held.head);
+  const given = held.head && headersArgument(held.head);
   if (given && !Array.isArray(given)) {
     for (const [name, value] of Object.entries(given)) {
       if (!BODY_HEADERS.includes(name.toLowerCase())) headers[name] = value;

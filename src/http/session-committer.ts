@@ -10,8 +10,8 @@ import { createSessionRecord } from '../store/create-session-record.js';
 import { SessionStore } from '../store/session-store.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import type { AxessSession } from './axess-session.js';
-import { CLEAR_SITE_COOKIES, DEFAULT_RESPONSE_CACHE_POLICY, ResponseCachePolicy } from './response-cache-policy.js';
-import { appendSetCookie, headersSent, setResponseHeader } from './response-cookies.js';
+import { DEFAULT_RESPONSE_CACHE_POLICY, ResponseCachePolicy } from './response-cache-policy.js';
+import { headersSent, responseSink, writeSessionCookie, type TakenCookie } from './response-cookies.js';
 import { SessionCookie } from './session-cookie.js';
 import { SessionState, sessionStateOf } from './session-state.js';
 import { asServiceUnavailable } from './store-unavailable.js';
@@ -179,13 +179,8 @@ export class SessionCommitter {
     }
     const cookie = this.takeCookie(state);
     if (cookie === undefined) return;
-    appendSetCookie(response, cookie.value);
-    if (cookie.clearSiteData) setResponseHeader(response, 'clear-site-data', CLEAR_SITE_COOKIES);
+    writeSessionCookie(responseSink(response), cookie);
   }
 }
 
-/** A cookie change to send: the `Set-Cookie` value, and whether `Clear-Site-Data` goes with it. */
-export interface TakenCookie {
-  value: string;
-  clearSiteData: boolean;
-}
+export type { TakenCookie } from './response-cookies.js';

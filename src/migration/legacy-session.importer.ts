@@ -6,7 +6,7 @@ import { SessionStoreError } from '../errors/session-store.error.js';
 import type { StoreFailureLog } from '../errors/store-failure.log.js';
 import type { AxessSession } from '../http/axess-session.js';
 import { LegacySessionImport } from '../http/legacy-session-import.js';
-import { appendSetCookie } from '../http/response-cookies.js';
+import { responseSink, writeSessionCookie } from '../http/response-cookies.js';
 import type { SessionCommitter } from '../http/session-committer.js';
 import { getAxessSession } from '../http/session-request.js';
 import { sessionStateOf } from '../http/session-state.js';
@@ -75,13 +75,13 @@ export class LegacySessionImporter extends LegacySessionImport {
     if (!claimed) {
       // Expired, or imported already (a replay, or a concurrent request won): no session, and
       // the browser can stop sending a cookie that names nothing.
-      appendSetCookie(response, this.cookie.serializeCleared(undefined, request));
+      writeSessionCookie(responseSink(response), { value: this.cookie.serializeCleared(undefined, request), clearSiteData: false });
       return;
     }
     const parsed = parseLegacyRecord(claimed.text);
     if (!parsed) {
       this.paced.warn('malformed', `A legacy session record (${this.settings.option}) is not the JSON of a session: not imported.`);
-      appendSetCookie(response, this.cookie.serializeCleared(undefined, request));
+      writeSessionCookie(responseSink(response), { value: this.cookie.serializeCleared(undefined, request), clearSiteData: false });
       return;
     }
     const session = getAxessSession(request);
@@ -92,13 +92,13 @@ export class LegacySessionImporter extends LegacySessionImport {
       sessionStateOf(session).forget();
       if (isBadInput(error)) {
         this.paced.warn('refused', `A legacy session (${this.settings.option}) could not be imported: ${describe(error)}.`);
-        appendSetCookie(response, this.cookie.serializeCleared(parsed.cookie, request));
+        writeSessionCookie(responseSink(response), { value: this.cookie.serializeCleared(parsed.cookie, request), clearSiteData: false });
         return;
       }
       await this.putBack(id, claimed);
       throw asServiceUnavailable(error, this.failures, 'a legacy session import');
     }
-    appendSetCookie(response, this.cookie.serializeCleared(parsed.cookie, request));
+    writeSessionCookie(responseSink(response), { value: this.cookie.serializeCleared(parsed.cookie, request), clearSiteData: false });
   }
 
   /**

@@ -25,7 +25,7 @@ import {
   CurrentSession,
   getAxessSession,
 } from '../../src/internal';
-import { appendSetCookie } from '../../src/http/response-cookies';
+import { responseSink } from '../../src/http/response-cookies';
 import { requestGates } from './request-gate';
 
 /**
@@ -255,7 +255,7 @@ export class SessionTestController {
   @Post('with-app-cookie')
   @HttpCode(200)
   withAppCookie(@CurrentSession() session: AxessSession, @Res({ passthrough: true }) res: unknown) {
-    appendSetCookie(res, 'app=1; Path=/');
+    responseSink(res).appendCookie('app=1; Path=/');
     session.set('withAppCookie', true);
     return {};
   }
