@@ -30,7 +30,7 @@ import { SessionRegistry } from './registry/session-registry.js';
 import { AxessSessionService } from './session/axess-session.service.js';
 import { LoginPolicy } from './session/login-policy.js';
 import { InMemorySessionStore } from './store/in-memory-session.store.js';
-import { SessionLifetime } from './store/session-lifetime.js';
+import { GONE_MARKER_TTL_MS, SessionLifetime } from './store/session-lifetime.js';
 import { SessionStore } from './store/session-store.js';
 import { AxessTelemetry } from './telemetry/axess-telemetry.js';
 import { instrumentRegistry } from './telemetry/instrumented-session.registry.js';
@@ -40,8 +40,6 @@ import { ValkeySessionStore } from './valkey/valkey-session.store.js';
 import { ValkeyEventRelay } from './valkey/valkey-event.relay.js';
 import { AxessWebSocketSessions } from './ws/websocket-sessions.js';
 
-/** Longest a "why it ended" marker lives: 10 minutes (or the idle timeout, if shorter). */
-export const GONE_MARKER_TTL_MS = 10 * 60_000;
 
 /** The services every AxessSessionModule instance provides, built from the resolved options. None resolves to `null`. */
 export const axessCoreProviders: Provider[] = [
@@ -60,7 +58,7 @@ export const axessCoreProviders: Provider[] = [
   },
   {
     provide: LoginPolicy,
-    // The marker lives long enough for the ended session's next request, not long enough to pile up keys.
+    // The same marker lifetime as SessionLifetime.goneMarkerTtlMs.
     useFactory: (o: ResolvedAxessOptions) =>
       new LoginPolicy(
         o.maxSessionsPerUser,

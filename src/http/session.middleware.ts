@@ -101,12 +101,27 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     }
     if (endedReason !== undefined) return { endedReason };
     try {
-      return { endedReason: await this.store.goneReason(ids[0]) };
+      return { endedReason: await this.whyGone(ids[0]) };
     } catch (error) {
       // The reason is a courtesy: without it the request is still one without a session.
       this.logger.warn(`Could not read why a session ended: ${String(error)}`);
       return NO_SESSION;
     }
+  }
+
+  /**
+   * Why the session of a verified cookie is gone. Every ending the library causes leaves a
+   * marker; none means the store let the record expire (idle timeout): that is recorded the
+   * first time its cookie comes back (a marker, so it is reported once), told and counted.
+   */
+  private async whyGone(id: string): Promise<string> {
+    const known = await this.store.goneReason(id);
+    if (known !== undefined) return known;
+    const reason = SessionEndReason.idleTimeout;
+    await this.store.markGone([id], reason, this.lifetime.goneMarkerTtlMs);
+    this.events.emit({ type: 'expired-on-access', sessionId: id, reason });
+    this.telemetry.sessionsEnd(reason);
+    return reason;
   }
 
   private async read(id: string): Promise<SessionRecord | null | 'expired'> {
@@ -122,9 +137,9 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     const now = this.clock.nowMs();
     if (this.lifetime.isOver(record, now)) {
       // Fire and forget: the request does not wait for the cleanup, and a failure only leaves
-      // a record that is refused again until its idle expiry.
+      // a record that is refused again until its idle expiry. The marker tells the next request why.
       this.store
-        .delete(id)
+        .markGone([id], SessionEndReason.absoluteTimeout, this.lifetime.goneMarkerTtlMs)
         .catch((error: unknown) => this.logger.warn(`Could not delete a session past its absolute timeout: ${String(error)}`));
       this.events.emit({ type: 'expired-on-access', userId: record.userId, sessionId: id, reason: SessionEndReason.absoluteTimeout });
       this.telemetry.sessionsEnd(SessionEndReason.absoluteTimeout);

@@ -177,14 +177,20 @@ export class AxessSessionService {
     return this.authenticate(req, confirmingUser(req), asConfirmation(options));
   }
 
-  /** Logs out: deletes the session's record and registry entry now; the cookie is cleared on commit. */
+  /**
+   * Logs out: deletes the session's record (leaving a `logged-out` marker) and registry entry now;
+   * the cookie is cleared on commit.
+   */
   async logout(req: unknown): Promise<void> {
     const state = sessionStateOf(getAxessSession(req));
     const id = state.storedId;
     const userId = state.record?.userId;
     if (id !== undefined) {
       await this.backend(() =>
-        Promise.all([this.store.delete(id), userId === undefined ? undefined : this.registry.unregister(userId, id)]),
+        Promise.all([
+          this.store.markGone([id], SessionEndReason.loggedOut, this.markerTtlMs),
+          userId === undefined ? undefined : this.registry.unregister(userId, id),
+        ]),
       );
     }
     state.forget();

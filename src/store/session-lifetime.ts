@@ -6,6 +6,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_ABSOLUTE_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
 /** Default idle timeout of a session stored before any sign-in: 15 minutes. */
 export const DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS = 15 * 60 * 1000;
+/** Longest a "why it ended" marker lives: 10 minutes (or the idle timeout, if shorter). */
+export const GONE_MARKER_TTL_MS = 10 * 60_000;
 
 /**
  * The timeouts of a session: idle (sliding, enforced by the record's expiry in the store; shorter
@@ -13,11 +15,19 @@ export const DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS = 15 * 60 * 1000;
  * records) and absolute (from `createdAt`, however active; enforced when the record is read).
  */
 export class SessionLifetime {
+  /**
+   * How long the marker saying why a session ended is kept: long enough for the ended session's
+   * next request, not long enough to pile up keys.
+   */
+  readonly goneMarkerTtlMs: number;
+
   constructor(
     readonly idleTimeoutMs: number,
     readonly absoluteTimeoutMs: number,
     readonly anonymousIdleTimeoutMs: number = idleTimeoutMs,
-  ) {}
+  ) {
+    this.goneMarkerTtlMs = Math.min(GONE_MARKER_TTL_MS, idleTimeoutMs);
+  }
 
   /** The idle timeout that applies to `record`: the anonymous one until a user is bound. */
   idleTimeoutFor(record: SessionRecord): number {
