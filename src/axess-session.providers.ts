@@ -23,6 +23,8 @@ import { SessionCommitter } from './http/session-committer.js';
 import { ResponseCachePolicy } from './http/response-cache-policy.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { AxessSessionMiddleware } from './http/session.middleware.js';
+import { PendingAdmission } from './http/pending-admission.js';
+import { DeferredAdmission } from './session/deferred-admission.js';
 import { LegacySessionImporter } from './migration/legacy-session.importer.js';
 import { passportValue, type LegacySessionData } from './migration/legacy-session.options.js';
 import { InMemorySessionRegistry } from './registry/in-memory-session.registry.js';
@@ -39,7 +41,6 @@ import { ValkeySessionRegistry } from './valkey/valkey-session.registry.js';
 import { ValkeySessionStore } from './valkey/valkey-session.store.js';
 import { ValkeyEventRelay } from './valkey/valkey-event.relay.js';
 import { AxessWebSocketSessions } from './ws/websocket-sessions.js';
-
 
 /** The services every AxessSessionModule instance provides, built from the resolved options. None resolves to `null`. */
 export const axessCoreProviders: Provider[] = [
@@ -169,11 +170,12 @@ export const axessCoreProviders: Provider[] = [
       telemetry: AxessTelemetry,
       legacy: LegacySessionImport,
       cachePolicy: ResponseCachePolicy,
+      pending: PendingAdmission,
     ) => {
       // Only when it is to be mounted: without a signing key the middleware refuses to exist.
       const middleware =
         o.mountMiddleware && cookie.configured
-          ? new AxessSessionMiddleware(store, clock, lifetime, cookie, events, committer, failures, telemetry, legacy, cachePolicy)
+          ? new AxessSessionMiddleware(store, clock, lifetime, cookie, events, committer, failures, telemetry, legacy, cachePolicy, pending)
           : undefined;
       return new AxessRequestMount(host, o, views, unbound, middleware);
     },
@@ -192,8 +194,11 @@ export const axessCoreProviders: Provider[] = [
       AxessTelemetry,
       LegacySessionImport,
       ResponseCachePolicy,
+      PendingAdmission,
     ],
   },
+  // A failOpen login's registration, completed on its first request once the registry answers.
+  { provide: PendingAdmission, useClass: DeferredAdmission },
   {
     // The import of express-session / @fastify/session sessions (`migrateFrom`); a hook that never applies without it.
     provide: LegacySessionImport,
@@ -236,6 +241,7 @@ export const axessCoreExports = [
   StoreFailureLog,
   AxessTelemetry,
   LegacySessionImport,
+  PendingAdmission,
 ];
 
 /** The `rejected` reason for a stored record that could not be read. */

@@ -8,8 +8,9 @@ export const RECORD_VERSION = 1;
 /**
  * Encodes a record as a MessagePack array `[version, createdAt, userId, authenticatedAt, ip,
  * userAgent, data]`, with an eighth element `cookieMaxAgeMs` only when the session chose its
- * cookie's lifetime: positional, so no field names are stored per session, and records written
- * before that field existed read as they always did.
+ * cookie's lifetime, and a ninth `pendingAdmission` only while a `failOpen` login awaits its
+ * registration (the eighth is then `false` when no lifetime was chosen): positional, so no field
+ * names are stored per session, and records written before those fields existed read as they always did.
  * Records are self-contained (`useRecords: false`): any process can read what another wrote.
  */
 export class SessionRecordCodec {
@@ -29,6 +30,7 @@ export class SessionRecordCodec {
       !absentOr(record.ip, isString) ||
       !absentOr(record.userAgent, isString) ||
       !(record.cookieMaxAgeMs === undefined || record.cookieMaxAgeMs === null || isTime(record.cookieMaxAgeMs)) ||
+      !(record.pendingAdmission === undefined || isTime(record.pendingAdmission)) ||
       !encodesAsMap(record.data)
     ) {
       throw new SessionStoreError(
@@ -45,7 +47,9 @@ export class SessionRecordCodec {
       record.userAgent ?? null,
       record.data,
     ];
-    if (record.cookieMaxAgeMs !== undefined) fields.push(record.cookieMaxAgeMs);
+    if (record.pendingAdmission !== undefined)
+      fields.push(record.cookieMaxAgeMs === undefined ? false : record.cookieMaxAgeMs, record.pendingAdmission);
+    else if (record.cookieMaxAgeMs !== undefined) fields.push(record.cookieMaxAgeMs);
     try {
       return this.packr.pack(fields);
     } catch (cause) {
@@ -61,10 +65,12 @@ export class SessionRecordCodec {
     } catch (cause) {
       throw new SessionStoreError('codec', 'Stored session bytes are not valid MessagePack.', { cause });
     }
-    if (!Array.isArray(value) || (value.length !== 7 && value.length !== 8) || value[0] !== RECORD_VERSION) {
+    if (!Array.isArray(value) || value.length < 7 || value.length > 9 || value[0] !== RECORD_VERSION) {
       throw new SessionStoreError('codec', `Stored session is not a version ${RECORD_VERSION} record.`);
     }
-    const [, createdAt, userId, authenticatedAt, ip, userAgent, data, cookieMaxAgeMs] = value as unknown[];
+    const [, createdAt, userId, authenticatedAt, ip, userAgent, data, maxAge, pendingAdmission] = value as unknown[];
+    // Only a ninth element may stand beside an eighth that says "not chosen".
+    const cookieMaxAgeMs = maxAge === false && value.length === 9 ? undefined : maxAge;
     if (
       !isTime(createdAt) ||
       !optional(userId, isUserId) ||
@@ -72,7 +78,8 @@ export class SessionRecordCodec {
       !optional(ip, isString) ||
       !optional(userAgent, isString) ||
       !isPlainObject(data) ||
-      !(cookieMaxAgeMs === undefined || optional(cookieMaxAgeMs, isTime))
+      !(cookieMaxAgeMs === undefined || optional(cookieMaxAgeMs, isTime)) ||
+      !(pendingAdmission === undefined || isTime(pendingAdmission))
     ) {
       throw new SessionStoreError('codec', 'Stored session record has fields of the wrong type.');
     }
@@ -82,6 +89,7 @@ export class SessionRecordCodec {
     if (ip !== null) record.ip = ip as string;
     if (userAgent !== null) record.userAgent = userAgent as string;
     if (cookieMaxAgeMs !== undefined) record.cookieMaxAgeMs = cookieMaxAgeMs as number | null;
+    if (pendingAdmission !== undefined) record.pendingAdmission = pendingAdmission;
     return record;
   }
 }

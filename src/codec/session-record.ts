@@ -37,4 +37,10 @@ export interface SessionRecord {
    * past the absolute deadline); absent: the module's default (until the absolute deadline).
    */
   cookieMaxAgeMs?: number | null;
+  /**
+   * Set when a `failOpen` login went through while the registry could not admit it: the session
+   * still has to be registered, under this cap (`0`: no cap). Its first request once the
+   * registry answers again admits it and clears the flag.
+   */
+  pendingAdmission?: number;
 }

@@ -11,6 +11,7 @@ import { SessionStore } from '../store/session-store.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import { AxessSession } from './axess-session.js';
 import { LegacySessionImport } from './legacy-session-import.js';
+import { PendingAdmission } from './pending-admission.js';
 import { DEFAULT_RESPONSE_CACHE_POLICY, presetNoStore, ResponseCachePolicy } from './response-cache-policy.js';
 import { commitOnResponse } from './response-commit.js';
 import { SessionCommitter } from './session-committer.js';
@@ -54,6 +55,8 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     @Optional() private readonly legacy?: LegacySessionImport,
     /** Which cache headers signed-in responses get (`noStoreAuthenticated`). */
     @Optional() private readonly cachePolicy: ResponseCachePolicy = DEFAULT_RESPONSE_CACHE_POLICY,
+    /** Registers a session a `failOpen` login let through unregistered. */
+    @Optional() private readonly pendingAdmission?: PendingAdmission,
   ) {
     if (!cookie.configured) {
       throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes (e.g. `openssl rand -base64 32`).');
@@ -74,6 +77,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
       for (const reason of rejected!) this.telemetry.cookieRejected(reason);
     }
     const loaded = ids.length === 0 ? NO_SESSION : await this.load(ids);
+    if (loaded.record?.pendingAdmission !== undefined) await this.pendingAdmission?.complete(loaded.id!, loaded.record);
     const state = new SessionState(loaded.id, loaded.record, this.nowMs, raw);
     state.endedReason = loaded.endedReason;
     attachAxessSession(raw, new AxessSession(state));

@@ -143,6 +143,8 @@ export class AxessSessionService {
     } else if (admission.status === 'fulfilled') {
       evicted = admission.value ?? [];
     } else if (this.policy.failOpen && isBackendFailure(admission.reason)) {
+      // Written at commit with the session: its first request once the registry answers admits it.
+      record.pendingAdmission = limit.cap ?? 0;
       this.logger.warn(
         `Session admission failed; the login proceeds without it (failOpen): ${admission.reason.message}`,
         admission.reason.stack,
@@ -164,6 +166,7 @@ export class AxessSessionService {
       await discardRecord(this.store, this.logger, oldId); // no session fixation: the pre-login id must not live on
     }
     state.bindLogin(newId, record);
+    if (record.pendingAdmission !== undefined) state.dirty = true;
     if (options.response !== undefined) this.committer.sendPendingCookie(session, options.response);
     this.events.emit({ type: 'authenticated', userId, sessionId: newId, reason: 'login' });
     for (const victim of evicted)

@@ -222,8 +222,41 @@ describe('SessionRecordCodec', () => {
       expectCodecError(() => codec.encode({ data: {}, createdAt: CREATED, cookieMaxAgeMs: value as number }));
     });
 
-    it('refuses a ninth element', () => {
+    it('refuses a ninth element that is not a pending admission, and a tenth', () => {
       expectCodecError(() => codec.decode(forge.pack([...valid, null, null])));
+      expectCodecError(() => codec.decode(forge.pack([...valid, null, 2, 2])));
+    });
+  });
+
+  describe('a failOpen sign-in awaiting its registration (a ninth element, written only while pending)', () => {
+    it.each([
+      [undefined, 0],
+      [null, 3],
+      [3_600_000, 2],
+    ])('round-trips pendingAdmission beside cookieMaxAgeMs %p', (cookieMaxAgeMs, pendingAdmission) => {
+      const record: SessionRecord = {
+        data: { a: 1 },
+        createdAt: CREATED,
+        userId: 'u',
+        ...(cookieMaxAgeMs === undefined ? {} : { cookieMaxAgeMs }),
+        pendingAdmission,
+      };
+      expect(codec.decode(codec.encode(record))).toEqual(record);
+    });
+
+    it.each([
+      ['a string', 'x'],
+      ['a fraction', 1.5],
+      ['a negative number', -1],
+      ['null', null],
+    ])('refuses %s as the pending cap', (_label, value) => {
+      expectCodecError(() => codec.decode(forge.pack([...valid, false, value])));
+      expectCodecError(() => codec.encode({ data: {}, createdAt: CREATED, pendingAdmission: value as number }));
+    });
+
+    it('reads false as "no cookie lifetime chosen" only beside a pending admission', () => {
+      expectCodecError(() => codec.decode(forge.pack([...valid, false])));
+      expect(codec.decode(forge.pack([...valid, false, 1]))).not.toHaveProperty('cookieMaxAgeMs');
     });
   });
 });
