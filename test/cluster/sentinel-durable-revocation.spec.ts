@@ -10,6 +10,7 @@ import {
   type AxessSessionModuleOptions,
 } from '../../src/internal';
 import { startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '../../src/testing';
+import { adminCommand } from '../../src/testing/valkey-admin';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -99,3 +100,51 @@ describe('Sentinel: durable revocation and eviction survive a failover', () => {
     expect((await reader.existing([...kept, newcomer])).size).toBe(2);
   }, 60_000);
 });
+
+// What the option prevents, made deterministic: the replica is frozen and its link cut, so the
+// revocation the primary alone acknowledged never reaches it; the promoted replica brings it back.
+describe('Sentinel: without durableWrites a revocation acknowledged by the primary alone can be lost', () => {
+  let group: ValkeyTestSentinelGroup;
+  let app: INestApplicationContext | undefined;
+  let reader: INestApplicationContext | undefined;
+  const shared = { prefix: uniquePrefix('lost'), encryptionKey: randomKey(), signingKey: randomKey(), mountMiddleware: false };
+
+  beforeAll(async () => {
+    group = await startValkeySentinelGroup();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([app?.close(), reader?.close()]);
+    await group?.stop();
+  });
+
+  it('the revoked session is back on the promoted replica', async () => {
+    const connection = { sentinels: group.sentinels.map(({ host, port }) => ({ host, port })), name: group.name };
+    app = await (await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ connection, ...shared })] }).compile()).init();
+    const user = `l-${mintSessionId().slice(0, 6)}`;
+    const id = mintSessionId();
+    await app.get(SessionStore).save(id, { data: {}, createdAt: Date.now(), userId: user }, 600_000);
+    await app.get(SessionRegistry).register(user, id);
+    const [primary, replica] = group.servers.map((s) => s.port);
+    await waitForReplicaOffset(primary, replica);
+
+    group.pause(replica);
+    await adminCommand(primary, 'CLIENT', 'KILL', 'TYPE', 'replica');
+    expect(await app.get(AxessSessionService).revokeSession(user, id)).toBe(true);
+    const killed = await group.killPrimary();
+    group.resume(replica);
+    await group.waitForFailover(killed);
+
+    reader = await (await Test.createTestingModule({ imports: [AxessSessionModule.forRoot({ connection, ...shared })] }).compile()).init();
+    expect(await reader.get(SessionStore).existing([id])).toEqual(new Set([id]));
+    expect(await reader.get(SessionStore).goneReason(id)).toBeUndefined();
+  }, 60_000);
+});
+
+/** Resolves once the replica has received everything the primary had written when called. */
+async function waitForReplicaOffset(primary: number, replica: number): Promise<void> {
+  const offset = async (port: number, field: string) =>
+    Number(new RegExp(`\\b${field}:(\\d+)`).exec(String(await adminCommand(port, 'INFO', 'replication')))?.[1] ?? -1);
+  const written = await offset(primary, 'master_repl_offset');
+  while ((await offset(replica, 'slave_repl_offset')) < written) await sleep(20);
+}
