@@ -115,12 +115,14 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
 
   /**
    * Why the session of a verified cookie is gone. Every ending the library causes leaves a
-   * marker; none means the store let the record expire (idle timeout): that is recorded the
-   * first time its cookie comes back (a marker, so it is reported once), told and counted.
+   * marker; no marker and no record means the store let the record expire (idle timeout): that
+   * is recorded the first time its cookie comes back (a marker, so it is reported once), told and counted.
    */
-  private async whyGone(id: string): Promise<string> {
-    const known = await this.store.goneReason(id);
-    if (known !== undefined) return known;
+  private async whyGone(id: string): Promise<string | undefined> {
+    // Together, one round trip: a record that exists but could not be read (e.g. sealed with a key
+    // this instance lacks) is not an expiry, and must not be deleted.
+    const [known, present] = await Promise.all([this.store.goneReason(id), this.store.existing([id])]);
+    if (known !== undefined || present.size > 0) return known;
     const reason = SessionEndReason.idleTimeout;
     await this.store.markGone([id], reason, this.lifetime.goneMarkerTtlMs);
     this.events.emit({ type: 'expired-on-access', sessionId: id, reason });
