@@ -191,6 +191,30 @@ describe('the ending funnel over HTTP, two instances on one Valkey', () => {
     expect((await metrics.sum('axess.sessions.ended', { reason })) - before).toBe(1);
   });
 
+  it('a record an instance cannot read (sealed with a key it lacks) is not an expiry: not deleted, not told, not counted', async () => {
+    // A rotation under way: `other` seals with a new key (the shared one as previous); `a` has only the shared one.
+    const other = await startTestApp('express', 'valkey', {
+      ...shared,
+      encryptionKey: randomKey(),
+      previousEncryptionKeys: [shared.encryptionKey],
+      maxSessionsPerUser: CAP,
+    });
+    try {
+      const session = await httpLogin(other, `k-${mintSessionId().slice(0, 8)}`);
+      const before = await metrics.sum('axess.sessions.ended', { reason: SessionEndReason.idleTimeout });
+      const answer = await send(a.url, 'GET', '/me', { cookie: session.cookie });
+      expect(answer.status).toBe(401);
+      expect(answer.body.reason).toBeUndefined();
+      expect(await a.app.get(SessionStore).goneReason(session.id)).toBeUndefined();
+      expect((await send(other.url, 'GET', '/me', { cookie: session.cookie })).status).toBe(200);
+      // Reported as unreadable (rejected: undecryptable), never as ended.
+      expect(seen.a.filter((e) => e.sessionId === session.id && e.type !== 'authenticated').map((e) => e.type)).toEqual(['rejected']);
+      expect((await metrics.sum('axess.sessions.ended', { reason: SessionEndReason.idleTimeout })) - before).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('revokeEveryone: markers, one event here and there, counted per session', async () => {
     const sessions = [await httpLogin(a, `e-${mintSessionId().slice(0, 8)}`), await httpLogin(b, `e-${mintSessionId().slice(0, 8)}`)];
     const before = await metrics.sum('axess.sessions.ended', { reason: SessionEndReason.revokedEveryone });
