@@ -140,9 +140,10 @@ export interface AxessSessionModuleOptions {
   /** Command timeout of a client the module creates, in ms. @default 2000 */
   commandTimeoutMs?: number;
   /**
-   * Durable writes (Valkey store only): each session save waits until `replicas` replicas
-   * acknowledged it (`WAIT`, on the node holding the key, Cluster included), so a session whose
-   * save succeeded survives a failover. Fewer acknowledgements within `timeoutMs` fail the write
+   * Durable writes (Valkey store only): each session save, deletion, gone-marker, eviction and
+   * revocation waits until `replicas` replicas acknowledged it (`WAIT`, on the node holding the
+   * key, Cluster included), so a session whose save succeeded, and a session ended by a call
+   * that succeeded, survive a failover. Fewer acknowledgements within `timeoutMs` fail the write
    * with `SessionStoreError` of kind `replication`. Keep `timeoutMs` below `commandTimeoutMs`.
    * Off by default: Valkey replicates asynchronously.
    */

@@ -24,6 +24,8 @@ import { SessionCommitter } from './http/session-committer.js';
 import { ResponseCachePolicy } from './http/response-cache-policy.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { AxessSessionMiddleware } from './http/session.middleware.js';
+import { PendingAdmission } from './http/pending-admission.js';
+import { DeferredAdmission } from './session/deferred-admission.js';
 import { LegacySessionImporter } from './migration/legacy-session.importer.js';
 import { passportValue, type LegacySessionData } from './migration/legacy-session.options.js';
 import { InMemorySessionRegistry } from './registry/in-memory-session.registry.js';
@@ -31,7 +33,7 @@ import { SessionRegistry } from './registry/session-registry.js';
 import { AxessSessionService } from './session/axess-session.service.js';
 import { LoginPolicy } from './session/login-policy.js';
 import { InMemorySessionStore } from './store/in-memory-session.store.js';
-import { SessionLifetime } from './store/session-lifetime.js';
+import { GONE_MARKER_TTL_MS, SessionLifetime } from './store/session-lifetime.js';
 import { SessionStore } from './store/session-store.js';
 import { AxessTelemetry } from './telemetry/axess-telemetry.js';
 import { instrumentRegistry } from './telemetry/instrumented-session.registry.js';
@@ -40,9 +42,6 @@ import { ValkeySessionRegistry } from './valkey/valkey-session.registry.js';
 import { ValkeySessionStore } from './valkey/valkey-session.store.js';
 import { ValkeyEventRelay } from './valkey/valkey-event.relay.js';
 import { AxessWebSocketSessions } from './ws/websocket-sessions.js';
-
-/** Longest a "why it ended" marker lives: 10 minutes (or the idle timeout, if shorter). */
-export const GONE_MARKER_TTL_MS = 10 * 60_000;
 
 /** The services every AxessSessionModule instance provides, built from the resolved options. None resolves to `null`. */
 export const axessCoreProviders: Provider[] = [
@@ -62,7 +61,7 @@ export const axessCoreProviders: Provider[] = [
   },
   {
     provide: LoginPolicy,
-    // The marker lives long enough for the ended session's next request, not long enough to pile up keys.
+    // The same marker lifetime as SessionLifetime.goneMarkerTtlMs.
     useFactory: (o: ResolvedAxessOptions) =>
       new LoginPolicy(
         o.maxSessionsPerUser,
@@ -177,11 +176,12 @@ export const axessCoreProviders: Provider[] = [
       telemetry: AxessTelemetry,
       legacy: LegacySessionImport,
       cachePolicy: ResponseCachePolicy,
+      pending: PendingAdmission,
     ) => {
       // Only when it is to be mounted: without a signing key the middleware refuses to exist.
       const middleware =
         o.mountMiddleware && cookie.configured
-          ? new AxessSessionMiddleware(store, clock, lifetime, cookie, events, committer, failures, telemetry, legacy, cachePolicy)
+          ? new AxessSessionMiddleware(store, clock, lifetime, cookie, events, committer, failures, telemetry, legacy, cachePolicy, pending)
           : undefined;
       return new AxessRequestMount(host, o, views, unbound, middleware);
     },
@@ -200,8 +200,11 @@ export const axessCoreProviders: Provider[] = [
       AxessTelemetry,
       LegacySessionImport,
       ResponseCachePolicy,
+      PendingAdmission,
     ],
   },
+  // A failOpen login's registration, completed on its first request once the registry answers.
+  { provide: PendingAdmission, useClass: DeferredAdmission },
   {
     // The import of express-session / @fastify/session sessions (`migrateFrom`); a hook that never applies without it.
     provide: LegacySessionImport,
@@ -244,6 +247,7 @@ export const axessCoreExports = [
   StoreFailureLog,
   AxessTelemetry,
   LegacySessionImport,
+  PendingAdmission,
 ];
 
 /** The `rejected` reason for a stored record that could not be read. */

@@ -48,6 +48,8 @@ export * from './guards/max-sessions.decorator.js';
 export * from './guards/recent-auth.guard.js';
 export * from './session/confirm-authentication.js';
 export * from './http/legacy-session-import.js';
+export * from './http/pending-admission.js';
+export * from './session/deferred-admission.js';
 export * from './migration/legacy-cookie.js';
 export * from './migration/legacy-session.importer.js';
 export * from './migration/legacy-session.options.js';

@@ -7,10 +7,11 @@ export const RECORD_VERSION = 1;
 
 /**
  * Encodes a record as a MessagePack array `[version, createdAt, userId, authenticatedAt, ip,
- * userAgent, data]`, with an eighth element `cookieMaxAgeMs` only when the session chose its
- * cookie's lifetime (`false` there: no choice) and a ninth, `true`, only for a remembered session:
- * positional, so no field names are stored per session, and records written before those fields
- * existed read as they always did.
+ * userAgent, data]`, then optional elements, each written only when it or a later one is set:
+ * eighth `cookieMaxAgeMs` (the session chose its cookie's lifetime; `false` there: no choice),
+ * ninth `remembered` (`true` for a remembered session), tenth `pendingAdmission` (while a
+ * `failOpen` login awaits its registration). Positional, so no field names are stored per
+ * session, and records written before those fields existed read as they always did.
  * Records are self-contained (`useRecords: false`): any process can read what another wrote.
  */
 export class SessionRecordCodec {
@@ -31,6 +32,7 @@ export class SessionRecordCodec {
       !absentOr(record.userAgent, isString) ||
       !(record.cookieMaxAgeMs === undefined || record.cookieMaxAgeMs === null || isTime(record.cookieMaxAgeMs)) ||
       !(record.remembered === undefined || typeof record.remembered === 'boolean') ||
+      !(record.pendingAdmission === undefined || isTime(record.pendingAdmission)) ||
       !encodesAsMap(record.data)
     ) {
       throw new SessionStoreError(
@@ -47,7 +49,9 @@ export class SessionRecordCodec {
       record.userAgent ?? null,
       record.data,
     ];
-    if (record.remembered) fields.push(record.cookieMaxAgeMs === undefined ? false : record.cookieMaxAgeMs, true);
+    const maxAge = record.cookieMaxAgeMs === undefined ? false : record.cookieMaxAgeMs;
+    if (record.pendingAdmission !== undefined) fields.push(maxAge, record.remembered === true, record.pendingAdmission);
+    else if (record.remembered) fields.push(maxAge, true);
     else if (record.cookieMaxAgeMs !== undefined) fields.push(record.cookieMaxAgeMs);
     try {
       return this.packr.pack(fields);
@@ -64,10 +68,12 @@ export class SessionRecordCodec {
     } catch (cause) {
       throw new SessionStoreError('codec', 'Stored session bytes are not valid MessagePack.', { cause });
     }
-    if (!Array.isArray(value) || value.length < 7 || value.length > 9 || value[0] !== RECORD_VERSION) {
+    if (!Array.isArray(value) || value.length < 7 || value.length > 10 || value[0] !== RECORD_VERSION) {
       throw new SessionStoreError('codec', `Stored session is not a version ${RECORD_VERSION} record.`);
     }
-    const [, createdAt, userId, authenticatedAt, ip, userAgent, data, cookieMaxAgeMs, remembered] = value as unknown[];
+    const [, createdAt, userId, authenticatedAt, ip, userAgent, data, maxAge, remembered, pendingAdmission] = value as unknown[];
+    // An eighth `false` ("no lifetime chosen") only stands before later elements.
+    const cookieMaxAgeMs = maxAge === false && value.length >= 9 ? undefined : maxAge;
     if (
       !isTime(createdAt) ||
       !optional(userId, isUserId) ||
@@ -75,8 +81,9 @@ export class SessionRecordCodec {
       !optional(ip, isString) ||
       !optional(userAgent, isString) ||
       !isPlainObject(data) ||
-      !(cookieMaxAgeMs === undefined || optional(cookieMaxAgeMs, isTime) || (cookieMaxAgeMs === false && remembered === true)) ||
-      !(remembered === undefined || remembered === true)
+      !(cookieMaxAgeMs === undefined || optional(cookieMaxAgeMs, isTime)) ||
+      !(remembered === undefined || remembered === true || (remembered === false && value.length === 10)) ||
+      !(pendingAdmission === undefined || isTime(pendingAdmission))
     ) {
       throw new SessionStoreError('codec', 'Stored session record has fields of the wrong type.');
     }
@@ -85,8 +92,9 @@ export class SessionRecordCodec {
     if (authenticatedAt !== null) record.authenticatedAt = authenticatedAt as number;
     if (ip !== null) record.ip = ip as string;
     if (userAgent !== null) record.userAgent = userAgent as string;
-    if (cookieMaxAgeMs !== undefined && cookieMaxAgeMs !== false) record.cookieMaxAgeMs = cookieMaxAgeMs as number | null;
+    if (cookieMaxAgeMs !== undefined) record.cookieMaxAgeMs = cookieMaxAgeMs as number | null;
     if (remembered === true) record.remembered = true;
+    if (pendingAdmission !== undefined) record.pendingAdmission = pendingAdmission;
     return record;
   }
 }

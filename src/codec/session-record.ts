@@ -43,4 +43,10 @@ export interface SessionRecord {
    * timeouts, and its cookie persists until the absolute deadline (unless `cookieMaxAgeMs` says otherwise).
    */
   remembered?: boolean;
+  /**
+   * Set when a `failOpen` login went through while the registry could not admit it: the session
+   * still has to be registered, under this cap (`0`: no cap). Its first request once the
+   * registry answers again admits it and clears the flag.
+   */
+  pendingAdmission?: number;
 }

@@ -50,6 +50,11 @@ export const SessionEndReason = {
   /** Past its absolute timeout when a request came. */
   absoluteTimeout: 'expired:absolute-timeout',
   /**
+   * Found expired when its cookie came back: no record and no marker saying why (the store let
+   * it expire after the idle timeout; also an id a rotation replaced while a request still carried it).
+   */
+  idleTimeout: 'expired:idle-timeout',
+  /**
    * Found gone by a check against the store (e.g. of an open WebSocket after events from other
    * instances may have been missed), with no marker left saying why: logged out, or idle too long.
    */

@@ -62,7 +62,7 @@ export class SessionCommitter {
     // Sessions ended by `destroy()`: a logout like the service's, told to listeners (and other instances) once deleted.
     const destroyed = state.doomed.slice();
     try {
-      await this.deleteDoomed(state);
+      await this.deleteDoomed(state, SessionEndReason.loggedOut);
       await this.write(state);
     } catch (error) {
       throw asServiceUnavailable(error, this.failures, 'a session write');
@@ -97,13 +97,19 @@ export class SessionCommitter {
     );
   }
 
-  private async deleteDoomed(state: SessionState): Promise<void> {
+  /**
+   * Ends the doomed sessions: with `reason`, each leaves a marker saying why (`markGone`); without
+   * one (an id that never reached the client) the record is just deleted. Record, marker and
+   * registry member together: one round trip.
+   */
+  private async deleteDoomed(state: SessionState, reason?: string): Promise<void> {
     const doomed = state.doomed.splice(0);
     if (doomed.length === 0) return;
-    // Record and registry member together: one round trip.
-    await Promise.all(
-      doomed.flatMap(({ id, userId }) => [this.store.delete(id), ...(userId === undefined ? [] : [this.registry.unregister(userId, id)])]),
-    );
+    const ids = doomed.map(({ id }) => id);
+    await Promise.all([
+      reason === undefined ? this.store.delete(...ids) : this.store.markGone(ids, reason, this.lifetime.goneMarkerTtlMs),
+      ...doomed.flatMap(({ id, userId }) => (userId === undefined ? [] : [this.registry.unregister(userId, id)])),
+    ]);
   }
 
   private async write(state: SessionState): Promise<void> {
@@ -113,12 +119,14 @@ export class SessionCommitter {
     const ttl = this.lifetime.ttl(record, now);
     if (ttl < 1) {
       // The absolute deadline passed during the request: the session is over, not rewritten.
-      if (state.storedId) {
-        state.doomed.push({ id: state.storedId, userId: record.userId });
+      const id = state.storedId;
+      if (id) state.doomed.push({ id, userId: record.userId });
+      state.forget();
+      await this.deleteDoomed(state, SessionEndReason.absoluteTimeout);
+      if (id) {
+        this.events.emit({ type: 'expired-on-access', userId: record.userId, sessionId: id, reason: SessionEndReason.absoluteTimeout });
         this.telemetry.sessionsEnd(SessionEndReason.absoluteTimeout);
       }
-      state.forget();
-      await this.deleteDoomed(state);
       return;
     }
     if (state.storedId === undefined) {

@@ -11,6 +11,7 @@ import { SessionStore } from '../store/session-store.js';
 import { AxessTelemetry } from '../telemetry/axess-telemetry.js';
 import { AxessSession } from './axess-session.js';
 import { LegacySessionImport } from './legacy-session-import.js';
+import { PendingAdmission } from './pending-admission.js';
 import { DEFAULT_RESPONSE_CACHE_POLICY, presetNoStore, ResponseCachePolicy } from './response-cache-policy.js';
 import { commitOnResponse } from './response-commit.js';
 import { SessionCommitter } from './session-committer.js';
@@ -54,6 +55,8 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     @Optional() private readonly legacy?: LegacySessionImport,
     /** Which cache headers signed-in responses get (`noStoreAuthenticated`). */
     @Optional() private readonly cachePolicy: ResponseCachePolicy = DEFAULT_RESPONSE_CACHE_POLICY,
+    /** Registers a session a `failOpen` login let through unregistered. */
+    @Optional() private readonly pendingAdmission?: PendingAdmission,
   ) {
     if (!cookie.configured) {
       throw new AxessOptionsError('signingKey', 'is required by AxessSessionMiddleware: 32 random bytes (e.g. `openssl rand -base64 32`).');
@@ -74,6 +77,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
       for (const reason of rejected!) this.telemetry.cookieRejected(reason);
     }
     const loaded = ids.length === 0 ? NO_SESSION : await this.load(ids);
+    if (loaded.record?.pendingAdmission !== undefined) await this.pendingAdmission?.complete(loaded.id!, loaded.record);
     const state = new SessionState(loaded.id, loaded.record, this.nowMs, raw);
     state.endedReason = loaded.endedReason;
     attachAxessSession(raw, new AxessSession(state));
@@ -101,12 +105,29 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     }
     if (endedReason !== undefined) return { endedReason };
     try {
-      return { endedReason: await this.store.goneReason(ids[0]) };
+      return { endedReason: await this.whyGone(ids[0]) };
     } catch (error) {
       // The reason is a courtesy: without it the request is still one without a session.
       this.logger.warn(`Could not read why a session ended: ${String(error)}`);
       return NO_SESSION;
     }
+  }
+
+  /**
+   * Why the session of a verified cookie is gone. Every ending the library causes leaves a
+   * marker; no marker and no record means the store let the record expire (idle timeout): that
+   * is recorded the first time its cookie comes back (a marker, so it is reported once), told and counted.
+   */
+  private async whyGone(id: string): Promise<string | undefined> {
+    // Together, one round trip: a record that exists but could not be read (e.g. sealed with a key
+    // this instance lacks) is not an expiry, and must not be deleted.
+    const [known, present] = await Promise.all([this.store.goneReason(id), this.store.existing([id])]);
+    if (known !== undefined || present.size > 0) return known;
+    const reason = SessionEndReason.idleTimeout;
+    await this.store.markGone([id], reason, this.lifetime.goneMarkerTtlMs);
+    this.events.emit({ type: 'expired-on-access', sessionId: id, reason });
+    this.telemetry.sessionsEnd(reason);
+    return reason;
   }
 
   private async read(id: string): Promise<SessionRecord | null | 'expired'> {
@@ -122,9 +143,9 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     const now = this.clock.nowMs();
     if (this.lifetime.isOver(record, now)) {
       // Fire and forget: the request does not wait for the cleanup, and a failure only leaves
-      // a record that is refused again until its idle expiry.
+      // a record that is refused again until its idle expiry. The marker tells the next request why.
       this.store
-        .delete(id)
+        .markGone([id], SessionEndReason.absoluteTimeout, this.lifetime.goneMarkerTtlMs)
         .catch((error: unknown) => this.logger.warn(`Could not delete a session past its absolute timeout: ${String(error)}`));
       this.events.emit({ type: 'expired-on-access', userId: record.userId, sessionId: id, reason: SessionEndReason.absoluteTimeout });
       this.telemetry.sessionsEnd(SessionEndReason.absoluteTimeout);

@@ -80,6 +80,10 @@ export class InMemorySessionRegistry extends SessionRegistry {
     return this.ordered(userId);
   }
 
+  /**
+   * Low level (not part of `SessionRegistry`): the user's session ids whose record still exists,
+   * oldest first. A backend failure throws; it never reads as empty.
+   */
   async activeSessions(userId: string): Promise<string[]> {
     return liveSessionIds(await this.members(userId), this.store);
   }

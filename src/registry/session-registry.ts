@@ -47,7 +47,8 @@ export interface AdmitOptions {
  * by the register instant in epoch ms). Members whose session record no longer exists are
  * pruned and never count against a cap. The contract holds what the library itself calls; ending
  * sessions goes through `AxessSessionService`, which leaves the reason, emits the events and counts
- * them (the concrete registries also have `invalidateSession`, low level). Inject by this class; implementations:
+ * them (the concrete registries also have `invalidateSession`, low level, and `activeSessions`: the
+members whose record still exists, which the library itself never needs). Inject by this class; implementations:
  * `ValkeySessionRegistry` and `InMemorySessionRegistry`.
  */
 export abstract class SessionRegistry {
@@ -59,9 +60,6 @@ export abstract class SessionRegistry {
 
   /** True when `sessionId` is in the user's set and its record still exists. */
   abstract isValid(userId: string, sessionId: string): Promise<boolean>;
-
-  /** The user's live session ids, oldest first. A backend failure throws; it never reads as empty. */
-  abstract activeSessions(userId: string): Promise<string[]>;
 
   /** Every member as stored, oldest first, dead ones included. */
   abstract members(userId: string): Promise<RegisteredSession[]>;

@@ -152,6 +152,8 @@ export class AxessSessionService {
     } else if (admission.status === 'fulfilled') {
       evicted = admission.value ?? [];
     } else if (this.policy.failOpen && isBackendFailure(admission.reason)) {
+      // Written at commit with the session: its first request once the registry answers admits it.
+      record.pendingAdmission = limit.cap ?? 0;
       this.logger.warn(
         `Session admission failed; the login proceeds without it (failOpen): ${admission.reason.message}`,
         admission.reason.stack,
@@ -173,6 +175,7 @@ export class AxessSessionService {
       await discardRecord(this.store, this.logger, oldId); // no session fixation: the pre-login id must not live on
     }
     state.bindLogin(newId, record);
+    if (record.pendingAdmission !== undefined) state.dirty = true;
     if (options.response !== undefined) this.committer.sendPendingCookie(session, options.response);
     this.events.emit({ type: 'authenticated', userId, sessionId: newId, reason: 'login' });
     for (const victim of evicted)
@@ -186,14 +189,20 @@ export class AxessSessionService {
     return this.authenticate(req, confirmingUser(req), asConfirmation(options));
   }
 
-  /** Logs out: deletes the session's record and registry entry now; the cookie is cleared on commit. */
+  /**
+   * Logs out: deletes the session's record (leaving a `logged-out` marker) and registry entry now;
+   * the cookie is cleared on commit.
+   */
   async logout(req: unknown): Promise<void> {
     const state = sessionStateOf(getAxessSession(req));
     const id = state.storedId;
     const userId = state.record?.userId;
     if (id !== undefined) {
       await this.backend(() =>
-        Promise.all([this.store.delete(id), userId === undefined ? undefined : this.registry.unregister(userId, id)]),
+        Promise.all([
+          this.store.markGone([id], SessionEndReason.loggedOut, this.markerTtlMs),
+          userId === undefined ? undefined : this.registry.unregister(userId, id),
+        ]),
       );
     }
     state.forget();

@@ -17,6 +17,9 @@ export interface RememberedTimeouts {
   absoluteTimeoutMs: number;
 }
 
+/** Longest a "why it ended" marker lives: 10 minutes (or the idle timeout, if shorter). */
+export const GONE_MARKER_TTL_MS = 10 * 60_000;
+
 /**
  * The timeouts of a session: idle (sliding, enforced by the record's expiry in the store; shorter
  * for a session no user signed into, so that anonymous visitors cannot pile up long-lived
@@ -27,6 +30,12 @@ export class SessionLifetime {
   /** The timeouts of remembered sessions. */
   readonly remembered: RememberedTimeouts;
 
+  /**
+   * How long the marker saying why a session ended is kept: long enough for the ended session's
+   * next request, not long enough to pile up keys.
+   */
+  readonly goneMarkerTtlMs: number;
+
   constructor(
     readonly idleTimeoutMs: number,
     readonly absoluteTimeoutMs: number,
@@ -34,6 +43,7 @@ export class SessionLifetime {
     remembered?: RememberedTimeouts,
   ) {
     this.remembered = remembered ?? { idleTimeoutMs, absoluteTimeoutMs };
+    this.goneMarkerTtlMs = Math.min(GONE_MARKER_TTL_MS, idleTimeoutMs);
   }
 
   /** The idle timeout that applies to `record`: the anonymous one until a user is bound, the remembered one after "remember me". */

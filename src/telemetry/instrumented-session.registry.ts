@@ -12,7 +12,6 @@ const REGISTRY_OPERATIONS = {
   unregister: { roundTrips: 1, parent: false },
   isValid: { roundTrips: 1, parent: true },
   members: { roundTrips: 1, parent: false },
-  activeSessions: { roundTrips: 2, parent: true },
   admit: { roundTrips: undefined, parent: true },
   invalidateUser: { roundTrips: 2, parent: true },
 } as const;
@@ -56,10 +55,6 @@ export class InstrumentedSessionRegistry extends SessionRegistry {
 
   isValid(userId: string, sessionId: string): Promise<boolean> {
     return instrumentedCall(this.telemetry, this.operations.isValid, () => this.inner.isValid(userId, sessionId));
-  }
-
-  activeSessions(userId: string): Promise<string[]> {
-    return instrumentedCall(this.telemetry, this.operations.activeSessions, () => this.inner.activeSessions(userId));
   }
 
   members(userId: string): Promise<RegisteredSession[]> {

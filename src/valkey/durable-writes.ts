@@ -52,9 +52,71 @@ export async function writeAndWait<T>(
     throw SessionStoreError.fromClient(operation, error);
   }
   if (!results || results.length !== 2) throw new SessionStoreError('connection', `Valkey ${operation} failed: the pipeline did not run.`);
-  const [[writeError, reply], [waitError, acknowledged]] = results;
+  const [[writeError, reply], waited] = results;
   if (writeError) throw SessionStoreError.fromClient(operation, writeError);
-  if (!applied(reply as T)) return reply as T;
+  if (applied(reply as T)) checkAcknowledged(durable, operation, waited);
+  return reply as T;
+}
+
+/** A session write (`SET key bytes PX ttl`, with `NX`/`XX` when given) and its `WAIT`; the reply (`'OK'` when written). */
+export function durableSet(
+  client: ValkeyClient,
+  durable: DurableWritesOptions,
+  operation: string,
+  key: string,
+  bytes: Buffer,
+  ttlMs: number,
+  flag?: 'NX' | 'XX',
+): Promise<string | null> {
+  const set = (p: ChainableCommander) =>
+    flag === undefined
+      ? p.set(key, bytes, 'PX', ttlMs)
+      : flag === 'NX'
+        ? p.set(key, bytes, 'PX', ttlMs, 'NX')
+        : p.set(key, bytes, 'PX', ttlMs, 'XX');
+  // A refused conditional write changed nothing and need not be replicated.
+  return writeAndWait<string | null>(client, durable, operation, set, (reply) => reply === 'OK');
+}
+
+/**
+ * Sends single-key writes with `WAIT` (deletions, gone-markers, evictions, revocations): on one
+ * server (or a Sentinel-managed primary) all of them and one `WAIT` in one pipeline; on a
+ * Cluster one write + `WAIT` pipeline per key, sent together, so each `WAIT` runs on the node
+ * holding its key (a pipeline goes to the node of its keyed command).
+ * `WAIT` counts the replicas that caught up with every earlier write of the connection, so one
+ * at the end covers the whole pipeline. Replies come back in the order of `writes`.
+ * @throws SessionStoreError `replication` when fewer replicas acknowledged in time (the writes are
+ *   applied on the primary, and lost if it fails over now): the caller must not report success.
+ */
+export async function writeAllAndWait(
+  client: ValkeyClient,
+  durable: DurableWritesOptions,
+  operation: string,
+  writes: ReadonlyArray<(pipeline: ChainableCommander) => ChainableCommander>,
+): Promise<unknown[]> {
+  if (writes.length === 0) return [];
+  if (client.isCluster) {
+    return Promise.all(writes.map((write) => writeAndWait<unknown>(client, durable, operation, write, () => true)));
+  }
+  let results: Array<[Error | null, unknown]> | null;
+  try {
+    const pipeline = writes.reduce((p, write) => write(p), client.pipeline());
+    results = await pipeline.wait(durable.replicas, durable.timeoutMs).exec();
+  } catch (error) {
+    throw SessionStoreError.fromClient(operation, error);
+  }
+  if (!results || results.length !== writes.length + 1) {
+    throw new SessionStoreError('connection', `Valkey ${operation} failed: the pipeline did not run.`);
+  }
+  const replies = results.slice(0, -1).map(([error, reply]) => {
+    if (error) throw SessionStoreError.fromClient(operation, error);
+    return reply;
+  });
+  checkAcknowledged(durable, operation, results[results.length - 1]);
+  return replies;
+}
+
+function checkAcknowledged(durable: DurableWritesOptions, operation: string, [waitError, acknowledged]: [Error | null, unknown]): void {
   if (waitError) throw SessionStoreError.fromClient(operation, waitError);
   if (typeof acknowledged !== 'number' || acknowledged < durable.replicas) {
     throw new SessionStoreError(
@@ -63,5 +125,4 @@ export async function writeAndWait<T>(
         `within ${durable.timeoutMs} ms.`,
     );
   }
-  return reply as T;
 }

@@ -93,6 +93,10 @@ export class ValkeySessionRegistry extends SessionRegistry {
     return result;
   }
 
+  /**
+   * Low level (not part of `SessionRegistry`): the user's session ids whose record still exists,
+   * oldest first. A backend failure throws; it never reads as empty.
+   */
   async activeSessions(userId: string): Promise<string[]> {
     return liveSessionIds(await this.members(userId), this.store);
   }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { ChainableCommander } from 'iovalkey';
 import type { SessionRecord } from '../codec/session-record.js';
 import { AesGcmSessionCipher } from '../crypto/aes-gcm-session.cipher.js';
 import { PlaintextSessionCipher } from '../crypto/plaintext-session.cipher.js';
@@ -7,7 +8,7 @@ import type { SessionCipher } from '../crypto/session-cipher.js';
 import { isSessionId } from '../crypto/session-id.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
 import type { ValkeyClient } from './valkey-client.js';
-import { assertDurableWrites, writeAndWait, type DurableWritesOptions } from './durable-writes.js';
+import { assertDurableWrites, durableSet, writeAllAndWait, writeAndWait, type DurableWritesOptions } from './durable-writes.js';
 import { KeyLayout } from './key-layout.js';
 import { scanKeys } from './scan-keys.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from '../store/sealed-record.js';
@@ -26,9 +27,10 @@ export interface ValkeySessionStoreOptions {
   /** Where warnings go. @default new Logger('AxessSession') */
   logger?: Logger;
   /**
-   * Make `save` and `cycle` wait until `replicas` replicas acknowledged the write (`WAIT`, sent
-   * with the write in one pipeline to the node holding the key, Cluster included): a session
-   * whose save resolved survives a failover. Too few acknowledgements within `timeoutMs` fail the
+   * Make `save`, `cycle`, `delete` and `markGone` wait until `replicas` replicas acknowledged
+   * the write (`WAIT`, sent with the writes in one pipeline to the node holding each key, Cluster
+   * included): a session whose save resolved, and a deletion, revocation or eviction that
+   * resolved, survive a failover. Too few acknowledgements within `timeoutMs` fail the
    * call with `SessionStoreError` of kind `replication`. WAIT holds the node connection it runs on
    * until it returns, so keep `timeoutMs` short and below the client's command timeout.
    * Off by default (Valkey replicates asynchronously).
@@ -129,19 +131,10 @@ export class ValkeySessionStore extends SessionStore {
     const bytes = this.format.toBytes(id, record);
     const mode = options.mode ?? 'upsert';
     if (this.durableWrites) {
-      const reply = await writeAndWait<string | null>(
-        this.client,
-        this.durableWrites,
-        'save',
-        (p) =>
-          mode === 'upsert'
-            ? p.set(key, bytes, 'PX', ttlMs)
-            : mode === 'create'
-              ? p.set(key, bytes, 'PX', ttlMs, 'NX')
-              : p.set(key, bytes, 'PX', ttlMs, 'XX'),
-        (r) => r === 'OK',
+      return (
+        (await durableSet(this.client, this.durableWrites, 'save', key, bytes, ttlMs, mode === 'upsert' ? undefined : MODE_FLAG[mode])) ===
+        'OK'
       );
-      return reply === 'OK';
     }
     try {
       const reply =
@@ -157,6 +150,15 @@ export class ValkeySessionStore extends SessionStore {
   async delete(...ids: string[]): Promise<void> {
     const keys = ids.map((id) => this.keys.session(id));
     if (keys.length === 0) return;
+    if (this.durableWrites) {
+      await writeAllAndWait(
+        this.client,
+        this.durableWrites,
+        'delete',
+        keys.map((key) => (p) => p.del(key)),
+      );
+      return;
+    }
     try {
       // One DEL per key: single-slot commands, sent together (one round trip).
       await Promise.all(keys.map((key) => this.client.del(key)));
@@ -186,18 +188,11 @@ export class ValkeySessionStore extends SessionStore {
     let deleted: number;
     if (this.durableWrites) {
       // Each key may live on its own node: one write + WAIT pipeline per key, sent together.
-      const durable = this.durableWrites;
       [written, deleted] = await Promise.all([
-        writeAndWait<string | null>(
-          this.client,
-          durable,
-          'cycle',
-          (p) => p.set(newKey, bytes, 'PX', ttlMs, 'NX'),
-          (r) => r === 'OK',
-        ),
+        durableSet(this.client, this.durableWrites, 'cycle', newKey, bytes, ttlMs, 'NX'),
         writeAndWait<number>(
           this.client,
-          durable,
+          this.durableWrites,
           'cycle',
           (p) => p.del(oldKey),
           (r) => r > 0,
@@ -259,6 +254,15 @@ export class ValkeySessionStore extends SessionStore {
     assertTtl(ttlMs);
     const keys = ids.map((id) => [this.keys.gone(id), this.keys.session(id)] as const);
     if (keys.length === 0) return;
+    if (this.durableWrites) {
+      // A revocation or eviction that resolved must survive a failover: the promoted replica has its markers and deletions.
+      const writes = keys.flatMap(([gone, session]) => [
+        (p: ChainableCommander) => p.set(gone, reason, 'PX', ttlMs),
+        (p: ChainableCommander) => p.del(session),
+      ]);
+      await writeAllAndWait(this.client, this.durableWrites, 'markGone', writes);
+      return;
+    }
     try {
       // Marker first, then the record: a request that finds the record missing finds the marker.
       await Promise.all(keys.flatMap(([gone, session]) => [this.client.set(gone, reason, 'PX', ttlMs), this.client.del(session)]));

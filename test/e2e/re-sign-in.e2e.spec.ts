@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { SessionRegistry, SessionStore } from '../../src/internal';
+import { SessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { CommandLog } from '../harness/command-log';
 import { RequestGate, requestGates } from '../harness/request-gate';
 import { cookiePair, send, startTestApp, type AdapterName, type Answer, type BackendName, type TestApp } from '../harness/http-app';
+import { liveSessions } from '../harness/live-sessions';
 
 const CAP = 3;
 const MATRIX: Array<[AdapterName, BackendName]> = [
@@ -72,8 +73,7 @@ describe.each(MATRIX)('re-sign-in on %s with the %s backend', (adapter, backend)
       for (let i = 0; i < CAP - 1; i++) others.push(await signIn(t, name, undefined, path));
       const mine = await signIn(t, name, undefined, path);
       const again = await signIn(t, name, mine.cookie, path);
-      const registry = t.app.get(SessionRegistry);
-      const active = await registry.activeSessions(name);
+      const active = await liveSessions(t.app, name);
       expect(active).toHaveLength(CAP);
       expect(new Set(active)).toEqual(new Set([...others.map((o) => o.id), again.id]));
       expect(await live(t, ...others.map((o) => o.id))).toEqual(new Set(others.map((o) => o.id)));
@@ -103,7 +103,7 @@ describe.each(MATRIX)('re-sign-in on %s with the %s backend', (adapter, backend)
       expect(lost.setCookies.filter((c) => c.startsWith('__Host-axess.sid='))).toEqual([]);
     }
     const winner = idOf(cookiePair(won[0]))!;
-    expect(await t.app.get(SessionRegistry).activeSessions(name)).toEqual([winner]);
+    expect(await liveSessions(t.app, name)).toEqual([winner]);
     expect(await live(t, first.id, winner)).toEqual(new Set([winner]));
     expect((await send(t.url, 'GET', '/me', { cookie: cookiePair(won[0]) })).body).toMatchObject({ userId: name, sessionId: winner });
   });

@@ -69,7 +69,7 @@ describe.each(ADAPTERS)('session lifecycle events and end reasons on %s with rea
       expect(of('revoked', a.id)).toEqual([]);
     });
 
-    it('logged-out: the session that logged out; its next request is 401 without a reason', async () => {
+    it('logged-out: the session that logged out; its next request is 401 with reason logged-out', async () => {
       const name = user('out');
       const a = await login(t, name);
       await send(t.url, 'POST', '/logout', { cookie: a.cookie });
@@ -78,7 +78,7 @@ describe.each(ADAPTERS)('session lifecycle events and end reasons on %s with rea
       ]);
       const after = await send(t.url, 'GET', '/me', { cookie: a.cookie });
       expect(after.status).toBe(401);
-      expect(after.body.reason).toBeUndefined();
+      expect(after.body.reason).toBe('logged-out');
     });
 
     it('rejected: a cookie whose signature does not verify (no session id is trusted)', async () => {
@@ -163,8 +163,8 @@ describe.each(ADAPTERS)('session lifecycle events and end reasons on %s with rea
       const answer = await send(t.url, 'GET', '/me', { cookie: first.cookie });
       expect(answer.status).toBe(401);
       expect(answer.body).toEqual({ statusCode: 401, message: 'Unauthorized', reason: 'evicted:newer-sign-in' });
-      // The marker is read only because the session was missing.
-      expect(log.commands).toEqual(['getex', 'get']);
+      // The marker is read only because the session was missing, with whether a record (unreadable here) exists: one round trip.
+      expect(log.commands).toEqual(['getex', 'get', 'exists']);
     });
 
     it('the normal path still costs exactly one command', async () => {
@@ -176,12 +176,16 @@ describe.each(ADAPTERS)('session lifecycle events and end reasons on %s with rea
       expect(log.roundTrips).toBe(1);
     });
 
-    it('an unknown session with no marker is a plain 401', async () => {
+    it('a session whose record expired in the store (no marker) is a 401 expired:idle-timeout, told once', async () => {
       const a = await login(t, user('plain'));
       await t.client!.del(`${t.prefix}:sess:${a.id}`);
       const answer = await send(t.url, 'GET', '/me', { cookie: a.cookie });
       expect(answer.status).toBe(401);
-      expect(answer.body).toEqual({ statusCode: 401, message: 'Unauthorized' });
+      expect(answer.body).toEqual({ statusCode: 401, message: 'Unauthorized', reason: 'expired:idle-timeout' });
+      expect((await send(t.url, 'GET', '/me', { cookie: a.cookie })).body.reason).toBe('expired:idle-timeout');
+      expect(of('expired-on-access', a.id)).toEqual([
+        { type: 'expired-on-access', sessionId: a.id, reason: 'expired:idle-timeout', at: clock.now() },
+      ]);
     });
 
     it('revoke-others while another device is mid-request: its later save does not bring it back (I3), its next request is 401 revoked', async () => {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { SessionRegistry, SessionStore } from '../../src/internal';
+import { SessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../harness/http-app';
 import { STEP_UP_MAX_AGE_MS, StepUpController } from '../harness/step-up.app';
+import { liveSessions } from '../harness/live-sessions';
 
 const CAP = 2;
 const user = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
@@ -68,7 +69,7 @@ describe.each<AdapterName>(['express', 'fastify'])('step-up (@RequireRecentAuth,
     const mine = await signIn(name);
     const confirmed = await send(t.url, 'POST', '/step-up/confirm', { cookie: mine });
     const fresh = idOf(cookiePair(confirmed))!;
-    expect(new Set(await t.app.get(SessionRegistry).activeSessions(name))).toEqual(new Set([other, fresh]));
+    expect(new Set(await liveSessions(t.app, name))).toEqual(new Set([other, fresh]));
     expect(await t.app.get(SessionStore).existing([other, idOf(mine)!, fresh])).toEqual(new Set([other, fresh]));
   });
 
@@ -83,7 +84,7 @@ describe.each<AdapterName>(['express', 'fastify'])('step-up (@RequireRecentAuth,
     }
     const fresh = idOf(cookiePair(await send(t.url, 'POST', '/step-up/confirm', { cookie: mine })))!;
     const others = ids.slice(0, -1);
-    expect(new Set(await t.app.get(SessionRegistry).activeSessions(name))).toEqual(new Set([...others, fresh]));
+    expect(new Set(await liveSessions(t.app, name))).toEqual(new Set([...others, fresh]));
     expect(await t.app.get(SessionStore).existing(others)).toEqual(new Set(others));
   });
 

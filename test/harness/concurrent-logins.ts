@@ -1,5 +1,6 @@
 import type { Redis } from 'iovalkey';
 import { mintSessionId, type SessionLimitPolicy, type SessionRecord, type SessionRegistry, type SessionStore } from '../../src/internal';
+import { liveSessions } from './live-sessions';
 
 /** One app instance: its own store and registry (and, in the tests, its own Valkey client). */
 export interface LoginBackend {
@@ -123,6 +124,6 @@ export async function expectAtMostCapNewestUsable(
   expect(new Set(usable)).toEqual(new Set(admissionOrder.slice(-cap)));
   expect(new Set(outcome.evicted)).toEqual(new Set(outcome.loggedIn.filter((id) => !usable.includes(id))));
   expect(outcome.evicted.length).toBe(outcome.loggedIn.length - cap);
-  expect(await backend.registry.activeSessions(userId)).toEqual(admissionOrder.slice(-cap));
+  expect(await liveSessions(backend, userId)).toEqual(admissionOrder.slice(-cap));
   for (const id of outcome.evicted) expect(await backend.store.load(id)).toBeNull();
 }

@@ -222,11 +222,11 @@ describe('SessionRecordCodec', () => {
       expectCodecError(() => codec.encode({ data: {}, createdAt: CREATED, cookieMaxAgeMs: value as number }));
     });
 
-    it('refuses a ninth element other than true, and a tenth', () => {
+    it('refuses a ninth element other than a boolean, and an eleventh', () => {
       expectCodecError(() => codec.decode(forge.pack([...valid, null, null])));
       expectCodecError(() => codec.decode(forge.pack([...valid, null, false])));
       expectCodecError(() => codec.decode(forge.pack([...valid, null, 1])));
-      expectCodecError(() => codec.decode(forge.pack([...valid, null, true, true])));
+      expectCodecError(() => codec.decode(forge.pack([...valid, null, true, 1, 1])));
     });
   });
 
@@ -258,6 +258,42 @@ describe('SessionRecordCodec', () => {
 
     it('refuses a non-boolean remembered on encode', () => {
       expectCodecError(() => codec.encode({ data: {}, createdAt: CREATED, remembered: 'yes' as unknown as boolean }));
+    });
+  });
+
+  describe('a failOpen sign-in awaiting its registration (a tenth element, written only while pending)', () => {
+    it.each([
+      [undefined, false, 0],
+      [null, true, 3],
+      [3_600_000, false, 2],
+    ])('round-trips pendingAdmission beside cookieMaxAgeMs %p and remembered %p', (cookieMaxAgeMs, remembered, pendingAdmission) => {
+      const record: SessionRecord = {
+        data: { a: 1 },
+        createdAt: CREATED,
+        userId: 'u',
+        ...(cookieMaxAgeMs === undefined ? {} : { cookieMaxAgeMs }),
+        ...(remembered ? { remembered: true } : {}),
+        pendingAdmission,
+      };
+      expect(codec.decode(codec.encode(record))).toEqual(record);
+      expect((forge.unpack(codec.encode(record)) as unknown[]).length).toBe(10);
+    });
+
+    it.each([
+      ['a string', 'x'],
+      ['a fraction', 1.5],
+      ['a negative number', -1],
+      ['null', null],
+    ])('refuses %s as the pending cap', (_label, value) => {
+      expectCodecError(() => codec.decode(forge.pack([...valid, false, false, value])));
+      expectCodecError(() => codec.encode({ data: {}, createdAt: CREATED, pendingAdmission: value as number }));
+    });
+
+    it('reads false as "not remembered" only beside a pending admission', () => {
+      expectCodecError(() => codec.decode(forge.pack([...valid, false, false])));
+      expect(codec.decode(forge.pack([...valid, false, false, 1]))).toMatchObject({ pendingAdmission: 1 });
+      expect(codec.decode(forge.pack([...valid, false, false, 1]))).not.toHaveProperty('remembered');
+      expect(codec.decode(forge.pack([...valid, false, false, 1]))).not.toHaveProperty('cookieMaxAgeMs');
     });
   });
 });
