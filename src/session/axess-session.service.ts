@@ -23,6 +23,7 @@ import { LoginPolicy } from './login-policy.js';
 import { rememberedAfterLogin } from './remember-me.js';
 import { inRevocationSpan } from './revocation-span.js';
 import { AxessSessionLimitException } from './session-limit.exception.js';
+import { listUserSessions } from './session-listing.js';
 import { SessionRevocation } from './session-revocation.js';
 import { AxessConcurrentRotationException, rotateSignedIn } from './session-rotation.js';
 import type { AuthenticateOptions, AuthenticateResult, SessionInfo } from './session-info.js';
@@ -220,32 +221,9 @@ export class AxessSessionService {
    */
   async listSessions(userId: string, currentSessionId?: string): Promise<SessionInfo[]> {
     assertUserId(userId);
-    this.handles.assertConfigured(); // before any round trip
-    const ids = (await this.backend(() => this.registry.members(userId))).map((m) => m.sessionId).filter(isSessionId);
-    if (ids.length === 0) return [];
-    // Reads without refresh (listing is not activity), all issued together.
-    const [records, ttls] = await this.backend(() =>
-      Promise.all([Promise.all(ids.map((id) => this.store.load(id))), this.store.remainingTtl(ids)]),
-    );
-    const now = this.clock.nowMs();
-    const sessions: SessionInfo[] = [];
-    ids.forEach((id, i) => {
-      const record = records[i];
-      const remaining = ttls.get(id);
-      // A member whose record is gone, over, or bound to someone else is not this user's session.
-      if (!record || remaining === undefined || record.userId !== userId || this.lifetime.isOver(record, now)) return;
-      const lastSeen = Math.min(now, Math.max(record.createdAt, now - (this.lifetime.idleTimeoutFor(record) - remaining)));
-      sessions.push({
-        handle: this.handles.of(id),
-        current: id === currentSessionId,
-        createdAt: new Date(record.createdAt),
-        ...(record.authenticatedAt === undefined ? {} : { authenticatedAt: new Date(record.authenticatedAt) }),
-        lastSeenAt: new Date(lastSeen),
-        ...(record.ip === undefined ? {} : { ip: record.ip }),
-        ...(record.userAgent === undefined ? {} : { userAgent: record.userAgent }),
-      });
-    });
-    return sessions;
+    const backend = <T>(operation: () => Promise<T>): Promise<T> => this.backend(operation);
+    const { store, registry, clock, lifetime, handles } = this;
+    return listUserSessions({ store, registry, clock, lifetime, handles, backend }, userId, currentSessionId);
   }
 
   /**
