@@ -15,12 +15,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const APPS = [
   { app: 'bare-express', label: 'Nest app, no session (Express)' },
   { app: 'shaped-express', label: 'Nest app, no-op middleware + guard + decorator (Express)' },
+  { app: 'minimal-express', label: "README's minimal app (Express)", login: '/login' },
+  { app: 'minimal-cache-express', label: "README's minimal app, local cache (Express)", login: '/login' },
   { app: 'axess-express', label: 'axess sample (Express)' },
   { app: 'axess-off-express', label: 'axess sample, telemetry off (Express)' },
   { app: 'axess-cache-express', label: 'axess sample, local cache (Express)' },
   { app: 'peer-express', label: 'express-session + connect-redis (Express)' },
   { app: 'bare-fastify', label: 'Nest app, no session (Fastify)' },
   { app: 'shaped-fastify', label: 'Nest app, no-op middleware + guard + decorator (Fastify)' },
+  { app: 'minimal-fastify', label: "README's minimal app (Fastify)", login: '/login' },
+  { app: 'minimal-cache-fastify', label: "README's minimal app, local cache (Fastify)", login: '/login' },
   { app: 'axess-fastify', label: 'axess sample (Fastify)' },
   { app: 'axess-off-fastify', label: 'axess sample, telemetry off (Fastify)' },
   { app: 'axess-cache-fastify', label: 'axess sample, local cache (Fastify)' },
@@ -85,8 +89,8 @@ export async function stopApp({ child }) {
 }
 
 /** Signs in and returns the `Cookie` header value that `GET /me` then accepts (empty without sessions). */
-async function signIn(base) {
-  const res = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LOGIN });
+async function signIn(base, path = '/auth/login') {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LOGIN });
   if (res.status !== 200) throw new Error(`login at ${base} answered ${res.status}: ${await res.text()}`);
   const cookie = res.headers
     .getSetCookie()
@@ -148,7 +152,7 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
   const chosen = catalog.filter(({ app, env }) => env || !only || only.some((part) => app.includes(part)));
   try {
     for (const { app, env } of chosen) apps.push(await startApp(app, url, appCpu, env));
-    for (const a of apps) a.cookie = await signIn(a.base);
+    for (const a of apps) a.cookie = await signIn(a.base, catalog.find((x) => x.app === a.kind).login);
 
     // Round trips and commands per request: sequential requests, server read events and INFO
     // commandstats per request (500, so that a hot cached session's few commands, e.g. a touch or
@@ -214,7 +218,14 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
       if (!xs || !ys) return NaN;
       return median(xs.map((x, i) => x[field] / ys[i][field]));
     };
-    return { results, notes, ratio, baselines };
+    // The same per round for differences (µs of CPU one app spends per request beyond another).
+    const difference = (appA, appB, c, field) => {
+      const xs = results.find((r) => r.app === appA && r.connections === c)?.runs;
+      const ys = results.find((r) => r.app === appB && r.connections === c)?.runs;
+      if (!xs || !ys) return NaN;
+      return median(xs.map((x, i) => x[field] - ys[i][field]));
+    };
+    return { results, notes, ratio, difference, baselines };
   } finally {
     for (const a of apps) await stopApp(a);
   }

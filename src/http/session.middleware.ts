@@ -65,9 +65,17 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
    * request, and arranges for a changed session to be saved as the response goes out.
    */
   async use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
-    const raw = rawRequest(req);
+    await this.attach(rawRequest(req), res);
+    next();
+  }
+
+  /**
+   * `use` without `next`: what the module's native Fastify hook awaits (no callback per request).
+   * Rejects on a backend failure (HTTP 503). @internal
+   */
+  async attach(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     // Mounted twice (module and app): the first load stands.
-    if (findAxessSession(raw)) return next();
+    if (findAxessSession(raw)) return;
     const { ids, forged, rejected } = this.cookie.inspect(raw.headers.cookie);
     if (forged) {
       this.events.emit({ type: 'rejected', reason: 'bad-signature' });
@@ -82,7 +90,6 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     if (loaded.record?.userId !== undefined && this.cachePolicy.noStoreAuthenticated) presetNoStore(res);
     // No live session: a cookie of the session library the app used before may name one to import.
     if (!loaded.record && this.legacy?.applies(raw)) await this.legacy.importInto(raw, res);
-    next();
   }
 
   /**
