@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { median } from '../lib/measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const APPS = [
+export const APPS = [
   { app: 'bare-express', label: 'Nest app, no session (Express)' },
   { app: 'shaped-express', label: 'Nest app, no-op middleware + guard + decorator (Express)' },
   { app: 'minimal-express', label: "README's minimal app (Express)", login: '/login' },
@@ -50,9 +50,9 @@ function pinned(cpu, command, args) {
   return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
 }
 
-/** Starts one app process (with `env` added to this one's) and resolves once it listens. */
-export async function startApp(kind, url, cpu, env = {}) {
-  const [command, args] = pinned(cpu, process.execPath, [join(here, 'serve.mjs'), kind, url]);
+/** Starts one app process (with `env` added to this one's, and `nodeArgs` such as `--cpu-prof`) and resolves once it listens. */
+export async function startApp(kind, url, cpu, env = {}, nodeArgs = []) {
+  const [command, args] = pinned(cpu, process.execPath, [...nodeArgs, join(here, 'serve.mjs'), kind, url]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   // Never outlive the bench, even when it is interrupted.
   const killOnExit = () => child.kill('SIGKILL');
@@ -89,9 +89,9 @@ export async function stopApp({ child }) {
 }
 
 /** Signs in and returns the `Cookie` header value that `GET /me` then accepts (empty without sessions). */
-async function signIn(base, path = '/auth/login') {
+export async function signIn(base, path = '/auth/login') {
   const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LOGIN });
-  if (res.status !== 200) throw new Error(`login at ${base} answered ${res.status}: ${await res.text()}`);
+  if (!res.ok) throw new Error(`login at ${base} answered ${res.status}: ${await res.text()}`);
   const cookie = res.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
@@ -113,7 +113,7 @@ function cpuTimeUs(pid) {
 }
 
 /** One autocannon run in its own process; `appPid`'s CPU time per request is measured around it. */
-async function load(base, cookie, connections, seconds, cpu, appPid) {
+export async function load(base, cookie, connections, seconds, cpu, appPid) {
   const [command, args] = pinned(cpu, process.execPath, [
     join(here, 'load.mjs'),
     `${base}/me`,
