@@ -1,11 +1,11 @@
 // `npm run bench:profile -- [--seconds N] [--connections N] KIND...`: where an e2e app's CPU goes.
-// Builds nothing (run `npm run bench` or the build steps first). Starts a private valkey-server,
-// then, one app at a time, runs it (bench/e2e/serve.mjs) under `node --cpu-prof`, signs in, loads
-// `GET /me` with autocannon, stops it and reads its CPU profile: self time per request, grouped by
+// (The npm script builds first; `node bench/profile.mjs` alone needs a build.) Starts a private valkey-server,
+// then, one app at a time, runs it (bench/e2e/serve.mjs), signs in, warms it up, profiles it (the
+// V8 profiler, started and stopped around the measured `GET /me` load) and reads the profile: self time per request, grouped by
 // where the code lives (a package of node_modules, the library, the sample, Node itself, the
 // garbage collector), and the top functions. Default kinds: bare, minimal and the sample, on both
 // frameworks. Profiles are left in a temporary folder (printed) for a closer look in DevTools.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,23 +61,34 @@ const server = await startValkeyServer();
 const dir = mkdtempSync(join(os.tmpdir(), 'axess-profile-'));
 try {
   for (const kind of kinds) {
-    const out = join(dir, kind);
-    const app = await startApp(kind, server.url, undefined, {}, ['--cpu-prof', `--cpu-prof-dir=${out}`]);
+    const file = join(dir, `${kind}.cpuprofile`);
+    const app = await startApp(kind, server.url, undefined, { AXESS_BENCH_PROFILE: file });
+    /** Sends SIGUSR2 and waits for the app's answer line (`PROFILING`, `PROFILED`). */
+    const toggle = (answer) =>
+      new Promise((resolve) => {
+        const onLine = (line) => {
+          if (line !== answer) return;
+          app.lines.off('line', onLine);
+          resolve();
+        };
+        app.lines.on('line', onLine);
+        app.child.kill('SIGUSR2');
+      });
     let result;
     try {
       const cookie = await signIn(app.base, APPS.find((a) => a.app === kind)?.login);
       await load(app.base, cookie, Number(args.connections), 1, undefined, app.child.pid);
+      await toggle('PROFILING');
       result = await load(app.base, cookie, Number(args.connections), Number(args.seconds), undefined, app.child.pid);
+      await toggle('PROFILED');
     } finally {
       await stopApp(app);
     }
-    const file = readdirSync(out).find((f) => f.endsWith('.cpuprofile'));
-    const { modules, functions } = selfTimes(JSON.parse(readFileSync(join(out, file), 'utf8')));
-    // The profile spans the whole process (start-up, warm-up, idle): per request only what ran under load matters,
-    // so idle and program time are shown apart and the rest is divided by every request the process answered.
+    const { modules, functions } = selfTimes(JSON.parse(readFileSync(file, 'utf8')));
+    // The profile covers the measured load alone (started and stopped around it).
     const requests = result.requests;
     console.log(
-      `\n### ${kind}: ${Math.round(result.reqPerSec)} req/s, app CPU ${result.cpuUsPerReq.toFixed(0)} µs/req (profile: ${join(out, file)})\n`,
+      `\n### ${kind}: ${Math.round(result.reqPerSec)} req/s, app CPU ${result.cpuUsPerReq.toFixed(0)} µs/req (profile: ${file})\n`,
     );
     console.log('| module (self time) | µs per request of the measured run* | share |');
     console.log('| --- | ---: | ---: |');
@@ -92,7 +103,7 @@ try {
       console.log(`- ${fn}: ${((us / total) * 100).toFixed(1)} %`);
   }
   console.log(
-    "\n* Self time over the whole process (start-up and warm-up included) ÷ the measured run's requests: compare shares and differences between apps, not absolute values.",
+    '\n* Self time sampled during the measured run ÷ its requests (idle left out). Sampling on a busy machine: compare shares and differences between apps.',
   );
 } finally {
   await server.stop();

@@ -76,7 +76,7 @@ export async function startApp(kind, url, cpu, env = {}, nodeArgs = []) {
   });
   // Keep draining the app's log lines so that its stdout never blocks.
   lines.on('line', () => undefined);
-  return { kind, child, base: `http://127.0.0.1:${port}` };
+  return { kind, child, lines, base: `http://127.0.0.1:${port}` };
 }
 
 export async function stopApp({ child }) {

@@ -80,6 +80,28 @@ if (kind.startsWith('axess-cache-') || kind.startsWith('minimal-cache-')) {
 const { port } = running.app.getHttpServer().address();
 process.stdout.write(`READY ${port}\n`);
 
+if (process.env.AXESS_BENCH_PROFILE) {
+  // bench/profile.mjs: SIGUSR2 starts the CPU profiler, the next one writes the profile to that
+  // file, so that it covers the measured load alone (not start-up or warm-up).
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  let profiling = false;
+  process.on('SIGUSR2', async () => {
+    if (!profiling) {
+      profiling = true;
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+      process.stdout.write('PROFILING\n');
+    } else {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(process.env.AXESS_BENCH_PROFILE, JSON.stringify(profile));
+      process.stdout.write('PROFILED\n');
+    }
+  });
+}
+
 process.once('SIGTERM', () => {
   running
     .close()
