@@ -319,6 +319,11 @@ export function localCacheTable(e2e, revocation, concurrencies) {
       label === 'local cache' ? 'p99 ≤ 5' : '',
     ]);
   }
+  const floor = revocation?.find((r) => r.adapter === 'valkey');
+  if (floor) {
+    const both = `${fmt(floor.p50Ms, 2)} / ${fmt(floor.p99Ms, 2)}`;
+    rows.push(['floor: a bare PUBLISH → message on another client, p50 / p99 ms (same run)', () => both, '']);
+  }
   const lines = ['| local cache (`AXESS_LOCAL_CACHE=1`) | Express | Fastify | goal |', '| --- | ---: | ---: | --- |'];
   for (const [label, value, goal] of rows) lines.push(`| ${label} | ${value('express')} | ${value('fastify')} | ${goal} |`);
   return lines.join('\n');
