@@ -64,9 +64,9 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
    * Loads the session of the request's signed cookie (one read that also slides the idle expiry), attaches it to the
    * request, and arranges for a changed session to be saved as the response goes out.
    */
-  async use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
-    await this.attach(rawRequest(req), res);
-    next();
+  use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
+    // One promise, no async frame of its own; a failure rejects, as before (a store failure is a 503).
+    return this.attach(rawRequest(req), res).then(next);
   }
 
   /**
