@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startValkeyServer } from '@axess/nestjs-session/testing';
-import { baselineRatios, commandMix, e2eRatios, e2eTable, localCacheTable, storeRatios, storeTable } from './lib/report.mjs';
+import { baselineRatios, commandMix, e2eRatios, e2eTable, libraryCost, localCacheTable, storeRatios, storeTable } from './lib/report.mjs';
 import { prepareBaseline } from './lib/baseline.mjs';
 import { ValkeyStats } from './lib/valkey-stats.mjs';
 import { revocationTable } from './e2e/revocation.bench.mjs';
@@ -125,9 +125,13 @@ try {
           '',
           '### End to end',
           '',
-          `autocannon, ${args['e2e-seconds']} s per run, medians of ${args['e2e-rounds']} runs, interleaved. Mean latency = connections ÷ req/s (closed loop); p50/p99 from autocannon, whole milliseconds. App CPU: user + system time of the app's process per request during the run (/proc). Round trips per request: server read events per sequential request.`,
+          `autocannon, ${args['e2e-seconds']} s per run, medians of ${args['e2e-rounds']} runs, interleaved. Mean latency = connections ÷ req/s (closed loop); p99 from autocannon, whole milliseconds. App CPU: user + system time of the app's process per request during the run (/proc, 10 ms ticks). Round trips per request: server read events per sequential request.`,
           '',
-          e2eTable(e2e.results),
+          e2eTable(e2e),
+          '',
+          `App CPU µs per request is the primary figure: user + system time of the app's process per request, median over the rounds, with its spread (lowest–highest round); ratios are medians of per-round ratios to the bare app and to the no-op-shaped app of the same framework, from this run.`,
+          '',
+          libraryCost(e2e, CONCURRENCIES),
           '',
           e2eRatios(e2e, CONCURRENCIES),
           ...(baselines.length

@@ -44,7 +44,8 @@ export class AxessSessionModule extends AxessSessionConfigurableModule implement
 
   /**
    * Mounts the session middleware on every route (unless `mountMiddleware` is false), where the
-   * request mount has not already put it first on the app (Express).
+   * request mount has not already put it first on the app (Express middleware, Fastify hook; the
+   * adapter is unknown to the mount on Nest before 11.1.4 in a testing module).
    */
   configure(consumer: MiddlewareConsumer): void {
     if (this.resolved.mountMiddleware && !this.mount.mountsMiddleware) consumer.apply(AxessSessionMiddleware).forRoutes(AXESS_ALL_ROUTES);

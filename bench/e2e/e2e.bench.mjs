@@ -12,15 +12,19 @@ import { fileURLToPath } from 'node:url';
 import { median } from '../lib/measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const APPS = [
+export const APPS = [
   { app: 'bare-express', label: 'Nest app, no session (Express)' },
   { app: 'shaped-express', label: 'Nest app, no-op middleware + guard + decorator (Express)' },
+  { app: 'minimal-express', label: "README's minimal app (Express)", login: '/login' },
+  { app: 'minimal-cache-express', label: "README's minimal app, local cache (Express)", login: '/login' },
   { app: 'axess-express', label: 'axess sample (Express)' },
   { app: 'axess-off-express', label: 'axess sample, telemetry off (Express)' },
   { app: 'axess-cache-express', label: 'axess sample, local cache (Express)' },
   { app: 'peer-express', label: 'express-session + connect-redis (Express)' },
   { app: 'bare-fastify', label: 'Nest app, no session (Fastify)' },
   { app: 'shaped-fastify', label: 'Nest app, no-op middleware + guard + decorator (Fastify)' },
+  { app: 'minimal-fastify', label: "README's minimal app (Fastify)", login: '/login' },
+  { app: 'minimal-cache-fastify', label: "README's minimal app, local cache (Fastify)", login: '/login' },
   { app: 'axess-fastify', label: 'axess sample (Fastify)' },
   { app: 'axess-off-fastify', label: 'axess sample, telemetry off (Fastify)' },
   { app: 'axess-cache-fastify', label: 'axess sample, local cache (Fastify)' },
@@ -46,9 +50,9 @@ function pinned(cpu, command, args) {
   return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
 }
 
-/** Starts one app process (with `env` added to this one's) and resolves once it listens. */
-export async function startApp(kind, url, cpu, env = {}) {
-  const [command, args] = pinned(cpu, process.execPath, [join(here, 'serve.mjs'), kind, url]);
+/** Starts one app process (with `env` added to this one's, and `nodeArgs` such as `--cpu-prof`) and resolves once it listens. */
+export async function startApp(kind, url, cpu, env = {}, nodeArgs = []) {
+  const [command, args] = pinned(cpu, process.execPath, [...nodeArgs, join(here, 'serve.mjs'), kind, url]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   // Never outlive the bench, even when it is interrupted.
   const killOnExit = () => child.kill('SIGKILL');
@@ -72,7 +76,7 @@ export async function startApp(kind, url, cpu, env = {}) {
   });
   // Keep draining the app's log lines so that its stdout never blocks.
   lines.on('line', () => undefined);
-  return { kind, child, base: `http://127.0.0.1:${port}` };
+  return { kind, child, lines, base: `http://127.0.0.1:${port}` };
 }
 
 export async function stopApp({ child }) {
@@ -85,9 +89,9 @@ export async function stopApp({ child }) {
 }
 
 /** Signs in and returns the `Cookie` header value that `GET /me` then accepts (empty without sessions). */
-async function signIn(base) {
-  const res = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LOGIN });
-  if (res.status !== 200) throw new Error(`login at ${base} answered ${res.status}: ${await res.text()}`);
+export async function signIn(base, path = '/auth/login') {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LOGIN });
+  if (!res.ok) throw new Error(`login at ${base} answered ${res.status}: ${await res.text()}`);
   const cookie = res.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
@@ -109,7 +113,7 @@ function cpuTimeUs(pid) {
 }
 
 /** One autocannon run in its own process; `appPid`'s CPU time per request is measured around it. */
-async function load(base, cookie, connections, seconds, cpu, appPid) {
+export async function load(base, cookie, connections, seconds, cpu, appPid) {
   const [command, args] = pinned(cpu, process.execPath, [
     join(here, 'load.mjs'),
     `${base}/me`,
@@ -148,7 +152,7 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
   const chosen = catalog.filter(({ app, env }) => env || !only || only.some((part) => app.includes(part)));
   try {
     for (const { app, env } of chosen) apps.push(await startApp(app, url, appCpu, env));
-    for (const a of apps) a.cookie = await signIn(a.base);
+    for (const a of apps) a.cookie = await signIn(a.base, catalog.find((x) => x.app === a.kind).login);
 
     // Round trips and commands per request: sequential requests, server read events and INFO
     // commandstats per request (500, so that a hot cached session's few commands, e.g. a touch or
@@ -214,7 +218,14 @@ export async function runE2eBench({ url, stats, seconds, rounds, concurrencies, 
       if (!xs || !ys) return NaN;
       return median(xs.map((x, i) => x[field] / ys[i][field]));
     };
-    return { results, notes, ratio, baselines };
+    // The same per round for differences (µs of CPU one app spends per request beyond another).
+    const difference = (appA, appB, c, field) => {
+      const xs = results.find((r) => r.app === appA && r.connections === c)?.runs;
+      const ys = results.find((r) => r.app === appB && r.connections === c)?.runs;
+      if (!xs || !ys) return NaN;
+      return median(xs.map((x, i) => x[field] - ys[i][field]));
+    };
+    return { results, notes, ratio, difference, baselines };
   } finally {
     for (const a of apps) await stopApp(a);
   }

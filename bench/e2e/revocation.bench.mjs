@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'iovalkey';
 import { percentile } from '../lib/measure.mjs';
 import { startApp, stopApp } from './e2e.bench.mjs';
 
@@ -90,12 +91,41 @@ async function trialsOn(a, b, trials) {
 }
 
 /**
+ * The floor of any revocation seen on another instance through pub/sub, in the same run: a bare
+ * `PUBLISH` from one iovalkey client until another, subscribed, gets the message (this process,
+ * the same Valkey), `trials` times one after another.
+ */
+async function publishToMessage(url, trials) {
+  const subscriber = new Redis(url, { lazyConnect: true });
+  const publisher = new Redis(url, { lazyConnect: true });
+  try {
+    await Promise.all([subscriber.connect(), publisher.connect()]);
+    const channel = `bench-revoke-floor-${randomBytes(4).toString('hex')}`;
+    await subscriber.subscribe(channel);
+    const ms = [];
+    for (let i = 0; i < trials; i++) {
+      const got = new Promise((resolve) => subscriber.once('message', resolve));
+      const t0 = performance.now();
+      await publisher.publish(channel, String(i));
+      await got;
+      ms.push(performance.now() - t0);
+    }
+    const sorted = Float64Array.from(ms).sort();
+    return { trials, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1] };
+  } finally {
+    subscriber.disconnect();
+    publisher.disconnect();
+  }
+}
+
+/**
  * Runs the trials for each adapter with the cache off and on (pairs of instances started and
  * stopped in turn, so that only two apps run at a time); returns one row per configuration.
  */
 export async function runRevocationBench({ url, trials, pinned: pin, log }) {
   const appCpu = pin ? 0 : undefined;
-  const rows = [];
+  log(`revocation: ${trials} bare PUBLISH → message, the floor`);
+  const rows = [{ adapter: 'valkey', label: 'bare PUBLISH → message', ...(await publishToMessage(url, trials)) }];
   for (const adapter of ['express', 'fastify']) {
     for (const [kind, label] of [
       [`axess-${adapter}`, 'no cache'],
@@ -130,6 +160,13 @@ export function revocationTable(rows) {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
+    if (r.adapter === 'valkey') {
+      // The floor: no HTTP, no app; its columns about A do not apply.
+      lines.push(
+        `| ${r.label} (the pub/sub hop alone, same run) | ${r.trials} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.maxMs)} | – | – | – |`,
+      );
+      continue;
+    }
     const adapter = r.adapter === 'express' ? 'Express' : 'Fastify';
     lines.push(
       `| sample on ${adapter}, ${r.label} | ${r.trials} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.maxMs)} | ${r.refusedAtOnce} / ${r.trials} | ${r.maxRequests} | ${fmt(r.refusalP50Ms)} / ${fmt(r.refusalP99Ms)} |`,

@@ -1,6 +1,8 @@
 // One HTTP app of the end-to-end benchmark, in its own process: `node serve.mjs KIND VALKEY_URL`
 // with KIND one of axess-express, axess-fastify, axess-off-express, axess-off-fastify,
-// axess-cache-express, axess-cache-fastify (the sample with AXESS_LOCAL_CACHE=1), peer-express,
+// axess-cache-express, axess-cache-fastify (the sample with AXESS_LOCAL_CACHE=1), minimal-express,
+// minimal-fastify, minimal-cache-express, minimal-cache-fastify (the README's minimal app, without
+// and with the local cache), peer-express,
 // peer-fastify, bare-express, bare-fastify, shaped-express, shaped-fastify (bare with a no-op
 // middleware, guard and parameter decorator). Prints
 // `READY <port>` once listening on 127.0.0.1 (with the local cache: once its tracking is
@@ -44,6 +46,17 @@ if (kind.startsWith('axess-')) {
       ...(telemetryOff ? { telemetry: { metrics: false, traces: false } } : {}),
     },
   });
+} else if (kind.startsWith('minimal-')) {
+  // The README's minimal app (the library, passport-local, one controller): the library's own
+  // cost beside the bare app; minimal-cache-* with the local cache on.
+  const { createMinimalApp } = require(join(root, 'dist/bench/bench/e2e/apps/minimal.app.js'));
+  running = await createMinimalApp(fastify, {
+    valkeyUrl,
+    encryptionKey: randomBytes(32).toString('base64'),
+    signingKey: randomBytes(32).toString('base64'),
+    prefix: `bench-${kind}`,
+    localCache: kind.startsWith('minimal-cache-'),
+  });
 } else if (kind.startsWith('shaped-')) {
   // The bare app with a no-op middleware, guard and parameter decorator: the shape of a session library, none of its work.
   const { createShapedApp } = require(join(root, 'dist/bench/bench/e2e/apps/shaped.app.js'));
@@ -59,13 +72,35 @@ if (kind.startsWith('axess-')) {
   throw new Error(`unknown app kind ${kind}`);
 }
 await running.app.listen(0, '127.0.0.1');
-if (kind.startsWith('axess-cache-')) {
+if (kind.startsWith('axess-cache-') || kind.startsWith('minimal-cache-')) {
   // Until its tracking is confirmed the cache is bypassed: measure it once it serves.
   const { SessionBackend } = require(join(root, 'dist/cjs/axess-session.backend.js'));
   await running.app.get(SessionBackend).invalidations.whenCoherent();
 }
 const { port } = running.app.getHttpServer().address();
 process.stdout.write(`READY ${port}\n`);
+
+if (process.env.AXESS_BENCH_PROFILE) {
+  // bench/profile.mjs: SIGUSR2 starts the CPU profiler, the next one writes the profile to that
+  // file, so that it covers the measured load alone (not start-up or warm-up).
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  let profiling = false;
+  process.on('SIGUSR2', async () => {
+    if (!profiling) {
+      profiling = true;
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+      process.stdout.write('PROFILING\n');
+    } else {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(process.env.AXESS_BENCH_PROFILE, JSON.stringify(profile));
+      process.stdout.write('PROFILED\n');
+    }
+  });
+}
 
 process.once('SIGTERM', () => {
   running

@@ -74,17 +74,87 @@ export function storeRatios(store, concurrencies) {
   return lines.join('\n');
 }
 
-/** The end-to-end table: one row per app and concurrency. */
-export function e2eTable(results) {
+/** The framework of an e2e app, from its name (`…-express`, `…-fastify`). */
+const adapterOf = (app) => (app.endsWith('-fastify') ? 'fastify' : 'express');
+
+/**
+ * The end-to-end table: one row per app and concurrency, app CPU per request first (the figure
+ * that moves least with machine noise), its spread over the rounds (min–max), and its ratios to
+ * the bare app and to the no-op-shaped app of the same framework, from the same rounds.
+ */
+export function e2eTable(e2e) {
   const lines = [
-    '| app (GET /me, signed in) | in flight | req/s | mean µs | p50 ms | p99 ms | app CPU µs/req | round trips/req | non-2xx |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| app (GET /me, signed in) | in flight | app CPU µs/req | spread (min–max) | CPU ÷ bare | CPU ÷ no-op shape | req/s | req/s ÷ bare | mean µs | p99 ms | round trips/req | non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const r of results) {
+  const times = (value) => (Number.isNaN(value) ? '–' : `${fmt(value, 2)}×`);
+  for (const r of e2e.results) {
+    const cpu = r.runs.map((x) => x.cpuUsPerReq).filter((x) => !Number.isNaN(x));
+    const spread = cpu.length ? `${fmt(Math.min(...cpu))}–${fmt(Math.max(...cpu))}` : '–';
+    const bare = `bare-${adapterOf(r.app)}`;
+    const shaped = `shaped-${adapterOf(r.app)}`;
     lines.push(
-      `| ${r.label} | ${r.connections} | ${fmt(r.reqPerSec)} | ${fmt(r.meanUs)} | ${r.p50Ms < 1 ? '< 1' : fmt(r.p50Ms)} | ${r.p99Ms < 1 ? '< 1' : fmt(r.p99Ms)} | ${fmt(r.cpuUsPerReq)} | ${fmt(r.roundTrips, 2)} | ${r.non2xx} |`,
+      `| ${r.label} | ${r.connections} | **${fmt(r.cpuUsPerReq)}** | ${spread} | ${times(e2e.ratio(r.app, bare, r.connections, 'cpuUsPerReq'))} | ${times(e2e.ratio(r.app, shaped, r.connections, 'cpuUsPerReq'))} | ${fmt(r.reqPerSec)} | ${times(e2e.ratio(r.app, bare, r.connections, 'reqPerSec'))} | ${fmt(r.meanUs)} | ${r.p99Ms < 1 ? '< 1' : fmt(r.p99Ms)} | ${fmt(r.roundTrips, 2)} | ${r.non2xx} |`,
     );
   }
+  return lines.join('\n');
+}
+
+/**
+ * What the library itself costs per request (the README's minimal app − the bare app, app CPU
+ * µs per request, median of per-round differences) and what the sample adds on top of it (sample
+ * − minimal app), on each framework; with the minimal app's ratios to the bare app.
+ */
+export function libraryCost(e2e, concurrencies) {
+  const hi = Math.max(...concurrencies);
+  const lo = Math.min(...concurrencies);
+  const times = (value) => (Number.isNaN(value) ? '–' : `${fmt(value, 2)}×`);
+  const us = (value) => (Number.isNaN(value) ? '–' : `${fmt(value, 1)} µs`);
+  const rows = [
+    [
+      `library's own CPU per request: minimal app − bare, at ${hi} in flight`,
+      (a) => us(e2e.difference(`minimal-${a}`, `bare-${a}`, hi, 'cpuUsPerReq')),
+      '≤ 10 µs',
+    ],
+    [
+      `the same, local cache: minimal app with cache − bare`,
+      (a) => us(e2e.difference(`minimal-cache-${a}`, `bare-${a}`, hi, 'cpuUsPerReq')),
+      '',
+    ],
+    [
+      `the shape alone: no-op middleware + guard + decorator − bare`,
+      (a) => us(e2e.difference(`shaped-${a}`, `bare-${a}`, hi, 'cpuUsPerReq')),
+      '',
+    ],
+    [
+      `the sample's extras: sample − minimal app (both without cache)`,
+      (a) => us(e2e.difference(`axess-${a}`, `minimal-${a}`, hi, 'cpuUsPerReq')),
+      '',
+    ],
+    [
+      `the sample's extras, telemetry off: sample (telemetry off) − minimal app`,
+      (a) => us(e2e.difference(`axess-off-${a}`, `minimal-${a}`, hi, 'cpuUsPerReq')),
+      '',
+    ],
+    [`minimal app ÷ bare, req/s at ${hi} in flight`, (a) => times(e2e.ratio(`minimal-${a}`, `bare-${a}`, hi, 'reqPerSec')), ''],
+    [
+      `minimal app, local cache ÷ bare, req/s at ${hi} in flight`,
+      (a) => times(e2e.ratio(`minimal-cache-${a}`, `bare-${a}`, hi, 'reqPerSec')),
+      'Express ≥ 0.95, Fastify ≥ 0.85',
+    ],
+    [
+      `minimal app, local cache ÷ bare, mean latency at ${lo} in flight`,
+      (a) => times(e2e.ratio(`minimal-cache-${a}`, `bare-${a}`, lo, 'meanUs')),
+      '≤ 1.20',
+    ],
+    [
+      `minimal app ÷ no-op shape, app CPU per request at ${hi} in flight`,
+      (a) => times(e2e.ratio(`minimal-${a}`, `shaped-${a}`, hi, 'cpuUsPerReq')),
+      '',
+    ],
+  ];
+  const lines = ['| the library alone (README minimal app) | Express | Fastify | goal |', '| --- | ---: | ---: | --- |'];
+  for (const [label, value, goal] of rows) lines.push(`| ${label} | ${value('express')} | ${value('fastify')} | ${goal} |`);
   return lines.join('\n');
 }
 
@@ -248,6 +318,11 @@ export function localCacheTable(e2e, revocation, concurrencies) {
       (a) => (of(a) ? `${fmt(of(a).p50Ms, 2)} / ${fmt(of(a).p99Ms, 2)}` : '–'),
       label === 'local cache' ? 'p99 ≤ 5' : '',
     ]);
+  }
+  const floor = revocation?.find((r) => r.adapter === 'valkey');
+  if (floor) {
+    const both = `${fmt(floor.p50Ms, 2)} / ${fmt(floor.p99Ms, 2)}`;
+    rows.push(['floor: a bare PUBLISH → message on another client, p50 / p99 ms (same run)', () => both, '']);
   }
   const lines = ['| local cache (`AXESS_LOCAL_CACHE=1`) | Express | Fastify | goal |', '| --- | ---: | ---: | --- |'];
   for (const [label, value, goal] of rows) lines.push(`| ${label} | ${value('express')} | ${value('fastify')} | ${goal} |`);

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
 import type { CookieSigner } from './cookie-signer.js';
+import { frameworkRequest } from './session-request.js';
 
 /**
  * Cookie headers above this size are not parsed (Node refuses headers over 16 KiB by default;
@@ -171,12 +172,14 @@ function parseOrUndefined(header: string, name: string): string | undefined {
 }
 
 /**
- * True when the request came over TLS as the framework sees it: Express's `req.protocol` and the
- * `protocol` that Fastify's middleware layer copies onto the raw request both honour the app's
- * trusted-proxy setting (`X-Forwarded-Proto`); otherwise the socket says.
+ * True when the request came over TLS as the framework sees it: Express's `req.protocol`, the
+ * `protocol` that Fastify's middleware layer copies onto the raw request, and the Fastify request
+ * the module's hook linked to it all honour the app's trusted-proxy setting (`X-Forwarded-Proto`);
+ * otherwise the socket says.
  */
 export function cameOverTls(request: IncomingMessage): boolean {
-  const { protocol } = request as { protocol?: unknown };
+  const protocol =
+    (request as { protocol?: unknown }).protocol ?? (frameworkRequest(request) as { protocol?: unknown } | undefined)?.protocol;
   if (typeof protocol === 'string') return protocol === 'https';
   return (request.socket as TLSSocket | undefined)?.encrypted === true;
 }

@@ -36,6 +36,19 @@ export function rawRequest(req: unknown): IncomingMessage {
   return req as IncomingMessage;
 }
 
+/** The Fastify request of a raw one, linked by the module's Fastify hook (read lazily: `protocol`). */
+const FRAMEWORK_REQUEST = Symbol('@axess/nestjs-session:framework-request');
+
+/** Links the framework's request to its raw Node request (one property, read only when needed). */
+export function linkFrameworkRequest(raw: IncomingMessage, request: object): void {
+  (raw as IncomingMessage & { [FRAMEWORK_REQUEST]?: object })[FRAMEWORK_REQUEST] = request;
+}
+
+/** The framework request linked to `raw`, if any. */
+export function frameworkRequest(raw: IncomingMessage): object | undefined {
+  return (raw as IncomingMessage & { [FRAMEWORK_REQUEST]?: object })[FRAMEWORK_REQUEST];
+}
+
 /** Attaches `session` to the request (used by the middleware). */
 export function attachAxessSession(req: unknown, session: AxessSession): void {
   (rawRequest(req) as WithSession)[SESSION] = session;

@@ -67,10 +67,18 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
    * Loads the session of the request's signed cookie (one read that also slides the idle expiry), attaches it to the
    * request, and arranges for a changed session to be saved as the response goes out.
    */
-  async use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
-    const raw = rawRequest(req);
+  use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
+    // One promise, no async frame of its own; a failure rejects, as before (a store failure is a 503).
+    return this.attach(rawRequest(req), res).then(next);
+  }
+
+  /**
+   * `use` without `next`: what the module's native Fastify hook awaits (no callback per request).
+   * Rejects on a backend failure (HTTP 503). @internal
+   */
+  async attach(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     // Mounted twice (module and app): the first load stands.
-    if (findAxessSession(raw)) return next();
+    if (findAxessSession(raw)) return;
     const { ids, forged, rejected } = this.cookie.inspect(raw.headers.cookie, raw);
     if (forged) {
       this.events.emit({ type: 'rejected', reason: 'bad-signature' });
@@ -86,7 +94,6 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     if (loaded.record?.userId !== undefined && this.cachePolicy.noStoreAuthenticated) presetNoStore(res);
     // No live session: a cookie of the session library the app used before may name one to import.
     if (!loaded.record && this.legacy?.applies(raw)) await this.legacy.importInto(raw, res);
-    next();
   }
 
   /**

@@ -3,7 +3,14 @@ import { Test } from '@nestjs/testing';
 import { parseSetCookie } from 'cookie';
 import { Redis } from 'iovalkey';
 import { randomBytes } from 'node:crypto';
-import { AxessSession, AxessSessionMiddleware, AxessSessionModule, CurrentSession, SessionStore } from '../../src/internal';
+import {
+  AxessSession,
+  AxessSessionMiddleware,
+  AxessSessionModule,
+  CurrentSession,
+  findAxessSession,
+  SessionStore,
+} from '../../src/internal';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { withTestClient } from '../harness/valkey-hooks';
@@ -133,6 +140,44 @@ describe.each(ADAPTERS)('HTTP session layer configuration on %s', (adapter) => {
     } finally {
       await t.close();
     }
+  });
+
+  describe('mounted by the module', () => {
+    @Controller()
+    class ProbeController {
+      @Get('probe')
+      probe(@CurrentSession() session: AxessSession) {
+        return { id: session.id ?? null };
+      }
+    }
+
+    it("runs before the app's own middleware (app.use): it finds the session already loaded", async () => {
+      const options = { store: 'memory' as const, encryptionKey: randomKey(), signingKey: randomKey(), prefix: uniquePrefix() };
+
+      @Module({ imports: [AxessSessionModule.forRoot(options)], controllers: [ProbeController] })
+      class Root {}
+
+      const ref = await Test.createTestingModule({ imports: [Root] }).compile();
+      const app =
+        adapter === 'fastify'
+          ? ref.createNestApplication(new (await import('@nestjs/platform-fastify')).FastifyAdapter(), { logger: false })
+          : ref.createNestApplication({ logger: false });
+      const seen: boolean[] = [];
+      app.use((req: unknown, _res: unknown, next: () => void) => {
+        seen.push(findAxessSession(req) !== undefined);
+        next();
+      });
+      await app.init();
+      if (adapter === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+      await app.listen(0, '127.0.0.1');
+      try {
+        const answer = await send((await app.getUrl()).replace('[::1]', '127.0.0.1'), 'GET', '/probe');
+        expect(answer.status).toBe(200);
+        expect(seen).toEqual([true]);
+      } finally {
+        await app.close();
+      }
+    });
   });
 
   describe('mountMiddleware: false', () => {
