@@ -20,6 +20,7 @@ import type { AxessTelemetryOptions } from './telemetry/axess-telemetry.js';
 import { assertDurableWrites, type DurableWritesOptions } from './valkey/durable-writes.js';
 import { KeyLayout } from './valkey/key-layout.js';
 import { assertConnectionOptions } from './valkey/valkey-connection.options.js';
+import { assertWholeNumber } from './errors/whole-number.js';
 
 /** The module's options after validation, with defaults applied and keys imported once. */
 export interface ResolvedAxessOptions {
@@ -255,8 +256,6 @@ function flag(option: string, value: unknown, fallback: boolean): boolean {
 }
 
 function positiveInteger(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new AxessOptionsError(option, 'must be a whole number ≥ 1.');
-  }
+  assertWholeNumber(value, option);
   return value;
 }

@@ -1,4 +1,5 @@
 import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { assertWholeNumber } from '../errors/whole-number.js';
 
 /**
  * The local session cache (`localCache` option): decoded session records kept in this process
@@ -60,8 +61,6 @@ export function resolveLocalCache(given: unknown, shortestIdleMs: number): Local
 }
 
 function wholeNumber(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new AxessOptionsError(option, 'must be a whole number ≥ 1.');
-  }
+  assertWholeNumber(value, option);
   return value;
 }

@@ -24,8 +24,8 @@ export function importSecretKey(option: string, input: unknown): KeyObject {
   return createSecretKey(secretKeyBytes(option, input));
 }
 
-/** Like {@link importSecretKey} but returns the raw bytes (for HKDF input). */
-export function secretKeyBytes(option: string, input: unknown): Buffer {
+/** The checked 32 bytes of a key option, which {@link importSecretKey} wraps. */
+function secretKeyBytes(option: string, input: unknown): Buffer {
   let bytes: Buffer;
   if (typeof input === 'string') {
     const trimmed = input.trim();

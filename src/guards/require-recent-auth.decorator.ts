@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
-import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { AXESS_RECENT_AUTH_MAX_AGE, RecentAuthGuard } from './recent-auth.guard.js';
+import { assertWholeNumber } from '../errors/whole-number.js';
 
 /**
  * Requires a recent authentication on a route or a whole controller (step-up before sensitive
@@ -17,8 +17,6 @@ import { AXESS_RECENT_AUTH_MAX_AGE, RecentAuthGuard } from './recent-auth.guard.
  */
 export function RequireRecentAuth(maxAgeMs: number): ClassDecorator & MethodDecorator {
   // Checked when the class is defined: a bad age fails at startup, not at the first request.
-  if (!Number.isSafeInteger(maxAgeMs) || maxAgeMs <= 0) {
-    throw new AxessOptionsError('RequireRecentAuth(maxAgeMs)', `expected a positive integer of milliseconds, got ${String(maxAgeMs)}`);
-  }
+  assertWholeNumber(maxAgeMs, 'RequireRecentAuth(maxAgeMs)', { unit: 'milliseconds' });
   return applyDecorators(SetMetadata(AXESS_RECENT_AUTH_MAX_AGE, maxAgeMs), UseGuards(RecentAuthGuard));
 }

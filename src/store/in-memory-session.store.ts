@@ -5,13 +5,13 @@ import type { SessionRecord } from '../codec/session-record.js';
 import { PlaintextSessionCipher } from '../crypto/plaintext-session.cipher.js';
 import type { SessionCipher } from '../crypto/session-cipher.js';
 import { isSessionId } from '../crypto/session-id.js';
-import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
 import { assertSessionId } from '../crypto/session-id.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, SealedRecordFormat, type UnreadableRecordHook } from './sealed-record.js';
 import { SessionStore, type LoadOptions, type SaveMode } from './session-store.js';
 import { assertGoneReason } from './gone-reason.js';
 import { assertTtl } from './ttl.js';
+import { assertWholeNumber } from '../errors/whole-number.js';
 
 /** Options of {@link InMemorySessionStore}. */
 export interface InMemorySessionStoreOptions {
@@ -64,9 +64,7 @@ export class InMemorySessionStore extends SessionStore {
     this.onUnreadable = options.onUnreadable;
     const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
     // NaN would make `now >= nextSweepAt` false forever: expired entries would never leave.
-    if (typeof sweepIntervalMs !== 'number' || !Number.isSafeInteger(sweepIntervalMs) || sweepIntervalMs < 0) {
-      throw new AxessOptionsError('sweepIntervalMs', 'must be a whole number of milliseconds, 0 or more.');
-    }
+    assertWholeNumber(sweepIntervalMs, 'sweepIntervalMs', { min: 0, unit: 'milliseconds' });
     this.sweepIntervalMs = sweepIntervalMs;
   }
 

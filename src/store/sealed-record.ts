@@ -2,8 +2,8 @@ import type { Logger } from '@nestjs/common';
 import type { SessionRecord } from '../codec/session-record.js';
 import { SessionRecordCodec } from '../codec/session-record.codec.js';
 import type { SessionCipher } from '../crypto/session-cipher.js';
-import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
+import { assertWholeNumber } from '../errors/whole-number.js';
 
 /** Default cap on a stored record, after encryption: 64 KiB. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -23,9 +23,7 @@ export class SealedRecordFormat {
     readonly maxPayloadBytes: number,
   ) {
     // NaN or a string would make every `length > cap` comparison false: no cap at all.
-    if (typeof maxPayloadBytes !== 'number' || !Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 1) {
-      throw new AxessOptionsError('maxPayloadBytes', 'must be a whole number of bytes, at least 1.');
-    }
+    assertWholeNumber(maxPayloadBytes, 'maxPayloadBytes', { unit: 'bytes' });
   }
 
   toBytes(sessionId: string, record: SessionRecord): Buffer {

@@ -2,6 +2,7 @@ import type { ChainableCommander } from 'iovalkey';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
 import type { ValkeyClient } from './valkey-client.js';
+import { assertWholeNumber } from '../errors/whole-number.js';
 
 /** Durable writes: how many replicas must acknowledge a write, and how long to wait for them. */
 export interface DurableWritesOptions {
@@ -17,13 +18,9 @@ export function assertDurableWrites(value: unknown): asserts value is DurableWri
   if (typeof options !== 'object' || options === null) {
     throw new AxessOptionsError('durableWrites', 'must be an object { replicas, timeoutMs }.');
   }
-  if (typeof options.replicas !== 'number' || !Number.isSafeInteger(options.replicas) || options.replicas < 1) {
-    throw new AxessOptionsError('durableWrites', 'replicas must be a whole number, at least 1.');
-  }
+  assertWholeNumber(options.replicas, 'durableWrites.replicas');
   // WAIT with timeout 0 blocks until enough replicas answer, possibly forever.
-  if (typeof options.timeoutMs !== 'number' || !Number.isSafeInteger(options.timeoutMs) || options.timeoutMs < 1) {
-    throw new AxessOptionsError('durableWrites', 'timeoutMs must be a whole number of ms, at least 1.');
-  }
+  assertWholeNumber(options.timeoutMs, 'durableWrites.timeoutMs', { unit: 'milliseconds' });
 }
 
 /**
