@@ -2,7 +2,6 @@ import type { AxessConnectionOptions } from '@axess/nestjs-session';
 import {
   startValkeyCluster,
   startValkeySentinelGroup,
-  type ValkeyTestCluster,
   type ValkeyTestSentinelGroup,
 } from '@axess/nestjs-session/testing';
 import { admin, infoField, until } from './admin';
@@ -125,5 +124,3 @@ export async function startSentinelTopology(): Promise<Topology> {
   };
 }
 
-/** `valkey-cluster.ts` keeps its own bookkeeping; the cluster type is re-exported for callers that need it. */
-export type { ValkeyTestCluster };
