@@ -46,7 +46,9 @@ export interface SharedAppConfig {
 /** The sample's module on `connection`, with the soak's users and its notes controller. */
 function soakModule(config: SampleConfig, connection: AxessConnectionOptions): DynamicModule {
   const module = AppModule.register(config, connection);
-  const providers = (module.providers ?? []).map((p: Provider) => (p === UsersService ? { provide: UsersService, useClass: SoakUsers } : p));
+  const providers = (module.providers ?? []).map((p: Provider) =>
+    p === UsersService ? { provide: UsersService, useClass: SoakUsers } : p,
+  );
   return { ...module, providers, controllers: [...(module.controllers ?? []), NotesController] };
 }
 

@@ -77,7 +77,7 @@ class SessionIndex {
  *   a request on it refused with 401);
  * - acknowledged: no acknowledged sign-in is refused (401) without a cause that may have ended it
  *   (a logout, revocation or rotation of it, a revoke-others or logout-all of its user, or `cap`
- *   newer sign-ins of its user that may have evicted it); no acknowledged note write is lost
+ *   newer sign-ins or re-authentications of its user that may have evicted it); no acknowledged note write is lost
  *   (a later read of the same session returns an older note or none);
  * - isolation: no answer names another user, another session, or a note another device wrote;
  * - errors: every failure is a typed 503 (or the instance was down); never a 500, another status,
@@ -106,7 +106,11 @@ function checkIsolation(operations: readonly Operation[]): Violation[] {
     if (userId !== undefined && userId !== op.user) {
       found.push({ guarantee: 'isolation', message: `${op.user}'s request was answered as ${userId}`, operations: [op] });
     } else if (sessionId !== undefined && op.session !== undefined && op.op !== 'reauthenticate' && sessionId !== op.session) {
-      found.push({ guarantee: 'isolation', message: `a request on session ${op.session} was served session ${sessionId}`, operations: [op] });
+      found.push({
+        guarantee: 'isolation',
+        message: `a request on session ${op.session} was served session ${sessionId}`,
+        operations: [op],
+      });
     } else if (note !== undefined && !note.startsWith(`${op.user}/${op.client}/`)) {
       found.push({ guarantee: 'isolation', message: `${op.client} (${op.user}) read a note it never wrote: ${note}`, operations: [op] });
     }
@@ -170,7 +174,8 @@ function endExplained(index: SessionIndex, id: string, creator: Operation, refus
     if (op.ends?.includes(id)) return true;
     if (op.op === 'logout-all' && creator.start < op.end) return true;
     if (op.op === 'revoke-others' && op.session !== id && creator.start < op.end) return true;
-    if (op.op === 'sign-in' && op !== creator && op.end > creator.start) newerSignIns++;
+    // A re-authentication may move its session behind the others in eviction order, like a sign-in.
+    if ((op.op === 'sign-in' || op.op === 'reauthenticate') && op !== creator && op.end > creator.start) newerSignIns++;
   }
   return newerSignIns >= cap;
 }
@@ -199,7 +204,12 @@ function checkLostNotes(index: SessionIndex): Violation[] {
     let acknowledged: Operation | undefined;
     for (const id of chain) {
       for (const write of index.uses.get(id) ?? []) {
-        if (write.op === 'note-write' && write.outcome === 'ok' && write.end < read.start && seqOf(write.note) > seqOf(acknowledged?.note)) {
+        if (
+          write.op === 'note-write' &&
+          write.outcome === 'ok' &&
+          write.end < read.start &&
+          seqOf(write.note) > seqOf(acknowledged?.note)
+        ) {
           acknowledged = write;
         }
       }

@@ -23,7 +23,13 @@ const GAP_MS: [number, number] = [3000, 6000];
  * and another one in the middle of each round (so even a short run has two).
  */
 function* schedule(rng: Prng, cluster: boolean): Generator<FaultKind> {
-  const others: FaultKind[] = ['client-pause', 'client-kill', 'partition', 'app-restart', ...(cluster ? (['slot-migration'] as const) : [])];
+  const others: FaultKind[] = [
+    'client-pause',
+    'client-kill',
+    'partition',
+    'app-restart',
+    ...(cluster ? (['slot-migration'] as const) : []),
+  ];
   for (;;) {
     const round = rng.shuffle(others);
     round.splice(Math.ceil(round.length / 2), 0, 'primary-kill');

@@ -5,22 +5,13 @@
 
 /** What a client asked for. */
 export type OpKind =
-  | 'sign-in'
-  | 'me'
-  | 'note-write'
-  | 'note-read'
-  | 'list'
-  | 'revoke'
-  | 'revoke-others'
-  | 'logout'
-  | 'logout-all'
-  | 'reauthenticate'
-  | 'ws';
+  'sign-in' | 'me' | 'note-write' | 'note-read' | 'list' | 'revoke' | 'revoke-others' | 'logout' | 'logout-all' | 'reauthenticate' | 'ws';
 
 /**
  * How it ended:
  * - `ok`: 2xx (a WebSocket: opened and told whose session it is);
- * - `refused`: 401 because the session is not (or no longer) signed in;
+ * - `refused`: 401 because the session is not (or no longer) signed in (or 409: a
+ *   re-authentication found the session's record gone);
  * - `denied`: an answer the workload expects besides success (401 reauthentication-required,
  *   404 for a session already gone, 429 sign-in throttled);
  * - `unavailable`: the typed 503 of a backend failure;
@@ -76,13 +67,7 @@ export interface FaultRecord {
 }
 
 /** The faults the soak injects. */
-export type FaultKind =
-  | 'primary-kill'
-  | 'client-pause'
-  | 'client-kill'
-  | 'partition'
-  | 'slot-migration'
-  | 'app-restart';
+export type FaultKind = 'primary-kill' | 'client-pause' | 'client-kill' | 'partition' | 'slot-migration' | 'app-restart';
 
 /** Appends operations as they complete; numbered in completion order. */
 export class HistoryRecorder {

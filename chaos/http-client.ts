@@ -77,7 +77,8 @@ export function sessionCookieOf(answer: Answer): string | undefined {
 }
 
 /** What a WebSocket upgrade came to: the first message, or the refusal. */
-export type SocketAnswer = { opened: true; first: Record<string, unknown> | undefined } | { opened: false; status: number; closeCode?: number };
+export type SocketAnswer =
+  { opened: true; first: Record<string, unknown> | undefined } | { opened: false; status: number; closeCode?: number };
 
 /** Opens `/ws` with a cookie and this origin, waits for the server's first message (or a close), then closes. */
 export function openSocket(baseUrl: string, cookie: string, timeoutMs: number): Promise<SocketAnswer> {

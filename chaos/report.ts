@@ -12,7 +12,7 @@ const FAILED = new Set(['unavailable', 'down', 'error', 'timeout']);
 
 /**
  * Recovery after each fault: from its injection to the end of the last failed operation invoked
- * before the next fault (0 when none failed). It includes the fault's own duration (a pause, a
+ * after it and finished before the next fault began (0 when none failed). It includes the fault's own duration (a pause, a
  * partition) and the time the system took to serve again after it.
  */
 export function recoveryTimes(faults: readonly FaultRecord[], operations: readonly Operation[]): Array<{ kind: FaultKind; ms: number }> {
@@ -21,7 +21,8 @@ export function recoveryTimes(faults: readonly FaultRecord[], operations: readon
     const next = sorted[i + 1]?.start ?? Infinity;
     let last = fault.start;
     for (const op of operations) {
-      if (op.start >= fault.start && op.start < next && FAILED.has(op.outcome)) last = Math.max(last, op.end);
+      // Failures that outlast the next fault's start are that fault's as much as this one's: left out.
+      if (op.start >= fault.start && op.end <= next && FAILED.has(op.outcome)) last = Math.max(last, op.end);
     }
     return { kind: fault.kind, ms: Math.round(last - fault.start) };
   });
@@ -59,7 +60,17 @@ export function summarize(
     faults: countBy(faults, (f) => f.kind),
     faultsFailed: faults.filter((f) => f.detail.startsWith('failed')).length,
     violations: check.counts,
-    recoveryMs: { p50: percentile(recovery.map((r) => r.ms), 50), p99: percentile(recovery.map((r) => r.ms), 99), byKind },
+    recoveryMs: {
+      p50: percentile(
+        recovery.map((r) => r.ms),
+        50,
+      ),
+      p99: percentile(
+        recovery.map((r) => r.ms),
+        99,
+      ),
+      byKind,
+    },
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.round(Math.max(0, ...latencies)) },
     examples: check.violations.slice(0, 10).map((v) => `${v.guarantee}: ${v.message}`),
     ...(run.historyFile ? { historyFile: run.historyFile } : {}),

@@ -87,7 +87,10 @@ export async function runSoak(options: SoakOptions) {
       history,
       deadline,
     );
-    const progress = setInterval(() => log(`${Math.round(history.now() / 1000)} s: ${history.operations.length} operations, ${history.faults.length} faults`), 15_000);
+    const progress = setInterval(
+      () => log(`${Math.round(history.now() / 1000)} s: ${history.operations.length} operations, ${history.faults.length} faults`),
+      15_000,
+    );
     await faults;
     while (history.now() < deadline) await sleep(Math.min(1000, deadline - history.now()));
     clearInterval(progress);
@@ -95,11 +98,19 @@ export async function runSoak(options: SoakOptions) {
     const elapsedMs = history.now() - began;
     const check = checkHistory(history.operations, { cap: SOAK_CAP });
     const historyFile =
-      options.historyFile ?? join(tmpdir(), `axess-chaos-${options.topology}-${options.seed}-${options.durable ? 'durable' : 'async'}.json`);
+      options.historyFile ??
+      join(tmpdir(), `axess-chaos-${options.topology}-${options.seed}-${options.durable ? 'durable' : 'async'}.json`);
     writeFileSync(historyFile, JSON.stringify({ operations: history.operations, faults: history.faults, violations: check.violations }));
     return {
       summary: summarize(
-        { topology: options.topology, seed: options.seed, minutes: options.minutes, durableWrites: options.durable, elapsedMs, historyFile },
+        {
+          topology: options.topology,
+          seed: options.seed,
+          minutes: options.minutes,
+          durableWrites: options.durable,
+          elapsedMs,
+          historyFile,
+        },
         history.operations,
         history.faults,
         check,

@@ -1,9 +1,5 @@
 import type { AxessConnectionOptions } from '@axess/nestjs-session';
-import {
-  startValkeyCluster,
-  startValkeySentinelGroup,
-  type ValkeyTestSentinelGroup,
-} from '@axess/nestjs-session/testing';
+import { startValkeyCluster, startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '@axess/nestjs-session/testing';
 import { admin, infoField, until } from './admin';
 import type { Prng } from './prng';
 import { sleep } from './prng';
@@ -123,4 +119,3 @@ export async function startSentinelTopology(): Promise<Topology> {
     stop: () => group.stop(),
   };
 }
-

@@ -345,7 +345,8 @@ export class Workload {
       return failure === 'timeout' ? 'timeout' : 'error';
     }
     if (status >= 200 && status < 300) return 'ok';
-    if (status === 401) return 'refused';
+    // 409: a re-authentication found its session's record gone (evicted or revoked meanwhile).
+    if (status === 401 || status === 409) return 'refused';
     if (status === 404 || status === 429) return 'denied';
     if (status === 503) return 'unavailable';
     return 'error';
