@@ -60,6 +60,7 @@ export function summarize(
     faults: countBy(faults, (f) => f.kind),
     faultsFailed: faults.filter((f) => f.detail.startsWith('failed')).length,
     violations: check.counts,
+    staleCacheReads: check.staleCacheReads.length,
     recoveryMs: {
       p50: percentile(
         recovery.map((r) => r.ms),
@@ -72,7 +73,7 @@ export function summarize(
       byKind,
     },
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.round(Math.max(0, ...latencies)) },
-    examples: check.violations.slice(0, 10).map((v) => `${v.guarantee}: ${v.message}`),
+    examples: [...check.violations, ...check.staleCacheReads].slice(0, 10).map((v) => `${v.guarantee}: ${v.message}`),
     ...(run.historyFile ? { historyFile: run.historyFile } : {}),
   };
 }

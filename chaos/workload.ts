@@ -294,7 +294,10 @@ export class Workload {
       created,
       ends: options.ends,
       note: options.note,
-      detail: failure ?? (outcome === 'error' ? JSON.stringify(answer?.body)?.slice(0, 200) : undefined),
+      // Why a session was refused (the gone-marker's reason, when the answer names one), or why it failed.
+      detail:
+        failure ??
+        (outcome === 'error' ? JSON.stringify(answer?.body)?.slice(0, 200) : typeof body?.reason === 'string' ? body.reason : undefined),
     });
     return { operation, answer, cookie, reauthenticationRequired };
   }

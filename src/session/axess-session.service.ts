@@ -1,4 +1,4 @@
-import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
 import { isSessionId, mintSessionId } from '../crypto/session-id.js';
@@ -122,7 +122,10 @@ export class AxessSessionService {
     written.catch(() => undefined);
     const admitted = admitLogin(this.registry, userId, newId, limit, written, this.markerTtlMs, resign ? oldId : undefined);
     // Switching users (or a re-sign-in without a cap): the previous binding's registry forgets the old id.
-    if (!refusable && !(resign && limit.cap !== undefined)) leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
+    // A capped re-sign-in or a confirmation swaps the old id in its admission.
+    if (!refusable && !(resign && (limit.cap !== undefined || limit.confirmation))) {
+      leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
+    }
     const [write, admission] = await Promise.allSettled([written, admitted]);
 
     if (write.status === 'rejected') {
@@ -142,6 +145,11 @@ export class AxessSessionService {
       throw new AxessSessionLimitException();
     } else if (admission.status === 'fulfilled') {
       evicted = admission.value ?? [];
+    } else if (admission.reason instanceof UnauthorizedException) {
+      // A confirmation whose session was evicted or revoked meanwhile: it stays ended.
+      await discardRecord(this.store, this.logger, newId);
+      state.forget();
+      throw admission.reason;
     } else if (this.policy.failOpen && isBackendFailure(admission.reason)) {
       this.logger.warn(
         `Session admission failed; the login proceeds without it (failOpen): ${admission.reason.message}`,

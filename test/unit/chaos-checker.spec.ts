@@ -123,6 +123,20 @@ describe('the chaos history checker', () => {
     expect(result.violations.map((v) => v.operations[1].index).sort()).toEqual([5, 7]);
   });
 
+  it('revocation: an instance with the local cache accepting a revoked session within the staleness bound is reported apart; beyond it, a violation', () => {
+    const ops = history(
+      signIn('a0', 'alice', 's1', 0),
+      { client: 'a0', user: 'alice', op: 'logout', session: 's1', start: 10, end: 15, status: 200, outcome: 'ok', ends: ['s1'] },
+      { ...me('a0', 'alice', 's1', 1000), instance: 'cached' },
+      { ...me('a0', 'alice', 's1', 4000), instance: 'cached' },
+      { ...me('a0', 'alice', 's1', 1000), instance: 'uncached' },
+    );
+    const result = checkHistory(ops, { cap: 3, cachedInstances: ['cached'], cacheStalenessMs: 2500 });
+    expect(result.staleCacheReads.map((v) => v.operations[1].index)).toEqual([2]);
+    expect(result.violations.map((v) => v.operations[1].index).sort()).toEqual([3, 4]);
+    expect(result.counts.revocation).toBe(2);
+  });
+
   it('revocation: a session refused once and accepted later (resurrected)', () => {
     const result = checkHistory(
       history(signIn('a0', 'alice', 's1', 0), me('a0', 'alice', 's1', 10, 'refused'), me('a0', 'alice', 's1', 20)),
