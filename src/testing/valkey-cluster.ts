@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminCommand, infoFields, waitUntil } from './valkey-admin.js';
+import { rejoinAsNewNode } from './valkey-cluster-rejoin.js';
 import { freePort, launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
 
 /** Options of {@link startValkeyCluster}. */
@@ -59,10 +60,7 @@ export interface ValkeyTestCluster {
   killPrimaryOf(key: string): Promise<number>;
   /** Kills the node on `port` outright (SIGKILL). */
   kill(port: number): Promise<void>;
-  /**
-   * Starts a killed node again on its port, directory and cluster config (empty, no persistence):
-   * it rejoins with its old identity, as a replica of whoever took its slots over.
-   */
+  /** Starts a killed node again on its port as a new, empty replica (see `rejoinAsNewNode`). */
   restart(port: number): Promise<void>;
   /** Freezes the node on `port` (SIGSTOP): it keeps its sockets but answers nothing. */
   pause(port: number): void;
@@ -225,8 +223,16 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
     restart: async (port) => {
       const launch = launches.get(port);
       if (!launch || !dead.has(port)) throw new Error(`No killed cluster node on port ${port}.`);
-      processes.set(port, await launchValkeyProcess({ port, dir: launch.dir, binary: options.binary, args: launch.args }));
-      dead.delete(port);
+      await rejoinAsNewNode(
+        port,
+        launch.dir,
+        live(),
+        async () => {
+          processes.set(port, await launchValkeyProcess({ port, dir: launch.dir, binary: options.binary, args: launch.args }));
+          dead.delete(port);
+        },
+        readyTimeoutMs,
+      );
     },
     pause: (port) => {
       paused.add(port);
