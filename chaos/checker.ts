@@ -87,7 +87,8 @@ class SessionIndex {
  *   acknowledged (its logout, revocation, revoke-others, logout-all or rotation answered 2xx, or
  *   a request on it refused with 401);
  * - acknowledged: no acknowledged sign-in is refused (401) without a cause that may have ended it
- *   (a logout, revocation or rotation of it, a revoke-others or logout-all of its user, or `cap`
+ *   (a logout, revocation or rotation of it, a revocation by its user whose target is unknown,
+ *   a revoke-others or logout-all of its user, or `cap`
  *   newer sign-ins or re-authentications of its user that may have evicted it); no acknowledged note write is lost
  *   (a later read of the same session returns an older note or none);
  * - isolation: no answer names another user, another session, or a note another device wrote;
@@ -186,6 +187,8 @@ function endExplained(index: SessionIndex, id: string, creator: Operation, refus
   for (const op of index.byUser.get(creator.user) ?? []) {
     if (op === refusal || op.start >= refusal.end || !MAYBE_APPLIED.has(op.outcome)) continue;
     if (op.ends?.includes(id)) return true;
+    // A revocation whose target the workload could not name may have been this one.
+    if (op.op === 'revoke' && op.ends === undefined && op.session !== id) return true;
     if (op.op === 'logout-all' && creator.start < op.end) return true;
     if (op.op === 'revoke-others' && op.session !== id && creator.start < op.end) return true;
     // A re-authentication may move its session behind the others in eviction order, like a sign-in.

@@ -47,12 +47,16 @@ function observe(body: unknown): Observation | undefined {
   return observation.userId || observation.sessionId || observation.note ? observation : undefined;
 }
 
-/** A list entry's reference to a session: its `id`, or its `handle`, or the first other string field that is neither address nor agent. */
-function entryRef(entry: Record<string, unknown>): string | undefined {
-  for (const key of ['id', 'handle', 'sessionId']) if (typeof entry[key] === 'string') return entry[key];
+/**
+ * A list entry's reference to a session, and whether it is the session id itself: its `id` or
+ * `sessionId`, else its `handle`, else the first other string field that is neither address nor agent.
+ */
+function entryRef(entry: Record<string, unknown>): { ref: string; isId: boolean } | undefined {
+  for (const key of ['id', 'sessionId']) if (typeof entry[key] === 'string') return { ref: entry[key], isId: true };
+  if (typeof entry.handle === 'string') return { ref: entry.handle, isId: false };
   const skip = new Set(['ip', 'userAgent', 'createdAt', 'lastSeenAt', 'label', 'device']);
   const other = Object.entries(entry).find(([key, value]) => typeof value === 'string' && !skip.has(key));
-  return other?.[1] as string | undefined;
+  return other ? { ref: other[1] as string, isId: false } : undefined;
 }
 
 /** One simulated device (a browser of one user): signs in, uses its session, revokes, logs out. */
@@ -159,10 +163,12 @@ class Device {
     const others = (listed.answer.body as Array<Record<string, unknown>>).filter((e) => e.current !== true);
     if (others.length === 0) return;
     const entry = this.rng.pick(others);
-    const ref = entryRef(entry);
-    if (!ref) return;
-    // The session behind the reference: itself when the list shows ids, else the device its agent names.
-    const target = this.ctx.book.byId.has(ref)
+    const found = entryRef(entry);
+    if (!found) return;
+    const { ref } = found;
+    // The session behind the reference: itself when the list shows ids, else the device its agent
+    // names (unknown when that device holds no session now: the checker then assumes any).
+    const target = found.isId
       ? ref
       : typeof entry.userAgent === 'string'
         ? this.ctx.book.byAgent.get(entry.userAgent)?.held?.id

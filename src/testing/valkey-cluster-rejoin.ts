@@ -50,12 +50,16 @@ export async function rejoinAsNewNode(
     const known = nodeLines(await adminCommand(port, 'CLUSTER', 'NODES'));
     return others.every((o) => known.some((k) => k.id === o.id)) || `node ${port} knows ${known.length} nodes`;
   });
-  const now = nodeLines(await adminCommand(livePorts[0], 'CLUSTER', 'NODES')).filter((n) => !n.flags.includes('fail'));
-  const primaries = now.filter((n) => n.flags.includes('master') && n.hasSlots);
-  const replicasOf = (id: string) => now.filter((n) => n.primaryId === id).length;
-  const target = primaries.sort((a, b) => replicasOf(a.id) - replicasOf(b.id))[0];
-  await adminCommand(port, 'CLUSTER', 'REPLICATE', target.id);
-  await waitUntil(`node ${port} replicating ${target.port}`, timeoutMs, async () => {
+  let target: NodeLine | undefined;
+  // Retried: the new node may not have heard of every slot owner yet.
+  await waitUntil(`node ${port} made a replica`, timeoutMs, async () => {
+    const now = nodeLines(await adminCommand(livePorts[0], 'CLUSTER', 'NODES')).filter((n) => !n.flags.includes('fail'));
+    const replicasOf = (id: string) => now.filter((n) => n.primaryId === id).length;
+    target = now.filter((n) => n.flags.includes('master') && n.hasSlots).sort((a, b) => replicasOf(a.id) - replicasOf(b.id))[0];
+    await adminCommand(port, 'CLUSTER', 'REPLICATE', target.id);
+    return true;
+  });
+  await waitUntil(`node ${port} replicating ${target!.port}`, timeoutMs, async () => {
     const info = infoFields(await adminCommand(port, 'INFO', 'replication'));
     return info.get('master_link_status') === 'up' || `link ${info.get('master_link_status')}`;
   });

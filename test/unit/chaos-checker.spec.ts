@@ -166,6 +166,19 @@ describe('the chaos history checker', () => {
     expect(result.counts.acknowledged).toBe(0);
   });
 
+  it('acknowledged: not a loss when a revocation by another device of the user named no target (it may have been this one)', () => {
+    const result = checkHistory(
+      history(
+        signIn('a0', 'alice', 's1', 0),
+        signIn('a1', 'alice', 's2', 1),
+        { client: 'a1', user: 'alice', op: 'revoke', session: 's2', start: 10, end: 15, status: 200, outcome: 'ok' },
+        me('a0', 'alice', 's1', 20, 'refused'),
+      ),
+      CAP,
+    );
+    expect(result.counts.acknowledged).toBe(0);
+  });
+
   it('acknowledged: a note write acknowledged, then read back older', () => {
     const result = checkHistory(
       history(
