@@ -33,6 +33,9 @@ export interface CheckResult {
   staleCacheReads: Violation[];
 }
 
+/** Longer than any operation can last (the workload gives up on a request after 10 s). */
+const LONGEST_OPERATION_MS = 60_000;
+
 /** Outcomes after which the operation may have taken effect on the server. */
 const MAYBE_APPLIED = new Set(['ok', 'unavailable', 'timeout', 'error', 'down']);
 
@@ -60,6 +63,23 @@ class SessionIndex {
       }
     }
     for (const uses of this.uses.values()) uses.sort((a, b) => a.start - b.start);
+    for (const ops of this.byUser.values()) ops.sort((a, b) => a.start - b.start);
+  }
+
+  /**
+   * The user's operations that overlap [from, to): started before `to`, and not ended before
+   * `from` (found from the start order: no operation lasts longer than `LONGEST_OPERATION_MS`).
+   */
+  *overlapping(user: string, from: number, to: number): Generator<Operation> {
+    const ops = this.byUser.get(user) ?? [];
+    let lo = 0;
+    let hi = ops.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ops[mid].start < from - LONGEST_OPERATION_MS) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < ops.length && ops[i].start < to; i++) if (ops[i].end > from) yield ops[i];
   }
 
   /** Sessions of `user` created (acknowledged) before `before`. */
@@ -184,8 +204,9 @@ function checkRevocation(index: SessionIndex, cached: Set<string>, staleMs: numb
 /** Whether something that may have happened before `refusal` ended `id` legitimately. */
 function endExplained(index: SessionIndex, id: string, creator: Operation, refusal: Operation, cap: number): boolean {
   let newerSignIns = 0;
-  for (const op of index.byUser.get(creator.user) ?? []) {
-    if (op === refusal || op.start >= refusal.end || !MAYBE_APPLIED.has(op.outcome)) continue;
+  // Only what overlaps the session's life can have ended it.
+  for (const op of index.overlapping(creator.user, creator.start, refusal.end)) {
+    if (op === refusal || !MAYBE_APPLIED.has(op.outcome)) continue;
     if (op.ends?.includes(id)) return true;
     // A revocation whose target the workload could not name may have been this one.
     if (op.op === 'revoke' && op.ends === undefined && op.session !== id) return true;
