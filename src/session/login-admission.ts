@@ -16,6 +16,8 @@ export interface LoginLimit {
   onLimit: SessionLimitPolicy;
   /** A confirmation of the session's own authentication: its id is swapped, the user's count kept. */
   confirmation?: true;
+  /** A confirmation's numeric cap, if any: it evicts nobody while the user holds no more than this. */
+  confirmationCap?: number;
 }
 
 /**
@@ -30,7 +32,15 @@ export async function loginLimitFor(
 ): Promise<LoginLimit> {
   // A confirmation swaps its own id only: the old record is gone once rotated, so no admission
   // is needed and a cap lowered since (or a cap function without `req.user`) cannot evict anyone.
-  if (options[CONFIRMATION]) return { cap: undefined, onLimit: 'evict-oldest', confirmation: true };
+  if (options[CONFIRMATION]) {
+    const configured = options.maxSessions ?? policy.maxSessionsPerUser;
+    return {
+      cap: undefined,
+      onLimit: 'evict-oldest',
+      confirmation: true,
+      confirmationCap: typeof configured === 'number' ? configured : undefined,
+    };
+  }
   const setting = options.maxSessions ?? policy.maxSessionsPerUser;
   const onLimit = options.onSessionLimit ?? policy.onSessionLimit;
   assertSessionLimitPolicy(onLimit);
@@ -55,7 +65,9 @@ export function admitLogin(
   /** A re-sign-in's old id, swapped for `sessionId` in the same admission. */
   replacing?: string,
 ): Promise<string[] | null> {
-  if (limit.confirmation && replacing !== undefined) return swapConfirmed(registry, userId, sessionId, replacing, written, markerTtlMs);
+  if (limit.confirmation && replacing !== undefined) {
+    return swapConfirmed(registry, userId, sessionId, replacing, written, markerTtlMs, limit.confirmationCap ?? 0);
+  }
   if (limit.cap === undefined) return written.then(() => registry.register(userId, sessionId)).then(() => []);
   return registry.admit(userId, sessionId, limit.cap, {
     recordWritten: written,
@@ -71,8 +83,9 @@ export function admitLogin(
  * deletes the record, so the rotation can still find the record, and registering the new id
  * then would give the user one session more than the cap. So `replacing` must still be a member
  * (else the session ended: 401, and the caller discards the new record), and the swap is an
- * admission under the count of the user's other live sessions plus this one: a session admitted
- * between this read and the swap makes it evict the oldest, as that login's own admission did.
+ * admission under the larger of the cap and the count of the user's other live sessions plus this
+ * one: a session admitted between this read and the swap that took the user past the cap (its own
+ * admission evicting this one) makes it evict the oldest; one that did not evicts nobody.
  */
 async function swapConfirmed(
   registry: SessionRegistry,
@@ -81,11 +94,12 @@ async function swapConfirmed(
   replacing: string,
   written: Promise<unknown>,
   markerTtlMs: number,
+  floor: number,
 ): Promise<string[]> {
   written.catch(() => undefined);
   const [members, live] = await Promise.all([registry.members(userId), registry.activeSessions(userId)]);
   if (!members.some((m) => m.sessionId === replacing)) throw new UnauthorizedException();
-  const cap = live.filter((id) => id !== replacing && id !== sessionId).length + 1;
+  const cap = Math.max(floor, live.filter((id) => id !== replacing && id !== sessionId).length + 1);
   const evicted = await registry.admit(userId, sessionId, cap, {
     recordWritten: written,
     evictionMarker: { reason: SessionEndReason.evicted, ttlMs: markerTtlMs },
