@@ -19,8 +19,9 @@ export interface CheckOptions {
   /**
    * The local cache's documented staleness bound (a copy is served up to 2.5 s after the last
    * confirmation of its invalidation channel): a revoked session accepted by a cached instance
-   * within this long after its end was acknowledged is reported apart, as a stale cache read,
-   * not as a revocation violation. 0 counts every one as a violation. @default 0
+   * within this long after its end was acknowledged (or an older note read back there within
+   * this long after the newer one was acknowledged) is reported apart, as a stale cache read, not
+   * as a violation. 0 counts every one as a violation. @default 0
    */
   cacheStalenessMs?: number;
 }
@@ -29,7 +30,7 @@ export interface CheckOptions {
 export interface CheckResult {
   counts: Record<Guarantee, number>;
   violations: Violation[];
-  /** Revoked sessions accepted by a cached instance within `cacheStalenessMs` (not counted as violations). */
+  /** Revoked sessions accepted, or older notes read, by a cached instance within `cacheStalenessMs` (not counted as violations). */
   staleCacheReads: Violation[];
 }
 
@@ -117,18 +118,20 @@ class SessionIndex {
  */
 export function checkHistory(operations: readonly Operation[], options: CheckOptions): CheckResult {
   const index = new SessionIndex(operations);
-  const revocation = checkRevocation(index, new Set(options.cachedInstances ?? []), options.cacheStalenessMs ?? 0);
+  const cached = new Set(options.cachedInstances ?? []);
+  const revocation = checkRevocation(index, cached, options.cacheStalenessMs ?? 0);
+  const notes = checkLostNotes(index, cached, options.cacheStalenessMs ?? 0);
   const violations = [
     ...checkIsolation(operations),
     ...checkErrors(operations),
     ...revocation.violations,
     ...checkLostSignIns(index, options.cap),
-    ...checkLostNotes(index),
+    ...notes.violations,
     ...checkCap(index, options.cap),
   ];
   const counts: Record<Guarantee, number> = { cap: 0, revocation: 0, acknowledged: 0, isolation: 0, errors: 0 };
   for (const v of violations) counts[v.guarantee]++;
-  return { counts, violations, staleCacheReads: revocation.stale };
+  return { counts, violations, staleCacheReads: [...revocation.stale, ...notes.stale] };
 }
 
 function checkIsolation(operations: readonly Operation[]): Violation[] {
@@ -234,8 +237,9 @@ function checkLostSignIns(index: SessionIndex, cap: number): Violation[] {
 
 const seqOf = (note: string | undefined) => (note === undefined ? -1 : Number(note.split('/').pop()));
 
-function checkLostNotes(index: SessionIndex): Violation[] {
+function checkLostNotes(index: SessionIndex, cached: Set<string>, staleMs: number): { violations: Violation[]; stale: Violation[] } {
   const found: Violation[] = [];
+  const stale: Violation[] = [];
   for (const read of index.operations) {
     if (read.op !== 'note-read' || read.outcome !== 'ok' || !read.session) continue;
     const chain = index.chain(read.session);
@@ -253,14 +257,15 @@ function checkLostNotes(index: SessionIndex): Violation[] {
       }
     }
     if (acknowledged && seqOf(read.observed?.note) < seqOf(acknowledged.note)) {
-      found.push({
+      const within = cached.has(read.instance) && read.start - acknowledged.end <= staleMs;
+      (within ? stale : found).push({
         guarantee: 'acknowledged',
         message: `note ${acknowledged.note} was acknowledged, then read back as ${read.observed?.note ?? 'nothing'}`,
         operations: [acknowledged, read],
       });
     }
   }
-  return found;
+  return { violations: found, stale };
 }
 
 function checkCap(index: SessionIndex, cap: number): Violation[] {

@@ -179,47 +179,51 @@ describe('the chaos history checker', () => {
     expect(result.counts.acknowledged).toBe(0);
   });
 
-  it('acknowledged: a note write acknowledged, then read back older', () => {
-    const result = checkHistory(
-      history(
-        signIn('a0', 'alice', 's1', 0),
-        {
-          client: 'a0',
-          user: 'alice',
-          op: 'note-write',
-          session: 's1',
-          start: 10,
-          end: 15,
-          status: 200,
-          outcome: 'ok',
-          note: 'alice/a0/1',
-        },
-        {
-          client: 'a0',
-          user: 'alice',
-          op: 'note-write',
-          session: 's1',
-          start: 20,
-          end: 25,
-          status: 200,
-          outcome: 'ok',
-          note: 'alice/a0/2',
-        },
-        {
-          client: 'a0',
-          user: 'alice',
-          op: 'note-read',
-          session: 's1',
-          start: 30,
-          end: 35,
-          status: 200,
-          outcome: 'ok',
-          observed: { userId: 'alice', sessionId: 's1', note: 'alice/a0/1' },
-        },
-      ),
-      CAP,
+  it('acknowledged: a note write acknowledged, then read back older (apart as a stale read on a cached instance within the bound)', () => {
+    const ops = history(
+      signIn('a0', 'alice', 's1', 0),
+      {
+        client: 'a0',
+        user: 'alice',
+        op: 'note-write',
+        session: 's1',
+        start: 10,
+        end: 15,
+        status: 200,
+        outcome: 'ok',
+        note: 'alice/a0/1',
+      },
+      {
+        client: 'a0',
+        user: 'alice',
+        op: 'note-write',
+        session: 's1',
+        start: 20,
+        end: 25,
+        status: 200,
+        outcome: 'ok',
+        note: 'alice/a0/2',
+      },
+      {
+        client: 'a0',
+        user: 'alice',
+        op: 'note-read',
+        session: 's1',
+        start: 30,
+        end: 35,
+        status: 200,
+        outcome: 'ok',
+        observed: { userId: 'alice', sessionId: 's1', note: 'alice/a0/1' },
+      },
     );
+    const result = checkHistory(ops, CAP);
     expect(result.counts.acknowledged).toBe(1);
+    const onCache = checkHistory(
+      ops.map((op) => (op.op === 'note-read' ? { ...op, instance: 'cached' } : op)),
+      { cap: 3, cachedInstances: ['cached'], cacheStalenessMs: 2500 },
+    );
+    expect(onCache.counts.acknowledged).toBe(0);
+    expect(onCache.staleCacheReads).toHaveLength(1);
   });
 
   it.each([
