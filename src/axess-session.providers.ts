@@ -119,6 +119,7 @@ export const axessCoreProviders: Provider[] = [
               clock,
               prefix: o.keys.prefix,
               lifetimeMs: o.absoluteTimeoutMs,
+              durableWrites: o.durableWrites,
             })
           : new InMemorySessionRegistry({ store, clock, lifetimeMs: o.absoluteTimeoutMs }),
         telemetry,
