@@ -119,7 +119,6 @@ export const axessCoreProviders: Provider[] = [
               clock,
               prefix: o.keys.prefix,
               lifetimeMs: o.absoluteTimeoutMs,
-              durableWrites: o.durableWrites,
             })
           : new InMemorySessionRegistry({ store, clock, lifetimeMs: o.absoluteTimeoutMs }),
         telemetry,

@@ -7,7 +7,6 @@ import { KeyLayout } from './key-layout.js';
 import { SessionStore } from '../store/session-store.js';
 import { assertTtl } from '../store/ttl.js';
 import { luaScript, runLuaScript } from './lua-script.js';
-import { assertDurableWrites, writeAndWait, type DurableWritesOptions } from './durable-writes.js';
 import type { ValkeyClient } from './valkey-client.js';
 import { ADMISSION_SCRIPT } from './admission.script.js';
 import { liveSessionIds } from '../registry/live-sessions.js';
@@ -25,13 +24,6 @@ export interface ValkeySessionRegistryOptions {
   prefix?: string;
   /** How long a session can live from its registration; the set expires this long after its newest member. @default 7 days */
   lifetimeMs?: number;
-  /**
-   * Make admissions (and registrations) wait until `replicas` replicas acknowledged them (`WAIT`,
-   * on the node holding the user's set), as the store's `durableWrites` does for records: a
-   * session admitted before a failover stays counted and revocable after it. Fewer
-   * acknowledgements in time fail the admission with `SessionStoreError` of kind `replication`.
-   */
-  durableWrites?: DurableWritesOptions;
 }
 
 const ADMISSION = luaScript(ADMISSION_SCRIPT);
@@ -56,7 +48,6 @@ export class ValkeySessionRegistry extends SessionRegistry {
   private readonly store: SessionStore;
   private readonly clock: Clock;
   private readonly lifetimeMs: number;
-  private readonly durableWrites?: DurableWritesOptions;
 
   constructor(
     private readonly client: ValkeyClient,
@@ -68,10 +59,6 @@ export class ValkeySessionRegistry extends SessionRegistry {
     this.clock = options.clock ?? new SystemClock();
     this.lifetimeMs = options.lifetimeMs ?? DEFAULT_REGISTRY_LIFETIME_MS;
     assertTtl(this.lifetimeMs, 'lifetimeMs');
-    if (options.durableWrites !== undefined) {
-      assertDurableWrites(options.durableWrites);
-      this.durableWrites = { replicas: options.durableWrites.replicas, timeoutMs: options.durableWrites.timeoutMs };
-    }
   }
 
   async register(userId: string, sessionId: string): Promise<void> {
@@ -167,17 +154,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
   ): Promise<string[] | null> {
     const now = scoreInstant(this.clock.nowMs());
     const mode = onLimit === 'refuse' ? 'refuse' : 'evict';
-    const args = [now, cap, this.lifetimeMs, sessionId, mode, ...dead];
-    // Durable: the script and a WAIT in one pipeline on the set's node (EVAL: a pipeline cannot fall back from NOSCRIPT).
-    const reply = this.durableWrites
-      ? await writeAndWait<unknown>(
-          this.client,
-          this.durableWrites,
-          operation,
-          (p) => p.eval(ADMISSION.source, 1, key, ...args),
-          () => true,
-        )
-      : await runLuaScript(this.client, ADMISSION, key, args, operation);
+    const reply = await runLuaScript(this.client, ADMISSION, key, [now, cap, this.lifetimeMs, sessionId, mode, ...dead], operation);
     return Array.isArray(reply) ? (reply as string[]) : null;
   }
 
