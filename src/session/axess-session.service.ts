@@ -1,4 +1,4 @@
-import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import type { SessionRecord } from '../codec/session-record.js';
 import { SessionHandles } from '../crypto/session-handle.js';
@@ -130,9 +130,12 @@ export class AxessSessionService {
           ? rotateSignedIn(this.store, oldId, newId, record, ttl)
           : this.store.cycle(oldId, newId, record, ttl);
     written.catch(() => undefined);
-    const admitted = admitLogin(this.registry, userId, newId, limit, written, this.markerTtlMs, resign ? oldId : undefined);
+    const admitted = admitLogin(this.registry, this.store, userId, newId, limit, written, this.markerTtlMs, resign ? oldId : undefined);
     // Switching users (or a re-sign-in without a cap): the previous binding's registry forgets the old id.
-    if (!refusable && !(resign && limit.cap !== undefined)) leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
+    // A capped re-sign-in or a confirmation swaps the old id in its admission.
+    if (!refusable && !(resign && (limit.cap !== undefined || limit.confirmation))) {
+      leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
+    }
     const [write, admission] = await Promise.allSettled([written, admitted]);
 
     if (write.status === 'rejected') {
@@ -152,6 +155,11 @@ export class AxessSessionService {
       throw new AxessSessionLimitException();
     } else if (admission.status === 'fulfilled') {
       evicted = admission.value ?? [];
+    } else if (admission.reason instanceof UnauthorizedException) {
+      // A confirmation whose session was evicted or revoked meanwhile: it stays ended.
+      await discardRecord(this.store, this.logger, newId);
+      state.forget();
+      throw admission.reason;
     } else if (this.policy.failOpen && isBackendFailure(admission.reason)) {
       // Written at commit with the session: its first request once the registry answers admits it.
       record.pendingAdmission = limit.cap ?? 0;

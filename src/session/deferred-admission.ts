@@ -40,7 +40,8 @@ export class DeferredAdmission extends PendingAdmission {
     if (userId === undefined || cap === undefined) return;
     try {
       const limit = { cap: cap === 0 ? undefined : cap, onLimit: 'evict-oldest' as const };
-      const evicted = (await admitLogin(this.registry, userId, id, limit, Promise.resolve(), this.lifetime.goneMarkerTtlMs)) ?? [];
+      const evicted =
+        (await admitLogin(this.registry, this.store, userId, id, limit, Promise.resolve(), this.lifetime.goneMarkerTtlMs)) ?? [];
       const { pendingAdmission: _done, ...admitted } = record;
       // Update mode: a session ended meanwhile stays ended (I3).
       await this.store.save(id, admitted, Math.max(1, this.lifetime.ttl(admitted, this.clock.nowMs())), { mode: 'update' });

@@ -1,7 +1,8 @@
-import type { Logger } from '@nestjs/common';
+import { UnauthorizedException, type Logger } from '@nestjs/common';
 import { SessionEndReason } from '../events/session-event.types.js';
 import { assertMaxSessions } from '../registry/registry-limits.js';
 import { assertSessionLimitPolicy, type SessionLimitPolicy } from '../registry/session-limit.js';
+import { liveSessionIds } from '../registry/live-sessions.js';
 import type { SessionRegistry } from '../registry/session-registry.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { LoginPolicy } from './login-policy.js';
@@ -14,6 +15,10 @@ export interface LoginLimit {
   cap: number | undefined;
   /** `'refuse'` only when there is a cap to refuse at. */
   onLimit: SessionLimitPolicy;
+  /** A confirmation of the session's own authentication: its id is swapped, the user's count kept. */
+  confirmation?: true;
+  /** A confirmation's numeric cap, if any: it evicts nobody while the user holds no more than this. */
+  confirmationCap?: number;
 }
 
 /**
@@ -28,7 +33,15 @@ export async function loginLimitFor(
 ): Promise<LoginLimit> {
   // A confirmation swaps its own id only: the old record is gone once rotated, so no admission
   // is needed and a cap lowered since (or a cap function without `req.user`) cannot evict anyone.
-  if (options[CONFIRMATION]) return { cap: undefined, onLimit: 'evict-oldest' };
+  if (options[CONFIRMATION]) {
+    const configured = options.maxSessions ?? policy.maxSessionsPerUser;
+    return {
+      cap: undefined,
+      onLimit: 'evict-oldest',
+      confirmation: true,
+      confirmationCap: typeof configured === 'number' ? configured : undefined,
+    };
+  }
   const setting = options.maxSessions ?? policy.maxSessionsPerUser;
   const onLimit = options.onSessionLimit ?? policy.onSessionLimit;
   assertSessionLimitPolicy(onLimit);
@@ -47,6 +60,7 @@ export async function loginLimitFor(
  */
 export function admitLogin(
   registry: SessionRegistry,
+  store: SessionStore,
   userId: string,
   sessionId: string,
   limit: LoginLimit,
@@ -55,6 +69,9 @@ export function admitLogin(
   /** A re-sign-in's old id, swapped for `sessionId` in the same admission. */
   replacing?: string,
 ): Promise<string[] | null> {
+  if (limit.confirmation && replacing !== undefined) {
+    return swapConfirmed(registry, store, userId, sessionId, replacing, written, markerTtlMs, limit.confirmationCap ?? 0);
+  }
   if (limit.cap === undefined) return written.then(() => registry.register(userId, sessionId)).then(() => []);
   return registry.admit(userId, sessionId, limit.cap, {
     recordWritten: written,
@@ -62,6 +79,39 @@ export function admitLogin(
     onLimit: limit.onLimit,
     ...(replacing === undefined ? {} : { replacing }),
   });
+}
+
+/**
+ * A confirmation's swap of `replacing` for `sessionId` in the registry, keeping the user's count.
+ * A login elsewhere may evict `replacing` meanwhile: its admission takes the member out before it
+ * deletes the record, so the rotation can still find the record, and registering the new id
+ * then would give the user one session more than the cap. So `replacing` must still be a member
+ * (else the session ended: 401, and the caller discards the new record), and the swap is an
+ * admission under the larger of the cap and the count of the user's other live sessions plus this
+ * one: a session admitted between this read and the swap that took the user past the cap (its own
+ * admission evicting this one) makes it evict the oldest; one that did not evicts nobody.
+ */
+async function swapConfirmed(
+  registry: SessionRegistry,
+  store: SessionStore,
+  userId: string,
+  sessionId: string,
+  replacing: string,
+  written: Promise<unknown>,
+  markerTtlMs: number,
+  floor: number,
+): Promise<string[]> {
+  written.catch(() => undefined);
+  const members = await registry.members(userId);
+  if (!members.some((m) => m.sessionId === replacing)) throw new UnauthorizedException();
+  const live = await liveSessionIds(members, store);
+  const cap = Math.max(floor, live.filter((id) => id !== replacing && id !== sessionId).length + 1);
+  const evicted = await registry.admit(userId, sessionId, cap, {
+    recordWritten: written,
+    evictionMarker: { reason: SessionEndReason.evicted, ttlMs: markerTtlMs },
+    replacing,
+  });
+  return evicted ?? [];
 }
 
 /**

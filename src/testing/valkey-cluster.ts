@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminCommand, infoFields, waitUntil } from './valkey-admin.js';
+import { rejoinAsNewNode } from './valkey-cluster-rejoin.js';
 import { freePort, launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
 
 /** Options of {@link startValkeyCluster}. */
@@ -59,6 +60,8 @@ export interface ValkeyTestCluster {
   killPrimaryOf(key: string): Promise<number>;
   /** Kills the node on `port` outright (SIGKILL). */
   kill(port: number): Promise<void>;
+  /** Starts a killed node again on its port as a new, empty replica (see `rejoinAsNewNode`). */
+  restart(port: number): Promise<void>;
   /** Freezes the node on `port` (SIGSTOP): it keeps its sockets but answers nothing. */
   pause(port: number): void;
   /** Thaws a paused node (SIGCONT). */
@@ -87,6 +90,8 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
 
   const root = mkdtempSync(join(tmpdir(), 'axess-valkey-cluster-'));
   const processes = new Map<number, ValkeyProcess>();
+  // What each node was started with, to start a killed one again as itself.
+  const launches = new Map<number, { dir: string; args: string[] }>();
   const stopAll = async () => {
     await Promise.all([...processes.values()].map((p) => p.crash()));
     rmSync(root, { recursive: true, force: true });
@@ -100,20 +105,24 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
         return launchValkeyProcess({
           dir,
           binary: options.binary,
-          args: async (port) => [
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            `nodes-${port}.conf`,
-            '--cluster-node-timeout',
-            String(nodeTimeoutMs),
-            // An explicit bus port: the default (port + 10000) may be taken or above 65535.
-            '--cluster-port',
-            String(await freePort()),
-            // Replicas sync at once instead of after the default 5 s diskless delay.
-            '--repl-diskless-sync-delay',
-            '0',
-          ],
+          args: async (port) => {
+            const args = [
+              '--cluster-enabled',
+              'yes',
+              '--cluster-config-file',
+              `nodes-${port}.conf`,
+              '--cluster-node-timeout',
+              String(nodeTimeoutMs),
+              // An explicit bus port: the default (port + 10000) may be taken or above 65535.
+              '--cluster-port',
+              String(await freePort()),
+              // Replicas sync at once instead of after the default 5 s diskless delay.
+              '--repl-diskless-sync-delay',
+              '0',
+            ];
+            launches.set(port, { dir, args });
+            return args;
+          },
         });
       }),
     );
@@ -211,6 +220,20 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
       return port;
     },
     kill,
+    restart: async (port) => {
+      const launch = launches.get(port);
+      if (!launch || !dead.has(port)) throw new Error(`No killed cluster node on port ${port}.`);
+      await rejoinAsNewNode(
+        port,
+        launch.dir,
+        live(),
+        async () => {
+          processes.set(port, await launchValkeyProcess({ port, dir: launch.dir, binary: options.binary, args: launch.args }));
+          dead.delete(port);
+        },
+        readyTimeoutMs,
+      );
+    },
     pause: (port) => {
       paused.add(port);
       processes.get(port)?.signal('SIGSTOP');

@@ -9,6 +9,8 @@ import { launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
 export interface ValkeySentinelGroupOptions {
   /** Name the sentinels monitor the primary under (iovalkey's `name` option). @default 'axess-primary' */
   name?: string;
+  /** Number of replicas of the primary. @default 1 */
+  replicas?: number;
   /** Number of sentinels. @default 3 */
   sentinels?: number;
   /** Sentinels that must agree the primary is down. @default 2 */
@@ -29,12 +31,17 @@ export interface ValkeyTestSentinelGroup {
   readonly name: string;
   /** The sentinels (iovalkey's `sentinels` option). */
   readonly sentinels: readonly ValkeyNodeAddress[];
-  /** The data servers as started: the initial primary, then the replica. */
+  /** The data servers as started: the initial primary, then the replicas. */
   readonly servers: readonly ValkeyNodeAddress[];
   /** The primary the sentinels report now. */
   primary(): Promise<ValkeyNodeAddress>;
   /** Kills the current primary outright (SIGKILL, like a crash); returns its port. */
   killPrimary(): Promise<number>;
+  /**
+   * Starts a killed data server again on its port and directory (empty, no persistence), as a
+   * replica of the primary the sentinels report now.
+   */
+  restart(port: number): Promise<void>;
   /** Freezes the data server on `port` (SIGSTOP): it keeps its sockets but answers nothing. */
   pause(port: number): void;
   /** Thaws a paused data server (SIGCONT). */
@@ -46,7 +53,7 @@ export interface ValkeyTestSentinelGroup {
 }
 
 /**
- * Starts a primary, one replica and `sentinels` sentinels (`valkey-server <config> --sentinel`
+ * Starts a primary, `replicas` replicas (one by default) and `sentinels` sentinels (`valkey-server <config> --sentinel`
  * with a generated config: `sentinel monitor <name> 127.0.0.1 <port> <quorum>` and short
  * down-after / failover timeouts), and waits until every sentinel sees the replica and the
  * other sentinels, so a failover can happen. The caller must `stop()` it, also when a test fails.
@@ -54,6 +61,8 @@ export interface ValkeyTestSentinelGroup {
 export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptions = {}): Promise<ValkeyTestSentinelGroup> {
   const name = options.name ?? 'axess-primary';
   const sentinelCount = options.sentinels ?? 3;
+  const replicaCount = options.replicas ?? 1;
+  if (!Number.isInteger(replicaCount) || replicaCount < 1) throw new Error('A sentinel group needs at least one replica.');
   const quorum = options.quorum ?? 2;
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error('The sentinel group name must be letters, digits, _ . -');
@@ -76,18 +85,24 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
       args: ['--repl-diskless-sync-delay', '0'],
     });
     processes.push(primary);
-    const replica = await launchValkeyProcess({
-      dir: dirFor('replica'),
-      binary: options.binary,
-      args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0'],
-    });
-    processes.push(replica);
-    // Sentinels learn the replica from the primary's INFO: start them once it is attached.
-    await waitUntil(
-      'replica in sync',
-      readyTimeoutMs,
-      async () => infoFields(await adminCommand(replica.port, 'INFO', 'replication')).get('master_link_status') === 'up' || 'link down',
+    const replicas = await Promise.all(
+      Array.from({ length: replicaCount }, (_, i) =>
+        launchValkeyProcess({
+          dir: dirFor(i === 0 ? 'replica' : `replica-${i}`),
+          binary: options.binary,
+          args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0'],
+        }),
+      ),
     );
+    processes.push(...replicas);
+    // Sentinels learn the replicas from the primary's INFO: start them once they are attached.
+    await waitUntil('replicas in sync', readyTimeoutMs, async () => {
+      for (const replica of replicas) {
+        const link = infoFields(await adminCommand(replica.port, 'INFO', 'replication')).get('master_link_status');
+        if (link !== 'up') return `replica ${replica.port} link ${link}`;
+      }
+      return true;
+    });
     const sentinels = await Promise.all(
       Array.from({ length: sentinelCount }, (_, i) => {
         const dir = dirFor(`sentinel-${i}`);
@@ -111,7 +126,7 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
       for (const sentinel of sentinels) {
         const master = pairFields(await adminCommand(sentinel.port, 'SENTINEL', 'MASTER', name));
         if (master.get('flags') !== 'master') return `sentinel ${sentinel.port} flags the primary ${master.get('flags')}`;
-        if (master.get('num-slaves') !== '1') return `sentinel ${sentinel.port} sees ${master.get('num-slaves')} replicas`;
+        if (master.get('num-slaves') !== String(replicaCount)) return `sentinel ${sentinel.port} sees ${master.get('num-slaves')} replicas`;
         if (master.get('num-other-sentinels') !== String(sentinelCount - 1)) {
           return `sentinel ${sentinel.port} sees ${master.get('num-other-sentinels')} other sentinels`;
         }
@@ -123,8 +138,8 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
     throw error;
   }
 
-  const [, , ...sentinelProcesses] = processes;
-  const dataServers = processes.slice(0, 2);
+  const sentinelProcesses = processes.slice(1 + replicaCount);
+  const dataServers = processes.slice(0, 1 + replicaCount);
   const dead = new Set<number>();
   const primaryNow = async (): Promise<ValkeyNodeAddress> => {
     let lastError: unknown = new Error('no sentinel answered');
@@ -151,6 +166,19 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
       dead.add(port);
       await node.crash();
       return port;
+    },
+    restart: async (port) => {
+      const index = dataServers.findIndex((p) => p.port === port);
+      if (index < 0 || !dead.has(port)) throw new Error(`No killed data server on port ${port}.`);
+      const primary = await primaryNow();
+      dataServers[index] = await launchValkeyProcess({
+        port,
+        dir: dataServers[index].dir,
+        binary: options.binary,
+        args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0'],
+      });
+      processes.push(dataServers[index]);
+      dead.delete(port);
     },
     pause: (port) => dataServers.find((p) => p.port === port)?.signal('SIGSTOP'),
     resume: (port) => dataServers.find((p) => p.port === port)?.signal('SIGCONT'),

@@ -50,7 +50,7 @@ describe('Valkey Cluster failover', () => {
       { replicas: '1', timeoutMs: 100 },
     ]) {
       expect(() => new ValkeySessionStore(client, randomKey(), { durableWrites: bad as never })).toThrow(
-        expect.objectContaining({ name: 'AxessOptionsError', option: 'durableWrites' }),
+        expect.objectContaining({ name: 'AxessOptionsError', option: expect.stringMatching(/^durableWrites/) }),
       );
     }
   });

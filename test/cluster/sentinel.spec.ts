@@ -89,7 +89,7 @@ describe('Sentinel-managed primary', () => {
     try {
       await expect(boot({ connection: undefined, client, durableWrites: { replicas: 1, timeoutMs: 0 } })).rejects.toMatchObject({
         name: 'AxessOptionsError',
-        option: 'durableWrites',
+        option: 'durableWrites.timeoutMs',
       });
     } finally {
       client.disconnect();

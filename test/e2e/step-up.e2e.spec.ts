@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SessionStore } from '../../src/internal';
+import { SessionRegistry, SessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../harness/http-app';
 import { STEP_UP_MAX_AGE_MS, StepUpController } from '../harness/step-up.app';
@@ -86,6 +86,21 @@ describe.each<AdapterName>(['express', 'fastify'])('step-up (@RequireRecentAuth,
     const others = ids.slice(0, -1);
     expect(new Set(await liveSessions(t.app, name))).toEqual(new Set([...others, fresh]));
     expect(await t.app.get(SessionStore).existing(others)).toEqual(new Set(others));
+  });
+
+  it('confirmAuthentication of a session a concurrent login is evicting (out of the registry, record not yet deleted) answers 401 and keeps the user at the cap', async () => {
+    const name = user('raced');
+    const mine = await signIn(name);
+    const second = idOf(await signIn(name))!;
+    // The interleaving a chaos soak found: another login's admission has taken the oldest session
+    // out of the registry and not yet deleted its record when that session confirms its password.
+    await t.app.get(SessionRegistry).unregister(name, idOf(mine)!);
+    const third = idOf(await signIn(name))!;
+    const confirmed = await send(t.url, 'POST', '/step-up/confirm', { cookie: mine });
+    expect(confirmed.status).toBe(401);
+    expect(cookiePair(confirmed)).toBeUndefined();
+    expect(new Set(await liveSessions(t.app, name))).toEqual(new Set([second, third]));
+    expect((await send(t.url, 'GET', '/me', { cookie: mine })).status).toBe(401);
   });
 
   it('confirmAuthentication refuses a session that is not signed in with a 401 and sets no cookie', async () => {
