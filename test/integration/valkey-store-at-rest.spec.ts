@@ -318,12 +318,12 @@ describe('ValkeySessionStore at rest (real valkey-server)', () => {
       closed.disconnect();
     });
 
-    it('a bad refreshTtlMs is an options error, not a connection error', async () => {
+    it('a bad refreshTtlMs is an argument error, not a connection error', async () => {
       const store = new ValkeySessionStore(valkey.client, randomKey(), options());
       for (const ttl of [0, -1, 1.5, Number.NaN]) {
         await expect(store.load(mintSessionId(), { refreshTtlMs: ttl })).rejects.toMatchObject({
-          name: 'AxessOptionsError',
-          option: 'refreshTtlMs',
+          name: 'AxessArgumentError',
+          argument: 'refreshTtlMs',
         });
       }
     });
