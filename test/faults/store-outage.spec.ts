@@ -95,11 +95,21 @@ describe('store faults on real Valkey, through the module-created client', () =>
       dir = server.dir;
       const port = server.port;
       const connection = moduleConnection(server.url);
-      const store = new ValkeySessionStore(connection.client, randomKey(), { prefix: uniquePrefix('outage'), logger: quiet });
+      const key = randomKey();
+      const prefix = uniquePrefix('outage');
+      const store = new ValkeySessionStore(connection.client, key, { prefix, logger: quiet });
       let running = true;
       try {
         const ids = Array.from({ length: 20 }, () => mintSessionId());
-        await Promise.all(ids.map((id, i) => store.save(id, record(i), TTL)));
+        // Seeded through a client without the short timeout: with fsync on every write, a busy
+        // machine can take longer than it, and the seeding is not what is under test.
+        const seeding = ValkeyConnection.create({ url: server.url }, 30_000);
+        try {
+          const seeder = new ValkeySessionStore(seeding.client, key, { prefix, logger: quiet });
+          await Promise.all(ids.map((id, i) => seeder.save(id, record(i), TTL)));
+        } finally {
+          seeding.client.disconnect();
+        }
 
         // Traffic: each worker loads and saves its session in a loop until told to stop.
         const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
