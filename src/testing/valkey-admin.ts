@@ -4,7 +4,17 @@ import { Redis } from 'iovalkey';
  * Sends one command to the server on `127.0.0.1:port` over a short-lived connection that never
  * retries or queues: a dead or frozen node fails fast instead of stalling a topology check.
  */
-export async function adminCommand(port: number, command: string, ...args: Array<string | number>): Promise<unknown> {
+export function adminCommand(port: number, command: string, ...args: Array<string | number>): Promise<unknown> {
+  return adminCommandWithin(1_000, port, command, ...args);
+}
+
+/** {@link adminCommand} with a deadline of `deadlineMs` (longer on a machine under load). */
+export async function adminCommandWithin(
+  deadlineMs: number,
+  port: number,
+  command: string,
+  ...args: Array<string | number>
+): Promise<unknown> {
   const client = new Redis({
     host: '127.0.0.1',
     port,
@@ -22,7 +32,7 @@ export async function adminCommand(port: number, command: string, ...args: Array
   // keep a short test file from exiting.
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${command} on port ${port} timed out`)), 1_000);
+    timer = setTimeout(() => reject(new Error(`${command} on port ${port} timed out`)), deadlineMs);
   });
   try {
     return await Promise.race([client.connect().then(() => client.call(command, ...args)), deadline]);
