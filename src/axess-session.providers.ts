@@ -122,6 +122,7 @@ export const axessCoreProviders: Provider[] = [
               clock,
               prefix: o.keys.prefix,
               lifetimeMs: Math.max(o.absoluteTimeoutMs, o.rememberMe.absoluteTimeoutMs),
+              durableWrites: o.durableWrites,
             })
           : new InMemorySessionRegistry({ store, clock, lifetimeMs: Math.max(o.absoluteTimeoutMs, o.rememberMe.absoluteTimeoutMs) }),
         telemetry,

@@ -7,8 +7,9 @@ import { sessionRecord, TTL_MS } from '../lib/session.fixture.mjs';
 const CAP = 3;
 
 /**
- * Load with sliding refresh, save, and the login path (cycle the anonymous id + admit under the
- * cap + delete the evicted), composed the way `AxessSessionService.authenticate` composes them.
+ * Load with sliding refresh, save, and the login path (write the new record + admit under the cap,
+ * which marks and deletes the evicted and retires the anonymous id), composed the way
+ * `AxessSessionService.authenticate` composes them.
  */
 export async function axessScenarios({ client, ids, keyBytes, logger }, { encrypted }) {
   const label = encrypted ? 'encrypted' : 'plaintext';
@@ -23,10 +24,16 @@ export async function axessScenarios({ client, ids, keyBytes, logger }, { encryp
   const login = async (_i, worker) => {
     const userId = `bench-${label}-user-${worker}`;
     const newId = mintSessionId();
-    // The anonymous session being upgraded: its DEL travels with the new record's SET NX.
-    const written = store.cycle(mintSessionId(), newId, { ...record, userId }, TTL_MS);
+    // As authenticate() composes a capped sign-in: the new record's SET NX, then the admission,
+    // which marks and deletes the evicted session and retires the anonymous one being upgraded.
+    const written = store.save(newId, { ...record, userId }, TTL_MS, { mode: 'create' });
     written.catch(() => undefined);
-    const [write, admission] = await Promise.allSettled([written, registry.admit(userId, newId, CAP, { recordWritten: written })]);
+    const admitted = registry.admit(userId, newId, CAP, {
+      recordWritten: written,
+      evictionMarker: { reason: 'evicted', ttlMs: 60_000 },
+      retiring: mintSessionId(),
+    });
+    const [write, admission] = await Promise.allSettled([written, admitted]);
     if (write.status === 'rejected') throw write.reason;
     if (admission.status === 'rejected') throw admission.reason;
   };
@@ -45,6 +52,6 @@ export async function axessScenarios({ client, ids, keyBytes, logger }, { encryp
       },
     ],
     save: [{ name: `axess ${label} save`, family, sampleKey, op: (i) => store.save(ids[i % ids.length], record, TTL_MS) }],
-    login: [{ name: `axess ${label} login (cycle+admit+evict, cap ${CAP})`, family, op: login }],
+    login: [{ name: `axess ${label} login (write+admit+evict+retire, cap ${CAP})`, family, op: login }],
   };
 }

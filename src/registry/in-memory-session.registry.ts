@@ -113,7 +113,10 @@ export class InMemorySessionRegistry extends SessionRegistry {
     });
     if (victims === null) return null;
     const marker = options.evictionMarker;
-    if (victims.length > 0) await (marker ? this.store.markGone(victims, marker.reason, marker.ttlMs) : this.store.delete(...victims));
+    await Promise.all([
+      victims.length === 0 ? undefined : marker ? this.store.markGone(victims, marker.reason, marker.ttlMs) : this.store.delete(...victims),
+      options.retiring === undefined ? undefined : this.store.delete(options.retiring),
+    ]);
     return victims;
   }
 

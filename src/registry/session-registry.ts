@@ -23,6 +23,11 @@ export interface AdmitOptions {
    */
   replacing?: string;
   /**
+   * The session this sign-in leaves behind (the anonymous one it upgrades): its record is deleted
+   * with the admission, or left alone when the admission is refused or fails.
+   */
+  retiring?: string;
+  /**
    * Leave a marker saying why on each evicted session (`SessionStore.markGone`), written in the
    * same round trip as the deletion of their records, so their next request can be told.
    */

@@ -122,15 +122,18 @@ export class AxessSessionService {
     const ttl = this.lifetime.ttl(record, now);
     const newId = mintSessionId();
 
-    // Issued in the same tick: the registry's first read travels with the write.
+    // A capped sign-in retires the pre-login id in its admission (deleted only once admitted).
+    const retiring = oldId !== undefined && limit.cap !== undefined && !resign ? oldId : undefined;
+    // Issued in the same tick: the admission travels with the write.
     const written =
-      oldId === undefined || refusable
+      oldId === undefined || retiring !== undefined || refusable
         ? createSessionRecord(this.store, newId, record, ttl)
         : resign
           ? rotateSignedIn(this.store, oldId, newId, record, ttl)
           : this.store.cycle(oldId, newId, record, ttl);
     written.catch(() => undefined);
-    const admitted = admitLogin(this.registry, this.store, userId, newId, limit, written, this.markerTtlMs, resign ? oldId : undefined);
+    const ids = { replacing: resign ? oldId : undefined, retiring };
+    const admitted = admitLogin(this.registry, this.store, userId, newId, limit, written, this.markerTtlMs, ids);
     // Switching users (or a re-sign-in without a cap): the previous binding's registry forgets the old id.
     // A capped re-sign-in or a confirmation swaps the old id in its admission.
     if (!refusable && !(resign && (limit.cap !== undefined || limit.confirmation))) {
@@ -163,6 +166,7 @@ export class AxessSessionService {
     } else if (this.policy.failOpen && isBackendFailure(admission.reason)) {
       // Written at commit with the session: its first request once the registry answers admits it.
       record.pendingAdmission = limit.cap ?? 0;
+      if (retiring !== undefined) void discardRecord(this.store, this.logger, retiring);
       this.logger.warn(
         `Session admission failed; the login proceeds without it (failOpen): ${admission.reason.message}`,
         admission.reason.stack,
@@ -179,10 +183,8 @@ export class AxessSessionService {
       throw new ServiceUnavailableException('Session admission failed', { cause });
     }
 
-    if (refusable && oldId !== undefined) {
-      leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
-      await discardRecord(this.store, this.logger, oldId); // no session fixation: the pre-login id must not live on
-    }
+    // No session fixation: the pre-login id went with the admission (or above, failing open).
+    if (refusable && oldId !== undefined) leavePreviousUser(this.registry, this.logger, previous?.userId, oldId);
     state.bindLogin(newId, record);
     if (record.pendingAdmission !== undefined) state.dirty = true;
     if (options.response !== undefined) this.committer.sendPendingCookie(session, options.response);

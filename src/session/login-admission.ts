@@ -66,8 +66,8 @@ export function admitLogin(
   limit: LoginLimit,
   written: Promise<unknown>,
   markerTtlMs: number,
-  /** A re-sign-in's old id, swapped for `sessionId` in the same admission. */
-  replacing?: string,
+  /** A re-sign-in's old id, swapped for `sessionId` in the same admission; the pre-login id a capped sign-in retires. */
+  { replacing, retiring }: { replacing?: string; retiring?: string } = {},
 ): Promise<string[] | null> {
   if (limit.confirmation && replacing !== undefined) {
     return swapConfirmed(registry, store, userId, sessionId, replacing, written, markerTtlMs, limit.confirmationCap ?? 0);
@@ -78,6 +78,7 @@ export function admitLogin(
     evictionMarker: { reason: SessionEndReason.evicted, ttlMs: markerTtlMs },
     onLimit: limit.onLimit,
     ...(replacing === undefined ? {} : { replacing }),
+    ...(retiring === undefined ? {} : { retiring }),
   });
 }
 

@@ -113,7 +113,12 @@ export async function writeAllAndWait(
   return replies;
 }
 
-function checkAcknowledged(durable: DurableWritesOptions, operation: string, [waitError, acknowledged]: [Error | null, unknown]): void {
+/** Throws `SessionStoreError('replication')` unless the `WAIT` reply counts enough replicas. */
+export function checkAcknowledged(
+  durable: DurableWritesOptions,
+  operation: string,
+  [waitError, acknowledged]: [Error | null, unknown],
+): void {
   if (waitError) throw SessionStoreError.fromClient(operation, waitError);
   if (typeof acknowledged !== 'number' || acknowledged < durable.replicas) {
     throw new SessionStoreError(

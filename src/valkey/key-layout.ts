@@ -26,7 +26,8 @@ export class KeyLayout {
   /** What every session key starts with: `{prefix}:sess:` (a local cache tracks changes under it). */
   readonly sessionPrefix: string;
   private readonly registryPrefix: string;
-  private readonly gonePrefix: string;
+  /** What every gone-marker key starts with: `{prefix}:gone:` (the admission script writes markers). */
+  readonly gonePrefix: string;
 
   constructor(readonly prefix: string = DEFAULT_PREFIX) {
     // Braces would turn the prefix into a hash tag and pin every key to one Cluster slot.

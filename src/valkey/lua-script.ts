@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SessionStoreError } from '../errors/session-store.error.js';
 import type { ValkeyClient } from './valkey-client.js';
+import { checkAcknowledged, type DurableWritesOptions } from './durable-writes.js';
 
 /** A Lua script with its SHA1, ready for `EVALSHA`. */
 export interface LuaScript {
@@ -18,7 +19,9 @@ export function luaScript(source: string): LuaScript {
  * `NOSCRIPT` (a fresh server, a failover, `SCRIPT FLUSH`). Unlike `defineCommand`, it leaves the
  * client untouched, so an app-owned client is never mutated. One key per call keeps every script
  * on one hash slot: a Cluster client routes it by that key, and `EVAL` loads it on that node.
- * Failures are rethrown as `SessionStoreError` naming `operation`.
+ * Failures are rethrown as `SessionStoreError` naming `operation`. With `durable`, a `WAIT` travels
+ * behind the script in the same pipeline (on the key's node): too few acknowledgements fail with
+ * `SessionStoreError('replication')`.
  */
 export async function runLuaScript(
   client: ValkeyClient,
@@ -26,17 +29,21 @@ export async function runLuaScript(
   key: string,
   args: ReadonlyArray<string | number>,
   operation: string,
+  durable?: DurableWritesOptions,
 ): Promise<unknown> {
+  let reply: [unknown, [Error | null, unknown] | undefined];
   try {
     try {
-      return await send(client, 'evalsha', script.sha1, key, args);
+      reply = await send(client, 'evalsha', script.sha1, key, args, durable);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return await send(client, 'eval', script.source, key, args);
+      reply = await send(client, 'eval', script.source, key, args, durable);
     }
   } catch (error) {
     throw SessionStoreError.fromClient(operation, error);
   }
+  if (durable) checkAcknowledged(durable, operation, reply[1] ?? [new Error('WAIT did not run.'), null]);
+  return reply[0];
 }
 
 /**
@@ -52,15 +59,14 @@ async function send(
   script: string,
   key: string,
   args: ReadonlyArray<string | number>,
-): Promise<unknown> {
-  if (!client.isCluster) return client[command](script, 1, key, ...args);
-  const results = await client
-    .pipeline()
-    [command](script, 1, key, ...args)
-    .exec();
+  durable: DurableWritesOptions | undefined,
+): Promise<[unknown, [Error | null, unknown] | undefined]> {
+  if (!client.isCluster && !durable) return [await client[command](script, 1, key, ...args), undefined];
+  const pipeline = client.pipeline()[command](script, 1, key, ...args);
+  const results = await (durable ? pipeline.wait(durable.replicas, durable.timeoutMs) : pipeline).exec();
   const [error, reply] = results?.[0] ?? [new Error(`Valkey ${command} did not run.`), null];
   if (error) throw error;
-  return reply;
+  return [reply, results?.[1]];
 }
 
 function isNoScript(error: unknown): boolean {

@@ -7,6 +7,7 @@ import { KeyLayout } from './key-layout.js';
 import { SessionStore } from '../store/session-store.js';
 import { assertTtl } from '../store/ttl.js';
 import { luaScript, runLuaScript } from './lua-script.js';
+import { assertDurableWrites, type DurableWritesOptions } from './durable-writes.js';
 import type { ValkeyClient } from './valkey-client.js';
 import { ADMISSION_SCRIPT } from './admission.script.js';
 import { liveSessionIds } from '../registry/live-sessions.js';
@@ -16,31 +17,50 @@ import { SessionRegistry, type AdmitOptions, type RegisteredSession } from '../r
 
 /** Options of {@link ValkeySessionRegistry}. */
 export interface ValkeySessionRegistryOptions {
-  /** The session store: the registry checks which members still have a record and deletes evicted ones. */
+  /**
+   * The session store: the registry checks which members still have a record and ends evicted
+   * ones. On one server (or a Sentinel primary) with a Valkey store, the admission script does
+   * both itself, so the store must use the registry's `prefix`.
+   */
   store: SessionStore;
   /** Source of registry scores and expiry. @default new SystemClock() */
   clock?: Clock;
-  /** Key prefix. @default 'axess' */
+  /** Key prefix (the store's too). @default 'axess' */
   prefix?: string;
   /** How long a session can live from its registration; the set expires this long after its newest member. @default 30 days */
   lifetimeMs?: number;
+  /**
+   * Make admissions and registrations wait until `replicas` replicas acknowledged them (`WAIT`
+   * behind the script, on the node holding the user's set), as the store's `durableWrites` does
+   * for records: a session admitted before a failover stays counted and revocable after it, and
+   * an eviction stays done. Too few acknowledgements fail with `SessionStoreError('replication')`.
+   */
+  durableWrites?: DurableWritesOptions;
 }
 
 const ADMISSION = luaScript(ADMISSION_SCRIPT);
 
-/** The members to remove in the admission: those found dead, and the id a re-sign-in replaces. */
-function dropped(ids: readonly string[], live: ReadonlySet<string>, replacing: string | undefined): string[] {
-  const dead = ids.filter((id) => !live.has(id));
-  return replacing === undefined || dead.includes(replacing) ? dead : [...dead, replacing];
+/** Width of the registry's expiry buckets (see the admission script): a hundredth of the lifetime, a minute at most. */
+function expirySlackMs(lifetimeMs: number): number {
+  return Math.max(1, Math.min(60_000, Math.floor(lifetimeMs / 100)));
+}
+
+/** A member as stored: a negative score marks a session evicted on a Cluster whose record may still exist. */
+interface StoredMember {
+  sessionId: string;
+  score: number;
 }
 
 /**
  * The per-user registry in Valkey: `{prefix}:reg:{userId}` is a sorted set of session ids scored
  * by their registration instant (epoch ms from the injected `Clock`), so the oldest comes first.
- * Every command and script touches that one key (Cluster-safe); records are reached through the
- * `SessionStore`. The client is the caller's and is never modified or closed.
+ * The client is the caller's and is never modified or closed.
  *
- * Round trips: register 1, isValid 1, activeSessions 2, admit ≤ 4 whatever the member count.
+ * Admission on one server (or a Sentinel primary) is one script, sent behind the new record's
+ * write: it checks the members' records, evicts and ends the victims (marker and deletion) in one
+ * atomic step, one round trip in all. On a Cluster, records live in other slots, which a script
+ * may not touch: members are read and their records checked first, and victims stay in the set,
+ * marked, until their records are gone (I6 in docs/architecture.md), four round trips in all.
  */
 export class ValkeySessionRegistry extends SessionRegistry {
   /** The key layout in use (for this package's own tests and benchmarks). @internal */
@@ -48,6 +68,9 @@ export class ValkeySessionRegistry extends SessionRegistry {
   private readonly store: SessionStore;
   private readonly clock: Clock;
   private readonly lifetimeMs: number;
+  private readonly durableWrites?: DurableWritesOptions;
+  /** Whether the admission script can reach the session records (same server, Valkey store). */
+  private readonly recordsInReach: boolean;
 
   constructor(
     private readonly client: ValkeyClient,
@@ -59,13 +82,18 @@ export class ValkeySessionRegistry extends SessionRegistry {
     this.clock = options.clock ?? new SystemClock();
     this.lifetimeMs = options.lifetimeMs ?? DEFAULT_REGISTRY_LIFETIME_MS;
     assertTtl(this.lifetimeMs, 'lifetimeMs', 'option');
+    if (options.durableWrites !== undefined) {
+      assertDurableWrites(options.durableWrites);
+      this.durableWrites = { replicas: options.durableWrites.replicas, timeoutMs: options.durableWrites.timeoutMs };
+    }
+    this.recordsInReach = !client.isCluster && this.store.backend === 'valkey';
   }
 
   async register(userId: string, sessionId: string): Promise<void> {
     const key = this.keys.registry(userId);
     assertSessionId(sessionId);
     // Admission without a cap: the same scoring and expiry in one script.
-    await this.runAdmission(key, sessionId, 0, 'evict-oldest', [], 'register');
+    await this.admitHere(key, sessionId, 0, 'evict-oldest', {}, undefined, 'register');
   }
 
   async unregister(userId: string, sessionId: string): Promise<void> {
@@ -82,15 +110,13 @@ export class ValkeySessionRegistry extends SessionRegistry {
       this.call('isValid', () => this.client.zscore(key, sessionId)),
       this.store.existing([sessionId]),
     ]);
-    return score !== null && live.has(sessionId);
+    return score !== null && Number(score) >= 0 && live.has(sessionId);
   }
 
+  /** Every member as stored, oldest first, dead ones included (not the evicted ones still marked on a Cluster). */
   async members(userId: string): Promise<RegisteredSession[]> {
-    const key = this.keys.registry(userId);
-    const flat = await this.call('members', () => this.client.zrange(key, 0, -1, 'WITHSCORES'));
-    const result: RegisteredSession[] = [];
-    for (let i = 0; i < flat.length; i += 2) result.push({ sessionId: flat[i], registeredAt: Number(flat[i + 1]) });
-    return result;
+    const stored = await this.stored(userId);
+    return stored.filter((m) => m.score >= 0).map((m) => ({ sessionId: m.sessionId, registeredAt: m.score }));
   }
 
   /**
@@ -103,24 +129,17 @@ export class ValkeySessionRegistry extends SessionRegistry {
 
   async admit(userId: string, sessionId: string, maxSessions: number, options: AdmitOptions = {}): Promise<string[] | null> {
     const written = options.recordWritten;
-    // Mark it handled now: it may reject while the reads below are in flight; it is awaited later.
+    // Mark it handled now: it may reject while the admission is in flight; it is awaited later.
     written?.catch(() => undefined);
     const key = this.keys.registry(userId);
     assertSessionId(sessionId);
     assertMaxSessions(maxSessions, 'argument', 'maxSessions');
     const onLimit = options.onLimit ?? DEFAULT_SESSION_LIMIT_POLICY;
     assertSessionLimitPolicy(onLimit, 'onLimit');
-    const ids = (await this.members(userId)).map((m) => m.sessionId).filter((id) => id !== sessionId);
-    const live = await this.store.existing(ids);
-    // Only now may the member appear: a member without a record would look dead to a concurrent login.
-    await written;
-    const victims = await this.runAdmission(key, sessionId, maxSessions, onLimit, dropped(ids, live, options.replacing), 'admit');
-    if (victims === null) return null;
-    const deletable = victims.filter(isSessionId);
-    const marker = options.evictionMarker;
-    if (deletable.length > 0)
-      await (marker ? this.store.markGone(deletable, marker.reason, marker.ttlMs) : this.store.delete(...deletable));
-    return victims;
+    if (options.retiring !== undefined) assertSessionId(options.retiring);
+    return this.recordsInReach
+      ? this.admitHere(key, sessionId, maxSessions, onLimit, options, written, 'admit')
+      : this.admitAcross(userId, key, sessionId, maxSessions, onLimit, options, written);
   }
 
   /**
@@ -135,8 +154,10 @@ export class ValkeySessionRegistry extends SessionRegistry {
 
   async invalidateUser(userId: string): Promise<string[]> {
     const key = this.keys.registry(userId);
-    const ids = (await this.members(userId)).map((m) => m.sessionId);
-    if (ids.length === 0) return [];
+    const stored = await this.stored(userId);
+    if (stored.length === 0) return [];
+    // Evicted members still marked go too (their record, if a lost reply left it), but were ended already.
+    const ids = stored.map((m) => m.sessionId);
     const deletable = ids.filter(isSessionId);
     // ZREM of exactly the ids read (not DEL): a session admitted meanwhile stays tracked and
     // revocable instead of living on outside the registry. The set vanishes once empty.
@@ -144,22 +165,108 @@ export class ValkeySessionRegistry extends SessionRegistry {
       this.call('invalidateUser', () => this.client.zrem(key, ...ids)),
       deletable.length > 0 ? this.store.delete(...deletable) : undefined,
     ]);
-    return ids;
+    return stored.filter((m) => m.score >= 0).map((m) => m.sessionId);
   }
 
-  /** Runs the admission script; `null` when it refused the session (its integer reply). */
+  /**
+   * One server: the script is sent at once (a re-sign-in's once its rotation won), behind the new
+   * record's write on the same connection, and does everything; it answers `-1` when the record was not there yet (the
+   * write went another way), and then runs again once the write has settled.
+   */
+  private async admitHere(
+    key: string,
+    sessionId: string,
+    cap: number,
+    onLimit: SessionLimitPolicy,
+    options: AdmitOptions,
+    written: Promise<unknown> | undefined,
+    operation: string,
+  ): Promise<string[] | null> {
+    const run = () => this.runAdmission(key, sessionId, cap, onLimit, options, [], written ? 'verify' : 'here', operation);
+    // A re-sign-in waits for its rotation: a losing one (its record deleted once it learns) must not be admitted.
+    if (options.replacing !== undefined) await written;
+    const first = run();
+    first.catch(() => undefined);
+    await written;
+    const reply = await first;
+    if (reply !== -1) return reply;
+    const again = await run();
+    if (again === -1) throw new SessionStoreError('command', `Valkey ${operation} failed: the new session's record is missing.`);
+    return again;
+  }
+
+  /**
+   * Cluster: members and their records are read first (other slots), the script decides, and the
+   * victims it marked are ended after it, with any marked earlier whose record is still alive (a
+   * reply lost to a timeout last time).
+   */
+  private async admitAcross(
+    userId: string,
+    key: string,
+    sessionId: string,
+    cap: number,
+    onLimit: SessionLimitPolicy,
+    options: AdmitOptions,
+    written: Promise<unknown> | undefined,
+  ): Promise<string[] | null> {
+    const stored = (await this.stored(userId)).filter((m) => m.sessionId !== sessionId);
+    const live = await this.store.existing(stored.map((m) => m.sessionId));
+    // Only now may the member appear: a member without a record would look dead to a concurrent login.
+    await written;
+    const dead = stored.filter((m) => !live.has(m.sessionId)).map((m) => m.sessionId);
+    const reply = await this.runAdmission(key, sessionId, cap, onLimit, options, dead, 'across', 'admit');
+    if (reply === null || reply === -1) return null;
+    const leftover = stored.filter((m) => m.score < 0 && live.has(m.sessionId)).map((m) => m.sessionId);
+    const ended = [...leftover, ...reply].filter(isSessionId);
+    const marker = options.evictionMarker;
+    await Promise.all([
+      ended.length === 0 ? undefined : marker ? this.store.markGone(ended, marker.reason, marker.ttlMs) : this.store.delete(...ended),
+      options.retiring === undefined ? undefined : this.store.delete(options.retiring),
+    ]);
+    return [...leftover, ...reply];
+  }
+
+  /** Runs the admission script: the ended ids, `null` when it refused the session, `-1` when its record was missing. */
   private async runAdmission(
     key: string,
     sessionId: string,
     cap: number,
     onLimit: SessionLimitPolicy,
+    options: AdmitOptions,
     dead: string[],
+    reach: 'here' | 'verify' | 'across',
     operation: string,
-  ): Promise<string[] | null> {
+  ): Promise<string[] | null | -1> {
+    const here = reach !== 'across';
     const now = scoreInstant(this.clock.nowMs());
-    const mode = onLimit === 'refuse' ? 'refuse' : 'evict';
-    const reply = await runLuaScript(this.client, ADMISSION, key, [now, cap, this.lifetimeMs, sessionId, mode, ...dead], operation);
-    return Array.isArray(reply) ? (reply as string[]) : null;
+    const marker = here ? options.evictionMarker : undefined;
+    const args = [
+      now,
+      cap,
+      this.lifetimeMs,
+      sessionId,
+      onLimit === 'refuse' ? 'refuse' : 'evict',
+      here ? this.keys.sessionPrefix : '',
+      here ? this.keys.gonePrefix : '',
+      marker?.reason ?? '',
+      marker?.ttlMs ?? 0,
+      here ? (options.retiring ?? '') : '',
+      options.replacing ?? '',
+      expirySlackMs(this.lifetimeMs),
+      reach === 'verify' ? '1' : '',
+      ...dead,
+    ];
+    const reply = await runLuaScript(this.client, ADMISSION, key, args, operation, this.durableWrites);
+    return Array.isArray(reply) ? (reply as string[]) : reply === -1 ? -1 : null;
+  }
+
+  /** Every member with its score as stored, lowest first. */
+  private async stored(userId: string): Promise<StoredMember[]> {
+    const key = this.keys.registry(userId);
+    const flat = await this.call('members', () => this.client.zrange(key, 0, -1, 'WITHSCORES'));
+    const result: StoredMember[] = [];
+    for (let i = 0; i < flat.length; i += 2) result.push({ sessionId: flat[i], score: Number(flat[i + 1]) });
+    return result;
   }
 
   private async call<T>(operation: string, command: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import { valkeyRegistryFixture } from '../conformance/valkey-registry.fixture';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 import { withSharedCluster } from '../harness/shared-cluster.hooks';
 import { userIdOnShard } from '../harness/cluster-slots';
+import { lostReplyFixture } from '../harness/lost-admission-reply';
 
 const shared = withSharedCluster();
 
@@ -66,5 +67,41 @@ describe('Valkey Cluster: a module-created client with auto-pipelining turned on
       expect(logins.filter((l) => l.userId === userId).map((l) => l.id)).toEqual(expect.arrayContaining(active));
     }
     expect((await Promise.all(users.map((userId) => registry.invalidateUser(userId)))).map((ended) => ended.length)).toEqual([3, 3, 3]);
+  });
+});
+
+describe('Valkey Cluster: an admission whose reply is lost', () => {
+  it('leaves its victim marked in the registry: not counted, then ended by the next admission', async () => {
+    const { store, registry, signIn } = lostReplyFixture(shared.client);
+    const a = await signIn('ann', 2);
+    await a.ended;
+    const b = await signIn('ann', 2);
+    await b.ended;
+    // The script evicts a, then the client's deletion of a's record is lost.
+    store.broken = true;
+    const c = await signIn('ann', 2);
+    await expect(c.ended).rejects.toThrow('reply lost');
+    store.broken = false;
+    expect(await store.existing([a.id])).toEqual(new Set([a.id]));
+    // Not counted, not listed: the user holds b and c.
+    expect(await registry.activeSessions('ann')).toEqual([b.id, c.id]);
+    expect(await registry.isValid('ann', a.id)).toBe(false);
+    // The next admission ends it, and evicts b for d as usual.
+    const d = await signIn('ann', 2);
+    expect(await d.ended).toEqual([a.id, b.id]);
+    expect(await store.existing([a.id, b.id, c.id, d.id])).toEqual(new Set([c.id, d.id]));
+    expect(await store.goneReason(a.id)).toBe('evicted');
+  });
+
+  it('a revocation of the user ends a victim left marked, without counting it again', async () => {
+    const { store, registry, signIn } = lostReplyFixture(shared.client);
+    const a = await signIn('bo', 1);
+    await a.ended;
+    store.broken = true;
+    const b = await signIn('bo', 1);
+    await expect(b.ended).rejects.toThrow('reply lost');
+    store.broken = false;
+    expect(await registry.invalidateUser('bo')).toEqual([b.id]);
+    expect(await store.existing([a.id, b.id])).toEqual(new Set());
   });
 });
