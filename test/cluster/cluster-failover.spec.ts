@@ -1,9 +1,9 @@
 import { ModuleConnections } from '../harness/module-connections';
 import { Cluster } from 'iovalkey';
-import { KeyLayout, ValkeySessionStore, SessionStoreError } from '../../src/internal';
+import { KeyLayout, ValkeySessionRegistry, ValkeySessionStore, SessionStoreError } from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
 import { randomKey, uniquePrefix } from '../harness/valkey';
-import { sessionIdsOnShard, shardOf } from '../harness/cluster-slots';
+import { sessionIdsOnShard, shardOf, userIdOnShard } from '../harness/cluster-slots';
 import { recovered, runTraffic, watchUnhandledRejections, type TrafficOp } from '../harness/cluster-traffic';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -107,6 +107,30 @@ describe('Valkey Cluster failover', () => {
       cluster.resume(replica);
     }
     expect(await durable.save(third, { data: { again: true }, createdAt: 1 }, 60_000)).toBe(true);
+  });
+
+  it('with durable writes, an admission waits for the replica too (a failover must not lose a counted session)', async () => {
+    const prefix = uniquePrefix();
+    const keys = new KeyLayout(prefix);
+    const client = moduleClient();
+    const store = new ValkeySessionStore(client, randomKey(), { prefix });
+    const durable = new ValkeySessionRegistry(client, { store, prefix, durableWrites: { replicas: 1, timeoutMs: 300 } });
+    const plain = new ValkeySessionRegistry(client, { store, prefix });
+    const user = userIdOnShard(keys, shards, 2, 'durable-admission');
+    const [first, second] = sessionIdsOnShard(keys, shards, 0, 2);
+    await store.save(first, { data: {}, createdAt: 1, userId: user }, 60_000);
+    await store.save(second, { data: {}, createdAt: 1, userId: user }, 60_000);
+    const replica = (await currentShardOf(shards[2].slots)).replicas[0];
+    cluster.pause(replica);
+    try {
+      await expect(durable.admit(user, first, 3)).rejects.toMatchObject({ name: 'SessionStoreError', kind: 'replication' });
+      // Without the option the same admission is acknowledged by the primary alone.
+      expect(await plain.admit(user, second, 3)).toEqual([]);
+    } finally {
+      cluster.resume(replica);
+    }
+    expect(await durable.admit(user, first, 3)).toEqual([]);
+    expect((await durable.members(user)).map((m) => m.sessionId).sort()).toEqual([first, second].sort());
   });
 
   it('with durable writes, every acknowledged session survives its primary being killed mid-traffic', async () => {
