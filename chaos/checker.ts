@@ -40,6 +40,16 @@ const LONGEST_OPERATION_MS = 60_000;
 /** Outcomes after which the operation may have taken effect on the server. */
 const MAYBE_APPLIED = new Set(['ok', 'unavailable', 'timeout', 'error', 'down']);
 
+/**
+ * How long after its failed answer an operation may still take effect: its commands may sit in
+ * a partitioned link or a paused server and be applied once it heals (an indeterminate
+ * operation, in Jepsen's terms). Longer than any fault the soak injects.
+ */
+const INDETERMINATE_EFFECT_MS = 10_000;
+
+/** Until when `op` may take effect: its answer if it succeeded, later if its outcome is indeterminate. */
+const effectEnd = (op: Operation): number => (op.outcome === 'ok' ? op.end : op.end + INDETERMINATE_EFFECT_MS);
+
 /** Index of the history by session: who created each, and the operations sent with it. */
 class SessionIndex {
   readonly creator = new Map<string, Operation>();
@@ -69,7 +79,7 @@ class SessionIndex {
 
   /**
    * The user's operations that overlap [from, to): started before `to`, and not ended before
-   * `from` (found from the start order: no operation lasts longer than `LONGEST_OPERATION_MS`).
+   * `from`, or may take effect after it (found from the start order: no operation lasts longer than `LONGEST_OPERATION_MS`).
    */
   *overlapping(user: string, from: number, to: number): Generator<Operation> {
     const ops = this.byUser.get(user) ?? [];
@@ -80,7 +90,7 @@ class SessionIndex {
       if (ops[mid].start < from - LONGEST_OPERATION_MS) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < ops.length && ops[i].start < to; i++) if (ops[i].end > from) yield ops[i];
+    for (let i = lo; i < ops.length && ops[i].start < to; i++) if (effectEnd(ops[i]) > from) yield ops[i];
   }
 
   /** Sessions of `user` created (acknowledged) before `before`. */
@@ -216,7 +226,7 @@ function endExplained(index: SessionIndex, id: string, creator: Operation, refus
     if (op.op === 'logout-all' && creator.start < op.end) return true;
     if (op.op === 'revoke-others' && op.session !== id && creator.start < op.end) return true;
     // A re-authentication may move its session behind the others in eviction order, like a sign-in.
-    if ((op.op === 'sign-in' || op.op === 'reauthenticate') && op !== creator && op.end > creator.start) newerSignIns++;
+    if ((op.op === 'sign-in' || op.op === 'reauthenticate') && op !== creator && effectEnd(op) > creator.start) newerSignIns++;
   }
   return newerSignIns >= cap;
 }

@@ -166,6 +166,34 @@ describe('the chaos history checker', () => {
     expect(result.counts.acknowledged).toBe(0);
   });
 
+  it('acknowledged: not a loss when sign-ins answered 503 before it may still have been admitted after it (their commands delayed by a partition)', () => {
+    const failed = (client: string, start: number): Omit<Operation, 'index' | 'instance'> => ({
+      client,
+      user: 'alice',
+      op: 'sign-in',
+      start,
+      end: start + 5,
+      status: 503,
+      outcome: 'unavailable',
+    });
+    const ops = [signIn('a0', 'alice', 's1', 100), me('a0', 'alice', 's1', 120, 'refused')];
+    // Two sign-ins after it and one failed just before: three that may have been admitted after it.
+    const explained = checkHistory(
+      history(failed('a3', 50), ...ops.slice(0, 1), signIn('a1', 'alice', 's2', 105), signIn('a2', 'alice', 's3', 108), ops[1]),
+      CAP,
+    );
+    expect(explained.counts.acknowledged).toBe(0);
+    // Without the failed one, two newer sign-ins cannot evict it at a cap of 3.
+    const lost = checkHistory(history(...ops.slice(0, 1), signIn('a1', 'alice', 's2', 105), signIn('a2', 'alice', 's3', 108), ops[1]), CAP);
+    expect(lost.counts.acknowledged).toBe(1);
+    // A failed sign-in long before (beyond any fault) explains nothing.
+    const old = checkHistory(
+      history(failed('a3', -60_000), ...ops.slice(0, 1), signIn('a1', 'alice', 's2', 105), signIn('a2', 'alice', 's3', 108), ops[1]),
+      CAP,
+    );
+    expect(old.counts.acknowledged).toBe(1);
+  });
+
   it('acknowledged: not a loss when a revocation by another device of the user named no target (it may have been this one)', () => {
     const result = checkHistory(
       history(
