@@ -209,12 +209,11 @@ export class AxessSessionService {
     const id = state.storedId;
     const userId = state.record?.userId;
     if (id !== undefined) {
-      await this.backend(() =>
-        Promise.all([
-          this.store.markGone([id], SessionEndReason.loggedOut, this.markerTtlMs),
-          userId === undefined ? undefined : this.registry.unregister(userId, id),
-        ]),
-      );
+      // The member goes once the record's end is done (as in SessionRevocation.sessions).
+      await this.backend(async () => {
+        await this.store.markGone([id], SessionEndReason.loggedOut, this.markerTtlMs);
+        if (userId !== undefined) await this.registry.unregister(userId, id);
+      });
     }
     state.forget();
     state.clearCookie = true;

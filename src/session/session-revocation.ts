@@ -28,15 +28,18 @@ export class SessionRevocation {
   constructor(private readonly deps: SessionRevocationDeps) {}
 
   /**
-   * Marks, deletes and unregisters `ids`, all issued together: one round trip whatever their number.
-   * `markGone` deletes the records itself (marker first), so the registry only drops the members.
+   * Marks and deletes `ids` (one round trip whatever their number), then unregisters them: a
+   * member leaves the registry only once its record's end is done, so a deletion that fails (or is
+   * lost with a primary on a Cluster, where the registry lives elsewhere) leaves the session
+   * reachable by the next revocation instead of alive outside the registry.
    */
   async sessions(userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const { store, registry, markerTtlMs } = this.deps;
-    await this.deps.backend(() =>
-      Promise.all([store.markGone(ids, SessionEndReason.revoked, markerTtlMs), ...ids.map((id) => registry.unregister(userId, id))]),
-    );
+    await this.deps.backend(async () => {
+      await store.markGone(ids, SessionEndReason.revoked, markerTtlMs);
+      await Promise.all(ids.map((id) => registry.unregister(userId, id)));
+    });
     this.ended(userId, ids);
   }
 
@@ -64,14 +67,12 @@ export class SessionRevocation {
     const { store, registry, markerTtlMs } = this.deps;
     const ids = (await this.deps.backend(() => registry.members(userId))).map((m) => m.sessionId);
     const markable = ids.filter(isSessionId);
-    // Markers and records first, registry after, all sent together; the registry re-reads its
-    // members so a session admitted meanwhile is revoked too.
-    const [, revoked] = await this.deps.backend(() =>
-      Promise.all([
-        markable.length > 0 ? store.markGone(markable, SessionEndReason.revoked, markerTtlMs) : undefined,
-        registry.invalidateUser(userId),
-      ]),
-    );
+    // Markers and records first, the registry once they are done (see `sessions`); it re-reads
+    // its members, so a session admitted meanwhile is revoked too.
+    const revoked = await this.deps.backend(async () => {
+      if (markable.length > 0) await store.markGone(markable, SessionEndReason.revoked, markerTtlMs);
+      return registry.invalidateUser(userId);
+    });
     this.ended(userId, [...new Set([...ids, ...revoked])]);
     return revoked;
   }

@@ -13,7 +13,7 @@ const REGISTRY_OPERATIONS = {
   isValid: { roundTrips: 1, parent: true },
   members: { roundTrips: 1, parent: false },
   admit: { roundTrips: undefined, parent: true },
-  invalidateUser: { roundTrips: 2, parent: true },
+  invalidateUser: { roundTrips: 3, parent: true },
 } as const;
 
 type RegistryOperationName = keyof typeof REGISTRY_OPERATIONS;

@@ -149,7 +149,9 @@ export class ValkeySessionRegistry extends SessionRegistry {
   async invalidateSession(userId: string, sessionId: string): Promise<void> {
     const key = this.keys.registry(userId);
     assertSessionId(sessionId);
-    await Promise.all([this.call('invalidateSession', () => this.client.zrem(key, sessionId)), this.store.delete(sessionId)]);
+    // The record first: a member leaves only once its session is ended.
+    await this.store.delete(sessionId);
+    await this.call('invalidateSession', () => this.client.zrem(key, sessionId));
   }
 
   async invalidateUser(userId: string): Promise<string[]> {
@@ -159,12 +161,11 @@ export class ValkeySessionRegistry extends SessionRegistry {
     // Evicted members still marked go too (their record, if a lost reply left it), but were ended already.
     const ids = stored.map((m) => m.sessionId);
     const deletable = ids.filter(isSessionId);
-    // ZREM of exactly the ids read (not DEL): a session admitted meanwhile stays tracked and
-    // revocable instead of living on outside the registry. The set vanishes once empty.
-    await Promise.all([
-      this.call('invalidateUser', () => this.client.zrem(key, ...ids)),
-      deletable.length > 0 ? this.store.delete(...deletable) : undefined,
-    ]);
+    // Records first, then ZREM of exactly the ids read (not DEL): a member leaves only once its
+    // session is ended, and a session admitted meanwhile stays tracked and revocable instead of
+    // living on outside the registry. The set vanishes once empty.
+    if (deletable.length > 0) await this.store.delete(...deletable);
+    await this.call('invalidateUser', () => this.client.zrem(key, ...ids));
     return stored.filter((m) => m.score >= 0).map((m) => m.sessionId);
   }
 

@@ -31,3 +31,33 @@ describe('an admission whose reply is lost still ends its victims (one server)',
     expect(await registry.activeSessions('ann')).toEqual([b.id, c.id]);
   });
 });
+
+describe('a revocation whose record deletions fail leaves the registry as it was', () => {
+  let server: ValkeyTestServer;
+  let client: Redis;
+
+  beforeAll(async () => {
+    server = await startValkeyServer();
+    client = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await client.quit();
+    await server.stop();
+  });
+
+  it('invalidateUser and invalidateSession remove members only once their records are deleted', async () => {
+    const { store, registry, signIn } = lostReplyFixture(client);
+    const a = await signIn('cy', 3);
+    await a.ended;
+    const b = await signIn('cy', 3);
+    await b.ended;
+    store.broken = true;
+    await expect(registry.invalidateUser('cy')).rejects.toThrow('reply lost');
+    await expect(registry.invalidateSession('cy', a.id)).rejects.toThrow('reply lost');
+    store.broken = false;
+    // Still tracked: the next revocation reaches both.
+    expect(await registry.activeSessions('cy')).toEqual([a.id, b.id]);
+    expect((await registry.invalidateUser('cy')).sort()).toEqual([a.id, b.id].sort());
+    expect(await store.existing([a.id, b.id])).toEqual(new Set());
+  });
+});

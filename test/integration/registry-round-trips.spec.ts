@@ -181,7 +181,7 @@ describe('ValkeySessionRegistry round trips and key discipline (private valkey-s
     expect((await registry.members('gina')).map((m) => m.sessionId)).toContain(id);
   });
 
-  it('register, isValid, invalidateSession take one round trip; activeSessions and invalidateUser two', async () => {
+  it('register and isValid take one round trip, activeSessions and invalidateSession two, invalidateUser three (records before members)', async () => {
     const ids = await seed('bob', 5, 1);
     const measure = async (operation: () => Promise<unknown>): Promise<number> => {
       recorder.clear();
@@ -193,8 +193,8 @@ describe('ValkeySessionRegistry round trips and key discipline (private valkey-s
     expect(await measure(() => registry.register('bob', fresh))).toBe(1);
     expect(await measure(() => registry.isValid('bob', fresh))).toBe(1);
     expect(await measure(() => registry.activeSessions('bob'))).toBe(2);
-    expect(await measure(() => registry.invalidateSession('bob', ids[2]))).toBe(1);
-    expect(await measure(() => registry.invalidateUser('bob'))).toBe(2);
+    expect(await measure(() => registry.invalidateSession('bob', ids[2]))).toBe(2);
+    expect(await measure(() => registry.invalidateUser('bob'))).toBe(3);
     expect(await registry.members('bob')).toEqual([]);
   });
 
