@@ -6,7 +6,8 @@ import type { ValkeyClient } from './valkey-client.js';
  * another primary) or `ASK` (the slot is migrating and this key is already on the importing
  * node, which serves it only after `ASKING`). iovalkey follows these for single commands, and
  * for a pipeline only when every command failed alike or the others are read-only: a write
- * followed by `WAIT` (which succeeds on the old node) is handed back with the redirection.
+ * followed by `WAIT` (which succeeds on the old node) is handed back with the redirection. With a
+ * `natMap`, a pipeline's `ASK` is handed back too (iovalkey looks the node up unmapped).
  *
  * @returns a fresh pipeline on the node the error names (starting with `ASKING` for `ASK`), or
  *   `undefined` when `error` is no redirection or that node is not among the client's primaries.

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SessionStoreError } from '../errors/session-store.error.js';
+import type { ChainableCommander } from 'iovalkey';
+import { redirectedPipeline } from './cluster-redirect.js';
 import type { ValkeyClient } from './valkey-client.js';
 
 /** A Lua script with its SHA1, ready for `EVALSHA`. */
@@ -54,13 +56,26 @@ async function send(
   args: ReadonlyArray<string | number>,
 ): Promise<unknown> {
   if (!client.isCluster) return client[command](script, 1, key, ...args);
-  const results = await client
-    .pipeline()
-    [command](script, 1, key, ...args)
-    .exec();
-  const [error, reply] = results?.[0] ?? [new Error(`Valkey ${command} did not run.`), null];
+  let [error, reply] = await sendOn(client.pipeline(), command, script, key, args);
+  // iovalkey follows MOVED and ASK for such a pipeline itself, but with a `natMap` it looks the
+  // node up by the address the server announced and misses it: the script did not run, so it is
+  // sent once more to the node named, mapped.
+  const redirected = redirectedPipeline(client, error);
+  if (redirected !== undefined) [error, reply] = await sendOn(redirected, command, script, key, args);
   if (error) throw error;
   return reply;
+}
+
+/** The script's reply (the last of `pipeline`, which may start with `ASKING`). */
+async function sendOn(
+  pipeline: ChainableCommander,
+  command: 'evalsha' | 'eval',
+  script: string,
+  key: string,
+  args: ReadonlyArray<string | number>,
+): Promise<[Error | null, unknown]> {
+  const results = await pipeline[command](script, 1, key, ...args).exec();
+  return results?.at(-1) ?? [new Error(`Valkey ${command} did not run.`), null];
 }
 
 function isNoScript(error: unknown): boolean {

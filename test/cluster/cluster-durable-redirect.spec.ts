@@ -1,10 +1,13 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import calculateSlot from 'cluster-key-slot';
-import { AxessSessionModule, KeyLayout, SessionStore, mintSessionId } from '../../src/internal';
+import { TcpProxy } from '../../chaos/proxy';
+import { AxessSessionModule, KeyLayout, SessionRegistry, SessionStore, mintSessionId } from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
-import { finishSlotMigration, migrateSlot, sessionIdsOnShard, shardOf } from '../harness/cluster-slots';
+import { finishSlotMigration, migrateSlot, moveKeys, sessionIdsOnShard, shardOf, userIdOnShard } from '../harness/cluster-slots';
 import { randomKey, uniquePrefix } from '../harness/valkey';
+
+const record = (userId: string) => ({ data: { note: userId }, createdAt: Date.now(), userId });
 
 // A durable write is a pipeline (the write, then WAIT on the same connection). iovalkey does not
 // follow a redirection for such a pipeline: a slot that moved after the client read the slot map
@@ -16,7 +19,6 @@ describe('Valkey Cluster: durable writes follow a slot migration', () => {
   let store: SessionStore;
   const prefix = uniquePrefix('redirect');
   const keys = new KeyLayout(prefix);
-  const record = (userId: string) => ({ data: { note: userId }, createdAt: Date.now(), userId });
 
   beforeAll(async () => {
     cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1 });
@@ -73,5 +75,82 @@ describe('Valkey Cluster: durable writes follow a slot migration', () => {
     expect(await cluster.primaryOf(keys.session(fresh))).toBe(to);
     expect((await store.load(fresh))?.data).toEqual({ note: 'u-fresh' });
     expect((await store.load(stay))?.data).toEqual({ note: 'u-stay' });
+  }, 60_000);
+});
+
+// Apps behind a NAT reach the nodes by other addresses than the ones the nodes announce (iovalkey's
+// `natMap`), as the chaos soak's proxied instance does. A redirection names the announced address.
+describe('Valkey Cluster behind natMap: writes and admissions follow a slot migration', () => {
+  let cluster: ValkeyTestCluster;
+  let shards: ValkeyClusterShard[];
+  let app: INestApplicationContext;
+  const proxies: TcpProxy[] = [];
+  const prefix = uniquePrefix('nat');
+  const keys = new KeyLayout(prefix);
+
+  beforeAll(async () => {
+    cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1 });
+    shards = await cluster.shards();
+    for (const node of cluster.nodes) {
+      const proxy = new TcpProxy(node.port);
+      await proxy.start();
+      proxies.push(proxy);
+    }
+    const natMap = Object.fromEntries(
+      cluster.nodes.map((node, i) => [`127.0.0.1:${node.port}`, { host: '127.0.0.1', port: proxies[i].port }]),
+    );
+    const module = AxessSessionModule.forRoot({
+      connection: { clusterNodes: proxies.map((p) => ({ host: '127.0.0.1', port: p.port })), clusterOptions: { natMap } },
+      mountMiddleware: false,
+      commandTimeoutMs: 5_000,
+      prefix,
+      encryptionKey: randomKey(),
+      signingKey: randomKey(),
+      durableWrites: { replicas: 1, timeoutMs: 2_000 },
+    });
+    app = await (await Test.createTestingModule({ imports: [module] }).compile()).init();
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await Promise.all(proxies.map((p) => p.stop()));
+    await cluster?.stop();
+  });
+
+  it('a durable save and an admission whose slots moved succeed (MOVED)', async () => {
+    const store = app.get(SessionStore);
+    const registry = app.get(SessionRegistry);
+    const [saved, admitted] = sessionIdsOnShard(keys, shards, 0, 2);
+    const user = userIdOnShard(keys, shards, 0, 'nat-moved');
+    await store.save(saved, record('u-saved'), 600_000);
+    await store.save(admitted, record(user), 600_000);
+    await registry.register(user, saved);
+    await migrateSlot(cluster, calculateSlot(keys.session(saved)), shards[1].primary);
+    await migrateSlot(cluster, calculateSlot(keys.registry(user)), shards[2].primary);
+
+    await Promise.all([store.save(saved, record('u-saved-again'), 600_000), registry.admit(user, admitted, 3)]);
+
+    expect((await store.load(saved))?.data).toEqual({ note: 'u-saved-again' });
+    expect((await registry.members(user)).map((m) => m.sessionId)).toContain(admitted);
+  }, 60_000);
+
+  it('an admission whose registry key is already on the importing primary of a migrating slot succeeds (ASK)', async () => {
+    const store = app.get(SessionStore);
+    const registry = app.get(SessionRegistry);
+    const user = userIdOnShard(keys, shards, 0, 'nat-ask');
+    const [first, second] = sessionIdsOnShard(keys, shards, 1, 2);
+    for (const id of [first, second]) await store.save(id, record(user), 600_000);
+    await registry.admit(user, first, 3);
+    const slot = calculateSlot(keys.registry(user));
+    const from = (await cluster.shards()).find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b))!.primary;
+    const to = shards.find((s) => s.primary !== from)!.primary;
+    await migrateSlot(cluster, slot, to, 'migrating');
+    // Only the registry key moves yet: the old owner answers ASK for it.
+    await moveKeys(from, to, keys.registry(user));
+
+    await registry.admit(user, second, 3);
+
+    await finishSlotMigration(cluster, slot, from, to);
+    expect((await registry.members(user)).map((m) => m.sessionId).sort()).toEqual([first, second].sort());
   }, 60_000);
 });

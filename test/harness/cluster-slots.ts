@@ -43,12 +43,17 @@ export async function migrateSlot(cluster: ValkeyTestCluster, slot: number, to: 
   if (stopAt !== 'migrating') await finishSlotMigration(cluster, slot, from, to);
 }
 
+/** Moves `keys` (of a slot being migrated) from the primary on port `from` to the one on `to` (`MIGRATE`). */
+export async function moveKeys(from: number, to: number, ...keys: string[]): Promise<void> {
+  await adminCommand(from, 'MIGRATE', '127.0.0.1', to, '', 0, 5_000, 'REPLACE', 'KEYS', ...keys);
+}
+
 /** Moves the keys of `slot` still on `from` to `to` and makes `to` its owner everywhere. */
 export async function finishSlotMigration(cluster: ValkeyTestCluster, slot: number, from: number, to: number): Promise<void> {
   for (;;) {
     const keys = (await adminCommand(from, 'CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
     if (keys.length === 0) break;
-    await adminCommand(from, 'MIGRATE', '127.0.0.1', to, '', 0, 5_000, 'REPLACE', 'KEYS', ...keys);
+    await moveKeys(from, to, ...keys);
   }
   const toId = String(await adminCommand(to, 'CLUSTER', 'MYID'));
   const primaries = (await cluster.shards()).map((s) => s.primary);
