@@ -10,8 +10,8 @@ export type OpKind =
 /**
  * How it ended:
  * - `ok`: 2xx (a WebSocket: opened and told whose session it is);
- * - `refused`: 401 because the session is not (or no longer) signed in (or 409: a
- *   re-authentication found the session's record gone);
+ * - `refused`: 401 because the session is not (or no longer) signed in (or 409: a concurrent
+ *   re-authentication of the same session rotated it first);
  * - `denied`: an answer the workload expects besides success (401 reauthentication-required,
  *   404 for a session already gone, 429 sign-in throttled);
  * - `unavailable`: the typed 503 of a backend failure;

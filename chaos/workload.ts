@@ -354,7 +354,7 @@ export class Workload {
       return failure === 'timeout' ? 'timeout' : 'error';
     }
     if (status >= 200 && status < 300) return 'ok';
-    // 409: a re-authentication found its session's record gone (evicted or revoked meanwhile).
+    // 409: a concurrent re-authentication of the same session rotated it first.
     if (status === 401 || status === 409) return 'refused';
     if (status === 404 || status === 429) return 'denied';
     if (status === 503) return 'unavailable';

@@ -23,7 +23,12 @@ export class SessionBackend implements OnModuleInit, OnModuleDestroy {
     private readonly options: ResolvedAxessOptions,
   ) {
     this.invalidations =
-      connection && options.localCache ? new ValkeyInvalidations(connection.client, { keyPrefix: options.keys.sessionPrefix }) : undefined;
+      connection && options.localCache
+        ? new ValkeyInvalidations(connection.client, {
+            keyPrefix: options.keys.sessionPrefix,
+            maxStalenessMs: options.localCache.maxStalenessMs,
+          })
+        : undefined;
   }
 
   static from(options: ResolvedAxessOptions): SessionBackend {

@@ -153,8 +153,9 @@ export interface AxessSessionModuleOptions {
    * Valkey's server-assisted client-side caching (`CLIENT TRACKING … BCAST NOLOOP`, redirected to
    * a subscriber connection per node): a request whose session did not change sends nothing to
    * Valkey, and a change, logout, eviction or revocation on any instance invalidates the copies
-   * everywhere. While tracking is not confirmed the cache is flushed and bypassed. The idle
-   * timeout then holds to within `touchIntervalMs`. `true` for the defaults; off by default.
+   * everywhere. While tracking is not confirmed the cache is flushed and bypassed; a copy is never
+   * served more than `maxStalenessMs` after a change Valkey applied. The idle timeout then holds to
+   * within `touchIntervalMs`. `true` for the defaults; off by default.
    */
   localCache?: AxessLocalCacheOptions | boolean;
   /**

@@ -57,7 +57,7 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
     private readonly coherence: CacheCoherence,
     lifetime: SessionLifetime,
     clock: Clock,
-    settings: LocalCacheSettings,
+    settings: Omit<LocalCacheSettings, 'maxStalenessMs'>,
     options: CachingSessionStoreOptions = {},
   ) {
     super();

@@ -18,6 +18,15 @@ export interface AxessLocalCacheOptions {
    * idle timeout. @default 1/20 of the shorter idle timeout (45 s with the defaults)
    */
   touchIntervalMs?: number;
+  /**
+   * The longest a copy may be served after the session changed on Valkey (a write, a logout, an
+   * eviction or a revocation through another instance): copies are served only within this time
+   * of the last heartbeat that confirmed tracking (sent every quarter of it, off the request
+   * path), and the heartbeat's reply comes behind every invalidation sent before it. A silent
+   * partition stops the serving within it; a change is usually seen within milliseconds. At
+   * least 100. @default 1000
+   */
+  maxStalenessMs?: number;
 }
 
 /** The cache's settings after validation. */
@@ -25,6 +34,7 @@ export interface LocalCacheSettings {
   maxEntries: number;
   maxBytes: number;
   touchIntervalMs: number;
+  maxStalenessMs: number;
 }
 
 /** Default `maxEntries`. */
@@ -33,6 +43,10 @@ export const DEFAULT_LOCAL_CACHE_ENTRIES = 10_000;
 export const DEFAULT_LOCAL_CACHE_BYTES = 16 * 1024 * 1024;
 /** Default `touchIntervalMs`, as a fraction of the shorter idle timeout. */
 export const DEFAULT_TOUCH_FRACTION = 1 / 20;
+/** Default `maxStalenessMs`. */
+export const DEFAULT_MAX_STALENESS_MS = 1_000;
+/** Smallest `maxStalenessMs`: its heartbeats (four per period on every node) stay a trickle. */
+export const MIN_MAX_STALENESS_MS = 100;
 
 /**
  * Validates the `localCache` option: `undefined`, `null` or `false` → off; `true` → defaults; an
@@ -41,15 +55,19 @@ export const DEFAULT_TOUCH_FRACTION = 1 / 20;
 export function resolveLocalCache(given: unknown, shortestIdleMs: number): LocalCacheSettings | undefined {
   if (given === undefined || given === null || given === false) return undefined;
   if (given !== true && (typeof given !== 'object' || Array.isArray(given))) {
-    throw new AxessOptionsError('localCache', 'must be true, false, or an object { maxEntries?, maxBytes?, touchIntervalMs? }.');
+    throw new AxessOptionsError(
+      'localCache',
+      'must be true, false, or an object { maxEntries?, maxBytes?, touchIntervalMs?, maxStalenessMs? }.',
+    );
   }
-  const { maxEntries, maxBytes, touchIntervalMs } = given === true ? {} : (given as AxessLocalCacheOptions);
+  const { maxEntries, maxBytes, touchIntervalMs, maxStalenessMs } = given === true ? {} : (given as AxessLocalCacheOptions);
   const maxTouch = Math.floor(shortestIdleMs / 2);
   const touch = touchIntervalMs ?? Math.max(1, Math.floor(shortestIdleMs * DEFAULT_TOUCH_FRACTION));
   const settings = {
     maxEntries: wholeNumber('localCache.maxEntries', maxEntries ?? DEFAULT_LOCAL_CACHE_ENTRIES),
     maxBytes: wholeNumber('localCache.maxBytes', maxBytes ?? DEFAULT_LOCAL_CACHE_BYTES),
     touchIntervalMs: wholeNumber('localCache.touchIntervalMs', touch),
+    maxStalenessMs: wholeNumber('localCache.maxStalenessMs', maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS, MIN_MAX_STALENESS_MS),
   };
   if (settings.touchIntervalMs > maxTouch) {
     throw new AxessOptionsError(
@@ -60,7 +78,7 @@ export function resolveLocalCache(given: unknown, shortestIdleMs: number): Local
   return settings;
 }
 
-function wholeNumber(option: string, value: unknown): number {
-  assertWholeNumber(value, option);
+function wholeNumber(option: string, value: unknown, min = 1): number {
+  assertWholeNumber(value, option, { min });
   return value;
 }

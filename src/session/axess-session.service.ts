@@ -142,8 +142,9 @@ export class AxessSessionService {
     const [write, admission] = await Promise.allSettled([written, admitted]);
 
     if (write.status === 'rejected') {
-      if (write.reason instanceof AxessConcurrentRotationException) {
-        // The winner holds the session now: nothing of this request may be written, nor its cookie cleared.
+      if (write.reason instanceof AxessConcurrentRotationException || write.reason instanceof UnauthorizedException) {
+        // The winner holds the session now, or it ended meanwhile (401 with its reason): nothing
+        // of this request may be written, nor its cookie cleared.
         state.forget();
         throw write.reason;
       }

@@ -3,6 +3,7 @@ import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { SessionStoreError } from '../errors/session-store.error.js';
 import type { ValkeyClient } from './valkey-client.js';
 import { assertWholeNumber } from '../errors/whole-number.js';
+import { redirectedPipeline } from './cluster-redirect.js';
 
 /** Durable writes: how many replicas must acknowledge a write, and how long to wait for them. */
 export interface DurableWritesOptions {
@@ -28,7 +29,9 @@ export function assertDurableWrites(value: unknown): asserts value is DurableWri
  * trip). The pipeline keeps both on one connection, which is what WAIT needs: it counts the
  * replicas that caught up with that connection's writes. On a Cluster, iovalkey sends a
  * pipeline to the node owning its keyed command's slot, so WAIT reaches the node holding the key
- * (a WAIT sent alone has no key and would go to a random node).
+ * (a WAIT sent alone has no key and would go to a random node). A `MOVED` or `ASK` reply to the
+ * write (a slot migrated since the client read the slot map) sends the pipeline once more to the
+ * node it names (see `redirectedPipeline`).
  *
  * @param applied whether the write changed anything (a refused `SET NX` need not be replicated).
  * @returns the write's reply.
@@ -42,17 +45,32 @@ export async function writeAndWait<T>(
   write: (pipeline: ChainableCommander) => ChainableCommander,
   applied: (reply: T) => boolean,
 ): Promise<T> {
-  let results: Array<[Error | null, unknown]> | null;
-  try {
-    results = await write(client.pipeline()).wait(durable.replicas, durable.timeoutMs).exec();
-  } catch (error) {
-    throw SessionStoreError.fromClient(operation, error);
-  }
-  if (!results || results.length !== 2) throw new SessionStoreError('connection', `Valkey ${operation} failed: the pipeline did not run.`);
+  let results = await sendWithWait(client.pipeline(), durable, operation, write);
+  // A slot that moved (or is moving) since the client's slot map was read: the write did not
+  // run, so it is sent once more, with its WAIT, to the node the server named.
+  const redirected = redirectedPipeline(client, results[0][0]);
+  if (redirected !== undefined) results = await sendWithWait(redirected, durable, operation, write);
   const [[writeError, reply], waited] = results;
   if (writeError) throw SessionStoreError.fromClient(operation, writeError);
   if (applied(reply as T)) checkAcknowledged(durable, operation, waited);
   return reply as T;
+}
+
+/** Runs `write` and `WAIT` at the end of `pipeline` (after an `ASKING` it may start with); answers the two replies. */
+async function sendWithWait(
+  pipeline: ChainableCommander,
+  durable: DurableWritesOptions,
+  operation: string,
+  write: (pipeline: ChainableCommander) => ChainableCommander,
+): Promise<Array<[Error | null, unknown]>> {
+  let results: Array<[Error | null, unknown]> | null;
+  try {
+    results = await write(pipeline).wait(durable.replicas, durable.timeoutMs).exec();
+  } catch (error) {
+    throw SessionStoreError.fromClient(operation, error);
+  }
+  if (!results || results.length < 2) throw new SessionStoreError('connection', `Valkey ${operation} failed: the pipeline did not run.`);
+  return results.slice(-2);
 }
 
 /** A session write (`SET key bytes PX ttl`, with `NX`/`XX` when given) and its `WAIT`; the reply (`'OK'` when written). */

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SessionStoreError } from '../errors/session-store.error.js';
+import type { ChainableCommander } from 'iovalkey';
+import { redirectedPipeline } from './cluster-redirect.js';
 import type { ValkeyClient } from './valkey-client.js';
 import { checkAcknowledged, type DurableWritesOptions } from './durable-writes.js';
 
@@ -31,7 +33,7 @@ export async function runLuaScript(
   operation: string,
   durable?: DurableWritesOptions,
 ): Promise<unknown> {
-  let reply: [unknown, [Error | null, unknown] | undefined];
+  let reply: [unknown, Reply | undefined];
   try {
     try {
       reply = await send(client, 'evalsha', script.sha1, key, args, durable);
@@ -60,13 +62,35 @@ async function send(
   key: string,
   args: ReadonlyArray<string | number>,
   durable: DurableWritesOptions | undefined,
-): Promise<[unknown, [Error | null, unknown] | undefined]> {
+): Promise<[unknown, Reply | undefined]> {
   if (!client.isCluster && !durable) return [await client[command](script, 1, key, ...args), undefined];
-  const pipeline = client.pipeline()[command](script, 1, key, ...args);
-  const results = await (durable ? pipeline.wait(durable.replicas, durable.timeoutMs) : pipeline).exec();
-  const [error, reply] = results?.[0] ?? [new Error(`Valkey ${command} did not run.`), null];
+  let [ran, waited] = await sendOn(client.pipeline(), command, script, key, args, durable);
+  // iovalkey follows MOVED and ASK for such a pipeline itself, but with a `natMap` it looks the
+  // node up by the address the server announced and misses it: the script did not run, so it is
+  // sent once more to the node named, mapped.
+  const redirected = redirectedPipeline(client, ran[0]);
+  if (redirected !== undefined) [ran, waited] = await sendOn(redirected, command, script, key, args, durable);
+  const [error, reply] = ran;
   if (error) throw error;
-  return [reply, results?.[1]];
+  return [reply, waited];
+}
+
+type Reply = [Error | null, unknown];
+
+/** The script's reply and its `WAIT`'s (the last of `pipeline`, which may start with `ASKING`). */
+async function sendOn(
+  pipeline: ChainableCommander,
+  command: 'evalsha' | 'eval',
+  script: string,
+  key: string,
+  args: ReadonlyArray<string | number>,
+  durable: DurableWritesOptions | undefined,
+): Promise<[Reply, Reply | undefined]> {
+  const withScript = pipeline[command](script, 1, key, ...args);
+  const results = await (durable ? withScript.wait(durable.replicas, durable.timeoutMs) : withScript).exec();
+  const missing: Reply = [new Error(`Valkey ${command} did not run.`), null];
+  if (!results) return [missing, undefined];
+  return durable ? [results.at(-2) ?? missing, results.at(-1)] : [results.at(-1) ?? missing, undefined];
 }
 
 function isNoScript(error: unknown): boolean {

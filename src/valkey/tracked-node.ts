@@ -5,8 +5,8 @@ import { SubscriberConnection } from './subscriber-connection.js';
 export const INVALIDATION_CHANNEL = '__redis__:invalidate';
 /** `CLIENT SETNAME` of the subscriber connections (visible in `CLIENT LIST`). */
 export const INVALIDATION_CONNECTION_NAME = 'axess-invalidations';
-/** How often each node's tracking is re-confirmed (a `PING` on its subscriber, `CLIENT TRACKINGINFO` on its data connection). */
-export const HEARTBEAT_MS = 1_000;
+/** Longest wait for a node's connections to close at shutdown (a server that does not answer does not hold it up). */
+const CLOSE_WAIT_MS = 1_000;
 const RETRY_MS = [50, 100, 250, 500, 1_000, 2_000];
 
 /** What a {@link TrackedNode} reports to (the invalidations of the whole client). */
@@ -114,11 +114,19 @@ export class TrackedNode {
     const off = this.data.status === 'ready' ? this.data.call('CLIENT', 'TRACKING', 'OFF').catch(() => undefined) : undefined;
     // A server that does not answer does not hold up the shutdown.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all([this.sub.close(), off]), new Promise<void>((resolve) => (timer = setTimeout(resolve, HEARTBEAT_MS)))]);
+    await Promise.race([
+      Promise.all([this.sub.close(), off]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
+    ]);
     clearTimeout(timer);
   }
 
-  /** One heartbeat: the subscriber answers, and the data connection still redirects its tracking to it. */
+  /**
+   * One heartbeat (a `PING` on the subscriber, `CLIENT TRACKINGINFO` on the data connection): the
+   * subscriber answers, and the data connection still redirects its tracking to it. The `PING`
+   * reply comes behind every invalidation the server sent before it, so a confirmation at
+   * `sentAt` means every change made before then has been delivered.
+   */
   beat(): void {
     if (this.closed || this.confirmedAt === 0 || this.beating) return;
     const subscribed = this.subscribed;

@@ -3,13 +3,14 @@ import type { Cluster, Redis } from 'iovalkey';
 import type { CacheCoherence, InvalidationListener } from '../cache/cache-coherence.js';
 import { AxessOptionsError } from '../errors/axess-options.error.js';
 import { PacedLogger } from '../errors/paced-logger.js';
-import { HEARTBEAT_MS, TrackedNode, type TrackingOwner } from './tracked-node.js';
+import { DEFAULT_MAX_STALENESS_MS } from '../cache/local-cache.options.js';
+import { TrackedNode, type TrackingOwner } from './tracked-node.js';
 import type { ValkeyClient } from './valkey-client.js';
 
-export { HEARTBEAT_MS, INVALIDATION_CHANNEL, INVALIDATION_CONNECTION_NAME } from './tracked-node.js';
+export { INVALIDATION_CHANNEL, INVALIDATION_CONNECTION_NAME } from './tracked-node.js';
 
-/** How long a confirmation holds: past it, with no newer one, copies are no longer served. */
-export const CONFIRMATION_VALID_MS = 2_500;
+/** Heartbeats per `maxStalenessMs`: a late or lost one or two do not yet stop the serving. */
+const HEARTBEATS_PER_PERIOD = 4;
 
 /** Options of {@link ValkeyInvalidations}. */
 export interface ValkeyInvalidationsOptions {
@@ -19,6 +20,11 @@ export interface ValkeyInvalidationsOptions {
   logger?: Logger;
   /** Monotonic milliseconds. @default performance.now */
   now?: () => number;
+  /**
+   * How long a confirmation holds: copies are served only within this time of the last heartbeat
+   * that confirmed tracking on every node (the `localCache.maxStalenessMs` option). @default 1000
+   */
+  maxStalenessMs?: number;
 }
 
 /** Clients that already carry a cache's tracking in this process: one cache per client. */
@@ -44,13 +50,17 @@ const trackedClients = new WeakSet<object>();
  * Fail safe: when either connection of a node closes, a node joins or leaves, tracking cannot be
  * set up, or a heartbeat fails or shows tracking changed, the cache is flushed and bypassed
  * (`coherent` false) until tracking is confirmed again. A `nil` invalidation (FLUSHALL, FLUSHDB)
- * flushes everything. Copies are served only within {@link CONFIRMATION_VALID_MS} of the last
- * confirmation: a connection that dies silently (no FIN) stops the serving within that time.
+ * flushes everything. Copies are served only within `maxStalenessMs` of the last confirmation (a
+ * heartbeat every quarter of it): a connection that dies silently (no FIN) stops the serving
+ * within that time, and as a heartbeat's reply comes behind the invalidations sent before it, no
+ * copy is served more than `maxStalenessMs` after the change that invalidated it.
  */
 export class ValkeyInvalidations implements CacheCoherence, TrackingOwner {
   private readonly nodes = new Map<Redis, TrackedNode>();
   private readonly log: PacedLogger;
   readonly now: () => number;
+  /** How long a confirmation holds. */
+  readonly maxStalenessMs: number;
   private listener: InvalidationListener | undefined;
   private epochValue = 0;
   /** Monotonic ms until which copies may be served; 0 while any node is not confirmed. */
@@ -69,6 +79,7 @@ export class ValkeyInvalidations implements CacheCoherence, TrackingOwner {
   ) {
     this.log = new PacedLogger(options.logger);
     this.now = options.now ?? (() => performance.now());
+    this.maxStalenessMs = options.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS;
     const clientPrefix = (client.isCluster ? (client as Cluster).options.keyPrefix : (client as Redis).options.keyPrefix) ?? '';
     this.wirePrefix = clientPrefix + options.keyPrefix;
   }
@@ -108,9 +119,12 @@ export class ValkeyInvalidations implements CacheCoherence, TrackingOwner {
     } else {
       this.addNode(this.client as Redis);
     }
-    this.heartbeat = setInterval(() => {
-      for (const node of this.nodes.values()) node.beat();
-    }, HEARTBEAT_MS);
+    this.heartbeat = setInterval(
+      () => {
+        for (const node of this.nodes.values()) node.beat();
+      },
+      Math.max(1, Math.floor(this.maxStalenessMs / HEARTBEATS_PER_PERIOD)),
+    );
     this.heartbeat.unref();
   }
 
@@ -172,7 +186,7 @@ export class ValkeyInvalidations implements CacheCoherence, TrackingOwner {
     if (this.closed || this.nodes.size === 0) return;
     let oldest = Infinity;
     for (const node of this.nodes.values()) oldest = Math.min(oldest, node.confirmedAt);
-    this.validUntil = oldest > 0 ? oldest + CONFIRMATION_VALID_MS : 0;
+    this.validUntil = oldest > 0 ? oldest + this.maxStalenessMs : 0;
     if (this.validUntil === 0) return;
     this.wasCoherent = true;
     for (const resolve of this.waiters.splice(0)) resolve();

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { SessionRegistry, SessionStore } from '../../src/internal';
+import { AxessSessionService, SessionRegistry, SessionStore } from '../../src/internal';
 import { ManualClock } from '../../src/testing';
 import { cookiePair, send, startTestApp, type AdapterName, type TestApp } from '../harness/http-app';
 import { STEP_UP_MAX_AGE_MS, StepUpController } from '../harness/step-up.app';
 import { liveSessions } from '../harness/live-sessions';
+import { RequestGate, requestGates } from '../harness/request-gate';
 
 const CAP = 2;
 const user = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
@@ -101,6 +102,45 @@ describe.each<AdapterName>(['express', 'fastify'])('step-up (@RequireRecentAuth,
     expect(cookiePair(confirmed)).toBeUndefined();
     expect(new Set(await liveSessions(t.app, name))).toEqual(new Set([second, third]));
     expect((await send(t.url, 'GET', '/me', { cookie: mine })).status).toBe(401);
+  });
+
+  /** Sends a confirmation of `cookie`'s session, runs `meanwhile` once its session is loaded, then lets it finish. */
+  async function confirmWhile(cookie: string, meanwhile: () => Promise<void>) {
+    const gate = `confirm-${randomBytes(4).toString('hex')}`;
+    requestGates.set(gate, new RequestGate());
+    try {
+      const answer = send(t.url, 'POST', '/step-up/held-confirm', { cookie, headers: { 'x-gate': gate } });
+      await requestGates.get(gate)!.arrived;
+      await meanwhile();
+      requestGates.get(gate)!.release();
+      return await answer;
+    } finally {
+      requestGates.delete(gate);
+    }
+  }
+
+  it('confirmAuthentication of a session evicted by two sign-ins while it was in flight answers 401 with the eviction reason, not 409', async () => {
+    const name = user('evicted');
+    const mine = await signIn(name);
+    const newer: string[] = [];
+    const confirmed = await confirmWhile(mine, async () => {
+      for (let i = 0; i < CAP; i++) newer.push(idOf(await signIn(name))!);
+    });
+    expect(confirmed.status).toBe(401);
+    expect(confirmed.body).toEqual({ statusCode: 401, message: 'Unauthorized', reason: 'evicted:newer-sign-in' });
+    expect(cookiePair(confirmed)).toBeUndefined();
+    expect(new Set(await liveSessions(t.app, name))).toEqual(new Set(newer));
+  });
+
+  it('confirmAuthentication of a session revoked while it was in flight answers 401 with reason revoked', async () => {
+    const name = user('revoked');
+    const mine = await signIn(name);
+    const confirmed = await confirmWhile(mine, async () => {
+      await t.app.get(AxessSessionService).revokeAll(name);
+    });
+    expect(confirmed.status).toBe(401);
+    expect(confirmed.body).toEqual({ statusCode: 401, message: 'Unauthorized', reason: 'revoked' });
+    expect(await liveSessions(t.app, name)).toEqual([]);
   });
 
   it('confirmAuthentication refuses a session that is not signed in with a 401 and sets no cookie', async () => {

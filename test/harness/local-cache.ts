@@ -40,7 +40,10 @@ export interface CachedStackOptions {
  */
 export async function cachedStack(client: ValkeyClient, options: CachedStackOptions): Promise<CachedStack> {
   const valkey = new ValkeySessionStore(client, options.encryptionKey, { prefix: options.prefix });
-  const invalidations = new ValkeyInvalidations(client, { keyPrefix: valkey.keys.sessionPrefix });
+  const invalidations = new ValkeyInvalidations(client, {
+    keyPrefix: valkey.keys.sessionPrefix,
+    ...(options.settings?.maxStalenessMs === undefined ? {} : { maxStalenessMs: options.settings.maxStalenessMs }),
+  });
   const store = new CachingSessionStore(
     valkey,
     invalidations,

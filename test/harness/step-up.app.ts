@@ -1,5 +1,6 @@
-import { Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { AxessSession, AxessSessionService, CurrentSession, RequireRecentAuth } from '../../src/internal';
+import { requestGates } from './request-gate';
 
 /** How recent an authentication `/step-up/sensitive` wants, in milliseconds. */
 export const STEP_UP_MAX_AGE_MS = 60_000;
@@ -19,6 +20,14 @@ export class StepUpController {
   @Post('confirm')
   @HttpCode(200)
   confirm(@Req() req: unknown) {
+    return this.sessions.confirmAuthentication(req);
+  }
+
+  /** A confirmation held at the gate its `x-gate` header names once its session is loaded (the test ends the session meanwhile). */
+  @Post('held-confirm')
+  @HttpCode(200)
+  async heldConfirm(@Req() req: unknown, @Headers('x-gate') gate: string) {
+    await requestGates.get(gate)?.hold();
     return this.sessions.confirmAuthentication(req);
   }
 }

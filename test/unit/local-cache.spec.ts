@@ -382,8 +382,14 @@ describe('the localCache option', () => {
 
   it('is off unless given; true means the defaults', () => {
     for (const off of [undefined, null, false]) expect(resolveLocalCache(off, IDLE_MIN)).toBeUndefined();
-    expect(resolveLocalCache(true, IDLE_MIN)).toEqual({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024, touchIntervalMs: 45_000 });
+    expect(resolveLocalCache(true, IDLE_MIN)).toEqual({
+      maxEntries: 10_000,
+      maxBytes: 16 * 1024 * 1024,
+      touchIntervalMs: 45_000,
+      maxStalenessMs: 1_000,
+    });
     expect(resolveLocalCache({ maxEntries: 5 }, IDLE_MIN)).toMatchObject({ maxEntries: 5, touchIntervalMs: 45_000 });
+    expect(resolveLocalCache({ maxStalenessMs: 100 }, IDLE_MIN)).toMatchObject({ maxStalenessMs: 100 });
   });
 
   it.each([
@@ -392,6 +398,8 @@ describe('the localCache option', () => {
     ['maxEntries 0', { maxEntries: 0 }, 'localCache.maxEntries'],
     ['maxBytes 1.5', { maxBytes: 1.5 }, 'localCache.maxBytes'],
     ['a touch interval over half the shorter idle timeout', { touchIntervalMs: IDLE_MIN / 2 + 1 }, 'localCache.touchIntervalMs'],
+    ['a maximum staleness under 100 ms', { maxStalenessMs: 99 }, 'localCache.maxStalenessMs'],
+    ['a fractional maximum staleness', { maxStalenessMs: 250.5 }, 'localCache.maxStalenessMs'],
   ])('refuses %s, naming the option', (_label, given, option) => {
     expect(() => resolveLocalCache(given, IDLE_MIN)).toThrow(expect.objectContaining({ option }) as Error);
   });
