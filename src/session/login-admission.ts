@@ -1,4 +1,5 @@
-import { UnauthorizedException, type Logger } from '@nestjs/common';
+import type { Logger } from '@nestjs/common';
+import { AxessUnauthorizedException } from '../http/unauthorized.exception.js';
 import { SessionEndReason } from '../events/session-event.types.js';
 import { assertMaxSessions } from '../registry/registry-limits.js';
 import { assertSessionLimitPolicy, type SessionLimitPolicy } from '../registry/session-limit.js';
@@ -104,7 +105,8 @@ async function swapConfirmed(
 ): Promise<string[]> {
   written.catch(() => undefined);
   const members = await registry.members(userId);
-  if (!members.some((m) => m.sessionId === replacing)) throw new UnauthorizedException();
+  // Out of the registry: evicted (or revoked) meanwhile, and the 401 says so.
+  if (!members.some((m) => m.sessionId === replacing)) throw new AxessUnauthorizedException(SessionEndReason.evicted);
   const live = await liveSessionIds(members, store);
   const cap = Math.max(floor, live.filter((id) => id !== replacing && id !== sessionId).length + 1);
   const evicted = await registry.admit(userId, sessionId, cap, {
