@@ -65,6 +65,15 @@ export type { AxessHealthResult } from './health/axess-health.service.js';
 // Backends: the abstractions to inject or implement, and the two implementations.
 export { SessionStore } from './store/session-store.js';
 export type { LoadOptions, SaveMode } from './store/session-store.js';
+export type {
+  AtomicRotation,
+  ExistenceCheck,
+  GoneMarkers,
+  SessionExpiry,
+  SessionListing,
+  SessionStoreCapabilities,
+  SessionStoreCapability,
+} from './store/store-capabilities.js';
 export { InMemorySessionStore } from './store/in-memory-session.store.js';
 export type { InMemorySessionStoreOptions } from './store/in-memory-session.store.js';
 export type { UnreadableRecordHook } from './store/sealed-record.js';
