@@ -14,7 +14,7 @@
 // The module and its options.
 export { AxessSessionModule } from './axess-session.module.js';
 export type { AxessSessionModuleExtras, AxessSessionOptionsFactory } from './axess-session.module-definition.js';
-export type { AxessCookieOptions, AxessSessionModuleOptions } from './axess-session.options.js';
+export type { AxessCookieOptions, AxessCustomStore, AxessSessionModuleOptions } from './axess-session.options.js';
 export type { AxessConnectionOptions } from './valkey/valkey-connection.options.js';
 export type { DurableWritesOptions } from './valkey/durable-writes.js';
 export type { AxessLocalCacheOptions } from './cache/local-cache.options.js';

@@ -7,6 +7,7 @@ import type { SessionRecord } from '../codec/session-record.js';
  * Derived without it: a `load` of `oldId` then a `cycle`, which two re-sign-ins racing can both win.
  */
 export interface AtomicRotation {
+  /** Moves the session like `cycle`; `false` (and nothing left under `newId`) when `oldId` had no record. */
   rotate(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<boolean>;
 }
 
@@ -54,15 +55,21 @@ export interface GoneMarkers {
  * throws an `AxessOptionsError` naming the capability.
  */
 export interface SessionListing {
+  /** Every session id with a record, in batches. */
   sessionIds(): AsyncGenerator<string[]>;
 }
 
 /** The optional capabilities of a `SessionStore`, by name. */
 export interface SessionStoreCapabilities {
+  /** `rotate`: a `cycle` only one caller wins. */
   rotation: AtomicRotation;
+  /** `expire` and `remainingTtl`. */
   expiry: SessionExpiry;
+  /** `existing`. */
   existence: ExistenceCheck;
+  /** `markGone` and `goneReason`. */
   goneMarkers: GoneMarkers;
+  /** `sessionIds`. */
   listing: SessionListing;
 }
 

@@ -1,0 +1,113 @@
+import { Test } from '@nestjs/testing';
+import {
+  AxessSessionModule,
+  AxessSessionService,
+  InMemorySessionRegistry,
+  SessionRegistry,
+  SessionStore,
+  type AxessSessionModuleOptions,
+} from '../../src/internal';
+import { CoreOnlyStore } from '../harness/core-only-store';
+import { cookiePair, send, startTestApp, type TestApp } from '../harness/http-app';
+import { randomKey } from '../harness/valkey';
+
+describe('a backend of the app own (store: { sessions, registry })', () => {
+  describe('a core-only store (load, save, delete, cycle) with the in-memory registry', () => {
+    let t: TestApp;
+    let store: CoreOnlyStore;
+    beforeEach(async () => {
+      store = new CoreOnlyStore();
+      t = await startTestApp('express', 'memory', { store: { sessions: store, registry: 'memory' }, maxSessionsPerUser: 2 });
+    });
+    afterEach(async () => {
+      await t.close();
+    });
+
+    it('serves requests: a session is stored in it, read back, signed in under the cap and logged out', async () => {
+      const first = await send(t.url, 'POST', '/data', { body: { cart: ['apple'] } });
+      expect(first.status).toBe(200);
+      const anonymous = cookiePair(first)!;
+      const visit = await send(t.url, 'GET', '/visit', { cookie: anonymous });
+      expect(visit.body.data).toEqual({ cart: ['apple'] });
+      expect(await store.load(visit.body.id)).toMatchObject({ data: { cart: ['apple'] } });
+
+      const login = await send(t.url, 'POST', '/login', { cookie: anonymous, headers: { 'x-user': 'ada' } });
+      expect(login.status).toBe(200);
+      const signedIn = cookiePair(login)!;
+      expect(await store.load(visit.body.id)).toBeNull(); // the id rotated (cycle)
+      expect((await send(t.url, 'GET', '/me', { cookie: signedIn })).body).toMatchObject({
+        userId: 'ada',
+        data: { cart: ['apple'] },
+      });
+
+      // Two more sign-ins with a cap of 2: the first session is evicted (markGone derived: no reason kept).
+      for (let i = 0; i < 2; i++) expect((await send(t.url, 'POST', '/login', { headers: { 'x-user': 'ada' } })).status).toBe(200);
+      expect((await send(t.url, 'GET', '/me', { cookie: signedIn })).status).toBe(401);
+      expect(t.app.get(SessionRegistry)).toBeInstanceOf(SessionRegistry);
+    });
+
+    it('uses the given store itself, and revokeEveryone throws a typed error naming the listing capability', async () => {
+      const provided = t.app.get(SessionStore);
+      expect(provided.backend).toBe('custom');
+      expect(provided.supports('rotation')).toBe(false);
+      await expect(t.app.get(AxessSessionService).revokeEveryone()).rejects.toMatchObject({
+        name: 'AxessOptionsError',
+        option: 'store.sessions',
+        message: expect.stringContaining("'listing' capability"),
+      });
+    });
+  });
+
+  it('takes a registry of its own too', async () => {
+    const sessions = new CoreOnlyStore();
+    const registry = new InMemorySessionRegistry({ store: sessions });
+    const ref = await Test.createTestingModule({
+      imports: [
+        AxessSessionModule.forRoot({
+          store: { sessions, registry },
+          encryptionKey: randomKey(),
+          signingKey: randomKey(),
+          telemetry: { metrics: false, traces: false },
+        }),
+      ],
+    }).compile();
+    const app = await ref.init();
+    expect(app.get(SessionRegistry)).toBe(registry);
+    expect(app.get(SessionStore)).toBe(sessions);
+    await app.close();
+  });
+
+  describe('fails at boot naming what a configured feature needs that the store lacks', () => {
+    const base = (): AxessSessionModuleOptions => ({
+      store: { sessions: new CoreOnlyStore(), registry: 'memory' },
+      encryptionKey: randomKey(),
+      signingKey: randomKey(),
+    });
+    it.each<[string, () => AxessSessionModuleOptions, RegExp]>([
+      ['localCache', () => ({ ...base(), localCache: true }), /`localCache`: needs the Valkey store: .*client tracking.*'custom'/],
+      [
+        'durableWrites',
+        () => ({ ...base(), durableWrites: { replicas: 1, timeoutMs: 100 } }),
+        /`durableWrites`: needs the Valkey store: .*WAIT/,
+      ],
+      [
+        'migrateFrom without a client',
+        () => ({ ...base(), migrateFrom: { expressSession: { secrets: ['s'] } } }),
+        /`migrateFrom.expressSession.client`: is required with store: 'custom'/,
+      ],
+      [
+        'sessions that are not a SessionStore',
+        () => ({ ...base(), store: { sessions: {} as SessionStore, registry: 'memory' } }),
+        /`store.sessions`: must be an instance of a class extending SessionStore/,
+      ],
+      [
+        'a registry that is not a SessionRegistry',
+        () => ({ ...base(), store: { sessions: new CoreOnlyStore(), registry: 'redis' as 'memory' } }),
+        /`store.registry`/,
+      ],
+    ])('%s', async (_label, options, message) => {
+      const compiling = Test.createTestingModule({ imports: [AxessSessionModule.forRoot(options())] }).compile();
+      await expect(compiling).rejects.toMatchObject({ name: 'AxessOptionsError', message: expect.stringMatching(message) });
+    });
+  });
+});
