@@ -2,9 +2,12 @@ import {
   AxessArgumentError,
   assertSessionId,
   isSessionId,
+  SessionRegistry,
   SessionStore,
   SessionStoreError,
+  type AdmitOptions,
   type LoadOptions,
+  type RegisteredSession,
   type SaveMode,
   type SessionRecord,
 } from '../../src/internal';
@@ -58,4 +61,30 @@ export class CoreOnlyStore extends SessionStore {
 
 function checkTtl(ttlMs: number, name: string): void {
   if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) throw new AxessArgumentError(name, 'must be a whole number of milliseconds, at least 1.');
+}
+
+/**
+ * A registry of the app's own with the four core methods only (here passed to a registry that
+ * does the work): `register` and `isValid` come from the defaults of `SessionRegistry`.
+ */
+export class CoreOnlyRegistry extends SessionRegistry {
+  constructor(private readonly inner: SessionRegistry) {
+    super();
+  }
+
+  admit(userId: string, sessionId: string, maxSessions: number, options?: AdmitOptions): Promise<string[] | null> {
+    return this.inner.admit(userId, sessionId, maxSessions, options);
+  }
+
+  members(userId: string): Promise<RegisteredSession[]> {
+    return this.inner.members(userId);
+  }
+
+  unregister(userId: string, sessionId: string): Promise<void> {
+    return this.inner.unregister(userId, sessionId);
+  }
+
+  invalidateUser(userId: string): Promise<string[]> {
+    return this.inner.invalidateUser(userId);
+  }
 }

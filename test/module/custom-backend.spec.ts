@@ -7,7 +7,7 @@ import {
   SessionStore,
   type AxessSessionModuleOptions,
 } from '../../src/internal';
-import { CoreOnlyStore } from '../harness/core-only-store';
+import { CoreOnlyRegistry, CoreOnlyStore } from '../harness/core-only-store';
 import { cookiePair, send, startTestApp, type TestApp } from '../harness/http-app';
 import { randomKey } from '../harness/valkey';
 
@@ -58,23 +58,27 @@ describe('a backend of the app own (store: { sessions, registry })', () => {
     });
   });
 
-  it('takes a registry of its own too', async () => {
+  it('takes a registry of its own too: four methods, register and isValid derived', async () => {
     const sessions = new CoreOnlyStore();
-    const registry = new InMemorySessionRegistry({ store: sessions });
-    const ref = await Test.createTestingModule({
-      imports: [
-        AxessSessionModule.forRoot({
-          store: { sessions, registry },
-          encryptionKey: randomKey(),
-          signingKey: randomKey(),
-          telemetry: { metrics: false, traces: false },
-        }),
-      ],
-    }).compile();
-    const app = await ref.init();
-    expect(app.get(SessionRegistry)).toBe(registry);
-    expect(app.get(SessionStore)).toBe(sessions);
-    await app.close();
+    const registry = new CoreOnlyRegistry(new InMemorySessionRegistry({ store: sessions }));
+    const t = await startTestApp('express', 'memory', { store: { sessions, registry }, telemetry: { metrics: false, traces: false } });
+    try {
+      expect(t.app.get(SessionRegistry)).toBe(registry);
+      expect(t.app.get(SessionStore)).toBe(sessions);
+      // Without a cap, a sign-in registers (derived: an admission without a cap).
+      const signIn = async () => cookiePair(await send(t.url, 'POST', '/login', { headers: { 'x-user': 'ada' } }))!;
+      const [phone, laptop] = [await signIn(), await signIn()];
+      const phoneId = (await send(t.url, 'GET', '/me', { cookie: phone })).body.sessionId;
+      expect((await registry.members('ada')).map((m) => m.sessionId)).toContain(phoneId);
+      const listed = await send(t.url, 'GET', '/sessions', { cookie: laptop });
+      expect(listed.body).toHaveLength(2);
+      // revokeSession checks membership (derived isValid), then ends the session.
+      expect(await t.app.get(AxessSessionService).revokeSession('ada', phoneId)).toBe(true);
+      expect((await send(t.url, 'GET', '/me', { cookie: phone })).status).toBe(401);
+      expect((await send(t.url, 'GET', '/me', { cookie: laptop })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
   });
 
   describe('fails at boot naming what a configured feature needs that the store lacks', () => {
