@@ -2,7 +2,7 @@ import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common'
 import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
 import { ValkeyInvalidations } from './valkey/valkey-invalidations.js';
 import { AxessOptionsError } from './errors/axess-options.error.js';
-import { derivedCapabilities } from './axess-session.custom-store.js';
+import { capabilityNotes } from './axess-session.custom-store.js';
 import { claimKeyRing } from './valkey/key-ring.js';
 import { ValkeyConnection } from './valkey/valkey-connection.js';
 
@@ -38,11 +38,8 @@ export class SessionBackend implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    const derived = this.options.custom ? derivedCapabilities(this.options.custom.sessions) : [];
-    if (derived.length > 0) {
-      // Said once at boot: what runs on defaults derived from the core (docs/custom-backends.md).
-      this.logger.log(`store.sessions offers no ${derived.join(', ')} of its own: derived from load/save/delete/cycle.`);
-    }
+    // Said once at boot: what runs on defaults derived from the core (docs/custom-backends.md).
+    for (const note of this.options.custom ? capabilityNotes(this.options.custom.sessions) : []) this.logger.log(note);
     if (!this.connection) return;
     this.connection.open();
     try {

@@ -56,7 +56,14 @@ export function assertCustomStoreFeatures(
   }
 }
 
-/** The capabilities `store` does not offer itself, for the boot log. */
-export function derivedCapabilities(store: SessionStore): SessionStoreCapability[] {
-  return (Object.keys(CAPABILITY_METHODS) as SessionStoreCapability[]).filter((capability) => !store.supports(capability));
+/** What the boot log says of a custom store: the capabilities it derives, and `listing` if it lacks it. */
+export function capabilityNotes(store: SessionStore): string[] {
+  const missing = (Object.keys(CAPABILITY_METHODS) as SessionStoreCapability[]).filter((capability) => !store.supports(capability));
+  const derived = missing.filter((capability) => capability !== 'listing');
+  return [
+    ...(derived.length > 0
+      ? [`store.sessions offers no ${derived.join(', ')} of its own: derived from load, save, delete and cycle.`]
+      : []),
+    ...(missing.includes('listing') ? ["store.sessions has no 'listing' capability (sessionIds): revokeEveryone() will throw."] : []),
+  ];
 }

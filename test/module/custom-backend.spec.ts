@@ -81,6 +81,34 @@ describe('a backend of the app own (store: { sessions, registry })', () => {
     }
   });
 
+  it('says at boot which capabilities the store derives from its core', async () => {
+    class WithMarkers extends CoreOnlyStore {
+      override async markGone(ids: readonly string[]): Promise<void> {
+        await this.delete(...ids);
+      }
+      override async goneReason(): Promise<string | undefined> {
+        return undefined;
+      }
+    }
+    const logs: string[] = [];
+    const module = AxessSessionModule.forRoot({
+      store: { sessions: new WithMarkers(), registry: 'memory' },
+      encryptionKey: randomKey(),
+      signingKey: randomKey(),
+    });
+    const ref = await Test.createTestingModule({ imports: [module] }).compile();
+    const app = await ref
+      .createNestApplication({ logger: { log: (m: unknown) => void logs.push(String(m)), error() {}, warn() {} } })
+      .init();
+    expect(logs).toEqual(
+      expect.arrayContaining([
+        'store.sessions offers no rotation, expiry, existence of its own: derived from load, save, delete and cycle.',
+        "store.sessions has no 'listing' capability (sessionIds): revokeEveryone() will throw.",
+      ]),
+    );
+    await app.close();
+  });
+
   describe('fails at boot naming what a configured feature needs that the store lacks', () => {
     const base = (): AxessSessionModuleOptions => ({
       store: { sessions: new CoreOnlyStore(), registry: 'memory' },
