@@ -71,10 +71,10 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   }
   const given = options.store ?? AXESS_DEFAULTS.store;
   const custom = given !== null && typeof given === 'object' ? resolveCustomStore(given) : undefined;
-  const store = custom ? 'custom' : given;
-  if (store !== 'valkey' && store !== 'memory' && store !== 'custom') {
+  if (!custom && given !== 'valkey' && given !== 'memory') {
     throw new AxessOptionsError('store', "must be 'valkey', 'memory' or your own backend { sessions, registry }.");
   }
+  const store = custom ? 'custom' : (given as 'valkey' | 'memory');
   if (store === 'valkey') {
     if (options.client && options.connection) throw new AxessOptionsError('client', 'set either `client` or `connection`, not both.');
     if (!options.client && !options.connection) {

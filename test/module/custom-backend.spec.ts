@@ -132,6 +132,7 @@ describe('a backend of the app own (store: { sessions, registry })', () => {
         () => ({ ...base(), store: { sessions: {} as SessionStore, registry: 'memory' } }),
         /`store.sessions`: must be an instance of a class extending SessionStore/,
       ],
+      ['the string custom', () => ({ ...base(), store: 'custom' as 'memory' }), /`store`: must be 'valkey', 'memory' or your own backend/],
       [
         'a registry that is not a SessionRegistry',
         () => ({ ...base(), store: { sessions: new CoreOnlyStore(), registry: 'redis' as 'memory' } }),
