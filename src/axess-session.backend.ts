@@ -8,8 +8,8 @@ import { ValkeyConnection } from './valkey/valkey-connection.js';
 
 /**
  * Where the module keeps sessions: Valkey through a connection (its own, or the app's client),
- * this process's memory, or the app's own store (`custom`). Always a value, never `null`, so that every provider built on it
- * resolves; the connection it created is closed with the application. At boot it claims the key
+ * this process's memory, or the app's own store (`custom`). Always a value, never `null`, so
+ * that every provider built on it resolves; the connection it created is closed with the application. At boot it claims the key
  * prefix for this deployment's key ring (see `claimKeyRing`). With `localCache`, it also keeps
  * Valkey's tracking of the session keys on the connection (`invalidations`), from boot to shutdown.
  */
