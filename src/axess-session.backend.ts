@@ -2,13 +2,14 @@ import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common'
 import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
 import { ValkeyInvalidations } from './valkey/valkey-invalidations.js';
 import { AxessOptionsError } from './errors/axess-options.error.js';
+import { capabilityNotes } from './axess-session.custom-store.js';
 import { claimKeyRing } from './valkey/key-ring.js';
 import { ValkeyConnection } from './valkey/valkey-connection.js';
 
 /**
  * Where the module keeps sessions: Valkey through a connection (its own, or the app's client),
- * or this process's memory. Always a value, never `null`, so that every provider built on it
- * resolves; the connection it created is closed with the application. At boot it claims the key
+ * this process's memory, or the app's own store (`custom`). Always a value, never `null`, so
+ * that every provider built on it resolves; the connection it created is closed with the application. At boot it claims the key
  * prefix for this deployment's key ring (see `claimKeyRing`). With `localCache`, it also keeps
  * Valkey's tracking of the session keys on the connection (`invalidations`), from boot to shutdown.
  */
@@ -18,7 +19,7 @@ export class SessionBackend implements OnModuleInit, OnModuleDestroy {
   readonly invalidations: ValkeyInvalidations | undefined;
 
   private constructor(
-    readonly kind: 'valkey' | 'memory',
+    readonly kind: 'valkey' | 'memory' | 'custom',
     readonly connection: ValkeyConnection | undefined,
     private readonly options: ResolvedAxessOptions,
   ) {
@@ -32,7 +33,7 @@ export class SessionBackend implements OnModuleInit, OnModuleDestroy {
   }
 
   static from(options: ResolvedAxessOptions): SessionBackend {
-    if (options.store === 'memory') return new SessionBackend('memory', undefined, options);
+    if (options.store !== 'valkey') return new SessionBackend(options.store, undefined, options);
     const { client, connection } = options.raw;
     return new SessionBackend(
       'valkey',
@@ -42,6 +43,8 @@ export class SessionBackend implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    // Said once at boot: what runs on defaults derived from the core (docs/custom-backends.md).
+    for (const note of this.options.custom ? capabilityNotes(this.options.custom.sessions) : []) this.logger.log(note);
     if (!this.connection) return;
     this.connection.open();
     try {

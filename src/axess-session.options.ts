@@ -11,10 +11,12 @@ import { DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_ANONYMOUS_IDLE_TIMEOUT_MS, DEFAULT
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './store/sealed-record.js';
 import { DEFAULT_PREFIX } from './valkey/key-layout.js';
 import type { DurableWritesOptions } from './valkey/durable-writes.js';
+import type { AxessCustomStore } from './axess-session.custom-store.js';
 import type { ValkeyClient } from './valkey/valkey-client.js';
 import type { AxessConnectionOptions } from './valkey/valkey-connection.options.js';
 
 export type { AxessConnectionOptions } from './valkey/valkey-connection.options.js';
+export type { AxessCustomStore } from './axess-session.custom-store.js';
 
 /** Cookie settings of the HTTP session layer. */
 export interface AxessCookieOptions {
@@ -48,8 +50,11 @@ export interface AxessCookieOptions {
  * a bad value fails the boot with a message naming the option.
  */
 export interface AxessSessionModuleOptions {
-  /** Backend of the store and registry. @default 'valkey' */
-  store?: 'valkey' | 'memory';
+  /**
+   * Backend of the store and registry: `'valkey'`, `'memory'` (one process, local development), or
+   * a backend of your own, `{ sessions, registry }` (see docs/custom-backends.md). @default 'valkey'
+   */
+  store?: 'valkey' | 'memory' | AxessCustomStore;
   /** An iovalkey client the app owns; the module never closes it. */
   client?: ValkeyClient;
   /**

@@ -93,14 +93,16 @@ export const axessCoreProviders: Provider[] = [
         telemetry.storeError('load', error);
         events.emit({ type: 'rejected', sessionId, reason: unreadableReason(error) });
       };
-      const store = backend.connection
-        ? new ValkeySessionStore(backend.connection.client, o.cipher, {
-            prefix: o.keys.prefix,
-            maxPayloadBytes: o.maxPayloadBytes,
-            durableWrites: o.durableWrites,
-            onUnreadable,
-          })
-        : new InMemorySessionStore({ clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes, onUnreadable });
+      const store = o.custom
+        ? o.custom.sessions
+        : backend.connection
+          ? new ValkeySessionStore(backend.connection.client, o.cipher, {
+              prefix: o.keys.prefix,
+              maxPayloadBytes: o.maxPayloadBytes,
+              durableWrites: o.durableWrites,
+              onUnreadable,
+            })
+          : new InMemorySessionStore({ clock, cipher: o.cipher, maxPayloadBytes: o.maxPayloadBytes, onUnreadable });
       // Every call recorded (metrics and spans); the registry below gets this store too.
       const recorded = instrumentStore(store, telemetry);
       if (!backend.invalidations || !o.localCache) return recorded;
@@ -116,15 +118,17 @@ export const axessCoreProviders: Provider[] = [
     // A user's registry outlives the longest session it may list (a remembered one's, by default).
     useFactory: (o: ResolvedAxessOptions, backend: SessionBackend, store: SessionStore, clock: Clock, telemetry: AxessTelemetry) =>
       instrumentRegistry(
-        backend.connection
-          ? new ValkeySessionRegistry(backend.connection.client, {
-              store,
-              clock,
-              prefix: o.keys.prefix,
-              lifetimeMs: Math.max(o.absoluteTimeoutMs, o.rememberMe.absoluteTimeoutMs),
-              durableWrites: o.durableWrites,
-            })
-          : new InMemorySessionRegistry({ store, clock, lifetimeMs: Math.max(o.absoluteTimeoutMs, o.rememberMe.absoluteTimeoutMs) }),
+        o.custom && o.custom.registry !== 'memory'
+          ? o.custom.registry
+          : backend.connection
+            ? new ValkeySessionRegistry(backend.connection.client, {
+                store,
+                clock,
+                prefix: o.keys.prefix,
+                lifetimeMs: Math.max(o.absoluteTimeoutMs, o.rememberMe.absoluteTimeoutMs),
+                durableWrites: o.durableWrites,
+              })
+            : new InMemorySessionRegistry({ store, clock, lifetimeMs: Math.max(o.absoluteTimeoutMs, o.rememberMe.absoluteTimeoutMs) }),
         telemetry,
         backend.kind,
       ),

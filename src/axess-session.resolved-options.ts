@@ -21,11 +21,14 @@ import { assertDurableWrites, type DurableWritesOptions } from './valkey/durable
 import { KeyLayout } from './valkey/key-layout.js';
 import { assertConnectionOptions } from './valkey/valkey-connection.options.js';
 import { assertWholeNumber } from './errors/whole-number.js';
+import { assertCustomStoreFeatures, resolveCustomStore, type AxessCustomStore } from './axess-session.custom-store.js';
 
 /** The module's options after validation, with defaults applied and keys imported once. */
 export interface ResolvedAxessOptions {
   raw: AxessSessionModuleOptions;
-  store: 'valkey' | 'memory';
+  store: 'valkey' | 'memory' | 'custom';
+  /** The app's own backend (`store: { sessions, registry }`), validated. */
+  custom?: AxessCustomStore;
   keys: KeyLayout;
   cipher: SessionCipher;
   signingKey?: KeyObject;
@@ -66,8 +69,12 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   if (!options || typeof options !== 'object') {
     throw new AxessOptionsError('options', 'AxessSessionModule needs an options object (forRoot({...}) or forRootAsync({ useFactory })).');
   }
-  const store = options.store ?? AXESS_DEFAULTS.store;
-  if (store !== 'valkey' && store !== 'memory') throw new AxessOptionsError('store', "must be 'valkey' or 'memory'.");
+  const given = options.store ?? AXESS_DEFAULTS.store;
+  const custom = given !== null && typeof given === 'object' ? resolveCustomStore(given) : undefined;
+  if (!custom && given !== 'valkey' && given !== 'memory') {
+    throw new AxessOptionsError('store', "must be 'valkey', 'memory' or your own backend { sessions, registry }.");
+  }
+  const store = custom ? 'custom' : (given as 'valkey' | 'memory');
   if (store === 'valkey') {
     if (options.client && options.connection) throw new AxessOptionsError('client', 'set either `client` or `connection`, not both.');
     if (!options.client && !options.connection) {
@@ -104,10 +111,11 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   }
   const commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? AXESS_DEFAULTS.commandTimeoutMs);
   const localCache = resolveLocalCache(options.localCache, Math.min(idleTimeoutMs, anonymousIdleTimeoutMs));
-  if (localCache && store !== 'valkey') {
+  if (localCache && store === 'memory') {
     throw new AxessOptionsError('localCache', "needs the Valkey store (records of store: 'memory' are in this process already).");
   }
   const durableWrites = resolveDurableWrites(options.durableWrites, commandTimeoutMs);
+  if (custom) assertCustomStoreFeatures(custom.sessions, { localCache, durableWrites });
   const cipher = resolveCipher(options);
   const signingKey = options.signingKey === undefined ? undefined : importSecretKey('signingKey', options.signingKey);
   if (signingKey && cipher.keyFingerprints().includes(keyFingerprint(signingKey))) {
@@ -118,6 +126,7 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
   return {
     raw: options,
     store,
+    custom,
     keys: new KeyLayout(options.prefix ?? AXESS_DEFAULTS.prefix),
     cipher,
     signingKey,

@@ -14,7 +14,7 @@
 // The module and its options.
 export { AxessSessionModule } from './axess-session.module.js';
 export type { AxessSessionModuleExtras, AxessSessionOptionsFactory } from './axess-session.module-definition.js';
-export type { AxessCookieOptions, AxessSessionModuleOptions } from './axess-session.options.js';
+export type { AxessCookieOptions, AxessCustomStore, AxessSessionModuleOptions } from './axess-session.options.js';
 export type { AxessConnectionOptions } from './valkey/valkey-connection.options.js';
 export type { DurableWritesOptions } from './valkey/durable-writes.js';
 export type { AxessLocalCacheOptions } from './cache/local-cache.options.js';
@@ -65,6 +65,15 @@ export type { AxessHealthResult } from './health/axess-health.service.js';
 // Backends: the abstractions to inject or implement, and the two implementations.
 export { SessionStore } from './store/session-store.js';
 export type { LoadOptions, SaveMode } from './store/session-store.js';
+export type {
+  AtomicRotation,
+  ExistenceCheck,
+  GoneMarkers,
+  SessionExpiry,
+  SessionListing,
+  SessionStoreCapabilities,
+  SessionStoreCapability,
+} from './store/store-capabilities.js';
 export { InMemorySessionStore } from './store/in-memory-session.store.js';
 export type { InMemorySessionStoreOptions } from './store/in-memory-session.store.js';
 export type { UnreadableRecordHook } from './store/sealed-record.js';

@@ -3,6 +3,7 @@ import type { SessionRecord } from '../codec/session-record.js';
 import { isSessionId } from '../crypto/session-id.js';
 import type { SessionLifetime } from '../store/session-lifetime.js';
 import { SessionStore, type LoadOptions, type SaveMode } from '../store/session-store.js';
+import type { SessionStoreCapability } from '../store/store-capabilities.js';
 import { assertTtl } from '../store/ttl.js';
 import type { CacheCoherence, InvalidationListener } from './cache-coherence.js';
 import { IdleRefresh } from './idle-refresh.js';
@@ -86,6 +87,10 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
     return this.inner.backend;
   }
 
+  override supports(capability: SessionStoreCapability): boolean {
+    return this.inner.supports(capability);
+  }
+
   async load(id: string, options: LoadOptions = {}): Promise<SessionRecord | null> {
     const refreshTtlMs = options.refreshTtlMs;
     if (refreshTtlMs !== undefined) assertTtl(refreshTtlMs, 'refreshTtlMs');
@@ -164,7 +169,7 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
     return this.inner.sessionIds();
   }
 
-  async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
+  override async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
     for (const id of ids) this.copies.drop(id);
     await this.inner.markGone(ids, reason, ttlMs);
     await this.fence(ids);
@@ -187,15 +192,15 @@ export class CachingSessionStore extends SessionStore implements InvalidationLis
     }
   }
 
-  existing(ids: readonly string[]): Promise<Set<string>> {
+  override existing(ids: readonly string[]): Promise<Set<string>> {
     return this.inner.existing(ids);
   }
 
-  remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
+  override remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
     return this.inner.remainingTtl(ids);
   }
 
-  goneReason(id: string): Promise<string | undefined> {
+  override goneReason(id: string): Promise<string | undefined> {
     return this.inner.goneReason(id);
   }
 

@@ -85,9 +85,9 @@ const LIBRARIES = {
 
 /**
  * Validates `migrateFrom` (at boot, like every option). `store` is the module's backend: the
- * in-memory store has no Valkey connection to read legacy sessions through, so it needs `client`.
+ * in-memory or a custom store has no Valkey connection to read legacy sessions through, so it needs `client`.
  */
-export function resolveMigrateFrom(given: unknown, store: 'valkey' | 'memory'): LegacySessionSettings | undefined {
+export function resolveMigrateFrom(given: unknown, store: 'valkey' | 'memory' | 'custom'): LegacySessionSettings | undefined {
   if (given === undefined || given === null) return undefined;
   if (typeof given !== 'object' || Array.isArray(given)) {
     throw new AxessOptionsError('migrateFrom', 'must be an object: { expressSession: { secrets } } or { fastifySession: { secrets } }.');
@@ -117,10 +117,10 @@ export function resolveMigrateFrom(given: unknown, store: 'valkey' | 'memory'): 
   if (client !== undefined && !isClient(client)) {
     throw new AxessOptionsError(`${option}.client`, 'must be an ioredis or iovalkey client (with multi() and set()).');
   }
-  if (client === undefined && store === 'memory') {
+  if (client === undefined && store !== 'valkey') {
     throw new AxessOptionsError(
       `${option}.client`,
-      "is required with store: 'memory': give the client of the store the legacy sessions are in.",
+      `is required with store: '${store}': give the client of the store the legacy sessions are in.`,
     );
   }
   return {

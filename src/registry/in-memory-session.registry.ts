@@ -55,7 +55,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
     this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   }
 
-  async register(userId: string, sessionId: string): Promise<void> {
+  override async register(userId: string, sessionId: string): Promise<void> {
     assertUserId(userId);
     assertSessionId(sessionId);
     await this.exclusive(userId, async () => void this.apply(userId, sessionId, 0, 'evict-oldest', []));
@@ -67,7 +67,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
     await this.exclusive(userId, async () => this.remove(userId, [sessionId]));
   }
 
-  async isValid(userId: string, sessionId: string): Promise<boolean> {
+  override async isValid(userId: string, sessionId: string): Promise<boolean> {
     assertUserId(userId);
     if (!isSessionId(sessionId)) return false;
     const member = this.live(userId)?.members.has(sessionId) ?? false;

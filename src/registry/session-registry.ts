@@ -50,21 +50,34 @@ export interface AdmitOptions {
 /**
  * Which sessions each user holds, oldest first, in `{prefix}:reg:{userId}` (a sorted set scored
  * by the register instant in epoch ms). Members whose session record no longer exists are
- * pruned and never count against a cap. The contract holds what the library itself calls; ending
- * sessions goes through `AxessSessionService`, which leaves the reason, emits the events and counts
- * them (the concrete registries also have `invalidateSession`, low level, and `activeSessions`: the
-members whose record still exists, which the library itself never needs). Inject by this class; implementations:
- * `ValkeySessionRegistry` and `InMemorySessionRegistry`.
+ * pruned and never count against a cap. Inject by this class; implementations:
+ * `ValkeySessionRegistry` and `InMemorySessionRegistry`, or your own (`store: { sessions, registry }`).
+ *
+ * The contract is four methods: `admit`, `members`, `unregister`, `invalidateUser`; `register`
+ * and `isValid` have defaults derived from them. Ending sessions goes through
+ * `AxessSessionService`, which leaves the reason, emits the events and counts them (the concrete
+ * registries also have `invalidateSession`, low level, and `activeSessions`: the members whose
+ * record still exists, which the library itself never needs).
  */
 export abstract class SessionRegistry {
-  /** Adds `sessionId` to the user's set; registering it again keeps its first score. */
-  abstract register(userId: string, sessionId: string): Promise<void>;
+  /**
+   * Adds `sessionId` to the user's set; registering it again keeps its first score.
+   * Derived: an admission without a cap.
+   */
+  async register(userId: string, sessionId: string): Promise<void> {
+    await this.admit(userId, sessionId, Number.MAX_SAFE_INTEGER);
+  }
 
   /** Removes `sessionId` from the user's set (its record is left alone). */
   abstract unregister(userId: string, sessionId: string): Promise<void>;
 
-  /** True when `sessionId` is in the user's set and its record still exists. */
-  abstract isValid(userId: string, sessionId: string): Promise<boolean>;
+  /**
+   * True when `sessionId` is in the user's set and its record still exists.
+   * Derived: membership alone (a member whose record is gone reads as valid until pruned).
+   */
+  async isValid(userId: string, sessionId: string): Promise<boolean> {
+    return (await this.members(userId)).some((member) => member.sessionId === sessionId);
+  }
 
   /** Every member as stored, oldest first, dead ones included. */
   abstract members(userId: string): Promise<RegisteredSession[]>;

@@ -134,12 +134,12 @@ export class InMemorySessionStore extends SessionStore {
     return true;
   }
 
-  async existing(ids: readonly string[]): Promise<Set<string>> {
+  override async existing(ids: readonly string[]): Promise<Set<string>> {
     const now = this.tick();
     return new Set(ids.filter((id) => isSessionId(id) && this.live(id, now) !== undefined));
   }
 
-  async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
+  override async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
     const now = this.tick();
     const result = new Map<string, number>();
     for (const id of ids) {
@@ -149,7 +149,7 @@ export class InMemorySessionStore extends SessionStore {
     return result;
   }
 
-  async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
+  override async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
     assertGoneReason(reason);
     assertTtl(ttlMs);
     ids.forEach((id) => assertSessionId(id));
@@ -167,7 +167,7 @@ export class InMemorySessionStore extends SessionStore {
     if (ids.length > 0) yield ids;
   }
 
-  async goneReason(id: string): Promise<string | undefined> {
+  override async goneReason(id: string): Promise<string | undefined> {
     if (!isSessionId(id)) return undefined;
     const now = this.tick();
     const marker = this.markers.get(id);

@@ -1,5 +1,14 @@
-import { SessionStoreError } from '../errors/session-store.error.js';
+import { AxessOptionsError } from '../errors/axess-options.error.js';
 import type { SessionRecord } from '../codec/session-record.js';
+import {
+  CAPABILITY_METHODS,
+  type AtomicRotation,
+  type ExistenceCheck,
+  type GoneMarkers,
+  type SessionExpiry,
+  type SessionListing,
+  type SessionStoreCapability,
+} from './store-capabilities.js';
 
 /** Options of {@link SessionStore.load}. */
 export interface LoadOptions {
@@ -21,7 +30,14 @@ export type SaveMode = 'upsert' | 'create' | 'update';
 
 /**
  * Where session records live. Inject it by this class; implementations: `ValkeySessionStore`
- * and `InMemorySessionStore`. Times to live are milliseconds; expiry is the backend's own.
+ * and `InMemorySessionStore`, or your own (`store: { sessions, registry }`, see
+ * docs/custom-backends.md). Times to live are milliseconds; expiry is the backend's own.
+ *
+ * The contract is four methods: `load`, `save`, `delete`, `cycle`. Everything else is an optional
+ * capability (`SessionStoreCapabilities`: `rotation`, `expiry`, `existence`, `goneMarkers`,
+ * `listing`): a store overrides the methods of the capabilities it offers natively, and the
+ * defaults here derive the others from the four (`listing` cannot be derived).
+ * `supports(capability)` tells which ones a store offers itself.
  *
  * `load` answers `null` for a missing or expired id, a malformed id, and a record that cannot be
  * read (it fails to decrypt, decode or is over the size cap: reported through the `onUnreadable`
@@ -29,8 +45,8 @@ export type SaveMode = 'upsert' | 'create' | 'update';
  * `connection` / `command` when the backend itself fails, so callers can answer 503 instead of
  * silently signing users out.
  */
-export abstract class SessionStore {
-  /** The record of `id`, or `null` if there is none to use. */
+export abstract class SessionStore implements AtomicRotation, SessionExpiry, ExistenceCheck, GoneMarkers, SessionListing {
+  /** The record of `id`, or `null` if there is none to use (missing, expired, malformed id). */
   abstract load(id: string, options?: LoadOptions): Promise<SessionRecord | null>;
 
   /**
@@ -48,54 +64,57 @@ export abstract class SessionStore {
    */
   abstract cycle(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<void>;
 
-  /**
-   * A `cycle` that only one caller can win: `false` when `oldId` had no record (another request
-   * moved or ended it first), and then the record written under `newId` is deleted again, so
-   * concurrent rotations of one session leave exactly one live id. The default loads `oldId`
-   * first (not atomic); both stores here override it with the cycle's own round trip.
-   */
+  /** Whether this store offers `capability` itself rather than through the defaults derived from the core. */
+  supports(capability: SessionStoreCapability): boolean {
+    const own = this as unknown as Record<string, unknown>;
+    const base = SessionStore.prototype as unknown as Record<string, unknown>;
+    return CAPABILITY_METHODS[capability].every((method) => own[method] !== base[method]);
+  }
+
+  /** {@link AtomicRotation}. Derived: a `load` of `oldId`, then a `cycle` (not atomic). */
   async rotate(oldId: string, newId: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
     if ((await this.load(oldId)) === null) return false;
     await this.cycle(oldId, newId, record, ttlMs);
     return true;
   }
 
-  /** Which of `ids` still have a record (used to prune dead registry members). */
-  abstract existing(ids: readonly string[]): Promise<Set<string>>;
-
-  /** Remaining time to live in ms for each id; ids without a record are absent from the map. */
-  abstract remainingTtl(ids: readonly string[]): Promise<Map<string, number>>;
-
-  /**
-   * Ends sessions and says why: deletes each record and leaves a marker holding `reason` for
-   * `ttlMs`, in one round trip (per id a marker write then the record deletion, single-key
-   * commands sent together). Read back with `goneReason` when a session turns out missing.
-   */
-  abstract markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void>;
-
-  /**
-   * Every session id with a record, in batches (used by `revokeEveryone`). An id whose record
-   * exists for the whole iteration is listed; one written meanwhile may or may not be. The
-   * default throws: a custom store must override it for `revokeEveryone` to work.
-   */
-  async *sessionIds(): AsyncGenerator<string[]> {
-    throw new SessionStoreError('command', 'This session store cannot list its sessions (override sessionIds).');
+  /** {@link ExistenceCheck}. Derived: one `load` per id. */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    const records = await Promise.all(ids.map((id) => this.load(id)));
+    return new Set(ids.filter((_, i) => records[i] !== null));
   }
 
-  /** Why `id` ended, if a marker is still there (`undefined` otherwise, and for malformed ids). */
-  abstract goneReason(id: string): Promise<string | undefined>;
-
-  /**
-   * Sets the remaining time to live of an existing record to `ttlMs`; `false` when there is no
-   * record. The default reads and rewrites the record (`update` mode); both stores here override
-   * it with one command.
-   */
+  /** {@link SessionExpiry}. Derived: reads and rewrites the record (`update` mode). */
   async expire(id: string, ttlMs: number): Promise<boolean> {
     const record = await this.load(id);
     return record !== null && this.save(id, record, ttlMs, { mode: 'update' });
   }
 
-  /** Which backend this is, for health reports. @default 'custom' */
+  /** {@link SessionExpiry}. Derived: `Infinity` (unknown) for each id with a record. */
+  async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
+    const live = await this.existing(ids);
+    return new Map([...live].map((id) => [id, Number.POSITIVE_INFINITY]));
+  }
+
+  /** {@link GoneMarkers}. Derived: deletes the records; the reason is not kept. */
+  async markGone(ids: readonly string[], _reason: string, _ttlMs: number): Promise<void> {
+    await this.delete(...ids);
+  }
+
+  /** {@link GoneMarkers}. Derived: `undefined` (no marker is kept). */
+  async goneReason(_id: string): Promise<string | undefined> {
+    return undefined;
+  }
+
+  /** {@link SessionListing}. Not derivable: throws an `AxessOptionsError` naming the capability. */
+  async *sessionIds(): AsyncGenerator<string[]> {
+    throw new AxessOptionsError(
+      'store.sessions',
+      `${this.backend} lacks the 'listing' capability (sessionIds) that revokeEveryone needs: implement SessionListing.`,
+    );
+  }
+
+  /** Which backend this is, for health reports and telemetry. @default 'custom' */
   get backend(): string {
     return 'custom';
   }

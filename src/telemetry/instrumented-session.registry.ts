@@ -45,7 +45,7 @@ export class InstrumentedSessionRegistry extends SessionRegistry {
     ) as Record<RegistryOperationName, InstrumentedOperation>;
   }
 
-  register(userId: string, sessionId: string): Promise<void> {
+  override register(userId: string, sessionId: string): Promise<void> {
     return instrumentedCall(this.telemetry, this.operations.register, () => this.inner.register(userId, sessionId));
   }
 
@@ -53,7 +53,7 @@ export class InstrumentedSessionRegistry extends SessionRegistry {
     return instrumentedCall(this.telemetry, this.operations.unregister, () => this.inner.unregister(userId, sessionId));
   }
 
-  isValid(userId: string, sessionId: string): Promise<boolean> {
+  override isValid(userId: string, sessionId: string): Promise<boolean> {
     return instrumentedCall(this.telemetry, this.operations.isValid, () => this.inner.isValid(userId, sessionId));
   }
 

@@ -89,7 +89,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     this.recordsInReach = !client.isCluster && this.store.backend === 'valkey';
   }
 
-  async register(userId: string, sessionId: string): Promise<void> {
+  override async register(userId: string, sessionId: string): Promise<void> {
     const key = this.keys.registry(userId);
     assertSessionId(sessionId);
     // Admission without a cap: the same scoring and expiry in one script.
@@ -102,7 +102,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     await this.call('unregister', () => this.client.zrem(key, sessionId));
   }
 
-  async isValid(userId: string, sessionId: string): Promise<boolean> {
+  override async isValid(userId: string, sessionId: string): Promise<boolean> {
     const key = this.keys.registry(userId);
     if (!isSessionId(sessionId)) return false;
     // Issued together: one round trip.

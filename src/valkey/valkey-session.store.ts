@@ -212,7 +212,7 @@ export class ValkeySessionStore extends SessionStore {
     return deleted;
   }
 
-  async existing(ids: readonly string[]): Promise<Set<string>> {
+  override async existing(ids: readonly string[]): Promise<Set<string>> {
     const valid = ids.filter(isSessionId);
     let flags: number[];
     try {
@@ -234,7 +234,7 @@ export class ValkeySessionStore extends SessionStore {
     }
   }
 
-  async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
+  override async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
     const valid = ids.filter(isSessionId);
     let ttls: number[];
     try {
@@ -249,7 +249,7 @@ export class ValkeySessionStore extends SessionStore {
     return result;
   }
 
-  async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
+  override async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
     assertGoneReason(reason);
     assertTtl(ttlMs);
     const keys = ids.map((id) => [this.keys.gone(id), this.keys.session(id)] as const);
@@ -281,7 +281,7 @@ export class ValkeySessionStore extends SessionStore {
     }
   }
 
-  async goneReason(id: string): Promise<string | undefined> {
+  override async goneReason(id: string): Promise<string | undefined> {
     if (!isSessionId(id)) return undefined;
     try {
       return (await this.client.get(this.keys.gone(id))) ?? undefined;

@@ -34,7 +34,10 @@ class ManualCoherence implements CacheCoherence {
   }
 }
 
-/** A store that counts calls and can hold reads until the test releases them. */
+/**
+ * A store that counts calls and can hold reads until the test releases them: the core, plus the
+ * capabilities whose calls the cache's tests count (`expiry`, `goneMarkers`' markGone).
+ */
 class SpyStore extends SessionStore {
   readonly calls: string[] = [];
   private held: Array<() => void> | undefined;
@@ -58,7 +61,7 @@ class SpyStore extends SessionStore {
     await this.gate();
     return this.inner.load(id, options);
   }
-  async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
+  override async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
     this.calls.push('remainingTtl');
     await this.gate();
     return this.inner.remainingTtl(ids);
@@ -75,15 +78,9 @@ class SpyStore extends SessionStore {
     this.calls.push('cycle');
     return this.inner.cycle(oldId, newId, record, ttlMs);
   }
-  existing(ids: readonly string[]): Promise<Set<string>> {
-    return this.inner.existing(ids);
-  }
-  markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
+  override markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
     this.calls.push('markGone');
     return this.inner.markGone(ids, reason, ttlMs);
-  }
-  goneReason(id: string): Promise<string | undefined> {
-    return this.inner.goneReason(id);
   }
   override expire(id: string, ttlMs: number): Promise<boolean> {
     this.calls.push(`expire ${ttlMs}`);
