@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminCommand, infoFields, waitUntil } from './valkey-admin.js';
+import { adminCommand, askAny, infoFields, pairs, replicasInSync, waitUntil } from './valkey-admin.js';
 import { rejoinAsNewNode } from './valkey-cluster-rejoin.js';
 import { freePort, launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
 
@@ -151,24 +151,14 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
   const dead = new Set<number>();
   const paused = new Set<number>();
   const live = () => [...processes.keys()].filter((port) => !dead.has(port) && !paused.has(port));
-  const ask = async (command: string, ...args: Array<string | number>): Promise<unknown> => {
-    let lastError: unknown = new Error('no running node');
-    for (const port of live()) {
-      try {
-        return await adminCommand(port, command, ...args);
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    throw lastError;
-  };
+  const ask = (command: string, ...args: Array<string | number>) => askAny(live(), command, ...args);
   const shards = async (): Promise<ValkeyClusterShard[]> => {
     // CLUSTER SHARDS rather than SLOTS: SLOTS leaves out replicas that have not replicated a write yet.
-    const reply = (await ask('CLUSTER', 'SHARDS')) as unknown[][];
+    const reply = (await ask('CLUSTER', 'SHARDS')) as unknown[];
     const result: ValkeyClusterShard[] = [];
     for (const entry of reply) {
       const shard = pairs(entry);
-      const nodes = ((shard.get('nodes') as unknown[][]) ?? []).map(pairs);
+      const nodes = ((shard.get('nodes') as unknown[]) ?? []).map(pairs);
       const primary =
         nodes.find((n) => n.get('role') === 'master' && n.get('health') === 'online') ?? nodes.find((n) => n.get('role') === 'master');
       const bounds = ((shard.get('slots') as unknown[]) ?? []).map(Number);
@@ -252,22 +242,6 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
       }),
     stop: stopAll,
   };
-}
-
-/** A flat `[name, value, …]` reply as a map (values kept as they came). */
-function pairs(flat: unknown[]): Map<string, unknown> {
-  const map = new Map<string, unknown>();
-  for (let i = 0; i + 1 < flat.length; i += 2) map.set(String(flat[i]), flat[i + 1]);
-  return map;
-}
-
-/** True once every replica among `ports` has its replication link up; otherwise why not. */
-async function replicasInSync(ports: number[]): Promise<true | string> {
-  for (const port of ports) {
-    const info = infoFields(await adminCommand(port, 'INFO', 'replication'));
-    if (info.get('role') === 'slave' && info.get('master_link_status') !== 'up') return `replica ${port} is not in sync`;
-  }
-  return true;
 }
 
 /** Runs `valkey-cli --cluster create`: the first ports become primaries, the rest their replicas. */

@@ -108,7 +108,13 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
   });
   exited.catch(() => undefined);
   try {
-    await Promise.race([waitForPing(port, 10_000), exited]);
+    const answering = waitUntil(
+      `valkey-server on port ${port} answering PING`,
+      10_000,
+      async () => (await answersPing(port)) || 'no PONG',
+      50,
+    );
+    await Promise.race([answering, exited]);
   } catch (error) {
     child.kill('SIGKILL');
     if (ownsDir) rmSync(dir, { recursive: true, force: true });
@@ -122,12 +128,12 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
     signal: (signal) => void child.kill(signal),
     crash: async () => {
       untrack(child);
-      await ended(child, 'SIGKILL');
+      await ended(child);
       dismiss(watchdog);
     },
     stop: async ({ keepDir = false } = {}) => {
       untrack(child);
-      await terminate(child);
+      await ended(child, true);
       dismiss(watchdog);
       if (ownsDir && !keepDir) rmSync(dir, { recursive: true, force: true });
     },
@@ -180,32 +186,36 @@ function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-async function ended(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (hasExited(child)) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  await gone;
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
+/** Ends `child` with SIGKILL, or gracefully (SIGTERM, then SIGKILL after 5 s), and waits until it is gone. */
+async function ended(child: ChildProcess, graceful = false): Promise<void> {
   if (hasExited(child)) return;
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A frozen process cannot handle SIGTERM.
-  child.kill('SIGCONT');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  if (graceful) child.kill('SIGCONT');
+  child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+  const timer = graceful ? setTimeout(() => child.kill('SIGKILL'), 5_000) : undefined;
   await gone;
   clearTimeout(timer);
 }
 
-/** Resolves once a raw RESP PING on `port` answers PONG. */
-async function waitForPing(port: number, timeoutMs: number): Promise<void> {
+/**
+ * Polls `check` until it answers `true` (a thrown error counts as not yet); fails after
+ * `timeoutMs` with `what` and the last reason `check` gave.
+ */
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<true | string>, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let reason = 'not checked yet';
   while (Date.now() < deadline) {
-    if (await answersPing(port)) return;
-    await new Promise((r) => setTimeout(r, 50));
+    try {
+      const result = await check();
+      if (result === true) return;
+      reason = result;
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(`valkey-server on port ${port} did not answer PING within ${timeoutMs} ms`);
+  throw new Error(`${what} not reached within ${timeoutMs} ms: ${reason}`);
 }
 
 /** True when a raw RESP PING to `port` on loopback answers PONG within half a second. */

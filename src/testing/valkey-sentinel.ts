@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminCommand, infoFields, pairFields, waitUntil } from './valkey-admin.js';
+import { adminCommand, askAny, infoFields, pairs, replicasInSync, waitUntil } from './valkey-admin.js';
 import type { ValkeyNodeAddress } from './valkey-cluster.js';
 import { launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
 
@@ -90,19 +90,13 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
         launchValkeyProcess({
           dir: dirFor(i === 0 ? 'replica' : `replica-${i}`),
           binary: options.binary,
-          args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0'],
+          args: replicaOf(primary.port),
         }),
       ),
     );
     processes.push(...replicas);
     // Sentinels learn the replicas from the primary's INFO: start them once they are attached.
-    await waitUntil('replicas in sync', readyTimeoutMs, async () => {
-      for (const replica of replicas) {
-        const link = infoFields(await adminCommand(replica.port, 'INFO', 'replication')).get('master_link_status');
-        if (link !== 'up') return `replica ${replica.port} link ${link}`;
-      }
-      return true;
-    });
+    await waitUntil('replicas in sync', readyTimeoutMs, () => replicasInSync(replicas.map((r) => r.port)));
     const sentinels = await Promise.all(
       Array.from({ length: sentinelCount }, (_, i) => {
         const dir = dirFor(`sentinel-${i}`);
@@ -124,12 +118,11 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
     processes.push(...sentinels);
     await waitUntil('sentinels ready', readyTimeoutMs, async () => {
       for (const sentinel of sentinels) {
-        const master = pairFields(await adminCommand(sentinel.port, 'SENTINEL', 'MASTER', name));
-        if (master.get('flags') !== 'master') return `sentinel ${sentinel.port} flags the primary ${master.get('flags')}`;
-        if (master.get('num-slaves') !== String(replicaCount)) return `sentinel ${sentinel.port} sees ${master.get('num-slaves')} replicas`;
-        if (master.get('num-other-sentinels') !== String(sentinelCount - 1)) {
-          return `sentinel ${sentinel.port} sees ${master.get('num-other-sentinels')} other sentinels`;
-        }
+        const master = pairs(await adminCommand(sentinel.port, 'SENTINEL', 'MASTER', name));
+        const [flags, seen, others] = ['flags', 'num-slaves', 'num-other-sentinels'].map((field) => String(master.get(field)));
+        if (flags !== 'master') return `sentinel ${sentinel.port} flags the primary ${flags}`;
+        if (seen !== String(replicaCount)) return `sentinel ${sentinel.port} sees ${seen} replicas`;
+        if (others !== String(sentinelCount - 1)) return `sentinel ${sentinel.port} sees ${others} other sentinels`;
       }
       return true;
     });
@@ -142,16 +135,10 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
   const dataServers = processes.slice(0, 1 + replicaCount);
   const dead = new Set<number>();
   const primaryNow = async (): Promise<ValkeyNodeAddress> => {
-    let lastError: unknown = new Error('no sentinel answered');
-    for (const sentinel of sentinelProcesses) {
-      try {
-        const reply = (await adminCommand(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string] | null;
-        if (reply) return { host: '127.0.0.1', port: Number(reply[1]) };
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    throw lastError;
+    const ports = sentinelProcesses.map((p) => p.port);
+    const reply = (await askAny(ports, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string] | null;
+    if (!reply) throw new Error(`no sentinel knows the primary ${name}`);
+    return { host: '127.0.0.1', port: Number(reply[1]) };
   };
 
   return {
@@ -175,7 +162,7 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
         port,
         dir: dataServers[index].dir,
         binary: options.binary,
-        args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0'],
+        args: replicaOf(primary.port),
       });
       processes.push(dataServers[index]);
       dead.delete(port);
@@ -196,4 +183,9 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
     },
     stop: stopAll,
   };
+}
+
+/** A replica of the server on `port`; it syncs at once instead of after the default 5 s diskless delay. */
+function replicaOf(port: number): string[] {
+  return ['--replicaof', '127.0.0.1', String(port), '--repl-diskless-sync-delay', '0'];
 }
