@@ -24,10 +24,7 @@ export class AxessSessionNotMountedError extends AxessError {
   }
 }
 
-/**
- * The Node request behind an Express request (which is one) or a Fastify request (`.raw`).
- * The handle is kept there because middleware sees only the raw request under Fastify.
- */
+/** The Node request behind an Express or Fastify request (`.raw`): the handle lives there, all Fastify middleware sees. */
 export function rawRequest(req: unknown): IncomingMessage {
   const candidate = req as { raw?: IncomingMessage } | undefined;
   if (candidate && typeof candidate === 'object' && candidate.raw && typeof candidate.raw === 'object' && 'headers' in candidate.raw) {

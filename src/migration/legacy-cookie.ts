@@ -2,6 +2,7 @@ import { parseCookie, stringifySetCookie } from 'cookie';
 import { unsign } from 'cookie-signature';
 import type { IncomingMessage } from 'node:http';
 import { cameOverTls, MAX_COOKIE_HEADER_BYTES } from '../http/session-cookie.js';
+import { COOKIE_DOMAIN, COOKIE_PATH } from '../http/session-cookie.options.js';
 import type { LegacySessionSettings } from './legacy-session.options.js';
 
 /**
@@ -11,15 +12,6 @@ import type { LegacySessionSettings } from './legacy-session.options.js';
  * hash tag or control character may ride in on it, even signed by a leaked old secret.
  */
 const LEGACY_ID = /^[A-Za-z0-9_-]{16,128}$/;
-
-// What the `cookie` serializer accepts as a path, and host names as it accepts them.
-const COOKIE_PATH = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
-const COOKIE_DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-
-/** True when `id` has the shape of an id the old library minted. */
-export function isPlausibleLegacyId(id: string): boolean {
-  return LEGACY_ID.test(id);
-}
 
 /** Where the legacy cookie was set, as the legacy record remembers it (its `cookie` object). */
 export interface LegacyCookieScope {
@@ -63,7 +55,7 @@ export class LegacyCookie {
     const signed = value.slice(signedPrefix.length);
     for (const secret of secrets) {
       const id = unsign(signed, secret);
-      if (id !== false) return isPlausibleLegacyId(id) ? id : undefined;
+      if (id !== false) return LEGACY_ID.test(id) ? id : undefined;
     }
     return undefined;
   }

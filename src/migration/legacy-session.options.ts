@@ -1,4 +1,5 @@
 import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { COOKIE_NAME } from '../http/session-cookie.options.js';
 
 /** The data of a legacy session: its stored JSON, without the library's own `cookie` object. */
 export type LegacySessionData = Record<string, unknown>;
@@ -76,8 +77,6 @@ export interface LegacySessionSettings {
   client?: LegacySessionClient;
 }
 
-// RFC 6265 cookie-name token characters.
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const LIBRARIES = {
   expressSession: { cookieName: 'connect.sid', signedPrefix: 's:' },
   fastifySession: { cookieName: 'sessionId', signedPrefix: '' },
