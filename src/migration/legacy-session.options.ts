@@ -82,10 +82,7 @@ const LIBRARIES = {
   fastifySession: { cookieName: 'sessionId', signedPrefix: '' },
 } as const;
 
-/**
- * Validates `migrateFrom` (at boot, like every option). `store` is the module's backend: the
- * in-memory store has no Valkey connection to read legacy sessions through, so it needs `client`.
- */
+/** Validates `migrateFrom` at boot; the in-memory `store` has no Valkey connection, so it needs `client`. */
 export function resolveMigrateFrom(given: unknown, store: 'valkey' | 'memory'): LegacySessionSettings | undefined {
   if (given === undefined || given === null) return undefined;
   if (typeof given !== 'object' || Array.isArray(given)) {
@@ -146,11 +143,7 @@ function isClient(value: unknown): value is LegacySessionClient {
   return typeof client === 'object' && client !== null && typeof client.multi === 'function' && typeof client.set === 'function';
 }
 
-/**
- * What passport stored in a legacy session: `passport.user` as passport keeps it with
- * express-session, or `passport` itself as @fastify/passport keeps it (a user serialized as an object included);
- * `undefined` without one.
- */
+/** What passport stored in a legacy session: `passport.user` (express-session), else `passport` itself (@fastify/passport). */
 export function passportValue(data: LegacySessionData): unknown {
   const passport = data.passport;
   if (typeof passport === 'object' && passport !== null && Object.hasOwn(passport, 'user')) return (passport as { user?: unknown }).user;
