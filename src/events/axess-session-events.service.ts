@@ -73,38 +73,27 @@ export class AxessSessionEvents {
 
   /** Tells the `onMissedEvents` listeners. @internal */
   reportMissedEvents(): void {
-    for (const listener of this.missed) {
-      try {
-        const result = listener();
-        if (result instanceof Promise) result.catch((error: unknown) => this.reportMissed(error));
-      } catch (error) {
-        this.reportMissed(error);
-      }
-    }
+    for (const listener of this.missed) this.call(listener, undefined);
   }
 
   private deliver(event: AxessSessionEvent): void {
-    const listeners = [...(this.byType.get(event.type) ?? []), ...this.any];
-    for (const listener of listeners) {
-      try {
-        const result = listener(event);
-        if (result instanceof Promise) result.catch((error: unknown) => this.report(event, error));
-      } catch (error) {
-        this.report(event, error);
-      }
+    for (const listener of [...(this.byType.get(event.type) ?? []), ...this.any]) this.call(listener, event);
+  }
+
+  /** Calls a listener (of `event`, or of missed events); what it throws or rejects with is logged. */
+  private call(listener: (event: AxessSessionEvent) => unknown, event: AxessSessionEvent | undefined): void {
+    try {
+      const result = event ? listener(event) : (listener as () => unknown)();
+      if (result instanceof Promise) result.catch((error: unknown) => this.report(event, error));
+    } catch (error) {
+      this.report(event, error);
     }
   }
 
-  private reportMissed(error: unknown): void {
+  private report(event: AxessSessionEvent | undefined, error: unknown): void {
+    const what = event ? `A session event listener failed on '${event.type}'` : 'A missed-events listener failed';
     this.logger.error(
-      `A missed-events listener failed: ${error instanceof Error ? error.message : String(error)}`,
-      error instanceof Error ? error.stack : undefined,
-    );
-  }
-
-  private report(event: AxessSessionEvent, error: unknown): void {
-    this.logger.error(
-      `A session event listener failed on '${event.type}': ${error instanceof Error ? error.message : String(error)}`,
+      `${what}: ${error instanceof Error ? error.message : String(error)}`,
       error instanceof Error ? error.stack : undefined,
     );
   }

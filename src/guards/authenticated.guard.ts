@@ -1,5 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { sessionCarrier } from '../http/session-carrier.js';
+import type { AxessSession } from '../http/axess-session.js';
+import { sessionCarrier, type SessionContextType } from '../http/session-carrier.js';
 import { AxessSessionNotMountedError, findAxessSession } from '../http/session-request.js';
 import { AxessUnauthorizedException } from '../http/unauthorized.exception.js';
 
@@ -25,12 +26,17 @@ import { AxessUnauthorizedException } from '../http/unauthorized.exception.js';
 export class AxessAuthenticatedGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const { type, request } = sessionCarrier(context, 'AxessAuthenticatedGuard');
-    const session = findAxessSession(request);
-    if (session?.isAuthenticated) return true;
-    // A socket without a session was not admitted by AxessWsAdapter: a wiring mistake, said plainly.
-    if (type === 'ws' && !session) throw new AxessSessionNotMountedError(type);
-    // On a socket, Nest answers a refusal with its WsException; the socket is being closed (4001).
-    if (type === 'ws') return false;
-    throw new AxessUnauthorizedException(session?.endedReason);
+    return signedInSession(type, request) !== undefined;
   }
+}
+
+/** The signed-in session of `request`; else a 401 with the end reason, or `undefined` on a socket (it is being closed). */
+export function signedInSession(type: SessionContextType, request: unknown): AxessSession | undefined {
+  const session = findAxessSession(request);
+  if (session?.isAuthenticated) return session;
+  // A socket without a session was not admitted by AxessWsAdapter: a wiring mistake, said plainly.
+  if (type === 'ws' && !session) throw new AxessSessionNotMountedError(type);
+  // On a socket, Nest answers a refusal with its WsException; the socket is being closed (4001).
+  if (type === 'ws') return undefined;
+  throw new AxessUnauthorizedException(session?.endedReason);
 }

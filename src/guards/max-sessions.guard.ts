@@ -69,8 +69,7 @@ export class MaxSessionsGuard implements CanActivate {
     if (user === undefined || user === null) return true;
     const userId = this.getUserId(user, context);
     if (userId === undefined || userId === '') {
-      // A user without an id would escape the cap: the login is refused (401 with a reason, no
-      // stack trace for the client) and the log says what to fix.
+      // A user without an id would escape the cap: refused, and the log says what to fix.
       this.logger.warn(
         'The authenticated user has no id (empty or missing): login refused. Set the module option `userIdFrom` to read your user objects.',
       );
@@ -113,10 +112,7 @@ export class MaxSessionsGuard implements CanActivate {
    * module's; a function is called with the user and this context by the service.
    */
   protected getMaxSessions(context: ExecutionContext): MaxSessionsSetting | undefined {
-    return (
-      this.reflector.getAllAndOverride<MaxSessionsSetting | undefined>(AXESS_MAX_SESSIONS, [context.getHandler(), context.getClass()]) ??
-      this.policy.maxSessionsPerUser
-    );
+    return this.fromRoute<MaxSessionsSetting>(AXESS_MAX_SESSIONS, context) ?? this.policy.maxSessionsPerUser;
   }
 
   /** Whether this sign-in asked to be remembered (default: the module's `rememberMe.from`). */
@@ -126,11 +122,10 @@ export class MaxSessionsGuard implements CanActivate {
 
   /** What a full cap does on this route: `@MaxSessions(n, { onSessionLimit })` on the handler, then on the class, else the module's. */
   protected getOnSessionLimit(context: ExecutionContext): SessionLimitPolicy {
-    return (
-      this.reflector.getAllAndOverride<SessionLimitPolicy | undefined>(AXESS_ON_SESSION_LIMIT, [
-        context.getHandler(),
-        context.getClass(),
-      ]) ?? this.policy.onSessionLimit
-    );
+    return this.fromRoute<SessionLimitPolicy>(AXESS_ON_SESSION_LIMIT, context) ?? this.policy.onSessionLimit;
+  }
+
+  private fromRoute<T>(key: string, context: ExecutionContext): T | undefined {
+    return this.reflector.getAllAndOverride<T | undefined>(key, [context.getHandler(), context.getClass()]);
   }
 }

@@ -2,9 +2,9 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { Clock } from '../clock/clock.js';
 import { sessionCarrier } from '../http/session-carrier.js';
-import { AxessSessionNotMountedError, findAxessSession } from '../http/session-request.js';
 import { closeSocketOf, REAUTHENTICATION_CLOSE_CODE } from '../http/socket-closer.js';
 import { AxessUnauthorizedException } from '../http/unauthorized.exception.js';
+import { signedInSession } from './authenticated.guard.js';
 
 /** Metadata key of `@RequireRecentAuth()`'s maximum age, in milliseconds. */
 export const AXESS_RECENT_AUTH_MAX_AGE = 'axess:recent-auth-max-age';
@@ -43,12 +43,8 @@ export class RecentAuthGuard implements CanActivate {
     ]);
     if (maxAgeMs === undefined) return true;
     const { type, request } = sessionCarrier(context, 'RecentAuthGuard');
-    const session = findAxessSession(request);
-    if (type === 'ws' && !session) throw new AxessSessionNotMountedError(type);
-    if (!session?.isAuthenticated) {
-      if (type === 'ws') return false;
-      throw new AxessUnauthorizedException(session?.endedReason);
-    }
+    const session = signedInSession(type, request);
+    if (!session) return false;
     const at = session.authenticatedAt?.getTime();
     // A record without authenticatedAt (written before it existed) counts as too old: step up once.
     if (at !== undefined && this.clock.nowMs() - at <= maxAgeMs) return true;

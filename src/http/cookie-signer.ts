@@ -1,6 +1,6 @@
-import { createHmac, KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { deriveHmacKey } from '../crypto/derived-key.js';
-import { importSecretKey, type SecretKeyInput } from '../crypto/secret-key.js';
+import type { SecretKeyInput } from '../crypto/secret-key.js';
 import { assertSessionId, isSessionId } from '../crypto/session-id.js';
 
 /** HKDF `info` label: the derived key signs session cookies and nothing else. */
@@ -29,8 +29,7 @@ export class CookieSigner {
   private older = new Map<string, string>();
 
   constructor(signingKey: KeyObject | SecretKeyInput) {
-    const master = signingKey instanceof KeyObject ? signingKey : importSecretKey('signingKey', signingKey);
-    this.cookieKey = deriveHmacKey(master, COOKIE_KEY_INFO);
+    this.cookieKey = deriveHmacKey(signingKey, COOKIE_KEY_INFO);
   }
 
   /** The cookie value for `id`; throws `InvalidIdentifierError` for anything not a minted id. */
