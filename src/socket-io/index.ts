@@ -47,20 +47,15 @@ interface IoServerLike {
 
 /**
  * `@nestjs/platform-socket.io`'s `IoAdapter` with axess sessions (Express or Fastify):
- * - a handshake is refused when its `Origin` is not allowed (cross-site WebSocket hijacking),
- *   without the cookie of a live signed-in session, or when the store does not answer: the
- *   client's `connect_error` has `err.data = { statusCode, reason }` (`origin-not-allowed`,
- *   `unauthenticated`, the ended session's reason such as `revoked`, `store-unavailable`);
- * - a connected socket carries its session: `@CurrentSession()` and the guards work in
- *   `@SubscribeMessage` handlers, and `getAxessSession(client)` in `handleConnection`;
- * - each message is handled only once its session was read from the store again
- *   (`recheckEachMessage`);
+ * - a handshake is refused for an `Origin` not allowed, without a live signed-in session, or when
+ *   the store does not answer: `connect_error`'s `err.data` is `{ statusCode, reason }`;
+ * - a socket carries its session (`@CurrentSession()`, the guards, `getAxessSession(client)`),
+ *   re-read from the store before each message (`recheckEachMessage`);
  * - when the session ends on any instance, the client gets `axess:session-ended` with
- *   `{ reason }` (`revoked`, `evicted:newer-sign-in`, `logged-out`, ...) and is disconnected;
- * - limits: `maxHttpBufferSize` is `maxPayload` (16 KiB) unless the gateway sets its own; an 11th
- *   socket of one session disconnects the oldest, more than 100 messages in a second disconnect
- *   the socket (both after `axess:socket-closed` with `{ reason }`: `too-many-sockets`,
- *   `too-many-messages`).
+ *   `{ reason }` and is disconnected;
+ * - limits (see {@link AxessSocketOptions}): `maxHttpBufferSize` is `maxPayload`; over
+ *   `maxSocketsPerSession` (the oldest) or `maxMessagesPerSecond`, a socket gets
+ *   `axess:socket-closed` with `{ reason }` and is disconnected.
  *
  * @example
  * app.useWebSocketAdapter(new AxessIoAdapter(app, { allowedOrigins: ['https://app.example.com'] }));

@@ -50,19 +50,14 @@ const OPEN = 1;
 
 /**
  * `@nestjs/platform-ws`'s adapter with axess sessions:
- * - an upgrade is answered `403` when its `Origin` is not allowed (cross-site WebSocket
- *   hijacking: a page of another site would otherwise open a socket with the user's cookie),
- *   `401` without the cookie of a live signed-in session (`{"reason": ...}` when the server
- *   knows why it ended), `503` when the store does not answer; no socket opens then;
- * - an opened socket carries its session: `@CurrentSession()` and the guards work in message
- *   handlers, and `getAxessSession(client)` in `handleConnection`;
- * - each message is handled only once its session was read from the store again
- *   (`recheckEachMessage`), so a revocation answered on any instance refuses the next message;
- * - when the session ends on any instance (logout, revoke, eviction, ...), the socket is closed
- *   with code 4001 and the ended reason (`revoked`, `evicted:newer-sign-in`, `logged-out`, ...);
- * - limits: a frame over `maxPayload` (16 KiB) is closed with 1009 before it is read; an 11th
- *   socket of one session closes the oldest, more than 100 messages in a second close the
- *   socket (both 1008, reasons `too-many-sockets` and `too-many-messages`).
+ * - an upgrade is answered `403` for an `Origin` not allowed (cross-site WebSocket hijacking),
+ *   `401` without a live signed-in session (with `{"reason": ...}` when known), `503` when the
+ *   store does not answer;
+ * - a socket carries its session (`@CurrentSession()`, the guards, `getAxessSession(client)`),
+ *   re-read from the store before each message (`recheckEachMessage`);
+ * - when the session ends on any instance, the socket is closed with 4001 and the ended reason;
+ * - limits (see {@link AxessSocketOptions}): 1009 for a frame over `maxPayload`, 1008 for
+ *   `too-many-sockets` (the oldest closes) and `too-many-messages`.
  *
  * @example
  * app.useWebSocketAdapter(new AxessWsAdapter(app, { allowedOrigins: ['https://app.example.com'] }));
@@ -82,10 +77,7 @@ export class AxessWsAdapter extends WsAdapter {
     if (axessOptions.recheckIntervalMs !== undefined) this.sessions.setRecheckInterval(axessOptions.recheckIntervalMs);
   }
 
-  /**
-   * Creates the gateway's server with the session check on every upgrade (a `verifyClient` of the
-   * gateway's own is replaced) and `maxPayload` (unless the gateway sets its own).
-   */
+  /** Creates the gateway's server with the session check on every upgrade (replacing its own `verifyClient`) and `maxPayload`. */
   override create(port: number, options: Record<string, unknown> & { namespace?: string; server?: unknown; path?: string } = {}): unknown {
     return super.create(port, {
       maxPayload: this.limits.maxPayload,
