@@ -13,23 +13,15 @@ export const NO_USER_ID = 'no-user-id';
 
 /**
  * Completes a login once the app's authentication guard has set `req.user`: rotates the session
- * id, binds the user and admits the session under the cap (module `maxSessionsPerUser`, or
- * `@MaxSessions(n)` on the route or controller), evicting the user's oldest sessions, or, with
- * `onSessionLimit: 'refuse'` (module option or `@MaxSessions(n, { onSessionLimit })`), refusing a
- * sign-in beyond the cap: 409 `{ reason: 'session-limit' }`, nothing changed, no cookie.
- * It is not an authentication guard: without `req.user` it lets the request through untouched,
- * so it must come after the guard that authenticates.
+ * id, binds the user and admits the session under the cap (`maxSessionsPerUser` or
+ * `@MaxSessions(n)`), evicting the user's oldest sessions or, with `onSessionLimit: 'refuse'`,
+ * answering 409 `{ reason: 'session-limit' }`. Without `req.user` it lets the request through, so
+ * it must come after the guard that authenticates.
  *
- * Works on HTTP routes and GraphQL resolvers (the login's cookie goes out on the GraphQL
- * response). A WebSocket cannot carry a cookie: on a `ws` context it lets through a socket whose
- * session is already signed in (the cap was applied at that sign-in) and throws
- * `AxessUnsupportedContextError` for a login attempt. Any other context type throws too.
- *
- * "Remember me" is read from the request by the module's `rememberMe.from` (default: a GraphQL
- * resolver's `rememberMe` argument, else the body field `rememberMe`).
- *
- * Subclass it to read the user or its id differently (`getUser`, `getUserId`, `getMaxSessions`,
- * `getOnSessionLimit`, `getRememberMe`).
+ * Works on HTTP routes and GraphQL resolvers; on a WebSocket (no cookie) it lets a signed-in
+ * socket through and throws `AxessUnsupportedContextError` for a login attempt. "Remember me" is
+ * read by the module's `rememberMe.from`. Subclass it to change `getUser`, `getUserId`,
+ * `getMaxSessions`, `getOnSessionLimit` or `getRememberMe`.
  *
  * @example
  * @Post('login')

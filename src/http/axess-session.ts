@@ -1,10 +1,7 @@
 import type { AxessSessionData, SessionData } from '../codec/session-record.js';
 import { bindSessionState, SessionState, sessionStateOf } from './session-state.js';
 
-/**
- * The type of the value under `K`: what `AxessSessionData` declares for it, `unknown` for a key
- * it does not declare.
- */
+/** The type of the value under `K`: what `AxessSessionData` declares for it, else `unknown`. */
 export type AxessSessionValue<K extends string> = K extends keyof AxessSessionData ? AxessSessionData[K] : unknown;
 
 /** The session data as handlers read it: the declared keys typed, any other key `unknown`. */
@@ -24,10 +21,7 @@ export type AxessSessionDataView = Readonly<Partial<AxessSessionData> & SessionD
  * }
  */
 export class AxessSession {
-  /**
-   * Built by the session middleware; apps receive it through `@CurrentSession()` or `getAxessSession(req)`.
-   * @internal
-   */
+  /** Built by the session middleware; apps get it through `@CurrentSession()` or `getAxessSession(req)`. @internal */
   constructor(state: SessionState) {
     bindSessionState(this, state);
   }
@@ -111,7 +105,7 @@ export class AxessSession {
       return;
     }
     this.state.writableData()[key] = value;
-    this.touch();
+    this.state.dirty = true;
   }
 
   /** Removes `key`; returns whether it was there. */
@@ -119,7 +113,7 @@ export class AxessSession {
     const data = this.state.record?.data;
     if (!data || !Object.hasOwn(data, key)) return false;
     delete data[key];
-    this.touch();
+    this.state.dirty = true;
     return true;
   }
 
@@ -128,7 +122,7 @@ export class AxessSession {
     const record = this.state.record;
     if (!record || Object.keys(record.data).length === 0) return;
     record.data = {};
-    this.touch();
+    this.state.dirty = true;
   }
 
   /**
@@ -143,9 +137,5 @@ export class AxessSession {
   /** Ends the session (logout): its record is deleted at commit and the cookie cleared. */
   destroy(): void {
     this.state.destroy();
-  }
-
-  private touch(): void {
-    this.state.dirty = true;
   }
 }

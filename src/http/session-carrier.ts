@@ -13,11 +13,7 @@ export interface SessionCarrier {
   response: unknown;
 }
 
-/**
- * A guard or decorator of the library ran in an execution context it cannot serve: another
- * transport than HTTP, GraphQL and WebSockets (e.g. `rpc`), or a GraphQL context that holds no
- * request. Thrown instead of letting the request through unchecked.
- */
+/** A guard or decorator of the library ran where it cannot serve (e.g. `rpc`, a GraphQL context without a request): never let through unchecked. */
 export class AxessUnsupportedContextError extends AxessError {
   constructor(
     /** The `getType()` of the execution context. */

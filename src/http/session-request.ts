@@ -7,10 +7,7 @@ const SESSION = Symbol.for('@axess/nestjs-session:session');
 
 type WithSession = IncomingMessage & { [SESSION]?: AxessSession };
 
-/**
- * The request has no session: the middleware is not mounted on this route (or, on a WebSocket,
- * the app uses neither `AxessWsAdapter` nor `AxessIoAdapter`).
- */
+/** The request has no session: the middleware is not mounted on this route (on a WebSocket: no axess adapter). */
 export class AxessSessionNotMountedError extends AxessError {
   constructor(contextType?: string) {
     super(

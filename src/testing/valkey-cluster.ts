@@ -50,11 +50,7 @@ export interface ValkeyTestCluster {
   slotOf(key: string): Promise<number>;
   /** Port of the primary that holds `key` now. */
   primaryOf(key: string): Promise<number>;
-  /**
-   * Resolves once every running replica of the primary holding `key` has received all that the
-   * primary had written when called (replication is asynchronous): a failover after it loses none
-   * of those writes.
-   */
+  /** Resolves once every running replica of `key`'s primary has all it had written when called: a failover then loses none. */
   waitForReplication(key: string, timeoutMs?: number): Promise<void>;
   /** Kills the primary holding `key` outright (SIGKILL, like a crash); returns its port. */
   killPrimaryOf(key: string): Promise<number>;
@@ -75,10 +71,9 @@ export interface ValkeyTestCluster {
 const SLOTS = 16384;
 
 /**
- * Starts a Valkey Cluster on free loopback ports: `primaries × (1 + replicasPerPrimary)`
- * `valkey-server --cluster-enabled yes` processes, joined by `valkey-cli --cluster create`, and
- * waits until every node reports `cluster_state:ok` with all slots covered and every replica is
- * in sync (so a failover can happen). The caller must `stop()` it, also when a test fails.
+ * Starts a Valkey Cluster of `primaries × (1 + replicasPerPrimary)` nodes on free loopback ports
+ * and waits until every node is `ok` with all slots covered and every replica in sync (so a
+ * failover can happen). The caller must `stop()` it, also when a test fails.
  */
 export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Promise<ValkeyTestCluster> {
   const primaries = options.primaries ?? 3;

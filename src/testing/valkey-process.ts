@@ -141,10 +141,8 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
 }
 
 /**
- * A process that outlives this one only to stop `child`: it waits for the end of a pipe that
- * only this process holds, which the OS closes however this process ends (`process.exit` in a
- * jest worker, whose 'exit' listeners live on a sandboxed process object; SIGKILL; a crash),
- * then kills the server and removes its temp dir. Unref'd: it keeps nothing alive.
+ * A process that kills `child` and removes its temp dir once a pipe only this process holds
+ * closes, however this process ends (a jest worker's `process.exit`, SIGKILL, a crash).
  */
 function watchOver(child: ChildProcess, dir: string | undefined): ChildProcess {
   const script = 'cat >/dev/null; kill -9 "$1" 2>/dev/null; if [ -n "$2" ]; then rm -rf -- "$2"; fi';
@@ -165,9 +163,7 @@ function dismiss(watchdog: ChildProcess): void {
   if (!hasExited(watchdog)) watchdog.kill('SIGKILL');
 }
 
-// A test run that dies early must not leave servers behind. One listener for all of them: a
-// cluster plus sentinels would otherwise trip Node's max-listeners warning.
-// The listener is only attached while servers run (jest loads this module once per test file).
+// A run that dies early leaves no servers: one 'exit' listener for all of them, attached only while some run.
 const running = new Set<ChildProcess>();
 const killRunning = () => {
   for (const child of running) child.kill('SIGKILL');

@@ -53,10 +53,9 @@ export interface ValkeyTestSentinelGroup {
 }
 
 /**
- * Starts a primary, `replicas` replicas (one by default) and `sentinels` sentinels (`valkey-server <config> --sentinel`
- * with a generated config: `sentinel monitor <name> 127.0.0.1 <port> <quorum>` and short
- * down-after / failover timeouts), and waits until every sentinel sees the replica and the
- * other sentinels, so a failover can happen. The caller must `stop()` it, also when a test fails.
+ * Starts a primary, its replicas and sentinels with short down-after / failover timeouts, and
+ * waits until every sentinel sees the replicas and the other sentinels (so a failover can happen).
+ * The caller must `stop()` it, also when a test fails.
  */
 export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptions = {}): Promise<ValkeyTestSentinelGroup> {
   const name = options.name ?? 'axess-primary';
