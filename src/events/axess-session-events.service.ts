@@ -9,17 +9,10 @@ export type AxessSessionListener<T extends AxessSessionEventType> = (event: Axes
 export type AxessSessionEventInput = AxessSessionEvent extends infer E ? (E extends AxessSessionEvent ? Omit<E, 'at'> : never) : never;
 
 /**
- * Session lifecycle events (created, authenticated, evicted, revoked, logged-out,
- * expired-on-access, rejected), each with user id, session id and reason.
- *
- * Delivery is synchronous: listeners run inside the request (or service call) that caused the
- * event. On the Valkey store, instances also tell each other about sign-ins and ended sessions
- * (`authenticated`, `evicted`, `revoked`, `logged-out`, `expired-on-access`) through Valkey
- * pub/sub: such an event from another instance arrives here too, within milliseconds, marked
- * `remote: true`. Pub/sub delivers at most once: when the subscription had to be re-established,
- * `onMissedEvents` listeners are told to re-check what depends on events (the library re-checks
- * open WebSockets itself). A listener that throws or rejects is logged and never breaks the
- * request. Do slow work (audit writes, e-mails) asynchronously from the listener.
+ * Session lifecycle events, each with user id, session id and reason, delivered synchronously
+ * inside the request that caused them (do slow work asynchronously). On Valkey, sign-ins and ended
+ * sessions of other instances arrive too, marked `remote: true`; pub/sub delivers at most once, so
+ * `onMissedEvents` says when to re-check. A listener that throws is logged, never breaks the request.
  *
  * @example
  * constructor(events: AxessSessionEvents) {

@@ -5,15 +5,10 @@ import { AxessSessionNotMountedError, findAxessSession } from '../http/session-r
 import { AxessUnauthorizedException } from '../http/unauthorized.exception.js';
 
 /**
- * Lets a request through only if its session is bound to a user; otherwise 401.
- * An evicted or revoked session has no record, so its very next request is refused; when the
- * server still knows why it ended, the body says so:
- * `{ statusCode: 401, message: 'Unauthorized', reason: 'evicted:newer-sign-in' }`.
- *
- * Works on HTTP routes, GraphQL resolvers (a GraphQL error with `extensions.code`
- * `UNAUTHENTICATED` and `extensions.reason`) and WebSocket message handlers (a message of a
- * socket whose session has ended is refused; the socket itself is closed with code 4001). Any
- * other execution context throws `AxessUnsupportedContextError`.
+ * Lets a request through only if its session is bound to a user; otherwise 401, with the reason
+ * when the server knows why the session ended (`{ ..., reason: 'evicted:newer-sign-in' }`).
+ * Works on HTTP routes, GraphQL resolvers (`extensions.code` `UNAUTHENTICATED`) and WebSocket
+ * message handlers (the message is refused; the socket is closed with 4001).
  *
  * @example
  * @Get('me')

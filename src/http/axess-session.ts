@@ -45,11 +45,7 @@ export class AxessSession {
     return this.userId !== undefined;
   }
 
-  /**
-   * Why the session this request's cookie named has ended (e.g. `evicted:newer-sign-in`,
-   * `revoked`, `expired:absolute-timeout`), when the server still knows; `undefined` otherwise.
-   * Read only when the cookie's session turned out missing, so it costs nothing on a live session.
-   */
+  /** Why the session the cookie named has ended (e.g. `evicted:newer-sign-in`, `revoked`), when the server still knows. */
   get endedReason(): string | undefined {
     return this.state.endedReason;
   }
@@ -66,10 +62,7 @@ export class AxessSession {
     return at === undefined ? undefined : new Date(at);
   }
 
-  /**
-   * A frozen shallow copy of the data: add or remove keys with `set`, `delete` and `clear`.
-   * Objects inside it are the session's own: changes made to them in place are saved.
-   */
+  /** A frozen shallow copy of the data (change keys with `set`, `delete`, `clear`); objects inside are the session's own. */
   get data(): AxessSessionDataView {
     const state = this.state;
     state.noteDataRead();
@@ -81,10 +74,7 @@ export class AxessSession {
     return this.state.pending;
   }
 
-  /**
-   * The value stored under `key`, if any, typed by `AxessSessionData`. An object or array comes
-   * back as the session's own: change it in place and the change is saved at commit.
-   */
+  /** The value under `key`, typed by `AxessSessionData`; an object comes back as the session's own (changes in place are saved). */
   get<K extends string>(key: K): AxessSessionValue<K> | undefined {
     const state = this.state;
     const data = state.record?.data;
@@ -125,10 +115,7 @@ export class AxessSession {
     this.state.dirty = true;
   }
 
-  /**
-   * Moves the session to a new id when the response is committed; the old id stops working.
-   * For a session not stored yet this changes nothing: it gets a fresh id anyway.
-   */
+  /** Moves the session to a new id at commit; the old id stops working (a session not stored yet gets a fresh id anyway). */
   regenerate(): void {
     if (this.state.storedId === undefined) return;
     this.state.regenerate = true;

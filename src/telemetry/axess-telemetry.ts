@@ -23,20 +23,13 @@ export const AXESS_INSTRUMENTATION_SCOPE = '@axess/nestjs-session';
  * Prometheus shows counters with a `_total` suffix (`axess_logins_total`).
  */
 export const AXESS_METRICS = {
-  /**
-   * Counter; `outcome`: `admitted`, `refused` (the cap was full and the policy is `refuse`) or
-   * `failed` (the library could not complete a login the app had authenticated).
-   */
+  /** Counter; `outcome`: `admitted`, `refused` (cap full, policy `refuse`) or `failed` (the library could not complete it). */
   logins: 'axess.logins',
   /** Counter; `reason`: `evicted:newer-sign-in`, `revoked`, `logged-out`, `expired:absolute-timeout`. */
   sessionsEnded: 'axess.sessions.ended',
   /** Counter; `reason`: `malformed`, `bad-signature`, `unknown-session`, `expired:absolute-timeout`. */
   cookiesRejected: 'axess.cookies.rejected',
-  /**
-   * Histogram in ms; `operation` (`load`, `save`, `admit`, ...), failed calls included (they are
-   * counted in `axess.store.errors` too). One attribute only: each one more costs the SDK's
-   * per-record attribute hashing about as much again, on every request.
-   */
+  /** Histogram in ms; `operation` (`load`, `save`, `admit`, ...), failed calls included. One attribute only: each costs hashing per record. */
   storeDuration: 'axess.store.duration',
   /** Counter; `kind` (`SessionStoreError.kind`), `reason` (`SessionStoreError.reason`) and `operation`. */
   storeErrors: 'axess.store.errors',
