@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { adminCommand, askAny, infoFields, pairs, replicasInSync, waitUntil } from './valkey-admin.js';
 import { rejoinAsNewNode } from './valkey-cluster-rejoin.js';
-import { freePort, launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
+import { freePort, launchGroup, type ValkeyProcess } from './valkey-process.js';
 
 /** Options of {@link startValkeyCluster}. */
 export interface ValkeyClusterOptions {
@@ -83,21 +80,16 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
   if (!Number.isInteger(primaries) || primaries < 3) throw new Error('A Valkey Cluster needs at least 3 primaries.');
   if (!Number.isInteger(replicasPerPrimary) || replicasPerPrimary < 0) throw new Error('replicasPerPrimary must be a whole number.');
 
-  const root = mkdtempSync(join(tmpdir(), 'axess-valkey-cluster-'));
+  const group = launchGroup('cluster');
   const processes = new Map<number, ValkeyProcess>();
   // What each node was started with, to start a killed one again as itself.
   const launches = new Map<number, { dir: string; args: string[] }>();
-  const stopAll = async () => {
-    await Promise.all([...processes.values()].map((p) => p.crash()));
-    rmSync(root, { recursive: true, force: true });
-  };
   try {
     const total = primaries * (1 + replicasPerPrimary);
     const launched = await Promise.all(
       Array.from({ length: total }, (_, i) => {
-        const dir = join(root, `node-${i}`);
-        mkdirSync(dir);
-        return launchValkeyProcess({
+        const dir = group.dir(`node-${i}`);
+        return group.launch({
           dir,
           binary: options.binary,
           args: async (port) => {
@@ -139,7 +131,7 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
       return replicasInSync(ports);
     });
   } catch (error) {
-    await stopAll();
+    await group.stop();
     throw error;
   }
 
@@ -213,7 +205,7 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
         launch.dir,
         live(),
         async () => {
-          processes.set(port, await launchValkeyProcess({ port, dir: launch.dir, binary: options.binary, args: launch.args }));
+          processes.set(port, await group.launch({ port, dir: launch.dir, binary: options.binary, args: launch.args }));
           dead.delete(port);
         },
         readyTimeoutMs,
@@ -235,7 +227,7 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
         }
         return replicasInSync(live());
       }),
-    stop: stopAll,
+    stop: group.stop,
   };
 }
 

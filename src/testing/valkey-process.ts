@@ -1,7 +1,7 @@
 // No relative imports here: jest's global setup loads this file outside the test module mapper,
 // where `./x.js` specifiers do not resolve to TypeScript sources.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,29 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
       await ended(child, true);
       dismiss(watchdog);
       if (ownsDir && !keepDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Servers started together (a cluster, a sentinel group) under one temp root: `stop` kills them all and removes it. */
+export function launchGroup(label: string) {
+  const root = mkdtempSync(join(tmpdir(), `axess-valkey-${label}-`));
+  const started: ValkeyProcess[] = [];
+  return {
+    /** A fresh directory under the root. */
+    dir: (name: string): string => {
+      const dir = join(root, name);
+      mkdirSync(dir);
+      return dir;
+    },
+    launch: async (options: ValkeyProcessOptions): Promise<ValkeyProcess> => {
+      const server = await launchValkeyProcess(options);
+      started.push(server);
+      return server;
+    },
+    stop: async (): Promise<void> => {
+      await Promise.all(started.map((server) => server.crash()));
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }

@@ -1,9 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminCommand, askAny, infoFields, pairs, replicasInSync, waitUntil } from './valkey-admin.js';
 import type { ValkeyNodeAddress } from './valkey-cluster.js';
-import { launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
+import { launchGroup, type ValkeyProcess } from './valkey-process.js';
 
 /** Options of {@link startValkeySentinelGroup}. */
 export interface ValkeySentinelGroupOptions {
@@ -66,39 +65,30 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error('The sentinel group name must be letters, digits, _ . -');
 
-  const root = mkdtempSync(join(tmpdir(), 'axess-valkey-sentinel-'));
-  const processes: ValkeyProcess[] = [];
-  const stopAll = async () => {
-    await Promise.all(processes.map((p) => p.crash()));
-    rmSync(root, { recursive: true, force: true });
-  };
-  const dirFor = (label: string) => {
-    const dir = join(root, label);
-    mkdirSync(dir);
-    return dir;
-  };
+  const group = launchGroup('sentinel');
+  const dataServers: ValkeyProcess[] = [];
+  let sentinelProcesses: ValkeyProcess[] = [];
   try {
-    const primary = await launchValkeyProcess({
-      dir: dirFor('primary'),
+    const primary = await group.launch({
+      dir: group.dir('primary'),
       binary: options.binary,
       args: ['--repl-diskless-sync-delay', '0'],
     });
-    processes.push(primary);
     const replicas = await Promise.all(
       Array.from({ length: replicaCount }, (_, i) =>
-        launchValkeyProcess({
-          dir: dirFor(i === 0 ? 'replica' : `replica-${i}`),
+        group.launch({
+          dir: group.dir(i === 0 ? 'replica' : `replica-${i}`),
           binary: options.binary,
           args: replicaOf(primary.port),
         }),
       ),
     );
-    processes.push(...replicas);
+    dataServers.push(primary, ...replicas);
     // Sentinels learn the replicas from the primary's INFO: start them once they are attached.
     await waitUntil('replicas in sync', readyTimeoutMs, () => replicasInSync(replicas.map((r) => r.port)));
     const sentinels = await Promise.all(
       Array.from({ length: sentinelCount }, (_, i) => {
-        const dir = dirFor(`sentinel-${i}`);
+        const dir = group.dir(`sentinel-${i}`);
         // Sentinels rewrite their config file, so each gets its own writable copy.
         const configFile = join(dir, 'sentinel.conf');
         writeFileSync(
@@ -111,10 +101,10 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
             '',
           ].join('\n'),
         );
-        return launchValkeyProcess({ dir, configFile, binary: options.binary, args: ['--sentinel'] });
+        return group.launch({ dir, configFile, binary: options.binary, args: ['--sentinel'] });
       }),
     );
-    processes.push(...sentinels);
+    sentinelProcesses = sentinels;
     await waitUntil('sentinels ready', readyTimeoutMs, async () => {
       for (const sentinel of sentinels) {
         const master = pairs(await adminCommand(sentinel.port, 'SENTINEL', 'MASTER', name));
@@ -126,12 +116,10 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
       return true;
     });
   } catch (error) {
-    await stopAll();
+    await group.stop();
     throw error;
   }
 
-  const sentinelProcesses = processes.slice(1 + replicaCount);
-  const dataServers = processes.slice(0, 1 + replicaCount);
   const dead = new Set<number>();
   const primaryNow = async (): Promise<ValkeyNodeAddress> => {
     const ports = sentinelProcesses.map((p) => p.port);
@@ -157,13 +145,12 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
       const index = dataServers.findIndex((p) => p.port === port);
       if (index < 0 || !dead.has(port)) throw new Error(`No killed data server on port ${port}.`);
       const primary = await primaryNow();
-      dataServers[index] = await launchValkeyProcess({
+      dataServers[index] = await group.launch({
         port,
         dir: dataServers[index].dir,
         binary: options.binary,
         args: replicaOf(primary.port),
       });
-      processes.push(dataServers[index]);
       dead.delete(port);
     },
     pause: (port) => dataServers.find((p) => p.port === port)?.signal('SIGSTOP'),
@@ -180,7 +167,7 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
       });
       return promoted!;
     },
-    stop: stopAll,
+    stop: group.stop,
   };
 }
 
