@@ -6,31 +6,25 @@ import type { SessionRecord } from './session-record.js';
 export const RECORD_VERSION = 1;
 
 /**
- * Encodes a record as a MessagePack array `[version, createdAt, userId, authenticatedAt, ip,
- * userAgent, data]`, then optional elements, each written only when it or a later one is set:
- * eighth `cookieMaxAgeMs` (the session chose its cookie's lifetime; `false` there: no choice),
- * ninth `remembered` (`true` for a remembered session), tenth `pendingAdmission` (while a
- * `failOpen` login awaits its registration). Positional, so no field names are stored per
- * session, and records written before those fields existed read as they always did.
- * Records are self-contained (`useRecords: false`): any process can read what another wrote.
+ * Encodes a record as a self-contained MessagePack array `[version, createdAt, userId,
+ * authenticatedAt, ip, userAgent, data]`, then `cookieMaxAgeMs` (`false`: no choice),
+ * `remembered` and `pendingAdmission`, each only when it or a later one is set: positional, so
+ * no field names are stored and older records read as they always did.
  */
 export class SessionRecordCodec {
   private readonly packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
-  /**
-   * Encodes `record`; a record `decode` would refuse (e.g. a fractional `createdAt`, data that is
-   * not a map) is a `codec` error here, so it fails on save instead of reading as "no session".
-   */
+  /** Encodes `record`; one `decode` would refuse is a `codec` error here, on save, not "no session" on the next read. */
   encode(record: SessionRecord): Buffer {
     if (
       typeof record !== 'object' ||
       record === null ||
       !isTime(record.createdAt) ||
-      !absentOr(record.userId, isString) ||
-      !absentOr(record.authenticatedAt, isTime) ||
-      !absentOr(record.ip, isString) ||
-      !absentOr(record.userAgent, isString) ||
-      !(record.cookieMaxAgeMs === undefined || record.cookieMaxAgeMs === null || isTime(record.cookieMaxAgeMs)) ||
+      !optional(record.userId ?? null, isString) ||
+      !optional(record.authenticatedAt ?? null, isTime) ||
+      !optional(record.ip ?? null, isString) ||
+      !optional(record.userAgent ?? null, isString) ||
+      !optional(record.cookieMaxAgeMs ?? null, isTime) ||
       !(record.remembered === undefined || typeof record.remembered === 'boolean') ||
       !(record.pendingAdmission === undefined || isTime(record.pendingAdmission)) ||
       !encodesAsMap(record.data)
@@ -81,7 +75,7 @@ export class SessionRecordCodec {
       !optional(ip, isString) ||
       !optional(userAgent, isString) ||
       !isPlainObject(data) ||
-      !(cookieMaxAgeMs === undefined || optional(cookieMaxAgeMs, isTime)) ||
+      !optional(cookieMaxAgeMs ?? null, isTime) ||
       !(remembered === undefined || remembered === true || (remembered === false && value.length === 10)) ||
       !(pendingAdmission === undefined || isTime(pendingAdmission))
     ) {
@@ -127,12 +121,9 @@ function isString(value: unknown): value is string {
   return typeof value === 'string';
 }
 
+/** `null` (absent) or a value `check` accepts. */
 function optional(value: unknown, check: (v: unknown) => boolean): boolean {
   return value === null || check(value);
-}
-
-function absentOr(value: unknown, check: (v: unknown) => boolean): boolean {
-  return value === undefined || value === null || check(value);
 }
 
 /**

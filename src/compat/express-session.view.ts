@@ -22,11 +22,9 @@ const TARGET = Symbol('@axess/nestjs-session:view-target');
 type Callback = (error?: unknown) => void;
 
 /**
- * express-session's `Session` API over the request's axess session, for code written for
- * express-session and for passport's session mode: properties read and write the session data
- * (`req.session.views = (req.session.views ?? 0) + 1` persists; `delete` persists), and
- * `regenerate`, `save`, `destroy`, `reload`, `touch`, `cookie` behave as there. Both views share
- * one state: what `@CurrentSession()` sets, `req.session` reads, and the one commit writes both.
+ * express-session's `Session` API over the request's axess session (for express-session code and
+ * passport's session mode): properties are the session data, the methods behave as there, and
+ * both views share one state and one commit.
  */
 export function expressSessionView(request: IncomingMessage, services: SessionViewServices): object | undefined {
   const handle = findAxessSession(request);
@@ -67,12 +65,8 @@ const METHODS: Record<string, (this: object, ...args: never[]) => unknown> = {
     return settle(services.reload(state), callback, this);
   },
   /** The read that loaded the session already slid its idle expiry. */
-  touch(this: object) {
-    return this;
-  },
-  resetMaxAge(this: object) {
-    return this;
-  },
+  touch: returnThis,
+  resetMaxAge: returnThis,
 };
 
 const VIEW_TRAPS: ProxyHandler<object> = {
@@ -112,6 +106,10 @@ const VIEW_TRAPS: ProxyHandler<object> = {
     return true;
   },
 };
+
+function returnThis(this: object): object {
+  return this;
+}
 
 function targetOf(view: object): ViewTarget {
   const target = (view as { [TARGET]?: ViewTarget })[TARGET];

@@ -10,12 +10,9 @@ import { AxessSessionLimitException } from '../session/session-limit.exception.j
 const PASSPORT_KEY = 'passport';
 
 /**
- * passport's session mode over axess sessions. passport's `logIn` regenerates the session, puts
- * what `serializeUser` returned under `req.session.passport.user` and calls `save`; its `logOut`
- * deletes that and calls `save`, then regenerates. `save` is where this binding turns the first
- * into a sign-in (a fresh id, the user bound, admission under the cap, the device listed) and the
- * second into a sign-out (record and registry entry deleted), before the response goes out. A
- * `logIn` of the user the session is already bound to rotates the id as any sign-in does.
+ * passport's session mode over axess sessions: on `save`, a `req.session.passport.user` that
+ * passport's `logIn` put there becomes a sign-in (fresh id, cap, device listed), and one its
+ * `logOut` removed becomes a sign-out (record and registry entry deleted).
  */
 @Injectable()
 export class PassportSessionBinding {
@@ -53,9 +50,8 @@ export class PassportSessionBinding {
       );
       throw new UnauthorizedException({ statusCode: 401, message: 'Unauthorized', reason: NO_USER_ID });
     }
-    // The same user with no regenerate before is the app's own `save()` of a signed-in session.
-    // After one it is passport's `logIn` again: a re-sign-in, which rotates (the regenerate only
-    // flagged a rotation for the commit; the login clears the flag, so there is one rotation).
+    // The same user without a regenerate is the app's own `save()`; after one it is passport's `logIn`
+    // again, a re-sign-in that rotates once (the login clears the regenerate flag).
     if (state.record?.userId === userId && !state.regenerate) {
       state.dirty = true;
       return;
@@ -65,13 +61,11 @@ export class PassportSessionBinding {
       // "Remember me" as the module's `rememberMe.from` reads it from the sign-in's request.
       await this.sessions.authenticate(request, userId, { rememberMe: this.policy.rememberMeFrom(request, undefined) });
     } catch (error) {
-      // Refused at the cap (onSessionLimit 'refuse'): passport's login must not stay in the
-      // session's data, or a later save would complete it, once a place is free, with no password.
+      // Refused at the cap: a login left in the data would complete on a later save, with no password.
       if (error instanceof AxessSessionLimitException) session.delete(PASSPORT_KEY);
       throw error;
     }
-    // A session signed in as someone else carries no data into the new one: what passport just
-    // stored (this request's own, after its regenerate) is put back.
+    // A session of someone else carries no data into the new one: put back what passport just stored.
     if (!Object.hasOwn(state.record?.data ?? {}, PASSPORT_KEY)) for (const [key, value] of Object.entries(kept)) session.set(key, value);
   }
 }

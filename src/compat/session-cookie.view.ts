@@ -2,13 +2,9 @@ import type { SessionState } from '../http/session-state.js';
 import type { SessionViewServices } from './session-view.services.js';
 
 /**
- * `req.session.cookie` as express-session has it. `maxAge` and `expires` are this session's own
- * choice ("remember me"): a number of ms (or a date) makes the cookie persistent for that long,
- * never past the session's absolute deadline; `null` (or `expires = false`) makes it a
- * browser-session cookie; `undefined` goes back to the default (a browser-session cookie, or one
- * lasting until the absolute deadline for a session signed in with "remember me"). The choice is stored
- * with the session and the cookie is sent again. The other attributes come from the module's
- * `cookie` options and are read-only here.
+ * `req.session.cookie` as express-session has it. `maxAge` / `expires` are this session's own
+ * stored choice: a lifetime (never past the absolute deadline), `null` for a browser-session
+ * cookie, `undefined` for the default. The other attributes are the module's `cookie` options.
  */
 export class SessionCookieView {
   constructor(
@@ -45,35 +41,24 @@ export class SessionCookieView {
     return this.state.record?.cookieMaxAgeMs;
   }
 
-  get httpOnly(): boolean {
-    return this.services.cookie.settings.httpOnly;
-  }
-  set httpOnly(_value: unknown) {
-    this.services.warnFixedCookieAttribute('httpOnly');
-  }
-  get secure(): boolean | 'auto' {
-    return this.services.cookie.settings.secure;
-  }
-  set secure(_value: unknown) {
-    this.services.warnFixedCookieAttribute('secure');
-  }
-  get path(): string {
-    return this.services.cookie.settings.path;
-  }
-  set path(_value: unknown) {
-    this.services.warnFixedCookieAttribute('path');
-  }
-  get domain(): string | undefined {
-    return this.services.cookie.settings.domain;
-  }
-  set domain(_value: unknown) {
-    this.services.warnFixedCookieAttribute('domain');
-  }
-  get sameSite(): 'strict' | 'lax' | 'none' {
-    return this.services.cookie.settings.sameSite;
-  }
-  set sameSite(_value: unknown) {
-    this.services.warnFixedCookieAttribute('sameSite');
+  // The attributes the module's `cookie` options own: read here, an assignment is ignored with a warning.
+  declare httpOnly: boolean;
+  declare secure: boolean | 'auto';
+  declare path: string;
+  declare domain: string | undefined;
+  declare sameSite: 'strict' | 'lax' | 'none';
+  static {
+    for (const name of ['httpOnly', 'secure', 'path', 'domain', 'sameSite'] as const) {
+      Object.defineProperty(this.prototype, name, {
+        configurable: true,
+        get(this: SessionCookieView) {
+          return this.services.cookie.settings[name];
+        },
+        set(this: SessionCookieView) {
+          this.services.warnFixedCookieAttribute(name);
+        },
+      });
+    }
   }
 
   toJSON(): Record<string, unknown> {

@@ -11,11 +11,9 @@ const WATCHER = Symbol('@axess/nestjs-session:unbound-login');
 type WatchedResponse = ServerResponse & { [WATCHER]?: UnboundLoginWarning; req?: IncomingMessage };
 
 /**
- * Says so, once per route, when a request was authenticated by an auth guard (`req.user` set)
- * and ends without a signed-in session: `AuthGuard('local')` alone verifies the password and
- * signs nobody in, and the client gets a success without a cookie. Requests that carry an
- * `Authorization` header (bearer tokens, basic auth) are not sign-ins and are never reported,
- * nor are error responses and requests whose session was ended on purpose (a logout).
+ * Warns once per route when a request authenticated by an auth guard (`req.user`) ends without a
+ * signed-in session (`AuthGuard('local')` alone signs nobody in). Not for `Authorization`
+ * headers, error responses, or sessions ended on purpose.
  */
 @Injectable()
 export class UnboundLoginWarning {

@@ -1,10 +1,8 @@
 import { randomFillSync } from 'node:crypto';
 
 /**
- * Random nonces drawn from the CSPRNG in batches: one `randomFillSync` per `batch` nonces
- * instead of one `randomBytes` call (and allocation) per seal, which cost about as much as the
- * AES-GCM work on a session-sized record. Each nonce is handed out once; a batch is never
- * refilled in place, so a nonce returned earlier never changes.
+ * Random nonces drawn from the CSPRNG in batches (a `randomBytes` per seal cost about as much as
+ * the AES-GCM work); each is handed out once, and a batch is never refilled in place.
  */
 export class NoncePool {
   private block: Buffer = Buffer.alloc(0);

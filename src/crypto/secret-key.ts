@@ -48,11 +48,7 @@ function secretKeyBytes(option: string, input: unknown): Buffer {
   return bytes;
 }
 
-/**
- * Refuses keys that are plainly not random: few distinct byte values (all zeros, a repeated
- * pattern) or nothing but printable ASCII (a passphrase given as a Buffer). 32 random bytes have
- * about 30 distinct values, and are all printable with a chance of about 1 in 10^13.
- */
+/** Refuses keys plainly not random: few distinct byte values, or all printable ASCII (random: about 1 in 10^13). */
 function assertRandomLooking(option: string, bytes: Buffer): void {
   const distinct = new Set(bytes).size;
   if (distinct < MIN_DISTINCT_BYTES) {

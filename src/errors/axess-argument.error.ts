@@ -1,10 +1,6 @@
 import { AxessError } from './axess.error.js';
 
-/**
- * A value handed to the library at run time is invalid: an argument of a method (a TTL, a load
- * option), or what an app's callback returned (a cap function's result, the clock's time). Not an
- * option: the module booted fine; the message names the argument.
- */
+/** A value handed to the library at run time (a method's argument, a callback's result) is invalid; the message names it. */
 export class AxessArgumentError extends AxessError {
   constructor(
     /** The argument's name, e.g. `ttlMs` or `maxSessionsPerUser(user)`. */

@@ -1,7 +1,4 @@
-/**
- * The `extensions` of a GraphQL error the library's refusals become: graphql-js copies them from
- * the error a resolver throws, so Apollo and Mercurius answer them without the library importing either.
- */
+/** The `extensions` of the GraphQL error a refusal of the library becomes (graphql-js copies them from the thrown error). */
 export interface AxessGraphqlExtensions {
   /** The GraphQL error code: `UNAUTHENTICATED` (a 401), `CONFLICT` (a 409). */
   code: string;

@@ -7,10 +7,8 @@ export const LOG_PACE_MS = 5_000;
 export type LineWriter = Pick<Logger, 'warn' | 'error'>;
 
 /**
- * The module's one way to log something that can repeat on every request or reconnect (a Valkey
- * that is down, a flapping subscription, bad legacy records): each kind of line at most once per
- * interval, so that it is seen without flooding the log. Paced in real time, not by the injected
- * Clock: it paces logs and decides nothing about sessions.
+ * The module's one way to log what can repeat on every request or reconnect: each kind of line at
+ * most once per interval. Real time, not the injected Clock: it decides nothing about sessions.
  */
 export class PacedLogger {
   private readonly lastWritten = new Map<string, number>();

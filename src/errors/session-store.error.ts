@@ -43,10 +43,8 @@ export class SessionStoreError extends AxessError {
   }
 
   /**
-   * Wraps anything the Valkey client rejected with: error replies are `command`, except those
-   * saying the server cannot serve right now, which are `connection` like everything else.
-   * The client's error is kept as `cause` with the command arguments removed: they carry keys
-   * (session ids) and sealed records, which must not reach logs.
+   * Wraps what the Valkey client rejected with: error replies are `command` unless they say the
+   * server cannot serve now (`connection`). The `cause` loses its command arguments (keys, records).
    */
   static fromClient(operation: string, cause: unknown): SessionStoreError {
     if (cause instanceof SessionStoreError) return cause;
@@ -75,18 +73,10 @@ const REPLY_REASONS: Record<string, string> = {
   WRONGTYPE: 'wrong-type',
 };
 
-/**
- * Error replies of a server that is loading its dataset, running a long script, a replica or a
- * primary without a link, a cluster without full slot coverage or mid-resharding, or refusing
- * writes because persistence or replication fails: availability, not a bad command.
- */
+/** Error replies that say the server cannot serve right now: availability, not a bad command. */
 const UNAVAILABLE_REPLY = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MISCONF|NOREPLICAS)\b/;
 
-/**
- * iovalkey attaches `command: { name, args }` to error replies (also inside `previousErrors` of
- * a failed MULTI, and `lastNodeError` of a Cluster). Keeps the name, drops the arguments, in
- * place so that no other reference to the error still holds them.
- */
+/** Drops the `args` of iovalkey's `command: { name, args }` in place (also in `previousErrors` and `lastNodeError`). */
 function redactCommandArgs(error: unknown, depth = 0): unknown {
   if (typeof error !== 'object' || error === null || depth > 3) return error;
   const carrier = error as { command?: unknown; previousErrors?: unknown; lastNodeError?: unknown };

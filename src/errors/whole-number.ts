@@ -14,11 +14,7 @@ export interface WholeNumberRule {
   source?: ValueSource;
 }
 
-/**
- * The one check of whole-number settings and arguments (TTLs, timeouts, caps, sizes): throws
- * `AxessOptionsError` (an option) or `AxessArgumentError` (a run-time argument) naming `name`
- * unless `value` is a safe integer ≥ `min`.
- */
+/** The one whole-number check of options and arguments: an `AxessOptionsError` / `AxessArgumentError` naming `name` unless a safe integer ≥ `min`. */
 export function assertWholeNumber(value: unknown, name: string, rule: WholeNumberRule = {}): asserts value is number {
   const { min = 1, unit, source = 'option' } = rule;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return;

@@ -9,17 +9,10 @@ export type AxessSessionListener<T extends AxessSessionEventType> = (event: Axes
 export type AxessSessionEventInput = AxessSessionEvent extends infer E ? (E extends AxessSessionEvent ? Omit<E, 'at'> : never) : never;
 
 /**
- * Session lifecycle events (created, authenticated, evicted, revoked, logged-out,
- * expired-on-access, rejected), each with user id, session id and reason.
- *
- * Delivery is synchronous: listeners run inside the request (or service call) that caused the
- * event. On the Valkey store, instances also tell each other about sign-ins and ended sessions
- * (`authenticated`, `evicted`, `revoked`, `logged-out`, `expired-on-access`) through Valkey
- * pub/sub: such an event from another instance arrives here too, within milliseconds, marked
- * `remote: true`. Pub/sub delivers at most once: when the subscription had to be re-established,
- * `onMissedEvents` listeners are told to re-check what depends on events (the library re-checks
- * open WebSockets itself). A listener that throws or rejects is logged and never breaks the
- * request. Do slow work (audit writes, e-mails) asynchronously from the listener.
+ * Session lifecycle events, each with user id, session id and reason, delivered synchronously
+ * inside the request that caused them (do slow work asynchronously). On Valkey, sign-ins and ended
+ * sessions of other instances arrive too, marked `remote: true`; pub/sub delivers at most once, so
+ * `onMissedEvents` says when to re-check. A listener that throws is logged, never breaks the request.
  *
  * @example
  * constructor(events: AxessSessionEvents) {
@@ -73,38 +66,27 @@ export class AxessSessionEvents {
 
   /** Tells the `onMissedEvents` listeners. @internal */
   reportMissedEvents(): void {
-    for (const listener of this.missed) {
-      try {
-        const result = listener();
-        if (result instanceof Promise) result.catch((error: unknown) => this.reportMissed(error));
-      } catch (error) {
-        this.reportMissed(error);
-      }
-    }
+    for (const listener of this.missed) this.call(listener, undefined);
   }
 
   private deliver(event: AxessSessionEvent): void {
-    const listeners = [...(this.byType.get(event.type) ?? []), ...this.any];
-    for (const listener of listeners) {
-      try {
-        const result = listener(event);
-        if (result instanceof Promise) result.catch((error: unknown) => this.report(event, error));
-      } catch (error) {
-        this.report(event, error);
-      }
+    for (const listener of [...(this.byType.get(event.type) ?? []), ...this.any]) this.call(listener, event);
+  }
+
+  /** Calls a listener (of `event`, or of missed events); what it throws or rejects with is logged. */
+  private call(listener: (event: AxessSessionEvent) => unknown, event: AxessSessionEvent | undefined): void {
+    try {
+      const result = event ? listener(event) : (listener as () => unknown)();
+      if (result instanceof Promise) result.catch((error: unknown) => this.report(event, error));
+    } catch (error) {
+      this.report(event, error);
     }
   }
 
-  private reportMissed(error: unknown): void {
+  private report(event: AxessSessionEvent | undefined, error: unknown): void {
+    const what = event ? `A session event listener failed on '${event.type}'` : 'A missed-events listener failed';
     this.logger.error(
-      `A missed-events listener failed: ${error instanceof Error ? error.message : String(error)}`,
-      error instanceof Error ? error.stack : undefined,
-    );
-  }
-
-  private report(event: AxessSessionEvent, error: unknown): void {
-    this.logger.error(
-      `A session event listener failed on '${event.type}': ${error instanceof Error ? error.message : String(error)}`,
+      `${what}: ${error instanceof Error ? error.message : String(error)}`,
       error instanceof Error ? error.stack : undefined,
     );
   }

@@ -13,10 +13,7 @@ export interface AxessSessionEventBase<T extends AxessSessionEventType = AxessSe
   reason: string;
   /** When it happened, from the module's Clock (of the instance where it happened). */
   at: Date;
-  /**
-   * `true` when another instance of the app ended or signed in this session and this one learnt
-   * it through Valkey (pub/sub); absent for events of this instance.
-   */
+  /** `true` for an event of another instance, learnt through Valkey pub/sub; absent for this instance's. */
   remote?: true;
 }
 
@@ -40,24 +37,15 @@ export const SessionEndReason = {
   evicted: 'evicted:newer-sign-in',
   /** Revoked through `revokeSession`, `revokeOthers` or `revokeAll`. */
   revoked: 'revoked',
-  /**
-   * Revoked by `revokeEveryone` (every session under the prefix). Its one event, local and
-   * relayed, names no session: it ends every session the listener knows of.
-   */
+  /** Revoked by `revokeEveryone`: its one event names no session and ends every session the listener knows of. */
   revokedEveryone: 'revoked:everyone',
   /** Logged out by its own request. */
   loggedOut: 'logged-out',
   /** Past its absolute timeout when a request came. */
   absoluteTimeout: 'expired:absolute-timeout',
-  /**
-   * Found expired when its cookie came back: no record and no marker saying why (the store let
-   * it expire after the idle timeout; also an id a rotation replaced while a request still carried it).
-   */
+  /** Found expired when its cookie came back, with no marker saying why (idle timeout, or an id a rotation replaced). */
   idleTimeout: 'expired:idle-timeout',
-  /**
-   * Found gone by a check against the store (e.g. of an open WebSocket after events from other
-   * instances may have been missed), with no marker left saying why: logged out, or idle too long.
-   */
+  /** Found gone by a check against the store (e.g. of an open WebSocket), with no marker saying why. */
   ended: 'ended',
 } as const;
 

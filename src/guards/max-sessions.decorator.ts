@@ -19,11 +19,9 @@ export interface MaxSessionsOptions {
 }
 
 /**
- * Overrides the module's `maxSessionsPerUser` for a login route or a whole controller
- * (the route's value wins over the controller's). Read by `MaxSessionsGuard`. Takes a number,
- * or a function of the authenticated user and the execution context, and optionally what a full
- * cap does (`onSessionLimit`; the route's wins over the controller's, then the module's, each
- * setting on its own).
+ * Overrides the module's `maxSessionsPerUser` (a number, or a function of the user and the
+ * execution context) and optionally `onSessionLimit` for a login route or a whole controller,
+ * the route's winning; read by `MaxSessionsGuard`.
  *
  * @example
  * @Post('admin/login')

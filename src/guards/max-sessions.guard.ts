@@ -13,23 +13,15 @@ export const NO_USER_ID = 'no-user-id';
 
 /**
  * Completes a login once the app's authentication guard has set `req.user`: rotates the session
- * id, binds the user and admits the session under the cap (module `maxSessionsPerUser`, or
- * `@MaxSessions(n)` on the route or controller), evicting the user's oldest sessions, or, with
- * `onSessionLimit: 'refuse'` (module option or `@MaxSessions(n, { onSessionLimit })`), refusing a
- * sign-in beyond the cap: 409 `{ reason: 'session-limit' }`, nothing changed, no cookie.
- * It is not an authentication guard: without `req.user` it lets the request through untouched,
- * so it must come after the guard that authenticates.
+ * id, binds the user and admits the session under the cap (`maxSessionsPerUser` or
+ * `@MaxSessions(n)`), evicting the user's oldest sessions or, with `onSessionLimit: 'refuse'`,
+ * answering 409 `{ reason: 'session-limit' }`. Without `req.user` it lets the request through, so
+ * it must come after the guard that authenticates.
  *
- * Works on HTTP routes and GraphQL resolvers (the login's cookie goes out on the GraphQL
- * response). A WebSocket cannot carry a cookie: on a `ws` context it lets through a socket whose
- * session is already signed in (the cap was applied at that sign-in) and throws
- * `AxessUnsupportedContextError` for a login attempt. Any other context type throws too.
- *
- * "Remember me" is read from the request by the module's `rememberMe.from` (default: a GraphQL
- * resolver's `rememberMe` argument, else the body field `rememberMe`).
- *
- * Subclass it to read the user or its id differently (`getUser`, `getUserId`, `getMaxSessions`,
- * `getOnSessionLimit`, `getRememberMe`).
+ * Works on HTTP routes and GraphQL resolvers; on a WebSocket (no cookie) it lets a signed-in
+ * socket through and throws `AxessUnsupportedContextError` for a login attempt. "Remember me" is
+ * read by the module's `rememberMe.from`. Subclass it to change `getUser`, `getUserId`,
+ * `getMaxSessions`, `getOnSessionLimit` or `getRememberMe`.
  *
  * @example
  * @Post('login')
@@ -69,8 +61,7 @@ export class MaxSessionsGuard implements CanActivate {
     if (user === undefined || user === null) return true;
     const userId = this.getUserId(user, context);
     if (userId === undefined || userId === '') {
-      // A user without an id would escape the cap: the login is refused (401 with a reason, no
-      // stack trace for the client) and the log says what to fix.
+      // A user without an id would escape the cap: refused, and the log says what to fix.
       this.logger.warn(
         'The authenticated user has no id (empty or missing): login refused. Set the module option `userIdFrom` to read your user objects.',
       );
@@ -113,10 +104,7 @@ export class MaxSessionsGuard implements CanActivate {
    * module's; a function is called with the user and this context by the service.
    */
   protected getMaxSessions(context: ExecutionContext): MaxSessionsSetting | undefined {
-    return (
-      this.reflector.getAllAndOverride<MaxSessionsSetting | undefined>(AXESS_MAX_SESSIONS, [context.getHandler(), context.getClass()]) ??
-      this.policy.maxSessionsPerUser
-    );
+    return this.fromRoute<MaxSessionsSetting>(AXESS_MAX_SESSIONS, context) ?? this.policy.maxSessionsPerUser;
   }
 
   /** Whether this sign-in asked to be remembered (default: the module's `rememberMe.from`). */
@@ -126,11 +114,10 @@ export class MaxSessionsGuard implements CanActivate {
 
   /** What a full cap does on this route: `@MaxSessions(n, { onSessionLimit })` on the handler, then on the class, else the module's. */
   protected getOnSessionLimit(context: ExecutionContext): SessionLimitPolicy {
-    return (
-      this.reflector.getAllAndOverride<SessionLimitPolicy | undefined>(AXESS_ON_SESSION_LIMIT, [
-        context.getHandler(),
-        context.getClass(),
-      ]) ?? this.policy.onSessionLimit
-    );
+    return this.fromRoute<SessionLimitPolicy>(AXESS_ON_SESSION_LIMIT, context) ?? this.policy.onSessionLimit;
+  }
+
+  private fromRoute<T>(key: string, context: ExecutionContext): T | undefined {
+    return this.reflector.getAllAndOverride<T | undefined>(key, [context.getHandler(), context.getClass()]);
   }
 }

@@ -2,9 +2,9 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { Clock } from '../clock/clock.js';
 import { sessionCarrier } from '../http/session-carrier.js';
-import { AxessSessionNotMountedError, findAxessSession } from '../http/session-request.js';
 import { closeSocketOf, REAUTHENTICATION_CLOSE_CODE } from '../http/socket-closer.js';
 import { AxessUnauthorizedException } from '../http/unauthorized.exception.js';
+import { signedInSession } from './authenticated.guard.js';
 
 /** Metadata key of `@RequireRecentAuth()`'s maximum age, in milliseconds. */
 export const AXESS_RECENT_AUTH_MAX_AGE = 'axess:recent-auth-max-age';
@@ -13,19 +13,11 @@ export const AXESS_RECENT_AUTH_MAX_AGE = 'axess:recent-auth-max-age';
 export const REAUTHENTICATION_REQUIRED = 'reauthentication-required';
 
 /**
- * Lets a request through only if its session is signed in and its last authentication
- * (`authenticatedAt`: the sign-in, or `AxessSessionService.confirmAuthentication`) is at most
- * `@RequireRecentAuth(maxAgeMs)` old by the module's `Clock`. A route without that metadata
- * passes. Applied by `@RequireRecentAuth()` itself.
- *
- * Refusals: a session not signed in gets `AxessAuthenticatedGuard`'s answer (401, with the end
- * reason when known); an old authentication gets 401
- * `{ statusCode: 401, message: 'Unauthorized', reason: 'reauthentication-required' }`, on GraphQL
- * `extensions: { code: 'UNAUTHENTICATED', reason: 'reauthentication-required' }`. On a WebSocket
- * (`AxessWsAdapter`, `AxessIoAdapter`) the message is refused and the socket closed with code 4002
- * and reason `reauthentication-required` (socket.io: the `axess:socket-closed` event with that
- * reason, then a disconnect): a refused message has no answer the `ws` protocol carries, and the
- * client learns why. The session stays valid: the client confirms the password and reconnects.
+ * Applied by `@RequireRecentAuth(maxAgeMs)`: lets a request through only if its session is signed
+ * in (else `AxessAuthenticatedGuard`'s answer) and its `authenticatedAt` is at most `maxAgeMs` old
+ * by the module's `Clock`; else 401 `{ reason: 'reauthentication-required' }` (GraphQL: the same
+ * `extensions.reason`). On a WebSocket the socket is closed with 4002 and that reason (socket.io:
+ * `axess:socket-closed`); the session stays valid.
  */
 @Injectable()
 export class RecentAuthGuard implements CanActivate {
@@ -43,12 +35,8 @@ export class RecentAuthGuard implements CanActivate {
     ]);
     if (maxAgeMs === undefined) return true;
     const { type, request } = sessionCarrier(context, 'RecentAuthGuard');
-    const session = findAxessSession(request);
-    if (type === 'ws' && !session) throw new AxessSessionNotMountedError(type);
-    if (!session?.isAuthenticated) {
-      if (type === 'ws') return false;
-      throw new AxessUnauthorizedException(session?.endedReason);
-    }
+    const session = signedInSession(type, request);
+    if (!session) return false;
     const at = session.authenticatedAt?.getTime();
     // A record without authenticatedAt (written before it existed) counts as too old: step up once.
     if (at !== undefined && this.clock.nowMs() - at <= maxAgeMs) return true;

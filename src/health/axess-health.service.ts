@@ -14,10 +14,7 @@ export interface AxessHealthResult {
   backend: string;
   /** Round-trip time of the PING, when it answered. */
   latencyMs?: number;
-  /**
-   * Why it is down, as a fixed text: `'unavailable'` or `'timeout'` (the client's own error, which
-   * can name hosts and ports, goes to the log only).
-   */
+  /** Why it is down, as a fixed text (the client's own error, naming hosts and ports, goes to the log only). */
   error?: 'unavailable' | 'timeout';
 }
 

@@ -1,10 +1,7 @@
 import type { AxessSessionData, SessionData } from '../codec/session-record.js';
 import { bindSessionState, SessionState, sessionStateOf } from './session-state.js';
 
-/**
- * The type of the value under `K`: what `AxessSessionData` declares for it, `unknown` for a key
- * it does not declare.
- */
+/** The type of the value under `K`: what `AxessSessionData` declares for it, else `unknown`. */
 export type AxessSessionValue<K extends string> = K extends keyof AxessSessionData ? AxessSessionData[K] : unknown;
 
 /** The session data as handlers read it: the declared keys typed, any other key `unknown`. */
@@ -24,10 +21,7 @@ export type AxessSessionDataView = Readonly<Partial<AxessSessionData> & SessionD
  * }
  */
 export class AxessSession {
-  /**
-   * Built by the session middleware; apps receive it through `@CurrentSession()` or `getAxessSession(req)`.
-   * @internal
-   */
+  /** Built by the session middleware; apps get it through `@CurrentSession()` or `getAxessSession(req)`. @internal */
   constructor(state: SessionState) {
     bindSessionState(this, state);
   }
@@ -51,11 +45,7 @@ export class AxessSession {
     return this.userId !== undefined;
   }
 
-  /**
-   * Why the session this request's cookie named has ended (e.g. `evicted:newer-sign-in`,
-   * `revoked`, `expired:absolute-timeout`), when the server still knows; `undefined` otherwise.
-   * Read only when the cookie's session turned out missing, so it costs nothing on a live session.
-   */
+  /** Why the session the cookie named has ended (e.g. `evicted:newer-sign-in`, `revoked`), when the server still knows. */
   get endedReason(): string | undefined {
     return this.state.endedReason;
   }
@@ -72,10 +62,7 @@ export class AxessSession {
     return at === undefined ? undefined : new Date(at);
   }
 
-  /**
-   * A frozen shallow copy of the data: add or remove keys with `set`, `delete` and `clear`.
-   * Objects inside it are the session's own: changes made to them in place are saved.
-   */
+  /** A frozen shallow copy of the data (change keys with `set`, `delete`, `clear`); objects inside are the session's own. */
   get data(): AxessSessionDataView {
     const state = this.state;
     state.noteDataRead();
@@ -87,10 +74,7 @@ export class AxessSession {
     return this.state.pending;
   }
 
-  /**
-   * The value stored under `key`, if any, typed by `AxessSessionData`. An object or array comes
-   * back as the session's own: change it in place and the change is saved at commit.
-   */
+  /** The value under `key`, typed by `AxessSessionData`; an object comes back as the session's own (changes in place are saved). */
   get<K extends string>(key: K): AxessSessionValue<K> | undefined {
     const state = this.state;
     const data = state.record?.data;
@@ -111,7 +95,7 @@ export class AxessSession {
       return;
     }
     this.state.writableData()[key] = value;
-    this.touch();
+    this.state.dirty = true;
   }
 
   /** Removes `key`; returns whether it was there. */
@@ -119,7 +103,7 @@ export class AxessSession {
     const data = this.state.record?.data;
     if (!data || !Object.hasOwn(data, key)) return false;
     delete data[key];
-    this.touch();
+    this.state.dirty = true;
     return true;
   }
 
@@ -128,13 +112,10 @@ export class AxessSession {
     const record = this.state.record;
     if (!record || Object.keys(record.data).length === 0) return;
     record.data = {};
-    this.touch();
+    this.state.dirty = true;
   }
 
-  /**
-   * Moves the session to a new id when the response is committed; the old id stops working.
-   * For a session not stored yet this changes nothing: it gets a fresh id anyway.
-   */
+  /** Moves the session to a new id at commit; the old id stops working (a session not stored yet gets a fresh id anyway). */
   regenerate(): void {
     if (this.state.storedId === undefined) return;
     this.state.regenerate = true;
@@ -143,9 +124,5 @@ export class AxessSession {
   /** Ends the session (logout): its record is deleted at commit and the cookie cleared. */
   destroy(): void {
     this.state.destroy();
-  }
-
-  private touch(): void {
-    this.state.dirty = true;
   }
 }

@@ -1,6 +1,6 @@
-import { createHmac, KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { deriveHmacKey } from '../crypto/derived-key.js';
-import { importSecretKey, type SecretKeyInput } from '../crypto/secret-key.js';
+import type { SecretKeyInput } from '../crypto/secret-key.js';
 import { assertSessionId, isSessionId } from '../crypto/session-id.js';
 
 /** HKDF `info` label: the derived key signs session cookies and nothing else. */
@@ -20,27 +20,16 @@ export const VERIFIED_CACHE_SIZE = 1024;
 export class CookieSigner {
   private readonly cookieKey: KeyObject;
   /**
-   * Cookie values whose MAC this signer verified, mapped to their id, so that a returning
-   * cookie skips the HMAC, a visible share of a request's CPU on a fast framework (see
-   * bench/RESULTS.md). Why a hit is as good as a fresh check:
-   * - only values that verified under this signer's key go in, and the key never changes for
-   *   an instance (new keys make a new signer, with an empty cache); the MAC is deterministic,
-   *   so recomputing it would give the same answer;
-   * - a lookup matches the whole value: a hit needs the exact signed value, which is the
-   *   secret itself, and a forged or altered value misses and gets the full constant-time
-   *   check. The Map compares content only for an equal (per-process seeded) string hash and
-   *   length, so a miss does not reveal how close a guess came;
-   * - it only skips the signature check: the id still has to name a live record in the store,
-   *   so a revoked or evicted session is refused as before;
-   * - bounded: two generations of `VERIFIED_CACHE_SIZE` values; forged values are never added,
-   *   so a client can only churn it with values this server signed.
+   * Values this signer verified, mapped to their id: a returning cookie skips the HMAC (see
+   * bench/RESULTS.md). Safe: only verified values go in under a key that never changes; a hit
+   * needs the exact signed value (the Map's seeded hash reveals nothing of near misses); the id
+   * must still name a live record; two generations of `VERIFIED_CACHE_SIZE`, never fed by forgeries.
    */
   private recent = new Map<string, string>();
   private older = new Map<string, string>();
 
   constructor(signingKey: KeyObject | SecretKeyInput) {
-    const master = signingKey instanceof KeyObject ? signingKey : importSecretKey('signingKey', signingKey);
-    this.cookieKey = deriveHmacKey(master, COOKIE_KEY_INFO);
+    this.cookieKey = deriveHmacKey(signingKey, COOKIE_KEY_INFO);
   }
 
   /** The cookie value for `id`; throws `InvalidIdentifierError` for anything not a minted id. */
@@ -49,11 +38,7 @@ export class CookieSigner {
     return `${id}.${this.mac(id)}`;
   }
 
-  /**
-   * The session id carried by `value` if its signature is ours, else `null` (never throws).
-   * The MAC is compared as its canonical base64url text, so no other spelling of the same bytes
-   * (padding, stray characters the lenient decoder would skip) is accepted.
-   */
+  /** The session id in `value` if its signature is ours, else `null`; only the canonical base64url MAC text is accepted. */
   verify(value: unknown): string | null {
     if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH) return null;
     const cached = this.recent.get(value);
@@ -63,11 +48,7 @@ export class CookieSigner {
     return id;
   }
 
-  /**
-   * Why `verify` refused `value`: `bad-signature` when it has the shape of a signed id (a session
-   * id, a dot, a MAC of the right length) and its MAC is wrong, `malformed` otherwise. Only for
-   * values `verify` refused; it does no cryptographic work.
-   */
+  /** Why `verify` refused `value`: `bad-signature` for the shape of a signed id, else `malformed` (no cryptographic work). */
   rejection(value: unknown): 'malformed' | 'bad-signature' {
     if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH) return 'malformed';
     const dot = value.indexOf('.');
@@ -95,8 +76,7 @@ export class CookieSigner {
       this.older = this.recent;
       this.recent = new Map();
     }
-    // An own copy (a verified value is ASCII): `value` may be a slice of a whole Cookie header,
-    // which the entry would otherwise keep alive.
+    // An own copy: `value` may be a slice of a whole Cookie header the entry would keep alive.
     const key = Buffer.from(value, 'latin1').toString('latin1');
     this.recent.set(key, key.slice(0, id.length));
   }

@@ -20,12 +20,7 @@ export class ResponseCachePolicy {
 /** The policy of a committer or middleware built without the module's. */
 export const DEFAULT_RESPONSE_CACHE_POLICY = new ResponseCachePolicy();
 
-/**
- * Sets `Cache-Control: no-store` on the Node response before the handler runs, unless something
- * set one already. Set this early, a header the app sets later replaces it: on Express through
- * `res.set`/`setHeader`, on Fastify because the reply's own headers are written over the raw
- * response's when it sends. One `hasHeader` and one `setHeader`: no I/O.
- */
+/** Presets `Cache-Control: no-store` before the handler, so a header the app sets later replaces it. */
 export function presetNoStore(res: ServerResponse): void {
   if (!res.hasHeader('cache-control')) res.setHeader('cache-control', 'no-store');
 }

@@ -25,18 +25,11 @@ interface Held {
   blocked: boolean;
 }
 
-/**
- * The session commit of one response. Nothing is touched until the session first changes; then
- * the response's own `writeHead` / `write` / `end` are kept here and replaced by the shared
- * functions below (no closure per request).
- */
+/** The session commit of one response: once the session changes, the response's output methods are swapped for the shared `held*` functions below. */
 class ResponseCommit implements SessionChangeListener {
   /** The output waiting for the store, while a commit is in flight. */
   private held: Held | undefined;
-  /**
-   * Output goes straight through: while held output is replayed (Node's `end` calls `writeHead`
-   * itself), and after a failed commit (the error response is final; nothing is retried).
-   */
+  /** While held output is replayed (Node's `end` calls `writeHead`), and after a failed commit (final). */
   private passThrough = false;
   writeHead!: Method;
   write!: Method;
@@ -52,7 +45,6 @@ class ResponseCommit implements SessionChangeListener {
     const res = this.res as WithCommit;
     if (res[COMMIT]) return;
     res[COMMIT] = this;
-    // The response's own methods, kept unbound: they are always called back on `res` (`.apply(res, …)`).
     /* eslint-disable @typescript-eslint/unbound-method */
     this.writeHead = res.writeHead as Method;
     this.write = res.write as Method;
@@ -64,10 +56,9 @@ class ResponseCommit implements SessionChangeListener {
   }
 
   /**
-   * Where output must wait, or `undefined` when it goes out now. Called by the first output of the
-   * response (and each one after): a changed session whose commit needs the store starts it here
-   * and holds the output until the store answered; one that only has a cookie to set (`head`: the
-   * `writeHead` arguments it can still add headers to) sets it and lets the output through.
+   * Where output must wait, or `undefined` when it goes out now: a commit that needs the store
+   * starts here and holds the output; one that only sets a cookie (into `head`, the `writeHead`
+   * arguments) lets it through.
    */
   holdFor(head?: Args): Held | undefined {
     if (this.passThrough) return undefined;
@@ -126,18 +117,11 @@ class ResponseCommit implements SessionChangeListener {
 }
 
 /**
- * Commits the request's session from the response itself, as it is about to go out: once the
- * session has changed, the first of `writeHead` (explicit, as Fastify sends, or implicit), `write`
- * or `end` holds the output, writes the store, then releases the output with the cookie
- * (`Set-Cookie` must precede the headers, and the write must land before the response ends so
- * the client's next request sees it). A session that never changes leaves the response alone:
- * requests pay for no interceptor, and the normal path stays one command.
- *
- * A commit that fails while the response is a success turns it into the error response (a
- * backend failure is a 503, as the exception filter would have answered); on an error response
- * the original error stands and the failure is logged. Output sent before the session changed
- * (a stream) cannot be recalled: the commit still completes before the response ends, and a
- * cookie it could not set is logged.
+ * Commits the session from the response itself: once the session changed, its first `writeHead`,
+ * `write` or `end` holds the output, writes the store, then releases it with the cookie, so the
+ * write lands before the client's next request. An unchanged session leaves the response alone.
+ * A failed commit turns a success into the error response (503 for a backend failure); an error
+ * response stands and the failure is logged. Output sent before the change cannot be recalled.
  */
 export function commitOnResponse(res: ServerResponse, state: SessionState, committer: SessionCommitter): void {
   state.onChange = new ResponseCommit(res, state, committer);
@@ -175,24 +159,20 @@ function heldEnd(this: WithCommit, ...args: Args): unknown {
   return this;
 }
 
-/**
- * A failed commit: a success response becomes the error response (the body the default
- * exception filter sends); an error response stays as it is and the failure is logged.
- */
+/** A failed commit: a success becomes the error response the default exception filter sends; an error response stands. */
 function replaceWithError(res: ServerResponse, held: Held, error: unknown): void {
   const status = held.head ? Number(held.head[0]) : res.statusCode;
-  if (res.headersSent || status >= 400) {
+  const replace = !res.headersSent && status < 400;
+  if (!replace || !(error instanceof HttpException)) {
     logger.error('Could not commit the session.', error instanceof Error ? error.stack : String(error));
-    return;
   }
+  if (!replace) return;
   let code = 500;
   let body: unknown = { statusCode: 500, message: 'Internal server error' };
   if (error instanceof HttpException) {
     code = error.getStatus();
     const response = error.getResponse();
     body = typeof response === 'string' ? { statusCode: code, message: response } : response;
-  } else {
-    logger.error('Could not commit the session.', error instanceof Error ? error.stack : String(error));
   }
   const text = JSON.stringify(body);
   for (const name of BODY_HEADERS) res.removeHeader(name);

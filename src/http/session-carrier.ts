@@ -4,11 +4,7 @@ import { AxessError } from '../errors/axess.error.js';
 /** The execution contexts a session exists on. */
 export type SessionContextType = 'http' | 'graphql' | 'ws';
 
-/**
- * What carries the session in one execution context: the request of an HTTP route or a GraphQL
- * resolver (the session middleware attached the session to it), or the socket of a WebSocket
- * message (the WebSocket adapter attached the session of its upgrade to it).
- */
+/** What carries the session in one execution context: the request (HTTP, GraphQL) or the socket (WebSocket). */
 export interface SessionCarrier {
   type: SessionContextType;
   /** The framework request (http, graphql), or the socket (ws). */
@@ -17,11 +13,7 @@ export interface SessionCarrier {
   response: unknown;
 }
 
-/**
- * A guard or decorator of the library ran in an execution context it cannot serve: another
- * transport than HTTP, GraphQL and WebSockets (e.g. `rpc`), or a GraphQL context that holds no
- * request. Thrown instead of letting the request through unchecked.
- */
+/** A guard or decorator of the library ran where it cannot serve (e.g. `rpc`, a GraphQL context without a request): never let through unchecked. */
 export class AxessUnsupportedContextError extends AxessError {
   constructor(
     /** The `getType()` of the execution context. */
@@ -42,10 +34,8 @@ interface GraphqlContextLike {
 }
 
 /**
- * The request and response behind `context`, for the library's guards and `@CurrentSession()`
- * (`consumer` names the caller in errors). No GraphQL or WebSocket package is imported: the
- * GraphQL context is the third resolver argument (`getArgs()[2]`), the socket is `switchToWs()`'s
- * client. Throws `AxessUnsupportedContextError` for any other context type.
+ * The request and response behind `context` (`consumer` names the caller in errors), without
+ * importing a GraphQL or WebSocket package: the GraphQL context is `getArgs()[2]`.
  */
 export function sessionCarrier(context: ExecutionContext, consumer: string): SessionCarrier {
   const type = context.getType<string>();

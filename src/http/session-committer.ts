@@ -17,11 +17,9 @@ import { SessionState, sessionStateOf } from './session-state.js';
 import { asServiceUnavailable } from './store-unavailable.js';
 
 /**
- * Writes a request's session back after the handler, only if it changed, and sets the cookie
- * only when the id changed or the session ended:
- * - new session → `create` (a fresh id), existing → `update` (never brings back a session
- *   deleted, evicted or revoked meanwhile), `regenerate()` → `cycle`, `destroy()` → delete;
- * - time to live: the idle timeout, cut at the absolute deadline.
+ * Writes a changed session back: new → `create`, existing → `update` (never brings back a session
+ * ended meanwhile), `regenerate()` → `cycle`, `destroy()` → delete; the TTL is the idle timeout cut
+ * at the absolute deadline. The cookie is set only when the id changed or the session ended.
  */
 @Injectable()
 export class SessionCommitter {
@@ -72,10 +70,7 @@ export class SessionCommitter {
     this.telemetry.sessionsEnd(SessionEndReason.loggedOut, destroyed.length);
   }
 
-  /**
-   * The `Set-Cookie` value the response must carry once the changes are flushed (the id changed
-   * or the session ended), or `undefined`; the change counts as sent once taken.
-   */
+  /** The `Set-Cookie` change the response must carry once flushed, or `undefined`; it counts as sent once taken. */
   takeCookie(state: SessionState): TakenCookie | undefined {
     const id = state.cookieId;
     const clear = state.clearCookie && id === undefined;
@@ -97,11 +92,7 @@ export class SessionCommitter {
     );
   }
 
-  /**
-   * Ends the doomed sessions: with `reason`, each leaves a marker saying why (`markGone`); without
-   * one (an id that never reached the client) the record is just deleted. Record, marker and
-   * registry member together: one round trip.
-   */
+  /** Ends the doomed sessions in one round trip: with `reason` a marker says why; without (an id the client never saw) a plain delete. */
   private async deleteDoomed(state: SessionState, reason?: string): Promise<void> {
     const doomed = state.doomed.splice(0);
     if (doomed.length === 0) return;
@@ -139,8 +130,7 @@ export class SessionCommitter {
     } else if (state.regenerate) {
       await this.moveToNewId(state, state.storedId, ttl);
     } else if (!(await this.store.save(state.storedId, record, ttl, { mode: 'update' }))) {
-      // Deleted, evicted or revoked meanwhile: it stays gone (I3, docs/architecture.md). The cookie is left alone:
-      // a concurrent request may have just set a newer one.
+      // Ended meanwhile: it stays gone (I3, docs/architecture.md); the cookie is left to a concurrent request's newer one.
       state.forget();
     }
     state.dirty = false;
@@ -156,8 +146,7 @@ export class SessionCommitter {
     state.cookieId = newId;
     const userId = record.userId;
     if (userId === undefined) return;
-    // Register the new id, then check the old one was still a member: if the session was
-    // revoked meanwhile, the new id must not outlive it.
+    // A session revoked meanwhile (old id no longer a member): the new id must not outlive it.
     const [, members] = await Promise.all([this.registry.register(userId, newId), this.registry.members(userId)]);
     if (!members.some((m) => m.sessionId === oldId)) {
       state.doomed.push({ id: newId, userId });
@@ -168,11 +157,7 @@ export class SessionCommitter {
     await this.registry.unregister(userId, oldId);
   }
 
-  /**
-   * Sets a cookie change that is already final (e.g. the new id of a completed login) on the
-   * response now, without waiting for the commit: a later guard that refuses the request cannot
-   * leave the client without the cookie of a session that exists.
-   */
+  /** Sets a final cookie change (a completed login's) now: a later guard's refusal cannot lose the cookie of a session that exists. */
   sendPendingCookie(session: AxessSession, response: unknown): void {
     this.setCookie(sessionStateOf(session), response);
   }

@@ -16,19 +16,14 @@ export const COOKIE_DEFAULTS: Readonly<Omit<SessionCookieSettings, 'name' | 'pla
   path: '/',
 };
 
-// RFC 6265 cookie-name token characters.
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// What the `cookie` serializer accepts (RFC 6265 path-value without ';' or '<'), starting at the root.
-const COOKIE_PATH = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
-// Host names as the `cookie` serializer accepts them.
-const COOKIE_DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+/** RFC 6265 cookie-name token characters. */
+export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What the `cookie` serializer accepts as a path (RFC 6265 path-value without ';' or '<'), starting at the root. */
+export const COOKIE_PATH = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
+/** Host names as the `cookie` serializer accepts them. */
+export const COOKIE_DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
-/**
- * Validates the module's `cookie` option and fills in defaults. Without a `name`, a Secure cookie
- * is `__Host-axess.sid` (or `__Secure-axess.sid` when `domain` or a path other than "/" rules
- * `__Host-` out) and a non-Secure one `axess.sid`; with `secure: 'auto'` the name follows each
- * request. A configured name is used as it is, on every request.
- */
+/** Validates the module's `cookie` option and fills in defaults; without a `name`, the name follows `secure`, `path` and `domain`. */
 export function resolveCookieSettings(given: unknown): SessionCookieSettings {
   given ??= {};
   if (typeof given !== 'object' || Array.isArray(given))

@@ -6,17 +6,10 @@ import { AxessOptionsError } from '../errors/axess-options.error.js';
 import type { CookieSigner } from './cookie-signer.js';
 import { frameworkRequest } from './session-request.js';
 
-/**
- * Cookie headers above this size are not parsed (Node refuses headers over 16 KiB by default;
- * this bounds the work should a server raise that limit).
- */
+/** Cookie headers above this size are not parsed (bounds the work should a server raise Node's 16 KiB limit). */
 export const MAX_COOKIE_HEADER_BYTES = 32 * 1024;
 
-/**
- * Most cookies of the session's name tried for one request. A browser sends several when cookies
- * of that name were set for other paths or a parent domain (or planted by a sibling subdomain);
- * none but the first few can matter, and each costs an HMAC.
- */
+/** Most cookies of the session's name tried for one request (other paths, a parent domain, a planted one): each costs an HMAC. */
 export const MAX_SESSION_COOKIES = 4;
 
 /** The session cookie's attributes, every default applied (see the module's `cookie` option). */
@@ -45,11 +38,7 @@ export interface CookieInspection {
 
 const LOOPBACK_HOST = /^(localhost|[^:]+\.localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
-/**
- * Reads and writes the session cookie with the `cookie` package: the value is the signed id,
- * the attributes come from the module's cookie options. Without a signer (no `signingKey`) it
- * exists but refuses to be used, so that only the HTTP layer needs the key.
- */
+/** Reads and writes the session cookie (the signed id); without a signer it refuses to be used, so only the HTTP layer needs the key. */
 export class SessionCookie {
   private readonly logger = new Logger('AxessSession');
   private warnedInsecure = false;
@@ -59,10 +48,7 @@ export class SessionCookie {
     private readonly signer: CookieSigner | undefined,
   ) {}
 
-  /**
-   * The cookie's name on `request`: with the default name, `__Host-axess.sid` (or
-   * `__Secure-axess.sid`) when the cookie is Secure there and `axess.sid` when it is not.
-   */
+  /** The cookie's name on `request`: the default name is the Secure one only where the cookie is Secure. */
   nameFor(request: IncomingMessage | undefined): string {
     const { name, plainName } = this.settings;
     return name === plainName || this.secureFor(request, false) ? name : plainName;
@@ -74,11 +60,8 @@ export class SessionCookie {
   }
 
   /**
-   * Every verified session id in a `Cookie` header, in order (at most {@link MAX_SESSION_COOKIES}
-   * values are looked at), and whether a cookie of the name was there but did not verify. With
-   * several, the caller uses the first that names a live session: a garbage or stale value
-   * planted ahead of the real one (`axess.sid=x; axess.sid=<real>`) cannot hide it. Only the name
-   * of `request` counts: on a request where the cookie is `__Host-`, an `axess.sid` is not looked at.
+   * Every verified session id in a `Cookie` header, in order, and whether a value did not verify:
+   * the caller uses the first live one, so a value planted ahead of the real one cannot hide it.
    */
   inspect(header: string | string[] | undefined, request?: IncomingMessage): CookieInspection {
     const raw = Array.isArray(header) ? header.join('; ') : header;
@@ -113,10 +96,7 @@ export class SessionCookie {
     return values;
   }
 
-  /**
-   * A `Set-Cookie` value carrying `id`, living until `expiresAtMs` (by default the absolute
-   * deadline), or for the browser session only when `expiresAtMs` is `undefined`.
-   */
+  /** A `Set-Cookie` value carrying `id` until `expiresAtMs`, or for the browser session when `undefined`. */
   serialize(id: string, expiresAtMs: number | undefined, nowMs: number, request?: IncomingMessage): string {
     const value = this.requireSigner().sign(id);
     const name = this.nameFor(request);
@@ -142,8 +122,7 @@ export class SessionCookie {
     const { secure } = this.settings;
     if (secure === 'auto') return request !== undefined && cameOverTls(request);
     if (warn && secure && request !== undefined && !this.warnedInsecure && !cameOverTls(request) && !fromLoopbackHost(request)) {
-      // Browsers drop a Secure cookie set over plain http on any host but localhost: sign-ins
-      // would "work" and every next request would be signed out, with nothing in the logs.
+      // Browsers drop it on any host but localhost: every next request would be signed out, silently.
       this.warnedInsecure = true;
       this.logger.warn(
         'A Secure session cookie was set on a plain-http request: browsers will not send it back. ' +
@@ -171,12 +150,7 @@ function parseOrUndefined(header: string, name: string): string | undefined {
   }
 }
 
-/**
- * True when the request came over TLS as the framework sees it: Express's `req.protocol`, the
- * `protocol` that Fastify's middleware layer copies onto the raw request, and the Fastify request
- * the module's hook linked to it all honour the app's trusted-proxy setting (`X-Forwarded-Proto`);
- * otherwise the socket says.
- */
+/** True when the request came over TLS as the framework sees it (its `protocol` honours trusted proxies), else as the socket says. */
 export function cameOverTls(request: IncomingMessage): boolean {
   const protocol =
     (request as { protocol?: unknown }).protocol ?? (frameworkRequest(request) as { protocol?: unknown } | undefined)?.protocol;

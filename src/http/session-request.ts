@@ -7,10 +7,7 @@ const SESSION = Symbol.for('@axess/nestjs-session:session');
 
 type WithSession = IncomingMessage & { [SESSION]?: AxessSession };
 
-/**
- * The request has no session: the middleware is not mounted on this route (or, on a WebSocket,
- * the app uses neither `AxessWsAdapter` nor `AxessIoAdapter`).
- */
+/** The request has no session: the middleware is not mounted on this route (on a WebSocket: no axess adapter). */
 export class AxessSessionNotMountedError extends AxessError {
   constructor(contextType?: string) {
     super(
@@ -24,10 +21,7 @@ export class AxessSessionNotMountedError extends AxessError {
   }
 }
 
-/**
- * The Node request behind an Express request (which is one) or a Fastify request (`.raw`).
- * The handle is kept there because middleware sees only the raw request under Fastify.
- */
+/** The Node request behind an Express or Fastify request (`.raw`): the handle lives there, all Fastify middleware sees. */
 export function rawRequest(req: unknown): IncomingMessage {
   const candidate = req as { raw?: IncomingMessage } | undefined;
   if (candidate && typeof candidate === 'object' && candidate.raw && typeof candidate.raw === 'object' && 'headers' in candidate.raw) {

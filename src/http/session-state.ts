@@ -9,10 +9,7 @@ export interface DoomedSession {
   userId?: string;
 }
 
-/**
- * What one request knows and changed about its session, shared by the handle, the service and
- * the commit. Not part of the public API: handlers use `AxessSession`.
- */
+/** What one request knows and changed about its session, shared by the handle, the service and the commit. */
 export class SessionState {
   /** Id of the record this request loaded or wrote; `undefined` while the session exists only in memory. */
   storedId: string | undefined;
@@ -22,22 +19,12 @@ export class SessionState {
   readonly doomed: DoomedSession[] = [];
   /** Why the session the cookie named has ended (evicted, revoked, expired), when known. */
   endedReason: string | undefined;
-  /**
-   * Told once, the first time the session has something to commit: the response commit arms
-   * itself then, so a request whose session never changes costs the response nothing.
-   */
+  /** Told once, when the session first has something to commit: an unchanged session costs the response nothing. */
   onChange: SessionChangeListener | undefined;
-  /**
-   * Another view of this session made for the request once, and kept for the rest of it (the
-   * express-session compatible `req.session`), so that `req.session === req.session`.
-   */
+  /** The express-session compatible `req.session`, made once so that `req.session === req.session`. */
   view: object | undefined;
 
-  /**
-   * The data as it was when the handler first read an object out of it: compared at commit, so
-   * that a value changed in place (`session.get('cart').items.push(x)`) is saved too.
-   * `undefined` while nothing was read, so requests that never touch data pay nothing.
-   */
+  /** The data when the handler first read an object out of it: compared at commit, so a change in place is saved too. */
   private readSnapshot: Buffer | undefined;
   private dirtyFlag = false;
   private regenerateFlag = false;
@@ -93,10 +80,7 @@ export class SessionState {
     if (value) this.changed();
   }
 
-  /**
-   * The id of this session: the stored one, or, for a session not stored yet, the id it will be
-   * created with (minted now, kept for the request), as express-session's `req.sessionID` promises.
-   */
+  /** The stored id, or the id a session not stored yet will be created with (as express-session's `req.sessionID`). */
   currentId(): string {
     return this.storedId ?? (this.proposedId ??= mintSessionId());
   }
@@ -127,10 +111,7 @@ export class SessionState {
     return this.record.data;
   }
 
-  /**
-   * The handler was handed a mutable value from the data: remember the data as it is now, and
-   * arm the commit so it can compare when the response goes out.
-   */
+  /** The handler was handed a mutable value: snapshot the data and arm the commit to compare. */
   noteDataRead(): void {
     if (this.readSnapshot !== undefined || this.dirtyFlag || !this.record) return;
     this.readSnapshot = snapshotSessionData(this.record.data);
@@ -145,17 +126,10 @@ export class SessionState {
     if (!this.dirtyFlag && this.record && !sameSessionData(snapshot, this.record.data)) this.dirty = true;
   }
 
-  /**
-   * A completed login: the request now holds the session `id` with `record`, already stored;
-   * the response must carry the new cookie.
-   */
+  /** A completed login: the request holds the stored session `id`; the response must carry its cookie. */
   bindLogin(id: string, record: SessionRecord): void {
-    this.storedId = id;
+    this.reset(id, record);
     this.proposedId = undefined;
-    this.record = record;
-    this.readSnapshot = undefined;
-    this.dirtyFlag = false;
-    this.regenerateFlag = false;
     this.clearCookieFlag = false;
     this.cookieId = id;
   }
@@ -181,12 +155,16 @@ export class SessionState {
   /** The session is gone from the store (deleted, evicted, revoked): nothing may write it back. */
   forget(): void {
     this.endedFlag = true;
-    this.storedId = undefined;
-    this.record = undefined;
+    this.reset(undefined, undefined);
+    this.cookieIdValue = undefined;
+  }
+
+  private reset(storedId: string | undefined, record: SessionRecord | undefined): void {
+    this.storedId = storedId;
+    this.record = record;
     this.readSnapshot = undefined;
     this.dirtyFlag = false;
     this.regenerateFlag = false;
-    this.cookieIdValue = undefined;
   }
 
   private changed(): void {
@@ -203,10 +181,7 @@ export interface SessionChangeListener {
   sessionChanged(): void;
 }
 
-/**
- * Where a handle keeps its state: a symbol only this module knows, set by the constructor, so
- * every handle has the same shape (cheaper per request than a WeakMap entry).
- */
+/** Where a handle keeps its state: set by the constructor, so every handle has one shape (cheaper than a WeakMap). */
 const STATE = Symbol('@axess/nestjs-session:state');
 
 /** Ties a handle to its state (the handle's fields stay private to the library). */

@@ -63,19 +63,13 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     }
   }
 
-  /**
-   * Loads the session of the request's signed cookie (one read that also slides the idle expiry), attaches it to the
-   * request, and arranges for a changed session to be saved as the response goes out.
-   */
+  /** Loads and attaches the request's session; a changed session is saved as the response goes out. */
   use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> {
     // One promise, no async frame of its own; a failure rejects, as before (a store failure is a 503).
     return this.attach(rawRequest(req), res).then(next);
   }
 
-  /**
-   * `use` without `next`: what the module's native Fastify hook awaits (no callback per request).
-   * Rejects on a backend failure (HTTP 503). @internal
-   */
+  /** `use` without `next`, for the module's native Fastify hook; rejects on a backend failure (503). @internal */
   async attach(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     // Mounted twice (module and app): the first load stands.
     if (findAxessSession(raw)) return;
@@ -96,10 +90,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     if (!loaded.record && this.legacy?.applies(raw)) await this.legacy.importInto(raw, res);
   }
 
-  /**
-   * The first of `ids` (verified cookie values, in the header's order) that names a live session.
-   * Only a request whose cookies name no live session pays for more than one read.
-   */
+  /** The first of `ids` (in the header's order) that names a live session. */
   private async load(ids: readonly string[]): Promise<Loaded> {
     let endedReason: string | undefined;
     for (const id of ids) {
@@ -120,14 +111,9 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     }
   }
 
-  /**
-   * Why the session of a verified cookie is gone. Every ending the library causes leaves a
-   * marker; no marker and no record means the store let the record expire (idle timeout): that
-   * is recorded the first time its cookie comes back (a marker, so it is reported once), told and counted.
-   */
+  /** Why a verified cookie's session is gone: its marker, else an idle timeout, marked so it is reported once. */
   private async whyGone(id: string): Promise<string | undefined> {
-    // Together, one round trip: a record that exists but could not be read (e.g. sealed with a key
-    // this instance lacks) is not an expiry, and must not be deleted.
+    // A record that exists but could not be read (e.g. a key this instance lacks) is not an expiry.
     const [known, present] = await Promise.all([this.store.goneReason(id), this.store.existing([id])]);
     if (known !== undefined || present.size > 0) return known;
     const reason = SessionEndReason.idleTimeout;
@@ -140,8 +126,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
   private async read(id: string): Promise<SessionRecord | null | 'expired'> {
     let record: SessionRecord | null;
     try {
-      // Sliding expiry in the same round trip as the read. The absolute deadline is unknown
-      // until the record is read; a record refreshed past it is refused below, never served.
+      // Sliding expiry in the same round trip; a record refreshed past its absolute deadline is refused below.
       record = await this.store.load(id, { refreshTtlMs: this.lifetime.idleTimeoutMs });
     } catch (error) {
       throw asServiceUnavailable(error, this.failures, 'a session read');
@@ -149,8 +134,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
     if (!record) return null;
     const now = this.clock.nowMs();
     if (this.lifetime.isOver(record, now)) {
-      // Fire and forget: the request does not wait for the cleanup, and a failure only leaves
-      // a record that is refused again until its idle expiry. The marker tells the next request why.
+      // Not awaited: a failure only leaves a record that is refused again until its idle expiry.
       this.store
         .markGone([id], SessionEndReason.absoluteTimeout, this.lifetime.goneMarkerTtlMs)
         .catch((error: unknown) => this.logger.warn(`Could not delete a session past its absolute timeout: ${String(error)}`));
@@ -159,9 +143,7 @@ export class AxessSessionMiddleware implements NestMiddleware<IncomingMessage, S
       return 'expired';
     }
     if (this.lifetime.idleTimeoutFor(record) !== this.lifetime.idleTimeoutMs) {
-      // The read slid the signed-in idle timeout; a session nobody signed into keeps its shorter
-      // one, a remembered session its longer one. Not awaited: the request need not wait, and a
-      // failure only leaves the signed-in idle timeout for this once.
+      // The read slid the signed-in idle timeout; an anonymous or remembered session keeps its own (not awaited).
       this.store
         .expire(id, Math.max(1, this.lifetime.ttl(record, now)))
         .catch((error: unknown) => this.logger.warn(`Could not set a session's own idle expiry: ${String(error)}`));

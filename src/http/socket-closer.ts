@@ -1,17 +1,12 @@
-/**
- * How the WebSocket adapters let a guard close the socket behind a gateway's client: the adapter
- * attaches a closer next to the socket's session when it admits it (the client is the `ws` socket
- * itself, or socket.io's `Socket`), so the guards close sockets without importing either package.
- */
+/** Where an adapter attaches a socket's closer, so the guards close sockets without importing a WebSocket package. */
 const CLOSE_SOCKET = Symbol.for('@axess/nestjs-session:close-socket');
 
 /** Closes a socket with a WebSocket close code and reason (socket.io: an event, then a disconnect). */
 export type SocketCloser = (code: number, reason: string) => void;
 
 /**
- * The close code of a socket whose session is still valid but whose last authentication is too old
- * for a `@RequireRecentAuth` message (reason `reauthentication-required`): the client asks for the
- * password, the app calls `confirmAuthentication` over HTTP, and the client opens a new socket.
+ * The close code of a socket whose last authentication is too old for a `@RequireRecentAuth`
+ * message (reason `reauthentication-required`): confirm the password over HTTP, then reconnect.
  */
 export const REAUTHENTICATION_CLOSE_CODE = 4002;
 

@@ -7,11 +7,7 @@ export function isBackendFailure(error: unknown): error is SessionStoreError {
   return error instanceof SessionStoreError && (error.kind === 'connection' || error.kind === 'command' || error.kind === 'replication');
 }
 
-/**
- * A backend failure as an HTTP 503 carrying it as `cause` (and logged, paced per reason);
- * anything else is returned as is. Users are not signed out silently when Valkey is down: the
- * request fails and can be retried.
- */
+/** A backend failure as a logged HTTP 503 with it as `cause` (nobody is signed out by an outage); anything else as is. */
 export function asServiceUnavailable(error: unknown, failures: StoreFailureLog, during = 'a request'): unknown {
   if (!isBackendFailure(error)) return error;
   failures.report(error, during);

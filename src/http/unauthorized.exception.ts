@@ -5,11 +5,8 @@ import type { AxessGraphqlExtensions } from '../errors/graphql-extensions.js';
 export const UNAUTHENTICATED = 'UNAUTHENTICATED';
 
 /**
- * The library's 401: `{ statusCode: 401, message: 'Unauthorized', reason }` when it knows why
- * (an ended session's reason, `reauthentication-required`), else Nest's plain 401. Its
- * `extensions` become the GraphQL error's: graphql-js copies them from the error a resolver
- * throws, so Apollo and Mercurius answer `extensions: { code: 'UNAUTHENTICATED', reason }`
- * without the library importing either.
+ * The library's 401: `{ statusCode: 401, message: 'Unauthorized', reason }` when it knows why,
+ * else Nest's plain 401; on GraphQL, `extensions: { code: 'UNAUTHENTICATED', reason }`.
  */
 export class AxessUnauthorizedException extends UnauthorizedException {
   /** The GraphQL error's `extensions`. */

@@ -2,6 +2,7 @@ import { parseCookie, stringifySetCookie } from 'cookie';
 import { unsign } from 'cookie-signature';
 import type { IncomingMessage } from 'node:http';
 import { cameOverTls, MAX_COOKIE_HEADER_BYTES } from '../http/session-cookie.js';
+import { COOKIE_DOMAIN, COOKIE_PATH } from '../http/session-cookie.options.js';
 import type { LegacySessionSettings } from './legacy-session.options.js';
 
 /**
@@ -12,27 +13,13 @@ import type { LegacySessionSettings } from './legacy-session.options.js';
  */
 const LEGACY_ID = /^[A-Za-z0-9_-]{16,128}$/;
 
-// What the `cookie` serializer accepts as a path, and host names as it accepts them.
-const COOKIE_PATH = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
-const COOKIE_DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-
-/** True when `id` has the shape of an id the old library minted. */
-export function isPlausibleLegacyId(id: string): boolean {
-  return LEGACY_ID.test(id);
-}
-
 /** Where the legacy cookie was set, as the legacy record remembers it (its `cookie` object). */
 export interface LegacyCookieScope {
   path?: unknown;
   domain?: unknown;
 }
 
-/**
- * The cookie of the session library being replaced: found with a header check, read with the
- * `cookie` package, verified with `cookie-signature` (the package express-session signs with;
- * @fastify/cookie's signer writes the same `value.base64(HMAC-SHA256)` without padding), and
- * cleared once its session is imported.
- */
+/** The replaced library's cookie, verified with `cookie-signature` (@fastify/cookie signs the same way) and cleared once imported. */
 export class LegacyCookie {
   private readonly marker: string;
 
@@ -45,10 +32,7 @@ export class LegacyCookie {
     return typeof header === 'string' ? header.includes(this.marker) : Array.isArray(header) && header.some((h) => h.includes(this.marker));
   }
 
-  /**
-   * The legacy session id the cookie carries, once its signature verified under one of the
-   * secrets and its shape is plausible; else `undefined` (unsigned, forged, tampered, garbage).
-   */
+  /** The legacy session id, once signed under one of the secrets and plausible; else `undefined`. */
   verifiedId(header: string | string[] | undefined): string | undefined {
     const raw = Array.isArray(header) ? header.join('; ') : header;
     if (typeof raw !== 'string' || raw.length > MAX_COOKIE_HEADER_BYTES) return undefined;
@@ -63,20 +47,16 @@ export class LegacyCookie {
     const signed = value.slice(signedPrefix.length);
     for (const secret of secrets) {
       const id = unsign(signed, secret);
-      if (id !== false) return isPlausibleLegacyId(id) ? id : undefined;
+      if (id !== false) return LEGACY_ID.test(id) ? id : undefined;
     }
     return undefined;
   }
 
-  /**
-   * A `Set-Cookie` value that removes the legacy cookie: same name, and the path and domain it
-   * was set with (from the legacy record; `/` and host-only when unknown or not a valid value).
-   */
+  /** A `Set-Cookie` value removing the legacy cookie, with the path and domain the record remembers (else `/`, host-only). */
   serializeCleared(scope: LegacyCookieScope | undefined, request: IncomingMessage): string {
     const path = typeof scope?.path === 'string' && COOKIE_PATH.test(scope.path) ? scope.path : '/';
     const domain = typeof scope?.domain === 'string' && COOKIE_DOMAIN.test(scope.domain) ? scope.domain : undefined;
-    // Browsers accept a __Host-/__Secure- cookie, even a clearing one, only with Secure; any
-    // other clear carries no Secure, so that it is not dropped on a plain-http request.
+    // Prefixed cookies are cleared only with Secure; others only with it over TLS (not dropped on plain http).
     const prefixed = /^__(Host|Secure)-/.test(this.settings.cookieName);
     return stringifySetCookie(this.settings.cookieName, '', {
       path,

@@ -13,7 +13,7 @@ import { sessionStateOf } from '../http/session-state.js';
 import { asServiceUnavailable } from '../http/store-unavailable.js';
 import type { AxessSessionService } from '../session/axess-session.service.js';
 import { AxessSessionLimitException } from '../session/session-limit.exception.js';
-import { LegacyCookie } from './legacy-cookie.js';
+import { LegacyCookie, type LegacyCookieScope } from './legacy-cookie.js';
 import type { LegacySessionClient, LegacySessionData, LegacySessionSettings } from './legacy-session.options.js';
 import { LegacySessionRecords, parseLegacyRecord, type ClaimedLegacyRecord } from './legacy-session.records.js';
 
@@ -21,21 +21,11 @@ import { LegacySessionRecords, parseLegacyRecord, type ClaimedLegacyRecord } fro
 const WARN_INTERVAL_MS = 60_000;
 
 /**
- * Imports a session of express-session or @fastify/session (connect-redis layout) into the
- * request's empty axess session, once, on the first request that carries its cookie:
- *
- * 1. the cookie is verified (signature under the old secrets, plausible id) before any key is
- *    built from it: a forged, unsigned or tampered cookie is ignored without a read;
- * 2. the legacy record is claimed atomically (`PTTL` + `GETDEL` in one `MULTI`): of concurrent
- *    requests with the same cookie one imports, the others find nothing; a replayed cookie finds nothing;
- * 3. its data (minus the old `cookie` object) goes into the session, and a session with a user is
- *    signed in through `AxessSessionService.authenticate` (fresh id, the cap, the device listed);
- *    one without a user is written as an anonymous session;
- * 4. the old cookie is cleared in the same response; the new one goes out with the commit.
- *
- * If step 3 fails on a backend error the record is put back (best effort) and the request
- * answers 503, so no one loses their session to an outage. A record that is not JSON, or whose
- * user id or size axess refuses, is bad input: "no session", logged (paced).
+ * Imports a session of express-session or @fastify/session (connect-redis layout) once, on the
+ * first request with its cookie: the cookie is verified before any key is built from it; the
+ * record is claimed atomically (one of concurrent or replayed requests gets it); its data goes
+ * into the session, signed in through `authenticate` when it has a user; the old cookie is
+ * cleared. A backend failure puts the record back and answers 503; bad input is "no session".
  */
 export class LegacySessionImporter extends LegacySessionImport {
   private readonly logger = new Logger('AxessSession');
@@ -72,17 +62,12 @@ export class LegacySessionImporter extends LegacySessionImport {
     } catch (error) {
       throw asServiceUnavailable(error, this.failures, 'a legacy session import');
     }
-    if (!claimed) {
-      // Expired, or imported already (a replay, or a concurrent request won): no session, and
-      // the browser can stop sending a cookie that names nothing.
-      writeSessionCookie(responseSink(response), { value: this.cookie.serializeCleared(undefined, request), clearSiteData: false });
-      return;
-    }
+    // Expired, or imported already (a replay, a concurrent request): the browser can drop the cookie.
+    if (!claimed) return this.clearLegacyCookie(request, response, undefined);
     const parsed = parseLegacyRecord(claimed.text);
     if (!parsed) {
       this.paced.warn('malformed', `A legacy session record (${this.settings.option}) is not the JSON of a session: not imported.`);
-      writeSessionCookie(responseSink(response), { value: this.cookie.serializeCleared(undefined, request), clearSiteData: false });
-      return;
+      return this.clearLegacyCookie(request, response, undefined);
     }
     const session = getAxessSession(request);
     try {
@@ -92,21 +77,19 @@ export class LegacySessionImporter extends LegacySessionImport {
       sessionStateOf(session).forget();
       if (isBadInput(error)) {
         this.paced.warn('refused', `A legacy session (${this.settings.option}) could not be imported: ${describe(error)}.`);
-        writeSessionCookie(responseSink(response), { value: this.cookie.serializeCleared(parsed.cookie, request), clearSiteData: false });
-        return;
+        return this.clearLegacyCookie(request, response, parsed.cookie);
       }
       await this.putBack(id, claimed);
       throw asServiceUnavailable(error, this.failures, 'a legacy session import');
     }
-    writeSessionCookie(responseSink(response), { value: this.cookie.serializeCleared(parsed.cookie, request), clearSiteData: false });
+    this.clearLegacyCookie(request, response, parsed.cookie);
   }
 
-  /**
-   * The legacy data into the session, then the user bound through normal admission: the login
-   * carries the data of a session not yet signed in. The new cookie is left to the response's
-   * commit, which adds it to the headers as they go out (Fastify replaces headers set on the raw
-   * response by those of its reply).
-   */
+  private clearLegacyCookie(request: IncomingMessage, response: ServerResponse, scope: LegacyCookieScope | undefined): void {
+    writeSessionCookie(responseSink(response), { value: this.cookie.serializeCleared(scope, request), clearSiteData: false });
+  }
+
+  /** The legacy data into the session, then the user bound through normal admission; the new cookie goes out with the commit. */
   private async admit(request: IncomingMessage, session: AxessSession, data: LegacySessionData): Promise<void> {
     const user: unknown = this.userIdOf(data);
     // A number is a user id as passport stores it; anything else but a string is refused by `authenticate`.

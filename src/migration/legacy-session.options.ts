@@ -1,4 +1,5 @@
 import { AxessOptionsError } from '../errors/axess-options.error.js';
+import { COOKIE_NAME } from '../http/session-cookie.options.js';
 
 /** The data of a legacy session: its stored JSON, without the library's own `cookie` object. */
 export type LegacySessionData = Record<string, unknown>;
@@ -76,17 +77,12 @@ export interface LegacySessionSettings {
   client?: LegacySessionClient;
 }
 
-// RFC 6265 cookie-name token characters.
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const LIBRARIES = {
   expressSession: { cookieName: 'connect.sid', signedPrefix: 's:' },
   fastifySession: { cookieName: 'sessionId', signedPrefix: '' },
 } as const;
 
-/**
- * Validates `migrateFrom` (at boot, like every option). `store` is the module's backend: the
- * in-memory or a custom store has no Valkey connection to read legacy sessions through, so it needs `client`.
- */
+/** Validates `migrateFrom` at boot; the in-memory or a custom `store` has no Valkey connection, so it needs `client`. */
 export function resolveMigrateFrom(given: unknown, store: 'valkey' | 'memory' | 'custom'): LegacySessionSettings | undefined {
   if (given === undefined || given === null) return undefined;
   if (typeof given !== 'object' || Array.isArray(given)) {
@@ -147,11 +143,7 @@ function isClient(value: unknown): value is LegacySessionClient {
   return typeof client === 'object' && client !== null && typeof client.multi === 'function' && typeof client.set === 'function';
 }
 
-/**
- * What passport stored in a legacy session: `passport.user` as passport keeps it with
- * express-session, or `passport` itself as @fastify/passport keeps it (a user serialized as an object included);
- * `undefined` without one.
- */
+/** What passport stored in a legacy session: `passport.user` (express-session), else `passport` itself (@fastify/passport). */
 export function passportValue(data: LegacySessionData): unknown {
   const passport = data.passport;
   if (typeof passport === 'object' && passport !== null && Object.hasOwn(passport, 'user')) return (passport as { user?: unknown }).user;

@@ -25,12 +25,7 @@ export class LegacySessionRecords {
     private readonly prefix: string,
   ) {}
 
-  /**
-   * Takes the record of `id` out of the old store, atomically: `PTTL` and `GETDEL` in one
-   * `MULTI`, so of any number of concurrent requests carrying the same cookie exactly one gets
-   * it, and the time it had left comes with it (to put it back as it was). `null` when there is
-   * none (expired, never existed, already imported). Backend failures are `SessionStoreError`s.
-   */
+  /** Takes the record of `id` and its time left in one `MULTI` (exactly one concurrent request gets it); `null` when gone. */
   async claim(id: string): Promise<ClaimedLegacyRecord | null> {
     const key = this.prefix + id;
     let replies: Array<[Error | null, unknown]> | null;
@@ -54,10 +49,7 @@ export class LegacySessionRecords {
     return { text, ttlMs: ms > 0 ? ms : undefined };
   }
 
-  /**
-   * Puts a claimed record back after an import that failed, unless the key exists again (`NX`:
-   * the old app, still running during a rollout, may have written a newer one).
-   */
+  /** Puts a claimed record back after a failed import, unless the old app wrote a newer one meanwhile (`NX`). */
   async restore(id: string, claimed: ClaimedLegacyRecord): Promise<void> {
     const key = this.prefix + id;
     try {
@@ -69,11 +61,7 @@ export class LegacySessionRecords {
   }
 }
 
-/**
- * The session in a legacy record, or `undefined` when the text is not the JSON of an object.
- * The library's own `cookie` object is left out of the data (axess has its own cookie), and so
- * is a `__proto__` key (`JSON.parse` makes it an own property; it cannot be a session key).
- */
+/** The session in a legacy record (without its `cookie` object and any `__proto__` key), or `undefined` if not a JSON object. */
 export function parseLegacyRecord(text: string): ParsedLegacyRecord | undefined {
   let parsed: unknown;
   try {

@@ -4,11 +4,7 @@ import type { UpgradeRefused } from '../ws/upgrade-decision.js';
 export interface HandshakeRefusal {
   /** What an HTTP upgrade would have been answered: 401, 403, 500 or 503. */
   statusCode: number;
-  /**
-   * Why: the ended session's reason (`revoked`, `evicted:newer-sign-in`, ...) when the server
-   * knows it, else `unauthenticated` (401), `origin-not-allowed` (403), `store-unavailable`
-   * (503) or `internal-error` (500).
-   */
+  /** The ended session's reason when known, else `unauthenticated`, `origin-not-allowed`, `store-unavailable` or `internal-error`. */
   reason: string;
 }
 

@@ -18,8 +18,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
 import { checkedHandlers } from '../ws/checked-handlers.js';
 import { LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES } from '../ws/close-codes.js';
-import { MessageRate, socketLimits, type AxessSocketOptions, type SocketLimits } from '../ws/socket-options.js';
-import { AxessWebSocketSessions } from '../ws/websocket-sessions.js';
+import { SocketGate } from '../ws/socket-gate.js';
+import type { AxessSocketOptions } from '../ws/socket-options.js';
 import { handshakeError } from './handshake-error.js';
 import { IoSessionSocket, type IoSocketLike } from './io-session-socket.js';
 
@@ -47,44 +47,32 @@ interface IoServerLike {
 
 /**
  * `@nestjs/platform-socket.io`'s `IoAdapter` with axess sessions (Express or Fastify):
- * - a handshake is refused when its `Origin` is not allowed (cross-site WebSocket hijacking),
- *   without the cookie of a live signed-in session, or when the store does not answer: the
- *   client's `connect_error` has `err.data = { statusCode, reason }` (`origin-not-allowed`,
- *   `unauthenticated`, the ended session's reason such as `revoked`, `store-unavailable`);
- * - a connected socket carries its session: `@CurrentSession()` and the guards work in
- *   `@SubscribeMessage` handlers, and `getAxessSession(client)` in `handleConnection`;
- * - each message is handled only once its session was read from the store again
- *   (`recheckEachMessage`);
+ * - a handshake is refused for an `Origin` not allowed, without a live signed-in session, or when
+ *   the store does not answer: `connect_error`'s `err.data` is `{ statusCode, reason }`;
+ * - a socket carries its session (`@CurrentSession()`, the guards, `getAxessSession(client)`),
+ *   re-read from the store before each message (`recheckEachMessage`);
  * - when the session ends on any instance, the client gets `axess:session-ended` with
- *   `{ reason }` (`revoked`, `evicted:newer-sign-in`, `logged-out`, ...) and is disconnected;
- * - limits: `maxHttpBufferSize` is `maxPayload` (16 KiB) unless the gateway sets its own; an 11th
- *   socket of one session disconnects the oldest, more than 100 messages in a second disconnect
- *   the socket (both after `axess:socket-closed` with `{ reason }`: `too-many-sockets`,
- *   `too-many-messages`).
+ *   `{ reason }` and is disconnected;
+ * - limits (see {@link AxessSocketOptions}): `maxHttpBufferSize` is `maxPayload`; over
+ *   `maxSocketsPerSession` (the oldest) or `maxMessagesPerSecond`, a socket gets
+ *   `axess:socket-closed` with `{ reason }` and is disconnected.
  *
  * @example
  * app.useWebSocketAdapter(new AxessIoAdapter(app, { allowedOrigins: ['https://app.example.com'] }));
  */
 export class AxessIoAdapter extends IoAdapter {
-  private readonly sessions: AxessWebSocketSessions;
-  private readonly limits: SocketLimits;
-  private readonly admitted = new WeakSet<object>();
+  private readonly gate: SocketGate;
 
-  constructor(
-    app: INestApplicationContext,
-    private readonly axessOptions: AxessIoAdapterOptions = {},
-  ) {
+  constructor(app: INestApplicationContext, options: AxessIoAdapterOptions = {}) {
     super(app);
-    this.limits = socketLimits(axessOptions);
-    this.sessions = app.get(AxessWebSocketSessions, { strict: false });
-    if (axessOptions.recheckIntervalMs !== undefined) this.sessions.setRecheckInterval(axessOptions.recheckIntervalMs);
+    this.gate = new SocketGate(app, options);
   }
 
   /** Creates the gateway's server (or namespace) with `maxHttpBufferSize` and the session check on every handshake. */
   override create(port: number, options?: Parameters<IoAdapter['create']>[1]): ReturnType<IoAdapter['create']> {
-    const server = super.create(port, { maxHttpBufferSize: this.limits.maxPayload, ...options } as Parameters<IoAdapter['create']>[1]);
+    const server = super.create(port, { maxHttpBufferSize: this.gate.limits.maxPayload, ...options } as Parameters<IoAdapter['create']>[1]);
     (server as unknown as IoServerLike).use((socket, next) => {
-      this.sessions.verifyUpgrade(socket.request, this.axessOptions.allowedOrigins).then(
+      this.gate.verify(socket.request).then(
         (decision) => (decision.accept ? next() : next(handshakeError(decision))),
         () => next(handshakeError({ accept: false, status: 500, body: {} })),
       );
@@ -95,16 +83,10 @@ export class AxessIoAdapter extends IoAdapter {
   /** Gives each socket its session (and tracks it) and counts its messages, before the gateway's `handleConnection` runs. Called by Nest. @internal */
   override bindClientConnect(server: IoServerLike, callback: (...args: unknown[]) => unknown): void {
     server.on('connection', (socket) => {
-      // Gateways sharing a server each bind their connection handler: admit and count a socket once.
-      if (this.admitted.has(socket)) return void callback(socket);
-      this.admitted.add(socket);
       const tracked = new IoSessionSocket(socket);
-      this.sessions.admit(tracked, socket.request, { carrier: socket, maxSocketsPerSession: this.limits.maxSocketsPerSession });
-      if (this.limits.maxMessagesPerSecond !== Infinity) {
-        const rate = new MessageRate(this.limits.maxMessagesPerSecond);
-        // Over the limit, the packet is dropped (no `next`) and the socket disconnected.
-        socket.use((_packet, next) => (rate.take() ? next() : tracked.close(LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES)));
-      }
+      const rate = this.gate.admit(socket, tracked, socket.request);
+      // Over the limit, the packet is dropped (no `next`) and the socket disconnected.
+      if (rate) socket.use((_packet, next) => (rate.take() ? next() : tracked.close(LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES)));
       callback(socket);
     });
   }
@@ -115,7 +97,7 @@ export class AxessIoAdapter extends IoAdapter {
     handlers: Parameters<IoAdapter['bindMessageHandlers']>[1],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    const check = async () => socket.connected && (!this.limits.recheckEachMessage || (await this.sessions.checkMessage(socket)));
+    const check = async () => socket.connected && (await this.gate.mayHandle(socket));
     super.bindMessageHandlers(socket as never, checkedHandlers(handlers, check, transform), transform);
   }
 }

@@ -15,11 +15,7 @@ export interface IoSocketLike {
   once(event: 'disconnect', listener: () => void): unknown;
 }
 
-/**
- * A socket.io socket as the session tracking sees sockets (`SessionSocket`): socket.io has no
- * close codes, so a close tells the client why with an event, then disconnects it (the
- * underlying connection too: a client cannot keep a namespace of an ended session open).
- */
+/** A socket.io socket as a `SessionSocket`: without close codes, a close is an event saying why, then a full disconnect. */
 export class IoSessionSocket implements SessionSocket {
   constructor(private readonly socket: IoSocketLike) {}
 

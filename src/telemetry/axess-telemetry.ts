@@ -23,20 +23,13 @@ export const AXESS_INSTRUMENTATION_SCOPE = '@axess/nestjs-session';
  * Prometheus shows counters with a `_total` suffix (`axess_logins_total`).
  */
 export const AXESS_METRICS = {
-  /**
-   * Counter; `outcome`: `admitted`, `refused` (the cap was full and the policy is `refuse`) or
-   * `failed` (the library could not complete a login the app had authenticated).
-   */
+  /** Counter; `outcome`: `admitted`, `refused` (cap full, policy `refuse`) or `failed` (the library could not complete it). */
   logins: 'axess.logins',
   /** Counter; `reason`: `evicted:newer-sign-in`, `revoked`, `logged-out`, `expired:absolute-timeout`. */
   sessionsEnded: 'axess.sessions.ended',
   /** Counter; `reason`: `malformed`, `bad-signature`, `unknown-session`, `expired:absolute-timeout`. */
   cookiesRejected: 'axess.cookies.rejected',
-  /**
-   * Histogram in ms; `operation` (`load`, `save`, `admit`, ...), failed calls included (they are
-   * counted in `axess.store.errors` too). One attribute only: each one more costs the SDK's
-   * per-record attribute hashing about as much again, on every request.
-   */
+  /** Histogram in ms; `operation` (`load`, `save`, `admit`, ...), failed calls included. One attribute only: each costs hashing per record. */
   storeDuration: 'axess.store.duration',
   /** Counter; `kind` (`SessionStoreError.kind`), `reason` (`SessionStoreError.reason`) and `operation`. */
   storeErrors: 'axess.store.errors',
@@ -45,12 +38,7 @@ export const AXESS_METRICS = {
 /** What became of a login the app had authenticated. */
 export type LoginOutcome = 'admitted' | 'refused' | 'failed';
 
-/**
- * Why a session cookie was not used: its value is not a signed session id (`malformed`), its
- * MAC does not verify (`bad-signature`), it verified but names no live session
- * (`unknown-session`: idle-expired, evicted, revoked, logged out, never existed, or its record
- * could not be read), or its session is past its absolute timeout (`expired:absolute-timeout`).
- */
+/** Why a session cookie was not used: not a signed id, a wrong MAC, no live session, or past its absolute timeout. */
 export type CookieRejection = 'malformed' | 'bad-signature' | 'unknown-session' | 'expired:absolute-timeout';
 
 /**
@@ -76,17 +64,15 @@ export interface AxessTelemetryOptions {
 export const STORE_DURATION_BUCKETS_MS = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /** Attribute objects built once: the SDK hashes them on every record, the library never allocates one on a hot path. */
-const LOGIN_ATTRIBUTES: Record<LoginOutcome, Attributes> = {
-  admitted: Object.freeze({ outcome: 'admitted' }),
-  refused: Object.freeze({ outcome: 'refused' }),
-  failed: Object.freeze({ outcome: 'failed' }),
-};
-const COOKIE_ATTRIBUTES: Record<CookieRejection, Attributes> = {
-  malformed: Object.freeze({ reason: 'malformed' }),
-  'bad-signature': Object.freeze({ reason: 'bad-signature' }),
-  'unknown-session': Object.freeze({ reason: 'unknown-session' }),
-  'expired:absolute-timeout': Object.freeze({ reason: 'expired:absolute-timeout' }),
-};
+const attributesOf = <K extends string>(name: string, values: readonly K[]) =>
+  Object.fromEntries(values.map((value): [K, Attributes] => [value, Object.freeze({ [name]: value })])) as Record<K, Attributes>;
+const LOGIN_ATTRIBUTES = attributesOf<LoginOutcome>('outcome', ['admitted', 'refused', 'failed']);
+const COOKIE_ATTRIBUTES = attributesOf<CookieRejection>('reason', [
+  'malformed',
+  'bad-signature',
+  'unknown-session',
+  'expired:absolute-timeout',
+]);
 
 /**
  * The library's metrics and spans, through `@opentelemetry/api`. One per module instance (a
@@ -161,22 +147,13 @@ export class AxessTelemetry {
     this.storeDuration.record(durationMs, attributes);
   }
 
-  /**
-   * Counts a failure of the store: a thrown `SessionStoreError`, or a stored record that could
-   * not be read (`decrypt`, `codec`, `payload-too-large`). Anything else is not a store failure
-   * and is not counted.
-   */
+  /** Counts a store failure: a `SessionStoreError` (also a stored record that could not be read); nothing else. */
   storeError(operation: string, error: unknown): void {
     if (!(error instanceof SessionStoreError)) return;
     this.storeErrors.add(1, { kind: error.kind, reason: error.reason, operation });
   }
 
-  /**
-   * Runs `fn` inside a span named `name`, made the active span so that the store calls it makes
-   * become its children (itself a child of the active span, e.g. the request's). The span ends
-   * when `fn` settles; a rejection marks it as an error with the failure's fixed reason, never its
-   * message. Without a tracer, `fn` runs with `undefined`.
-   */
+  /** Runs `fn` inside an active span `name` (store calls become its children); without a tracer, with `undefined`. */
   async inSpan<T>(name: string, options: SpanOptions, fn: (span: Span | undefined) => Promise<T>): Promise<T> {
     if (!this.tracer) return fn(undefined);
     return this.tracer.startActiveSpan(name, options, async (span) => {
@@ -192,11 +169,7 @@ export class AxessTelemetry {
   }
 }
 
-/**
- * Sets a span's status to error with a description that names the failure without its text:
- * the kind and reason of a `SessionStoreError` (a client's message can name hosts and ports, a
- * command its keys), else the error's class name.
- */
+/** Marks a span failed, naming the failure without its text (hosts, keys): a store error's kind and reason, else the class name. */
 export function markFailed(span: Span, error: unknown): void {
   // A 503 carries the store's failure as its cause.
   const cause = error instanceof Error && error.cause instanceof SessionStoreError ? error.cause : error;

@@ -1,10 +1,7 @@
 import { context, trace, type Attributes, type SpanOptions } from '@opentelemetry/api';
 import { markFailed, type AxessTelemetry } from './axess-telemetry.js';
 
-/**
- * One kind of store or registry call, with everything its telemetry needs built once: the
- * attribute objects of the duration histogram and the span's name and options.
- */
+/** One kind of store or registry call, with its histogram attributes and span name and options built once. */
 export class InstrumentedOperation {
   /** The histogram's attributes: the operation alone. */
   readonly attributes: Attributes;
@@ -39,11 +36,7 @@ export class InstrumentedOperation {
   }
 }
 
-/**
- * Runs one store or registry call with its telemetry: a span (a child of the active one), its
- * duration in `axess.store.duration`, and a failure in `axess.store.errors`. The result and the
- * error pass through untouched. `describe` adds span attributes from the result (e.g. a count).
- */
+/** Runs one store or registry call with its span, duration and failure count; `describe` adds span attributes from the result. */
 export async function instrumentedCall<T>(
   telemetry: AxessTelemetry,
   operation: InstrumentedOperation,

@@ -7,11 +7,11 @@ import { Clock } from '../clock/clock.js';
  * clock.advance(60_000);
  */
 export class ManualClock extends Clock {
-  private current: number;
+  private current = 0;
 
   constructor(start: Date | number = Date.UTC(2030, 0, 1)) {
     super();
-    this.current = typeof start === 'number' ? start : start.getTime();
+    this.set(start);
   }
 
   now(): Date {

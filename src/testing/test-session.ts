@@ -16,18 +16,13 @@ export interface TestSessionInit {
   createdAt?: Date;
   /** When the user signed in. @default `createdAt` when `userId` is given */
   authenticatedAt?: Date;
-  /**
-   * A request (or WebSocket client) to attach the session to, so that code under test that calls
-   * `getAxessSession(req)`, `AxessAuthenticatedGuard` or `@CurrentSession()` finds it.
-   */
+  /** A request (or WebSocket client) to attach the session to, for `getAxessSession(req)`, the guards and `@CurrentSession()`. */
   request?: object;
 }
 
 /**
- * An `AxessSession` for a unit test of a controller, a service or a gateway, without a module,
- * a store or a cast: its `get`/`set`/`delete` work on `data` in memory, `isAuthenticated` follows
- * `userId`, and what the code under test changed can be read back (`session.get(...)`,
- * `session.changed`). Nothing is ever written anywhere.
+ * An `AxessSession` for a unit test of a controller, a service or a gateway, without a module or
+ * a store: it works on `data` in memory, and what the code under test changed can be read back.
  *
  * @example
  * const session = createTestSession({ userId: 'alice', data: { cart: { items: [] } } });

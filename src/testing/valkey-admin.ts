@@ -1,5 +1,7 @@
 import { Redis } from 'iovalkey';
 
+export { waitUntil } from './valkey-process.js';
+
 /**
  * Sends one command to the server on `127.0.0.1:port` over a short-lived connection that never
  * retries or queues: a dead or frozen node fails fast instead of stalling a topology check.
@@ -52,30 +54,32 @@ export function infoFields(reply: unknown): Map<string, string> {
   return fields;
 }
 
-/** Fields of a flat `[name, value, name, value, …]` reply (e.g. `SENTINEL MASTER`). */
-export function pairFields(reply: unknown): Map<string, string> {
-  const flat = Array.isArray(reply) ? reply.map(String) : [];
-  const fields = new Map<string, string>();
-  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i], flat[i + 1]);
+/** Fields of a flat `[name, value, name, value, …]` reply (e.g. `SENTINEL MASTER`, `CLUSTER SHARDS`), values as they came. */
+export function pairs(reply: unknown): Map<string, unknown> {
+  const flat: unknown[] = Array.isArray(reply) ? reply : [];
+  const fields = new Map<string, unknown>();
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), flat[i + 1]);
   return fields;
 }
 
-/**
- * Polls `check` until it answers `true` (a thrown error counts as not yet); fails after
- * `timeoutMs` with `what` and the last reason `check` gave.
- */
-export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<true | string>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let reason = 'not checked yet';
-  while (Date.now() < deadline) {
+/** The reply of the first of `ports` that answers `command` (a dead or frozen node is skipped). */
+export async function askAny(ports: number[], command: string, ...args: Array<string | number>): Promise<unknown> {
+  let lastError: unknown = new Error('no running node');
+  for (const port of ports) {
     try {
-      const result = await check();
-      if (result === true) return;
-      reason = result;
+      return await adminCommand(port, command, ...args);
     } catch (error) {
-      reason = error instanceof Error ? error.message : String(error);
+      lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${what} not reached within ${timeoutMs} ms: ${reason}`);
+  throw lastError;
+}
+
+/** True once every replica among `ports` has its replication link up; otherwise why not. */
+export async function replicasInSync(ports: number[]): Promise<true | string> {
+  for (const port of ports) {
+    const info = infoFields(await adminCommand(port, 'INFO', 'replication'));
+    if (info.get('role') === 'slave' && info.get('master_link_status') !== 'up') return `replica ${port} is not in sync`;
+  }
+  return true;
 }

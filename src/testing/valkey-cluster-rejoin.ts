@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminCommand, infoFields, waitUntil } from './valkey-admin.js';
+import { adminCommand, replicasInSync, waitUntil } from './valkey-admin.js';
 
 /** One line of `CLUSTER NODES`: id, address, flags, primary id, slots. */
 interface NodeLine {
@@ -59,8 +59,5 @@ export async function rejoinAsNewNode(
     await adminCommand(port, 'CLUSTER', 'REPLICATE', target.id);
     return true;
   });
-  await waitUntil(`node ${port} replicating ${target!.port}`, timeoutMs, async () => {
-    const info = infoFields(await adminCommand(port, 'INFO', 'replication'));
-    return info.get('master_link_status') === 'up' || `link ${info.get('master_link_status')}`;
-  });
+  await waitUntil(`node ${port} replicating ${target!.port}`, timeoutMs, () => replicasInSync([port]));
 }

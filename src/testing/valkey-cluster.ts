@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { adminCommand, infoFields, waitUntil } from './valkey-admin.js';
+import { adminCommand, askAny, infoFields, pairs, replicasInSync, waitUntil } from './valkey-admin.js';
 import { rejoinAsNewNode } from './valkey-cluster-rejoin.js';
-import { freePort, launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
+import { freePort, launchGroup, type ValkeyProcess } from './valkey-process.js';
 
 /** Options of {@link startValkeyCluster}. */
 export interface ValkeyClusterOptions {
@@ -50,11 +47,7 @@ export interface ValkeyTestCluster {
   slotOf(key: string): Promise<number>;
   /** Port of the primary that holds `key` now. */
   primaryOf(key: string): Promise<number>;
-  /**
-   * Resolves once every running replica of the primary holding `key` has received all that the
-   * primary had written when called (replication is asynchronous): a failover after it loses none
-   * of those writes.
-   */
+  /** Resolves once every running replica of `key`'s primary has all it had written when called: a failover then loses none. */
   waitForReplication(key: string, timeoutMs?: number): Promise<void>;
   /** Kills the primary holding `key` outright (SIGKILL, like a crash); returns its port. */
   killPrimaryOf(key: string): Promise<number>;
@@ -75,10 +68,9 @@ export interface ValkeyTestCluster {
 const SLOTS = 16384;
 
 /**
- * Starts a Valkey Cluster on free loopback ports: `primaries × (1 + replicasPerPrimary)`
- * `valkey-server --cluster-enabled yes` processes, joined by `valkey-cli --cluster create`, and
- * waits until every node reports `cluster_state:ok` with all slots covered and every replica is
- * in sync (so a failover can happen). The caller must `stop()` it, also when a test fails.
+ * Starts a Valkey Cluster of `primaries × (1 + replicasPerPrimary)` nodes on free loopback ports
+ * and waits until every node is `ok` with all slots covered and every replica in sync (so a
+ * failover can happen). The caller must `stop()` it, also when a test fails.
  */
 export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Promise<ValkeyTestCluster> {
   const primaries = options.primaries ?? 3;
@@ -88,21 +80,16 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
   if (!Number.isInteger(primaries) || primaries < 3) throw new Error('A Valkey Cluster needs at least 3 primaries.');
   if (!Number.isInteger(replicasPerPrimary) || replicasPerPrimary < 0) throw new Error('replicasPerPrimary must be a whole number.');
 
-  const root = mkdtempSync(join(tmpdir(), 'axess-valkey-cluster-'));
+  const group = launchGroup('cluster');
   const processes = new Map<number, ValkeyProcess>();
   // What each node was started with, to start a killed one again as itself.
   const launches = new Map<number, { dir: string; args: string[] }>();
-  const stopAll = async () => {
-    await Promise.all([...processes.values()].map((p) => p.crash()));
-    rmSync(root, { recursive: true, force: true });
-  };
   try {
     const total = primaries * (1 + replicasPerPrimary);
     const launched = await Promise.all(
       Array.from({ length: total }, (_, i) => {
-        const dir = join(root, `node-${i}`);
-        mkdirSync(dir);
-        return launchValkeyProcess({
+        const dir = group.dir(`node-${i}`);
+        return group.launch({
           dir,
           binary: options.binary,
           args: async (port) => {
@@ -144,31 +131,21 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
       return replicasInSync(ports);
     });
   } catch (error) {
-    await stopAll();
+    await group.stop();
     throw error;
   }
 
   const dead = new Set<number>();
   const paused = new Set<number>();
   const live = () => [...processes.keys()].filter((port) => !dead.has(port) && !paused.has(port));
-  const ask = async (command: string, ...args: Array<string | number>): Promise<unknown> => {
-    let lastError: unknown = new Error('no running node');
-    for (const port of live()) {
-      try {
-        return await adminCommand(port, command, ...args);
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    throw lastError;
-  };
+  const ask = (command: string, ...args: Array<string | number>) => askAny(live(), command, ...args);
   const shards = async (): Promise<ValkeyClusterShard[]> => {
     // CLUSTER SHARDS rather than SLOTS: SLOTS leaves out replicas that have not replicated a write yet.
-    const reply = (await ask('CLUSTER', 'SHARDS')) as unknown[][];
+    const reply = (await ask('CLUSTER', 'SHARDS')) as unknown[];
     const result: ValkeyClusterShard[] = [];
     for (const entry of reply) {
       const shard = pairs(entry);
-      const nodes = ((shard.get('nodes') as unknown[][]) ?? []).map(pairs);
+      const nodes = ((shard.get('nodes') as unknown[]) ?? []).map(pairs);
       const primary =
         nodes.find((n) => n.get('role') === 'master' && n.get('health') === 'online') ?? nodes.find((n) => n.get('role') === 'master');
       const bounds = ((shard.get('slots') as unknown[]) ?? []).map(Number);
@@ -228,7 +205,7 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
         launch.dir,
         live(),
         async () => {
-          processes.set(port, await launchValkeyProcess({ port, dir: launch.dir, binary: options.binary, args: launch.args }));
+          processes.set(port, await group.launch({ port, dir: launch.dir, binary: options.binary, args: launch.args }));
           dead.delete(port);
         },
         readyTimeoutMs,
@@ -250,24 +227,8 @@ export async function startValkeyCluster(options: ValkeyClusterOptions = {}): Pr
         }
         return replicasInSync(live());
       }),
-    stop: stopAll,
+    stop: group.stop,
   };
-}
-
-/** A flat `[name, value, …]` reply as a map (values kept as they came). */
-function pairs(flat: unknown[]): Map<string, unknown> {
-  const map = new Map<string, unknown>();
-  for (let i = 0; i + 1 < flat.length; i += 2) map.set(String(flat[i]), flat[i + 1]);
-  return map;
-}
-
-/** True once every replica among `ports` has its replication link up; otherwise why not. */
-async function replicasInSync(ports: number[]): Promise<true | string> {
-  for (const port of ports) {
-    const info = infoFields(await adminCommand(port, 'INFO', 'replication'));
-    if (info.get('role') === 'slave' && info.get('master_link_status') !== 'up') return `replica ${port} is not in sync`;
-  }
-  return true;
 }
 
 /** Runs `valkey-cli --cluster create`: the first ports become primaries, the rest their replicas. */

@@ -1,7 +1,7 @@
 // No relative imports here: jest's global setup loads this file outside the test module mapper,
 // where `./x.js` specifiers do not resolve to TypeScript sources.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,7 +108,13 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
   });
   exited.catch(() => undefined);
   try {
-    await Promise.race([waitForPing(port, 10_000), exited]);
+    const answering = waitUntil(
+      `valkey-server on port ${port} answering PING`,
+      10_000,
+      async () => (await answersPing(port)) || 'no PONG',
+      50,
+    );
+    await Promise.race([answering, exited]);
   } catch (error) {
     child.kill('SIGKILL');
     if (ownsDir) rmSync(dir, { recursive: true, force: true });
@@ -122,23 +128,44 @@ async function launchOnce(port: number, options: ValkeyProcessOptions): Promise<
     signal: (signal) => void child.kill(signal),
     crash: async () => {
       untrack(child);
-      await ended(child, 'SIGKILL');
+      await ended(child);
       dismiss(watchdog);
     },
     stop: async ({ keepDir = false } = {}) => {
       untrack(child);
-      await terminate(child);
+      await ended(child, true);
       dismiss(watchdog);
       if (ownsDir && !keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
+/** Servers started together (a cluster, a sentinel group) under one temp root: `stop` kills them all and removes it. */
+export function launchGroup(label: string) {
+  const root = mkdtempSync(join(tmpdir(), `axess-valkey-${label}-`));
+  const started: ValkeyProcess[] = [];
+  return {
+    /** A fresh directory under the root. */
+    dir: (name: string): string => {
+      const dir = join(root, name);
+      mkdirSync(dir);
+      return dir;
+    },
+    launch: async (options: ValkeyProcessOptions): Promise<ValkeyProcess> => {
+      const server = await launchValkeyProcess(options);
+      started.push(server);
+      return server;
+    },
+    stop: async (): Promise<void> => {
+      await Promise.all(started.map((server) => server.crash()));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
- * A process that outlives this one only to stop `child`: it waits for the end of a pipe that
- * only this process holds, which the OS closes however this process ends (`process.exit` in a
- * jest worker, whose 'exit' listeners live on a sandboxed process object; SIGKILL; a crash),
- * then kills the server and removes its temp dir. Unref'd: it keeps nothing alive.
+ * A process that kills `child` and removes its temp dir once a pipe only this process holds
+ * closes, however this process ends (a jest worker's `process.exit`, SIGKILL, a crash).
  */
 function watchOver(child: ChildProcess, dir: string | undefined): ChildProcess {
   const script = 'cat >/dev/null; kill -9 "$1" 2>/dev/null; if [ -n "$2" ]; then rm -rf -- "$2"; fi';
@@ -159,9 +186,7 @@ function dismiss(watchdog: ChildProcess): void {
   if (!hasExited(watchdog)) watchdog.kill('SIGKILL');
 }
 
-// A test run that dies early must not leave servers behind. One listener for all of them: a
-// cluster plus sentinels would otherwise trip Node's max-listeners warning.
-// The listener is only attached while servers run (jest loads this module once per test file).
+// A run that dies early leaves no servers: one 'exit' listener for all of them, attached only while some run.
 const running = new Set<ChildProcess>();
 const killRunning = () => {
   for (const child of running) child.kill('SIGKILL');
@@ -180,32 +205,36 @@ function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-async function ended(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (hasExited(child)) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  await gone;
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
+/** Ends `child` with SIGKILL, or gracefully (SIGTERM, then SIGKILL after 5 s), and waits until it is gone. */
+async function ended(child: ChildProcess, graceful = false): Promise<void> {
   if (hasExited(child)) return;
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A frozen process cannot handle SIGTERM.
-  child.kill('SIGCONT');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  if (graceful) child.kill('SIGCONT');
+  child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+  const timer = graceful ? setTimeout(() => child.kill('SIGKILL'), 5_000) : undefined;
   await gone;
   clearTimeout(timer);
 }
 
-/** Resolves once a raw RESP PING on `port` answers PONG. */
-async function waitForPing(port: number, timeoutMs: number): Promise<void> {
+/**
+ * Polls `check` until it answers `true` (a thrown error counts as not yet); fails after
+ * `timeoutMs` with `what` and the last reason `check` gave.
+ */
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<true | string>, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let reason = 'not checked yet';
   while (Date.now() < deadline) {
-    if (await answersPing(port)) return;
-    await new Promise((r) => setTimeout(r, 50));
+    try {
+      const result = await check();
+      if (result === true) return;
+      reason = result;
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(`valkey-server on port ${port} did not answer PING within ${timeoutMs} ms`);
+  throw new Error(`${what} not reached within ${timeoutMs} ms: ${reason}`);
 }
 
 /** True when a raw RESP PING to `port` on loopback answers PONG within half a second. */

@@ -1,9 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminCommand, infoFields, pairFields, waitUntil } from './valkey-admin.js';
+import { adminCommand, askAny, infoFields, pairs, replicasInSync, waitUntil } from './valkey-admin.js';
 import type { ValkeyNodeAddress } from './valkey-cluster.js';
-import { launchValkeyProcess, type ValkeyProcess } from './valkey-process.js';
+import { launchGroup, type ValkeyProcess } from './valkey-process.js';
 
 /** Options of {@link startValkeySentinelGroup}. */
 export interface ValkeySentinelGroupOptions {
@@ -53,10 +52,9 @@ export interface ValkeyTestSentinelGroup {
 }
 
 /**
- * Starts a primary, `replicas` replicas (one by default) and `sentinels` sentinels (`valkey-server <config> --sentinel`
- * with a generated config: `sentinel monitor <name> 127.0.0.1 <port> <quorum>` and short
- * down-after / failover timeouts), and waits until every sentinel sees the replica and the
- * other sentinels, so a failover can happen. The caller must `stop()` it, also when a test fails.
+ * Starts a primary, its replicas and sentinels with short down-after / failover timeouts, and
+ * waits until every sentinel sees the replicas and the other sentinels (so a failover can happen).
+ * The caller must `stop()` it, also when a test fails.
  */
 export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptions = {}): Promise<ValkeyTestSentinelGroup> {
   const name = options.name ?? 'axess-primary';
@@ -67,45 +65,30 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error('The sentinel group name must be letters, digits, _ . -');
 
-  const root = mkdtempSync(join(tmpdir(), 'axess-valkey-sentinel-'));
-  const processes: ValkeyProcess[] = [];
-  const stopAll = async () => {
-    await Promise.all(processes.map((p) => p.crash()));
-    rmSync(root, { recursive: true, force: true });
-  };
-  const dirFor = (label: string) => {
-    const dir = join(root, label);
-    mkdirSync(dir);
-    return dir;
-  };
+  const group = launchGroup('sentinel');
+  const dataServers: ValkeyProcess[] = [];
+  let sentinelProcesses: ValkeyProcess[] = [];
   try {
-    const primary = await launchValkeyProcess({
-      dir: dirFor('primary'),
+    const primary = await group.launch({
+      dir: group.dir('primary'),
       binary: options.binary,
       args: ['--repl-diskless-sync-delay', '0'],
     });
-    processes.push(primary);
     const replicas = await Promise.all(
       Array.from({ length: replicaCount }, (_, i) =>
-        launchValkeyProcess({
-          dir: dirFor(i === 0 ? 'replica' : `replica-${i}`),
+        group.launch({
+          dir: group.dir(i === 0 ? 'replica' : `replica-${i}`),
           binary: options.binary,
-          args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0'],
+          args: replicaOf(primary.port),
         }),
       ),
     );
-    processes.push(...replicas);
+    dataServers.push(primary, ...replicas);
     // Sentinels learn the replicas from the primary's INFO: start them once they are attached.
-    await waitUntil('replicas in sync', readyTimeoutMs, async () => {
-      for (const replica of replicas) {
-        const link = infoFields(await adminCommand(replica.port, 'INFO', 'replication')).get('master_link_status');
-        if (link !== 'up') return `replica ${replica.port} link ${link}`;
-      }
-      return true;
-    });
+    await waitUntil('replicas in sync', readyTimeoutMs, () => replicasInSync(replicas.map((r) => r.port)));
     const sentinels = await Promise.all(
       Array.from({ length: sentinelCount }, (_, i) => {
-        const dir = dirFor(`sentinel-${i}`);
+        const dir = group.dir(`sentinel-${i}`);
         // Sentinels rewrite their config file, so each gets its own writable copy.
         const configFile = join(dir, 'sentinel.conf');
         writeFileSync(
@@ -118,40 +101,31 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
             '',
           ].join('\n'),
         );
-        return launchValkeyProcess({ dir, configFile, binary: options.binary, args: ['--sentinel'] });
+        return group.launch({ dir, configFile, binary: options.binary, args: ['--sentinel'] });
       }),
     );
-    processes.push(...sentinels);
+    sentinelProcesses = sentinels;
     await waitUntil('sentinels ready', readyTimeoutMs, async () => {
       for (const sentinel of sentinels) {
-        const master = pairFields(await adminCommand(sentinel.port, 'SENTINEL', 'MASTER', name));
-        if (master.get('flags') !== 'master') return `sentinel ${sentinel.port} flags the primary ${master.get('flags')}`;
-        if (master.get('num-slaves') !== String(replicaCount)) return `sentinel ${sentinel.port} sees ${master.get('num-slaves')} replicas`;
-        if (master.get('num-other-sentinels') !== String(sentinelCount - 1)) {
-          return `sentinel ${sentinel.port} sees ${master.get('num-other-sentinels')} other sentinels`;
-        }
+        const master = pairs(await adminCommand(sentinel.port, 'SENTINEL', 'MASTER', name));
+        const [flags, seen, others] = ['flags', 'num-slaves', 'num-other-sentinels'].map((field) => String(master.get(field)));
+        if (flags !== 'master') return `sentinel ${sentinel.port} flags the primary ${flags}`;
+        if (seen !== String(replicaCount)) return `sentinel ${sentinel.port} sees ${seen} replicas`;
+        if (others !== String(sentinelCount - 1)) return `sentinel ${sentinel.port} sees ${others} other sentinels`;
       }
       return true;
     });
   } catch (error) {
-    await stopAll();
+    await group.stop();
     throw error;
   }
 
-  const sentinelProcesses = processes.slice(1 + replicaCount);
-  const dataServers = processes.slice(0, 1 + replicaCount);
   const dead = new Set<number>();
   const primaryNow = async (): Promise<ValkeyNodeAddress> => {
-    let lastError: unknown = new Error('no sentinel answered');
-    for (const sentinel of sentinelProcesses) {
-      try {
-        const reply = (await adminCommand(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string] | null;
-        if (reply) return { host: '127.0.0.1', port: Number(reply[1]) };
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    throw lastError;
+    const ports = sentinelProcesses.map((p) => p.port);
+    const reply = (await askAny(ports, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string] | null;
+    if (!reply) throw new Error(`no sentinel knows the primary ${name}`);
+    return { host: '127.0.0.1', port: Number(reply[1]) };
   };
 
   return {
@@ -171,13 +145,12 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
       const index = dataServers.findIndex((p) => p.port === port);
       if (index < 0 || !dead.has(port)) throw new Error(`No killed data server on port ${port}.`);
       const primary = await primaryNow();
-      dataServers[index] = await launchValkeyProcess({
+      dataServers[index] = await group.launch({
         port,
         dir: dataServers[index].dir,
         binary: options.binary,
-        args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0'],
+        args: replicaOf(primary.port),
       });
-      processes.push(dataServers[index]);
       dead.delete(port);
     },
     pause: (port) => dataServers.find((p) => p.port === port)?.signal('SIGSTOP'),
@@ -194,6 +167,11 @@ export async function startValkeySentinelGroup(options: ValkeySentinelGroupOptio
       });
       return promoted!;
     },
-    stop: stopAll,
+    stop: group.stop,
   };
+}
+
+/** A replica of the server on `port`; it syncs at once instead of after the default 5 s diskless delay. */
+function replicaOf(port: number): string[] {
+  return ['--replicaof', '127.0.0.1', String(port), '--repl-diskless-sync-delay', '0'];
 }

@@ -6,11 +6,7 @@ interface MessageHandler {
   callback: (...args: any[]) => unknown;
 }
 
-/**
- * `handlers`, each behind `check`: a message reaches its handler only once `check` answers `true`;
- * otherwise it is dropped (no answer, no ack). `transform` is the adapter's own (a handler may
- * return a value, a promise or an observable).
- */
+/** `handlers`, each reached only once `check` answers `true` (else the message is dropped); `transform` is the adapter's. */
 export function checkedHandlers<H extends MessageHandler>(
   handlers: readonly H[],
   check: () => Promise<boolean>,
@@ -25,8 +21,7 @@ export function checkedHandlers<H extends MessageHandler>(
           try {
             return transform(handler.callback(...args));
           } catch {
-            // As the adapters do with a handler that throws at once: an error here would end the
-            // socket's message stream, and every later message of the socket would go unanswered.
+            // As the adapters do: an error here would end the socket's message stream.
             return EMPTY;
           }
         }),

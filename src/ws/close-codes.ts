@@ -1,11 +1,7 @@
 /** The close code of a socket whose session ended (the reason says why, e.g. `revoked`). */
 export const SESSION_ENDED_CLOSE_CODE = 4001;
 
-/**
- * The close code of a socket closed by a limit of the adapter (WebSocket "policy violation"); the
- * reason says which: {@link TOO_MANY_SOCKETS} or {@link TOO_MANY_MESSAGES}. A payload over
- * `maxPayload` is closed by the `ws` package itself with 1009 ("message too big").
- */
+/** The close code ("policy violation") of a socket closed by a limit: {@link TOO_MANY_SOCKETS} or {@link TOO_MANY_MESSAGES}. */
 export const LIMIT_CLOSE_CODE = 1008;
 
 /** Close reason of the oldest socket of a session that opened one more than `maxSocketsPerSession`. */

@@ -17,8 +17,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
 import { checkedHandlers } from './checked-handlers.js';
 import { LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES } from './close-codes.js';
-import { MessageRate, socketLimits, type AxessSocketOptions, type SocketLimits } from './socket-options.js';
-import { AxessWebSocketSessions, type SessionSocket } from './websocket-sessions.js';
+import type { AxessSocketOptions } from './socket-options.js';
+import { SocketGate } from './socket-gate.js';
+import type { SessionSocket } from './websocket-sessions.js';
 
 export { LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES, TOO_MANY_SOCKETS } from './close-codes.js';
 export { REAUTHENTICATION_CLOSE_CODE } from '../http/socket-closer.js';
@@ -50,48 +51,33 @@ const OPEN = 1;
 
 /**
  * `@nestjs/platform-ws`'s adapter with axess sessions:
- * - an upgrade is answered `403` when its `Origin` is not allowed (cross-site WebSocket
- *   hijacking: a page of another site would otherwise open a socket with the user's cookie),
- *   `401` without the cookie of a live signed-in session (`{"reason": ...}` when the server
- *   knows why it ended), `503` when the store does not answer; no socket opens then;
- * - an opened socket carries its session: `@CurrentSession()` and the guards work in message
- *   handlers, and `getAxessSession(client)` in `handleConnection`;
- * - each message is handled only once its session was read from the store again
- *   (`recheckEachMessage`), so a revocation answered on any instance refuses the next message;
- * - when the session ends on any instance (logout, revoke, eviction, ...), the socket is closed
- *   with code 4001 and the ended reason (`revoked`, `evicted:newer-sign-in`, `logged-out`, ...);
- * - limits: a frame over `maxPayload` (16 KiB) is closed with 1009 before it is read; an 11th
- *   socket of one session closes the oldest, more than 100 messages in a second close the
- *   socket (both 1008, reasons `too-many-sockets` and `too-many-messages`).
+ * - an upgrade is answered `403` for an `Origin` not allowed (cross-site WebSocket hijacking),
+ *   `401` without a live signed-in session (with `{"reason": ...}` when known), `503` when the
+ *   store does not answer;
+ * - a socket carries its session (`@CurrentSession()`, the guards, `getAxessSession(client)`),
+ *   re-read from the store before each message (`recheckEachMessage`);
+ * - when the session ends on any instance, the socket is closed with 4001 and the ended reason;
+ * - limits (see {@link AxessSocketOptions}): 1009 for a frame over `maxPayload`, 1008 for
+ *   `too-many-sockets` (the oldest closes) and `too-many-messages`.
  *
  * @example
  * app.useWebSocketAdapter(new AxessWsAdapter(app, { allowedOrigins: ['https://app.example.com'] }));
  */
 export class AxessWsAdapter extends WsAdapter {
-  private readonly sessions: AxessWebSocketSessions;
-  private readonly limits: SocketLimits;
-  private readonly admitted = new WeakSet<object>();
+  private readonly gate: SocketGate;
 
-  constructor(
-    app: INestApplicationContext,
-    private readonly axessOptions: AxessWsAdapterOptions = {},
-  ) {
+  constructor(app: INestApplicationContext, options: AxessWsAdapterOptions = {}) {
     super(app);
-    this.limits = socketLimits(axessOptions);
-    this.sessions = app.get(AxessWebSocketSessions, { strict: false });
-    if (axessOptions.recheckIntervalMs !== undefined) this.sessions.setRecheckInterval(axessOptions.recheckIntervalMs);
+    this.gate = new SocketGate(app, options);
   }
 
-  /**
-   * Creates the gateway's server with the session check on every upgrade (a `verifyClient` of the
-   * gateway's own is replaced) and `maxPayload` (unless the gateway sets its own).
-   */
+  /** Creates the gateway's server with the session check on every upgrade (replacing its own `verifyClient`) and `maxPayload`. */
   override create(port: number, options: Record<string, unknown> & { namespace?: string; server?: unknown; path?: string } = {}): unknown {
     return super.create(port, {
-      maxPayload: this.limits.maxPayload,
+      maxPayload: this.gate.limits.maxPayload,
       ...options,
       verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => {
-        this.sessions.verifyUpgrade(info.req, this.axessOptions.allowedOrigins).then(
+        this.gate.verify(info.req).then(
           (decision) =>
             decision.accept
               ? done(true)
@@ -108,16 +94,8 @@ export class AxessWsAdapter extends WsAdapter {
     callback: (...args: unknown[]) => unknown,
   ): void {
     server.on('connection', (socket, request) => {
-      // Gateways sharing a server each bind their connection handler: admit and count a socket once.
-      if (this.admitted.has(socket)) return void callback(socket, request);
-      this.admitted.add(socket);
-      this.sessions.admit(socket, request, { maxSocketsPerSession: this.limits.maxSocketsPerSession });
-      if (this.limits.maxMessagesPerSecond !== Infinity) {
-        const rate = new MessageRate(this.limits.maxMessagesPerSecond);
-        socket.on('message', () => {
-          if (!rate.take() && socket.readyState === OPEN) socket.close(LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES);
-        });
-      }
+      const rate = this.gate.admit(socket, socket, request);
+      if (rate) socket.on('message', () => !rate.take() && socket.readyState === OPEN && socket.close(LIMIT_CLOSE_CODE, TOO_MANY_MESSAGES));
       callback(socket, request);
     });
   }
@@ -128,7 +106,7 @@ export class AxessWsAdapter extends WsAdapter {
     handlers: Parameters<WsAdapter['bindMessageHandlers']>[1],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    const check = async () => client.readyState === OPEN && (!this.limits.recheckEachMessage || (await this.sessions.checkMessage(client)));
+    const check = async () => client.readyState === OPEN && (await this.gate.mayHandle(client));
     super.bindMessageHandlers(client, checkedHandlers(handlers, check, transform), transform);
   }
 }

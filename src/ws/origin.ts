@@ -4,10 +4,7 @@ import type { TLSSocket } from 'node:tls';
 /** Which `Origin` may open a socket: a list of origins (`https://app.example.com`), or a function. */
 export type AllowedOrigins = readonly string[] | ((origin: string | undefined, request: IncomingMessage) => boolean);
 
-/**
- * Whether the handshake's `Origin` may open a socket: one of `allowed`, or, by default, this
- * server's own origin (scheme, host and port, as the connection reached it). No `Origin` is refused.
- */
+/** Whether the handshake's `Origin` is one of `allowed`, by default this server's own; none is refused. */
 export function originAllowed(request: IncomingMessage, allowed: AllowedOrigins | undefined): boolean {
   const origin = request.headers.origin;
   if (typeof allowed === 'function') return allowed(origin, request);

@@ -23,18 +23,14 @@ export interface AxessSocketOptions {
    */
   recheckIntervalMs?: number;
   /**
-   * The largest message a client may send, in bytes. `ws` closes a socket whose frame declares
-   * more with 1009 as soon as it reads the frame's header, before any of it is buffered;
-   * socket.io (`maxHttpBufferSize`) drops the connection. A gateway's own `maxPayload` /
-   * `maxHttpBufferSize` wins over it.
+   * The largest message a client may send, in bytes: `ws` closes with 1009 on the frame's header,
+   * socket.io (`maxHttpBufferSize`) drops the connection. A gateway's own setting wins.
    * @default 16384 (16 KiB)
    */
   maxPayload?: number;
   /**
-   * Open sockets per session (`Infinity`: no limit). When one more opens, the session's oldest
-   * socket is closed (ws: code 1008, reason `too-many-sockets`; socket.io: `axess:socket-closed`
-   * with that reason, then a disconnect): a reloaded tab replaces its old socket instead of being
-   * refused.
+   * Open sockets per session (`Infinity`: no limit); one more closes the oldest (ws: 1008
+   * `too-many-sockets`; socket.io: `axess:socket-closed`), so a reloaded tab replaces its socket.
    * @default 10
    */
   maxSocketsPerSession?: number;
@@ -45,11 +41,9 @@ export interface AxessSocketOptions {
    */
   maxMessagesPerSecond?: number;
   /**
-   * Read the socket's session from the store (through the local cache when it is on) before each
-   * message reaches a handler: a message that arrives after a revocation answered on any
-   * instance is refused, and the socket closed (4001), even before that instance's event has
-   * arrived. The read does not slide the idle timeout. `false` relies on the events alone (a
-   * window of a few ms after the revocation answers).
+   * Read the socket's session from the store before each message reaches a handler, so a message
+   * after a revocation on any instance is refused (4001) before its event arrives; `false` relies
+   * on the events alone (a window of a few ms).
    * @default true
    */
   recheckEachMessage?: boolean;
@@ -81,10 +75,7 @@ export function socketLimits(options: AxessSocketOptions): SocketLimits {
   return limits;
 }
 
-/**
- * Counts one socket's messages in windows of one second from the first message of each: more
- * than `perSecond` within a window is over the limit.
- */
+/** Counts one socket's messages in one-second windows: more than `perSecond` in one is over the limit. */
 export class MessageRate {
   private windowStart = -Infinity;
   private count = 0;

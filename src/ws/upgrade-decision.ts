@@ -25,10 +25,7 @@ export interface UpgradeRefused {
 /** The answer to an upgrade request. */
 export type UpgradeDecision = UpgradeAccepted | UpgradeRefused;
 
-/**
- * Decides a handshake (a `ws` upgrade, a socket.io handshake): the `Origin` first, then the
- * session `loadSession` attaches to the request. One rule for every adapter.
- */
+/** Decides a handshake for every adapter: the `Origin` first, then the session `loadSession` attaches to the request. */
 export async function decideUpgrade(
   request: IncomingMessage,
   allowedOrigins: AllowedOrigins | undefined,

@@ -35,23 +35,14 @@ interface Tracked {
 }
 
 /**
- * The WebSocket side of sessions, for `AxessWsAdapter` (`@axess/nestjs-session/ws`) and any
- * adapter of your own:
- * - `verifyUpgrade`: an upgrade is accepted only from a same-origin page (`Origin`: cross-site
- *   WebSocket hijacking) with the cookie of a live signed-in session, loaded by the session
- *   middleware itself (one read, which slides the idle timeout like a request);
- * - `admit`: the socket gets the session (`@CurrentSession()`, the guards) and is tracked; one
- *   socket more than the adapter's `maxSocketsPerSession` closes the session's oldest;
- * - `checkMessage`: before a message is handled, its session is read from the store (through the
- *   local cache when it is on), so a session ended on any instance is refused at once;
- * - a tracked socket whose session ends, on this instance or any other (events relayed through
- *   Valkey), is closed at once with code 4001 and the ended reason (`revoked`,
- *   `evicted:newer-sign-in`, `logged-out`, ...);
- * - after events may have been missed (the subscription was re-established), and every
- *   `recheckIntervalMs`, the sessions of open sockets are checked against the store, so that a
- *   lost message, an idle expiry or the absolute timeout closes them too.
- * A socket's session is the one its upgrade loaded: changes a handler makes to it are not saved
- * (no response carries them); change sessions over HTTP.
+ * The WebSocket side of sessions, for `AxessWsAdapter`, `AxessIoAdapter` and any adapter of your own:
+ * - `verifyUpgrade`: only a same-origin upgrade with a live signed-in session, loaded by the
+ *   session middleware itself;
+ * - `admit`: the socket gets the session and is tracked (over `maxSocketsPerSession`, the oldest closes);
+ * - `checkMessage`: a message's session is read from the store first;
+ * - a socket whose session ends on any instance is closed with 4001 and the ended reason, and open
+ *   sockets are checked against the store after missed events and every `recheckIntervalMs`.
+ * Changes a handler makes to a socket's session are not saved: change sessions over HTTP.
  */
 @Injectable()
 export class AxessWebSocketSessions implements OnModuleDestroy {
@@ -100,23 +91,13 @@ export class AxessWebSocketSessions implements OnModuleDestroy {
     return [...this.bySession.values()].reduce((count, tracked) => count + tracked.sockets.size, 0);
   }
 
-  /**
-   * Decides an upgrade: 403 for an `Origin` that is not allowed (by default: none, or another
-   * origin than this server's own, scheme, host and port), 401 without a live signed-in session
-   * (with `reason` when the server knows why it ended), 503 when the store does not answer. An
-   * accepted request carries its session (`getAxessSession(request)`).
-   */
+  /** Decides an upgrade: 403 for an `Origin` not allowed, 401 without a live signed-in session, 503 when the store does not answer. */
   verifyUpgrade(request: IncomingMessage, allowedOrigins?: AllowedOrigins): Promise<UpgradeDecision> {
     this.listen();
     return decideUpgrade(request, allowedOrigins, (req) => this.loadSession(req), this.logger);
   }
 
-  /**
-   * Gives an opened socket the session its upgrade loaded (on `options.carrier` when the gateway's
-   * client is another object than the socket) and tracks it until it closes. A session that
-   * ended while the socket was opening closes it at once; a socket over `maxSocketsPerSession`
-   * closes the session's oldest.
-   */
+  /** Gives an opened socket (or `options.carrier`) its upgrade's session and tracks it until it closes. */
   admit(socket: SessionSocket, request: IncomingMessage, options: AdmitOptions = {}): void {
     this.listen();
     const session = findAxessSession(request);
@@ -149,11 +130,8 @@ export class AxessWebSocketSessions implements OnModuleDestroy {
   }
 
   /**
-   * Whether a message of `client` (the gateway's client: the socket, or the `carrier` it was
-   * admitted with) may be handled: its session is read from the store now (no sliding of the idle
-   * timeout; through the local cache when it is on). A session gone or past its absolute timeout
-   * closes its sockets (4001 and the reason) and refuses the message; a store that does not answer
-   * refuses the message and keeps the socket. Checks of one client end in the order they started.
+   * Whether a message of `client` may be handled, its session read from the store now: a session
+   * gone closes its sockets; a store that does not answer refuses the message only. In order per client.
    */
   checkMessage(client: object): Promise<boolean> {
     const previous = this.lastCheck.get(client);
@@ -183,11 +161,7 @@ export class AxessWebSocketSessions implements OnModuleDestroy {
     return false;
   }
 
-  /**
-   * Checks the sessions of every open socket against the store now: sockets whose session is gone
-   * (or past its absolute timeout) are closed with the reason the store still knows, else
-   * `ended`. Runs after missed events and every `recheckIntervalMs`; concurrent calls share a run.
-   */
+  /** Checks the sessions of every open socket against the store now, closing those gone; concurrent calls share a run. */
   recheck(): Promise<void> {
     this.rechecking ??= this.runRecheck().finally(() => (this.rechecking = undefined));
     return this.rechecking;
@@ -212,10 +186,7 @@ export class AxessWebSocketSessions implements OnModuleDestroy {
     }
   }
 
-  /**
-   * Listens to session events (local and from other instances) from the first upgrade on: until an
-   * adapter uses this service, an app registers no listener, and emitting an event costs nothing.
-   */
+  /** Listens to session events from the first upgrade on: until then, emitting an event costs nothing. */
   private listen(): void {
     if (this.stopListening || this.destroyed) return;
     this.stopListening = [this.events.onAny((event) => this.onEvent(event)), this.events.onMissedEvents(() => this.recheck())];
