@@ -50,9 +50,23 @@ export function observeLocalCache(meter: Meter, stats: Readonly<LocalCacheStats>
   const all = new Set([stats]);
   observed.set(meter, all);
   const sum = (count: (s: Readonly<LocalCacheStats>) => number) => [...all].reduce((total, s) => total + count(s), 0);
-  meter
-    .createObservableCounter(LOCAL_CACHE_METRICS.hits, { description: 'Session loads answered from the local cache.' })
-    .addCallback((result) => result.observe(sum((s) => s.hits)));
+  const counters: Array<[string, string, (s: Readonly<LocalCacheStats>) => number]> = [
+    [LOCAL_CACHE_METRICS.hits, 'Session loads answered from the local cache.', (s) => s.hits],
+    [
+      LOCAL_CACHE_METRICS.touches,
+      'Idle-expiry refreshes the local cache sent to Valkey (at most one per session per touchIntervalMs).',
+      (s) => s.touches,
+    ],
+    [LOCAL_CACHE_METRICS.invalidations, 'Local copies dropped on a change announced by Valkey.', (s) => s.invalidations],
+    [
+      LOCAL_CACHE_METRICS.flushes,
+      'Times the local cache was flushed: Valkey tracking lost or unconfirmed, or the data set flushed.',
+      (s) => s.flushes,
+    ],
+  ];
+  for (const [name, description, count] of counters) {
+    meter.createObservableCounter(name, { description }).addCallback((result) => result.observe(sum(count)));
+  }
   meter
     .createObservableCounter(LOCAL_CACHE_METRICS.misses, {
       description: 'Session loads read through to Valkey: absent from the local cache, or the cache bypassed.',
@@ -67,17 +81,4 @@ export function observeLocalCache(meter: Meter, stats: Readonly<LocalCacheStats>
         BYPASSED,
       );
     });
-  meter
-    .createObservableCounter(LOCAL_CACHE_METRICS.touches, {
-      description: 'Idle-expiry refreshes the local cache sent to Valkey (at most one per session per touchIntervalMs).',
-    })
-    .addCallback((result) => result.observe(sum((s) => s.touches)));
-  meter
-    .createObservableCounter(LOCAL_CACHE_METRICS.invalidations, { description: 'Local copies dropped on a change announced by Valkey.' })
-    .addCallback((result) => result.observe(sum((s) => s.invalidations)));
-  meter
-    .createObservableCounter(LOCAL_CACHE_METRICS.flushes, {
-      description: 'Times the local cache was flushed: Valkey tracking lost or unconfirmed, or the data set flushed.',
-    })
-    .addCallback((result) => result.observe(sum((s) => s.flushes)));
 }

@@ -45,6 +45,16 @@ function expirySlackMs(lifetimeMs: number): number {
   return Math.max(1, Math.min(60_000, Math.floor(lifetimeMs / 100)));
 }
 
+/** One admission's inputs, as `admit` checked them. */
+interface Admission {
+  key: string;
+  sessionId: string;
+  cap: number;
+  onLimit: SessionLimitPolicy;
+  options: AdmitOptions;
+  written: Promise<unknown> | undefined;
+}
+
 /** A member as stored: a negative score marks a session evicted on a Cluster whose record may still exist. */
 interface StoredMember {
   sessionId: string;
@@ -93,7 +103,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     const key = this.keys.registry(userId);
     assertSessionId(sessionId);
     // Admission without a cap: the same scoring and expiry in one script.
-    await this.admitHere(key, sessionId, 0, 'evict-oldest', {}, undefined, 'register');
+    await this.admitHere({ key, sessionId, cap: 0, onLimit: 'evict-oldest', options: {}, written: undefined }, 'register');
   }
 
   async unregister(userId: string, sessionId: string): Promise<void> {
@@ -137,9 +147,8 @@ export class ValkeySessionRegistry extends SessionRegistry {
     const onLimit = options.onLimit ?? DEFAULT_SESSION_LIMIT_POLICY;
     assertSessionLimitPolicy(onLimit, 'onLimit');
     if (options.retiring !== undefined) assertSessionId(options.retiring);
-    return this.recordsInReach
-      ? this.admitHere(key, sessionId, maxSessions, onLimit, options, written, 'admit')
-      : this.admitAcross(userId, key, sessionId, maxSessions, onLimit, options, written);
+    const admission: Admission = { key, sessionId, cap: maxSessions, onLimit, options, written };
+    return this.recordsInReach ? this.admitHere(admission, 'admit') : this.admitAcross(userId, admission);
   }
 
   /**
@@ -174,16 +183,9 @@ export class ValkeySessionRegistry extends SessionRegistry {
    * record's write on the same connection, and does everything; it answers `-1` when the record was not there yet (the
    * write went another way), and then runs again once the write has settled.
    */
-  private async admitHere(
-    key: string,
-    sessionId: string,
-    cap: number,
-    onLimit: SessionLimitPolicy,
-    options: AdmitOptions,
-    written: Promise<unknown> | undefined,
-    operation: string,
-  ): Promise<string[] | null> {
-    const run = () => this.runAdmission(key, sessionId, cap, onLimit, options, [], written ? 'verify' : 'here', operation);
+  private async admitHere(admission: Admission, operation: string): Promise<string[] | null> {
+    const { options, written } = admission;
+    const run = () => this.runAdmission(admission, [], written ? 'verify' : 'here', operation);
     // A re-sign-in waits for its rotation: a losing one (its record deleted once it learns) must not be admitted.
     if (options.replacing !== undefined) await written;
     const first = run();
@@ -201,21 +203,14 @@ export class ValkeySessionRegistry extends SessionRegistry {
    * victims it marked are ended after it, with any marked earlier whose record is still alive (a
    * reply lost to a timeout last time).
    */
-  private async admitAcross(
-    userId: string,
-    key: string,
-    sessionId: string,
-    cap: number,
-    onLimit: SessionLimitPolicy,
-    options: AdmitOptions,
-    written: Promise<unknown> | undefined,
-  ): Promise<string[] | null> {
+  private async admitAcross(userId: string, admission: Admission): Promise<string[] | null> {
+    const { sessionId, options, written } = admission;
     const stored = (await this.stored(userId)).filter((m) => m.sessionId !== sessionId);
     const live = await this.store.existing(stored.map((m) => m.sessionId));
     // Only now may the member appear: a member without a record would look dead to a concurrent login.
     await written;
     const dead = stored.filter((m) => !live.has(m.sessionId)).map((m) => m.sessionId);
-    const reply = await this.runAdmission(key, sessionId, cap, onLimit, options, dead, 'across', 'admit');
+    const reply = await this.runAdmission(admission, dead, 'across', 'admit');
     if (reply === null || reply === -1) return null;
     const leftover = stored.filter((m) => m.score < 0 && live.has(m.sessionId)).map((m) => m.sessionId);
     const ended = [...leftover, ...reply].filter(isSessionId);
@@ -229,11 +224,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
 
   /** Runs the admission script: the ended ids, `null` when it refused the session, `-1` when its record was missing. */
   private async runAdmission(
-    key: string,
-    sessionId: string,
-    cap: number,
-    onLimit: SessionLimitPolicy,
-    options: AdmitOptions,
+    { key, sessionId, cap, onLimit, options }: Admission,
     dead: string[],
     reach: 'here' | 'verify' | 'across',
     operation: string,

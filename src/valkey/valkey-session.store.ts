@@ -213,14 +213,8 @@ export class ValkeySessionStore extends SessionStore {
   }
 
   override async existing(ids: readonly string[]): Promise<Set<string>> {
-    const valid = ids.filter(isSessionId);
-    let flags: number[];
-    try {
-      flags = await Promise.all(valid.map((id) => this.client.exists(this.keys.session(id))));
-    } catch (error) {
-      throw SessionStoreError.fromClient('exists', error);
-    }
-    return new Set(valid.filter((_, i) => flags[i] === 1));
+    const flags = await this.perSession(ids, 'exists', (key) => this.client.exists(key));
+    return new Set([...flags].filter(([, flag]) => flag === 1).map(([id]) => id));
   }
 
   /** `PEXPIRE key ttl`: one command; an absent record stays absent. */
@@ -235,18 +229,23 @@ export class ValkeySessionStore extends SessionStore {
   }
 
   override async remainingTtl(ids: readonly string[]): Promise<Map<string, number>> {
+    const ttls = await this.perSession(ids, 'pttl', (key) => this.client.pttl(key));
+    return new Map([...ttls].filter(([, ttl]) => ttl >= 0));
+  }
+
+  /** One single-key command per valid id, sent together (Cluster-safe); the replies by id. */
+  private async perSession(
+    ids: readonly string[],
+    operation: string,
+    command: (key: string) => Promise<number>,
+  ): Promise<Map<string, number>> {
     const valid = ids.filter(isSessionId);
-    let ttls: number[];
     try {
-      ttls = await Promise.all(valid.map((id) => this.client.pttl(this.keys.session(id))));
+      const replies = await Promise.all(valid.map((id) => command(this.keys.session(id))));
+      return new Map(valid.map((id, i) => [id, replies[i]]));
     } catch (error) {
-      throw SessionStoreError.fromClient('pttl', error);
+      throw SessionStoreError.fromClient(operation, error);
     }
-    const result = new Map<string, number>();
-    valid.forEach((id, i) => {
-      if (ttls[i] >= 0) result.set(id, ttls[i]);
-    });
-    return result;
   }
 
   override async markGone(ids: readonly string[], reason: string, ttlMs: number): Promise<void> {
