@@ -35,6 +35,9 @@ const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
 };
 
 /** The run's summary: the JSON object `npm run chaos` prints last. */
+/** The largest value, 0 for none (a spread of a long run's values would overflow the call stack). */
+const largest = (values: readonly number[]): number => values.reduce((a, b) => Math.max(a, b), 0);
+
 export function summarize(
   run: { topology: string; seed: number; minutes: number; durableWrites: boolean; elapsedMs: number; historyFile?: string },
   operations: readonly Operation[],
@@ -45,7 +48,7 @@ export function summarize(
   const byKind: Record<string, { p50: number; p99: number; max: number }> = {};
   for (const kind of new Set(recovery.map((r) => r.kind))) {
     const ms = recovery.filter((r) => r.kind === kind).map((r) => r.ms);
-    byKind[kind] = { p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms) };
+    byKind[kind] = { p50: percentile(ms, 50), p99: percentile(ms, 99), max: largest(ms) };
   }
   const latencies = operations.map((op) => op.end - op.start);
   return {
@@ -72,7 +75,7 @@ export function summarize(
       ),
       byKind,
     },
-    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.round(Math.max(0, ...latencies)) },
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.round(largest(latencies)) },
     examples: [...check.violations, ...check.staleCacheReads].slice(0, 10).map((v) => `${v.guarantee}: ${v.message}`),
     ...(run.historyFile ? { historyFile: run.historyFile } : {}),
   };

@@ -1,10 +1,15 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runSoak } from './soak';
+import type { FaultRecord, Operation } from './history';
+import { summarize } from './report';
+import { checkSoakHistory, runSoak } from './soak';
 
 /**
  * `npm run chaos -- --minutes N --topology cluster|sentinel [--seed S] [--durable on|off]`:
- * progress on stderr, the summary as the last line of stdout (one JSON object).
+ * progress on stderr, the summary as the last line of stdout (one JSON object). With
+ * `--history FILE`, no soak runs: the history file of an earlier run is checked again (with this
+ * checker) and summarized, labelled with the other options given.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -13,6 +18,7 @@ async function main(): Promise<void> {
       topology: { type: 'string', default: 'cluster' },
       seed: { type: 'string', default: '1' },
       durable: { type: 'string', default: 'on' },
+      history: { type: 'string' },
     },
   });
   const minutes = Number(values.minutes);
@@ -21,6 +27,20 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(seed)) throw new Error('--seed must be an integer');
   if (values.topology !== 'cluster' && values.topology !== 'sentinel') throw new Error('--topology must be cluster or sentinel');
   if (values.durable !== 'on' && values.durable !== 'off') throw new Error('--durable must be on or off');
+  if (values.history !== undefined) {
+    const { operations, faults } = JSON.parse(readFileSync(values.history, 'utf8')) as { operations: Operation[]; faults: FaultRecord[] };
+    const elapsedMs = operations.reduce((last, op) => Math.max(last, op.end), 0);
+    const run = {
+      topology: values.topology,
+      seed,
+      minutes,
+      durableWrites: values.durable === 'on',
+      elapsedMs,
+      historyFile: values.history,
+    };
+    process.stdout.write(`${JSON.stringify(summarize(run, operations, faults, checkSoakHistory(operations)))}\n`);
+    return;
+  }
   const { summary } = await runSoak({
     topology: values.topology,
     minutes,

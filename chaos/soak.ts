@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppInstance, type AppSpec } from './apps';
-import { checkHistory } from './checker';
+import { checkHistory, type CheckResult } from './checker';
 import { injectFaults } from './faults';
-import { HistoryRecorder } from './history';
+import { HistoryRecorder, type Operation } from './history';
 import { Prng, sleep } from './prng';
 import { TcpProxy } from './proxy';
 import { summarize } from './report';
@@ -35,6 +35,15 @@ export const SOAK_CAP = 3;
 export const LOCAL_CACHE_STALENESS_MS = 1000;
 
 /** Express and Fastify, local cache on for two, and one reaching Valkey through the partitionable proxies. */
+/** The checker's verdict on a soak's history (its cap, its cached instances). */
+export function checkSoakHistory(operations: readonly Operation[], cacheStalenessMs = LOCAL_CACHE_STALENESS_MS): CheckResult {
+  return checkHistory(operations, {
+    cap: SOAK_CAP,
+    cachedInstances: INSTANCES.filter((i) => i.localCache).map((i) => i.name),
+    cacheStalenessMs,
+  });
+}
+
 const INSTANCES: AppSpec[] = [
   { name: 'express', adapter: 'express', localCache: false, proxied: false },
   { name: 'fastify-cache', adapter: 'fastify', localCache: true, proxied: false },
@@ -101,11 +110,7 @@ export async function runSoak(options: SoakOptions) {
     clearInterval(progress);
     await workload.stop();
     const elapsedMs = history.now() - began;
-    const check = checkHistory(history.operations, {
-      cap: SOAK_CAP,
-      cachedInstances: INSTANCES.filter((i) => i.localCache).map((i) => i.name),
-      cacheStalenessMs: options.cacheStalenessMs ?? LOCAL_CACHE_STALENESS_MS,
-    });
+    const check = checkSoakHistory(history.operations, options.cacheStalenessMs);
     const historyFile =
       options.historyFile ??
       join(tmpdir(), `axess-chaos-${options.topology}-${options.seed}-${options.durable ? 'durable' : 'async'}.json`);

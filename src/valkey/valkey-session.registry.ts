@@ -70,7 +70,8 @@ interface StoredMember {
  * write: it checks the members' records, evicts and ends the victims (marker and deletion) in one
  * atomic step, one round trip in all. On a Cluster, records live in other slots, which a script
  * may not touch: members are read and their records checked first, and victims stay in the set,
- * marked, until their records are gone (I6 in docs/architecture.md), four round trips in all.
+ * marked, until their records are gone (I6 in docs/architecture.md), four round trips in all (five
+ * when it evicts).
  */
 export class ValkeySessionRegistry extends SessionRegistry {
   /** The key layout in use (for this package's own tests and benchmarks). @internal */
@@ -120,13 +121,17 @@ export class ValkeySessionRegistry extends SessionRegistry {
       this.call('isValid', () => this.client.zscore(key, sessionId)),
       this.store.existing([sessionId]),
     ]);
-    return score !== null && Number(score) >= 0 && live.has(sessionId);
+    return score !== null && live.has(sessionId);
   }
 
-  /** Every member as stored, oldest first, dead ones included (not the evicted ones still marked on a Cluster). */
+  /**
+   * Every member as stored, oldest first, dead ones included. A victim a Cluster admission could
+   * not end (its reply lost) is listed too, at its first score: its session may still be alive,
+   * so it stays listable and revocable until an admission or a revocation ends it.
+   */
   async members(userId: string): Promise<RegisteredSession[]> {
     const stored = await this.stored(userId);
-    return stored.filter((m) => m.score >= 0).map((m) => ({ sessionId: m.sessionId, registeredAt: m.score }));
+    return stored.map((m) => ({ sessionId: m.sessionId, registeredAt: Math.abs(m.score) }));
   }
 
   /**
@@ -167,7 +172,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     const key = this.keys.registry(userId);
     const stored = await this.stored(userId);
     if (stored.length === 0) return [];
-    // Evicted members still marked go too (their record, if a lost reply left it), but were ended already.
+    // Victims still marked go too (their record, if a lost reply left it).
     const ids = stored.map((m) => m.sessionId);
     const deletable = ids.filter(isSessionId);
     // Records first, then ZREM of exactly the ids read (not DEL): a member leaves only once its
@@ -175,7 +180,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     // living on outside the registry. The set vanishes once empty.
     if (deletable.length > 0) await this.store.delete(...deletable);
     await this.call('invalidateUser', () => this.client.zrem(key, ...ids));
-    return stored.filter((m) => m.score >= 0).map((m) => m.sessionId);
+    return ids;
   }
 
   /**
@@ -219,6 +224,8 @@ export class ValkeySessionRegistry extends SessionRegistry {
       ended.length === 0 ? undefined : marker ? this.store.markGone(ended, marker.reason, marker.ttlMs) : this.store.delete(...ended),
       options.retiring === undefined ? undefined : this.store.delete(options.retiring),
     ]);
+    // Their records are gone: now the marked members may go (a failure leaves them for the next admission).
+    if (ended.length > 0) await this.call('admit', () => this.client.zrem(admission.key, ...ended));
     return [...leftover, ...reply];
   }
 
