@@ -137,7 +137,7 @@ export function checkHistory(operations: readonly Operation[], options: CheckOpt
     ...revocation.violations,
     ...checkLostSignIns(index, options.cap),
     ...notes.violations,
-    ...checkCap(index, options.cap),
+    ...checkCap(index, options.cap, cached, options.cacheStalenessMs ?? 0),
   ];
   const counts: Record<Guarantee, number> = { cap: 0, revocation: 0, acknowledged: 0, isolation: 0, errors: 0 };
   for (const v of violations) counts[v.guarantee]++;
@@ -278,14 +278,22 @@ function checkLostNotes(index: SessionIndex, cached: Set<string>, staleMs: numbe
   return { violations: found, stale };
 }
 
-function checkCap(index: SessionIndex, cap: number): Violation[] {
+/**
+ * A session counts as live from its sign-in's answer until its last successful use. A use on an
+ * instance with the local cache may be served from a copy up to the stated staleness after the
+ * session ended, so it proves the session alive only until that much earlier.
+ */
+function checkCap(index: SessionIndex, cap: number, cached: Set<string>, staleMs: number): Violation[] {
   const found: Violation[] = [];
   const byUser = new Map<string, Array<{ id: string; from: number; to: number }>>();
   for (const [id, creator] of index.creator) {
-    const lastOk = (index.uses.get(id) ?? []).filter((use) => use.outcome === 'ok').pop();
-    if (!lastOk || lastOk.start <= creator.end) continue;
+    let aliveUntil = -Infinity;
+    for (const use of index.uses.get(id) ?? []) {
+      if (use.outcome === 'ok') aliveUntil = Math.max(aliveUntil, cached.has(use.instance) ? use.start - staleMs : use.start);
+    }
+    if (aliveUntil <= creator.end) continue;
     const spans = byUser.get(creator.user) ?? [];
-    spans.push({ id, from: creator.end, to: lastOk.start });
+    spans.push({ id, from: creator.end, to: aliveUntil });
     byUser.set(creator.user, spans);
   }
   for (const [user, spans] of byUser) {

@@ -79,6 +79,23 @@ describe('the chaos history checker', () => {
     expect(result.violations[0].operations.map((op) => op.created).sort()).toEqual(['s1', 's2', 's3', 's4']);
   });
 
+  it('cap: a use on a cached instance within the staleness bound of the eviction does not keep the session alive; beyond it, it does', () => {
+    const ops = (useAt: number) =>
+      history(
+        signIn('a0', 'alice', 's1', 0),
+        signIn('a1', 'alice', 's2', 10),
+        signIn('a2', 'alice', 's3', 20),
+        signIn('a3', 'alice', 's4', 40),
+        { ...me('a0', 'alice', 's1', useAt), instance: 'cached' },
+        me('a1', 'alice', 's2', 2000),
+        me('a2', 'alice', 's3', 2000),
+        me('a3', 'alice', 's4', 2000),
+      );
+    const options = { ...CAP, cachedInstances: ['cached'], cacheStalenessMs: 1000 };
+    expect(checkHistory(ops(50), options).counts.cap).toBe(0);
+    expect(checkHistory(ops(1500), options).counts.cap).toBe(1);
+  });
+
   it('cap: no violation when the oldest was last used before the fourth sign-in was acknowledged', () => {
     const result = checkHistory(
       history(
