@@ -41,7 +41,8 @@ function request(base, method, path, { cookie, body } = {}) {
 async function signIn(base) {
   const res = await request(base, 'POST', '/auth/login', { body: { username: 'alice', password: 'alice-password' } });
   if (res.status !== 200) throw new Error(`login at ${base} answered ${res.status}`);
-  return { cookie: res.cookie, id: res.body.sessionId };
+  // The sample names sessions by their public handle (older samples answered the id).
+  return { cookie: res.cookie, id: res.body.handle ?? res.body.sessionId };
 }
 
 /** `trials` revocations through B, each timed until A refuses the session. */
