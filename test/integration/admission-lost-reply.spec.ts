@@ -2,7 +2,7 @@ import { Redis } from 'iovalkey';
 import { startValkeyServer, type ValkeyTestServer } from '../../src/testing';
 import { lostReplyFixture } from '../harness/lost-admission-reply';
 
-describe('an admission whose reply is lost still ends its victims (one server)', () => {
+describe('lost replies and failed deletions leave no session outside the registry (one server)', () => {
   let server: ValkeyTestServer;
   let client: Redis;
 
@@ -15,7 +15,7 @@ describe('an admission whose reply is lost still ends its victims (one server)',
     await server.stop();
   });
 
-  it('the script deletes the evicted record and writes its marker itself: nothing is left for the client to do', async () => {
+  it('an admission whose reply is lost still ends its victims: the script deletes the evicted record and writes its marker itself: nothing is left for the client to do', async () => {
     const { store, registry, signIn } = lostReplyFixture(client);
     const a = await signIn('ann', 2);
     await a.ended;
@@ -30,22 +30,8 @@ describe('an admission whose reply is lost still ends its victims (one server)',
     expect(await store.goneReason(a.id)).toBe('evicted');
     expect(await registry.activeSessions('ann')).toEqual([b.id, c.id]);
   });
-});
 
-describe('a revocation whose record deletions fail leaves the registry as it was', () => {
-  let server: ValkeyTestServer;
-  let client: Redis;
-
-  beforeAll(async () => {
-    server = await startValkeyServer();
-    client = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await client.quit();
-    await server.stop();
-  });
-
-  it('invalidateUser and invalidateSession remove members only once their records are deleted', async () => {
+  it('a revocation whose record deletions fail leaves the registry as it was: invalidateUser and invalidateSession remove members only once their records are deleted', async () => {
     const { store, registry, signIn } = lostReplyFixture(client);
     const a = await signIn('cy', 3);
     await a.ended;
