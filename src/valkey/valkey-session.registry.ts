@@ -224,9 +224,11 @@ export class ValkeySessionRegistry extends SessionRegistry {
       ended.length === 0 ? undefined : marker ? this.store.markGone(ended, marker.reason, marker.ttlMs) : this.store.delete(...ended),
       options.retiring === undefined ? undefined : this.store.delete(options.retiring),
     ]);
-    // Their records are gone: now the marked members may go (a failure leaves them for the next admission).
-    if (ended.length > 0) await this.call('admit', () => this.client.zrem(admission.key, ...ended));
-    return [...leftover, ...reply];
+    // Their records are gone: now the marked members may go (a failure leaves them for the next
+    // admission). Concurrent admissions may end the same leftover: the one whose ZREM removes a
+    // member reports it, so each eviction is reported once.
+    const removed = await Promise.all(ended.map((id) => this.call('admit', () => this.client.zrem(admission.key, id))));
+    return ended.filter((_, i) => removed[i] === 1);
   }
 
   /** Runs the admission script: the ended ids, `null` when it refused the session, `-1` when its record was missing. */

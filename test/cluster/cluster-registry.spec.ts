@@ -94,6 +94,22 @@ describe('Valkey Cluster: an admission whose reply is lost', () => {
     expect((await registry.members('ann')).map((m) => m.sessionId)).toEqual([c.id, d.id]);
   });
 
+  it('concurrent admissions that both find a victim left marked report it once', async () => {
+    const { store, registry, signIn } = lostReplyFixture(shared.client);
+    const a = await signIn('cy', 1);
+    await a.ended;
+    store.broken = true;
+    const b = await signIn('cy', 1);
+    await expect(b.ended).rejects.toThrow('reply lost');
+    store.broken = false;
+    // Both read a as marked and alive before either ends it; each ends it, one reports it.
+    const [c, d] = await Promise.all([signIn('cy', 10), signIn('cy', 10)]);
+    const reported = [...((await c.ended) ?? []), ...((await d.ended) ?? [])];
+    expect(reported).toEqual([a.id]);
+    expect(await store.existing([a.id])).toEqual(new Set());
+    expect(await store.goneReason(a.id)).toBe('evicted');
+  });
+
   it('a revocation of the user ends a victim left marked', async () => {
     const { store, registry, signIn } = lostReplyFixture(shared.client);
     const a = await signIn('bo', 1);
