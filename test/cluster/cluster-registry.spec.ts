@@ -95,7 +95,7 @@ describe('Valkey Cluster: an admission whose reply is lost', () => {
   });
 
   it('concurrent admissions that both find a victim left marked report it once', async () => {
-    const { store, registry, signIn } = lostReplyFixture(shared.client);
+    const { store, signIn } = lostReplyFixture(shared.client);
     const a = await signIn('cy', 1);
     await a.ended;
     store.broken = true;
