@@ -221,6 +221,16 @@ function endExplained(index: SessionIndex, id: string, creator: Operation, refus
   for (const op of index.overlapping(creator.user, creator.start, refusal.end)) {
     if (op === refusal || !MAYBE_APPLIED.has(op.outcome)) continue;
     if (op.ends?.includes(id)) return true;
+    // A revocation of the device's previous id, sent before its re-authentication answered: the
+    // workload names the target by the device's agent and knew only the old id, but the list it
+    // read may already have shown the new one.
+    if (
+      op.op === 'revoke' &&
+      creator.op === 'reauthenticate' &&
+      op.start < creator.end &&
+      creator.ends?.some((old) => op.ends?.includes(old))
+    )
+      return true;
     // A revocation whose target the workload could not name may have been this one.
     if (op.op === 'revoke' && op.ends === undefined && op.session !== id) return true;
     if (op.op === 'logout-all' && creator.start < op.end) return true;

@@ -211,6 +211,45 @@ describe('the chaos history checker', () => {
     expect(old.counts.acknowledged).toBe(1);
   });
 
+  it('acknowledged: not a loss when a revocation of the old id was sent before the re-authentication that replaced it answered', () => {
+    const reauth = (end: number): Omit<Operation, 'index' | 'instance'> => ({
+      client: 'a0',
+      user: 'alice',
+      op: 'reauthenticate',
+      session: 's1',
+      start: 10,
+      end,
+      status: 200,
+      outcome: 'ok',
+      observed: { userId: 'alice' },
+      created: 's1b',
+      ends: ['s1'],
+    });
+    const revokeOld = {
+      client: 'a1',
+      user: 'alice',
+      op: 'revoke' as const,
+      session: 's2',
+      start: 30,
+      end: 35,
+      status: 200,
+      outcome: 'ok' as const,
+      ends: ['s1'],
+    };
+    const ops = (reauthEnd: number) =>
+      history(
+        signIn('a0', 'alice', 's1', 0),
+        signIn('a1', 'alice', 's2', 1),
+        reauth(reauthEnd),
+        revokeOld,
+        me('a0', 'alice', 's1b', 60, 'refused'),
+      );
+    // The revocation went out while the re-authentication was still unanswered: it may have hit the new id.
+    expect(checkHistory(ops(40), CAP).counts.acknowledged).toBe(0);
+    // Sent after the answer, a revocation of the old id cannot explain the new one's end.
+    expect(checkHistory(ops(20), CAP).counts.acknowledged).toBe(1);
+  });
+
   it('acknowledged: not a loss when a revocation by another device of the user named no target (it may have been this one)', () => {
     const result = checkHistory(
       history(
