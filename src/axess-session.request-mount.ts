@@ -6,7 +6,7 @@ import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
 import { expressSessionView } from './compat/express-session.view.js';
 import type { SessionViewServices } from './compat/session-view.services.js';
 import type { UnboundLoginWarning } from './compat/unbound-login.warning.js';
-import { linkFrameworkRequest, rawRequest } from './http/session-request.js';
+import { findAxessSession, linkFrameworkRequest, rawRequest } from './http/session-request.js';
 import type { AxessSessionMiddleware } from './http/session.middleware.js';
 
 /** The parts of Nest's HTTP adapters used here. */
@@ -93,10 +93,16 @@ export class AxessRequestMount implements OnModuleDestroy {
     if (!middleware) return;
     const warn = this.options.warnUnboundLogin;
     this.mounted = true;
+    // Only a request that arrives without a signed-in session is watched: one that arrives signed
+    // in ends either still signed in or ended on purpose, both excused by the check (and a `finish`
+    // listener per request is not free).
+    const watching = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => (error?: unknown) => {
+      if (!findAxessSession(req)?.isAuthenticated) unbound.watch(req, res);
+      next(error);
+    };
     adapter.use((req, res, next) => {
-      if (warn) unbound.watch(req, res);
       // Errors go to `next`: Nest's error handler answers them (a store failure is a 503).
-      middleware.use(req, res, next).catch(next);
+      middleware.use(req, res, warn ? watching(req, res, next) : next).catch(next);
     });
   }
 
