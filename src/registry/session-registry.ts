@@ -6,6 +6,11 @@ export interface RegisteredSession {
   sessionId: string;
   /** When it was registered, in epoch ms from the `Clock`; the oldest is evicted first. */
   registeredAt: number;
+  /**
+   * Set on a member already evicted whose end is not done yet (a Cluster admission whose reply
+   * was lost, or one still ending it): listed so that it stays revocable, but no longer counted.
+   */
+  evicted?: true;
 }
 
 /** Options of {@link SessionRegistry.admit}. */

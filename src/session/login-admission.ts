@@ -87,11 +87,17 @@ export function admitLogin(
  * A confirmation's swap of `replacing` for `sessionId` in the registry, keeping the user's count.
  * A login elsewhere may evict `replacing` meanwhile: its admission takes the member out before it
  * deletes the record, so the rotation can still find the record, and registering the new id
- * then would give the user one session more than the cap. So `replacing` must still be a member
- * (else the session ended: 401, and the caller discards the new record), and the swap is an
- * admission under the larger of the cap and the count of the user's other live sessions plus this
- * one: a session admitted between this read and the swap that took the user past the cap (its own
- * admission evicting this one) makes it evict the oldest; one that did not evicts nobody.
+ * then would give the user one session more than the cap. So `replacing` must still be a counted
+ * member (an evicted one, or one gone with a marker, ends the session: 401 with the reason, and
+ * the caller discards the new record), and the swap is an admission under the larger of the cap
+ * and the count of the user's other live sessions plus this one: a session admitted between this
+ * read and the swap that took the user past the cap (its own admission evicting this one) makes
+ * it evict the oldest; one that did not evicts nobody.
+ *
+ * A concurrent login may also have pruned `replacing` as dead, finding its record already rotated
+ * away by this confirmation (no marker: nobody ended it), and admitted its own session without
+ * counting this one. Then the new id is admitted under the numeric cap like a sign-in after that
+ * login, evicting the oldest; without a numeric cap the session counts as ended (401).
  */
 async function swapConfirmed(
   registry: SessionRegistry,
@@ -104,16 +110,20 @@ async function swapConfirmed(
   floor: number,
 ): Promise<string[]> {
   written.catch(() => undefined);
-  const members = await registry.members(userId);
-  // Out of the registry: evicted (or revoked) meanwhile, and the 401 says so.
-  if (!members.some((m) => m.sessionId === replacing)) throw new AxessUnauthorizedException(SessionEndReason.evicted);
+  const evictionMarker = { reason: SessionEndReason.evicted, ttlMs: markerTtlMs };
+  const all = await registry.members(userId);
+  const own = all.find((m) => m.sessionId === replacing);
+  // Flagged evicted (a Cluster victim not yet ended): out already, and not one to count.
+  if (own?.evicted) throw new AxessUnauthorizedException(SessionEndReason.evicted);
+  if (own === undefined) {
+    const reason = await store.goneReason(replacing);
+    if (reason !== undefined || floor === 0) throw new AxessUnauthorizedException(reason ?? SessionEndReason.evicted);
+    return (await registry.admit(userId, sessionId, floor, { recordWritten: written, evictionMarker })) ?? [];
+  }
+  const members = all.filter((m) => m.evicted !== true);
   const live = await liveSessionIds(members, store);
   const cap = Math.max(floor, live.filter((id) => id !== replacing && id !== sessionId).length + 1);
-  const evicted = await registry.admit(userId, sessionId, cap, {
-    recordWritten: written,
-    evictionMarker: { reason: SessionEndReason.evicted, ttlMs: markerTtlMs },
-    replacing,
-  });
+  const evicted = await registry.admit(userId, sessionId, cap, { recordWritten: written, evictionMarker, replacing });
   return evicted ?? [];
 }
 

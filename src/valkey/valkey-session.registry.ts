@@ -127,11 +127,14 @@ export class ValkeySessionRegistry extends SessionRegistry {
   /**
    * Every member as stored, oldest first, dead ones included. A victim a Cluster admission could
    * not end (its reply lost) is listed too, at its first score: its session may still be alive,
-   * so it stays listable and revocable until an admission or a revocation ends it.
+   * so it stays listable and revocable until an admission or a revocation ends it; it is flagged
+   * `evicted` (it no longer counts).
    */
   async members(userId: string): Promise<RegisteredSession[]> {
     const stored = await this.stored(userId);
-    return stored.map((m) => ({ sessionId: m.sessionId, registeredAt: Math.abs(m.score) }));
+    return stored.map((m) =>
+      m.score < 0 ? { sessionId: m.sessionId, registeredAt: -m.score, evicted: true } : { sessionId: m.sessionId, registeredAt: m.score },
+    );
   }
 
   /**

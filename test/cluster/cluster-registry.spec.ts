@@ -1,5 +1,5 @@
 import { Cluster } from 'iovalkey';
-import { KeyLayout, mintSessionId, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore } from '../../src/internal';
+import { admitLogin, KeyLayout, mintSessionId, ValkeyConnection, ValkeySessionRegistry, ValkeySessionStore } from '../../src/internal';
 import { freePort, ManualClock } from '../../src/testing';
 import { describeSessionRegistryConformance, type BrokenRegistry } from '../conformance/session-registry.conformance';
 import { valkeyRegistryFixture } from '../conformance/valkey-registry.fixture';
@@ -108,6 +108,34 @@ describe('Valkey Cluster: an admission whose reply is lost', () => {
     expect(reported).toEqual([a.id]);
     expect(await store.existing([a.id])).toEqual(new Set());
     expect(await store.goneReason(a.id)).toBe('evicted');
+  });
+
+  it('a victim left marked is listed flagged evicted, and confirming its authentication is refused instead of taking the user past the cap', async () => {
+    const { store, registry, signIn } = lostReplyFixture(shared.client);
+    const a = await signIn('dee', 2);
+    await a.ended;
+    const b = await signIn('dee', 2);
+    await b.ended;
+    store.broken = true;
+    const c = await signIn('dee', 2);
+    await expect(c.ended).rejects.toThrow('reply lost');
+    store.broken = false;
+    expect(await registry.members('dee')).toEqual([
+      { sessionId: a.id, registeredAt: expect.any(Number), evicted: true },
+      { sessionId: b.id, registeredAt: expect.any(Number) },
+      { sessionId: c.id, registeredAt: expect.any(Number) },
+    ]);
+    // a's record survived the lost reply, so its rotation to a new id succeeds; the swap must not.
+    const swapped = mintSessionId();
+    expect(await store.rotate(a.id, swapped, { data: {}, createdAt: Date.now(), userId: 'dee' }, 86_400_000)).toBe(true);
+    const limit = { cap: undefined, onLimit: 'evict-oldest' as const, confirmation: true as const, confirmationCap: 2 };
+    await expect(
+      admitLogin(registry, store, 'dee', swapped, limit, Promise.resolve(), 86_400_000, { replacing: a.id }),
+    ).rejects.toMatchObject({
+      status: 401,
+    });
+    expect(await registry.activeSessions('dee')).toEqual(expect.not.arrayContaining([swapped]));
+    expect((await registry.activeSessions('dee')).filter((id) => id !== a.id).length).toBeLessThanOrEqual(2);
   });
 
   it('a revocation of the user ends a victim left marked', async () => {
