@@ -167,12 +167,12 @@ class Device {
     if (!found) return;
     const { ref } = found;
     // The session behind the reference: itself when the list shows ids, else the device its agent
-    // names (unknown when that device holds no session now: the checker then assumes any).
-    const target = found.isId
-      ? ref
-      : typeof entry.userAgent === 'string'
-        ? this.ctx.book.byAgent.get(entry.userAgent)?.held?.id
-        : undefined;
+    // names (unknown when that device holds no session now, or when the list shows several
+    // sessions with its agent, e.g. one a sign-in answered 503 left behind: the checker then
+    // assumes any).
+    const agent = typeof entry.userAgent === 'string' ? entry.userAgent : undefined;
+    const sameAgent = others.filter((e) => e.userAgent === agent).length;
+    const target = found.isId ? ref : agent !== undefined && sameAgent === 1 ? this.ctx.book.byAgent.get(agent)?.held?.id : undefined;
     const cookie = target ? this.ctx.book.byId.get(target)?.cookie : undefined;
     const attempt = () =>
       this.ctx.call(this, 'revoke', 'DELETE', `/auth/sessions/${encodeURIComponent(ref)}`, {
