@@ -32,9 +32,10 @@ function listing(dir: string): string[] | undefined {
  * the look before too. A swap moves the old folder aside and the new one in by two consecutive
  * renames (Node has no atomic directory exchange, and `npm pack` does not follow a symlinked
  * folder), so a look may fall between them, once; a folder rebuilt in place is absent for seconds.
+ * `straddled` counts looks whose listing a swap overtook mid-walk (complete when looked at again).
  */
 function watchDist(dist: string, complete: Partial<Record<'cjs' | 'esm' | 'sample', string[]>>) {
-  const seen = { looks: 0, halfBuilt: [] as string[], missing: 0, missingAgain: 0 };
+  const seen = { looks: 0, halfBuilt: [] as string[], missing: 0, missingAgain: 0, straddled: 0 };
   const folders = Object.keys(complete) as Array<keyof typeof complete>;
   const absentBefore = new Set<string>();
   const timer = setInterval(() => {
@@ -48,9 +49,13 @@ function watchDist(dist: string, complete: Partial<Record<'cjs' | 'esm' | 'sampl
         continue;
       }
       absentBefore.delete(folder);
-      if (files.join('\n') !== complete[folder]!.join('\n')) {
-        seen.halfBuilt.push(`dist/${folder}: ${files.length} of ${complete[folder]!.length} files`);
-      }
+      const whole = complete[folder]!.join('\n');
+      if (files.join('\n') === whole) continue;
+      // A recursive listing is many reads: one that a swap's renames overtook mid-walk mixes the
+      // two trees. Looked at again at once, a folder swapped whole is complete; one being
+      // rebuilt in place is not.
+      if (listing(join(dist, folder))?.join('\n') === whole) seen.straddled++;
+      else seen.halfBuilt.push(`dist/${folder}: ${files.length} of ${complete[folder]!.length} files`);
     }
   }, 1);
   return { seen, stop: () => clearInterval(timer) };
@@ -100,7 +105,7 @@ describe('scripts/build.mjs', () => {
     const runs = await Promise.all([build(dir), build(dir)]);
     watcher.stop();
     console.log(
-      `two concurrent builds: ${watcher.seen.looks} looks at dist/, ${watcher.seen.halfBuilt.length} half-built, ${watcher.seen.missing} with a folder missing (${watcher.seen.missingAgain} twice in a row)`,
+      `two concurrent builds: ${watcher.seen.looks} looks at dist/, ${watcher.seen.halfBuilt.length} half-built, ${watcher.seen.straddled} overtaken by a swap mid-listing, ${watcher.seen.missing} with a folder missing (${watcher.seen.missingAgain} twice in a row)`,
     );
     expect(runs.map((r) => r.code)).toEqual([0, 0]);
     expect(watcher.seen.halfBuilt).toEqual([]);
@@ -120,7 +125,7 @@ describe('scripts/build.mjs', () => {
     const runs = await Promise.all([build(dir, '--force'), build(dir, '--force')]);
     watcher.stop();
     console.log(
-      `two concurrent forced builds: ${watcher.seen.looks} looks at dist/, ${watcher.seen.halfBuilt.length} half-built, ${watcher.seen.missing} with a folder missing (${watcher.seen.missingAgain} twice in a row)`,
+      `two concurrent forced builds: ${watcher.seen.looks} looks at dist/, ${watcher.seen.halfBuilt.length} half-built, ${watcher.seen.straddled} overtaken by a swap mid-listing, ${watcher.seen.missing} with a folder missing (${watcher.seen.missingAgain} twice in a row)`,
     );
     expect(runs.map((r) => r.code)).toEqual([0, 0]);
     expect(runs.filter((r) => /built dist\/cjs and dist\/esm/.test(r.output))).toHaveLength(2);
@@ -140,7 +145,7 @@ describe('scripts/build.mjs', () => {
     const runs = await Promise.all([build(dir, '--sample'), build(dir, '--sample')]);
     watcher.stop();
     console.log(
-      `two concurrent sample builds: ${watcher.seen.looks} looks at dist/, ${watcher.seen.halfBuilt.length} half-built, ${watcher.seen.missing} with a folder missing (${watcher.seen.missingAgain} twice in a row)`,
+      `two concurrent sample builds: ${watcher.seen.looks} looks at dist/, ${watcher.seen.halfBuilt.length} half-built, ${watcher.seen.straddled} overtaken by a swap mid-listing, ${watcher.seen.missing} with a folder missing (${watcher.seen.missingAgain} twice in a row)`,
     );
     expect(runs.map((r) => r.code)).toEqual([0, 0]);
     expect(watcher.seen.halfBuilt).toEqual([]);
