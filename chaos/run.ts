@@ -6,7 +6,7 @@ import { summarize } from './report';
 import { checkSoakHistory, runSoak } from './soak';
 
 /**
- * `npm run chaos -- --minutes N --topology cluster|sentinel [--seed S] [--durable on|off]`:
+ * `npm run chaos -- --minutes N --topology cluster|sentinel [--seed S] [--durable on|off] [--cut-links]`:
  * progress on stderr, the summary as the last line of stdout (one JSON object). With
  * `--history FILE`, no soak runs: the history file of an earlier run is checked again (with this
  * checker) and summarized, labelled with the other options given.
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       durable: { type: 'string', default: 'on' },
       history: { type: 'string' },
+      'cut-links': { type: 'boolean', default: false },
     },
   });
   const minutes = Number(values.minutes);
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     minutes,
     seed,
     durable: values.durable === 'on',
+    cutLinks: values['cut-links'],
     log: (line) => process.stderr.write(`chaos: ${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(summary)}\n`);

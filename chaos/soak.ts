@@ -19,6 +19,8 @@ export interface SoakOptions {
   seed: number;
   /** `durableWrites: { replicas: 1 }` on (the default) or off. */
   durable: boolean;
+  /** A primary kill also cuts the replication links during the lag (see `TopologyFaults`). */
+  cutLinks?: boolean;
   /** The module's command timeout. @default 1000 */
   commandTimeoutMs?: number;
   workload?: Partial<WorkloadOptions>;
@@ -65,7 +67,8 @@ export async function runSoak(options: SoakOptions) {
     ...options.workload,
   };
   log(`starting a ${options.topology} topology`);
-  const topology = options.topology === 'cluster' ? await startClusterTopology() : await startSentinelTopology();
+  const faults = { cutLinks: options.cutLinks === true };
+  const topology = options.topology === 'cluster' ? await startClusterTopology(faults) : await startSentinelTopology(faults);
   const proxies = new Map<number, TcpProxy>();
   const instances: AppInstance[] = [];
   try {

@@ -28,7 +28,18 @@ export interface Topology {
 const natMapOf = (proxies?: Map<number, TcpProxy>) =>
   proxies ? Object.fromEntries([...proxies].map(([port, p]) => [`127.0.0.1:${port}`, { host: '127.0.0.1', port: p.port }])) : undefined;
 
-export async function startClusterTopology(): Promise<Topology> {
+/** How hard the faults hit. */
+export interface TopologyFaults {
+  /**
+   * `--cut-links`: a primary kill also closes the primary's replication links while its replicas
+   * are frozen (`CLIENT KILL TYPE replica`), so nothing written during the lag reaches them.
+   * Freezing alone loses less: what the primary had written to the replicas' sockets sits in the
+   * kernel and is applied when they are thawed.
+   */
+  cutLinks?: boolean;
+}
+
+export async function startClusterTopology(faults: TopologyFaults = {}): Promise<Topology> {
   const cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1, nodeTimeoutMs: 1500 });
   const ports = cluster.nodes.map((n) => n.port);
   return {
@@ -46,6 +57,7 @@ export async function startClusterTopology(): Promise<Topology> {
       const shard = rng.pick(await cluster.shards());
       const replicas = shard.replicas;
       for (const port of replicas) cluster.pause(port);
+      if (faults.cutLinks) await cutReplicationLinks(shard.primary);
       await sleep(lagMs);
       await cluster.kill(shard.primary);
       for (const port of replicas) cluster.resume(port);
@@ -87,7 +99,7 @@ export async function startClusterTopology(): Promise<Topology> {
   };
 }
 
-export async function startSentinelTopology(): Promise<Topology> {
+export async function startSentinelTopology(faults: TopologyFaults = {}): Promise<Topology> {
   // Not 1 s: right after a promotion a sentinel's link to the new primary is reset, and with 1 s
   // of silence allowed it sometimes failed over a healthy primary, leaving two for about a second
   // (docs/chaos.md, finding 8).
@@ -105,6 +117,7 @@ export async function startSentinelTopology(): Promise<Topology> {
       const primary = (await group.primary()).port;
       const replicas = ports.filter((p) => p !== primary);
       for (const port of replicas) group.pause(port);
+      if (faults.cutLinks) await cutReplicationLinks(primary);
       await sleep(lagMs);
       await group.killPrimary();
       for (const port of replicas) group.resume(port);
@@ -121,4 +134,9 @@ export async function startSentinelTopology(): Promise<Topology> {
     },
     stop: () => group.stop(),
   };
+}
+
+/** Closes the primary's links to its frozen replicas: what it writes from now on reaches none of them. */
+async function cutReplicationLinks(primary: number): Promise<void> {
+  await admin(primary, 'CLIENT', 'KILL', 'TYPE', 'replica');
 }
