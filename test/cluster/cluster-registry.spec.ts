@@ -72,16 +72,14 @@ describe('Valkey Cluster: a module-created client with auto-pipelining turned on
 
 describe('Valkey Cluster: an admission whose reply is lost', () => {
   it('leaves its victim in the registry, marked: not counted under the cap, still listed and revocable, ended by the next admission', async () => {
-    const { store, registry, signIn } = lostReplyFixture(shared.client);
+    const { store, registry, signIn, signInLosingReply } = lostReplyFixture(shared.client);
     const a = await signIn('ann', 2);
     await a.ended;
     const b = await signIn('ann', 2);
     await b.ended;
     // The script evicts a, then the client's deletion of a's record is lost.
-    store.broken = true;
-    const c = await signIn('ann', 2);
+    const c = await signInLosingReply('ann', 2);
     await expect(c.ended).rejects.toThrow('reply lost');
-    store.broken = false;
     // Its session is alive, so it is listed and can be revoked.
     expect(await store.existing([a.id])).toEqual(new Set([a.id]));
     expect(await registry.activeSessions('ann')).toEqual([a.id, b.id, c.id]);
@@ -95,13 +93,11 @@ describe('Valkey Cluster: an admission whose reply is lost', () => {
   });
 
   it('concurrent admissions that both find a victim left marked report it once', async () => {
-    const { store, signIn } = lostReplyFixture(shared.client);
+    const { store, signIn, signInLosingReply } = lostReplyFixture(shared.client);
     const a = await signIn('cy', 1);
     await a.ended;
-    store.broken = true;
-    const b = await signIn('cy', 1);
+    const b = await signInLosingReply('cy', 1);
     await expect(b.ended).rejects.toThrow('reply lost');
-    store.broken = false;
     // Both read a as marked and alive before either ends it; each ends it, one reports it.
     const [c, d] = await Promise.all([signIn('cy', 10), signIn('cy', 10)]);
     const reported = [...((await c.ended) ?? []), ...((await d.ended) ?? [])];
@@ -111,15 +107,13 @@ describe('Valkey Cluster: an admission whose reply is lost', () => {
   });
 
   it('a victim left marked is listed flagged evicted, and confirming its authentication is refused instead of taking the user past the cap', async () => {
-    const { store, registry, signIn } = lostReplyFixture(shared.client);
+    const { store, registry, signIn, signInLosingReply } = lostReplyFixture(shared.client);
     const a = await signIn('dee', 2);
     await a.ended;
     const b = await signIn('dee', 2);
     await b.ended;
-    store.broken = true;
-    const c = await signIn('dee', 2);
+    const c = await signInLosingReply('dee', 2);
     await expect(c.ended).rejects.toThrow('reply lost');
-    store.broken = false;
     expect(await registry.members('dee')).toEqual([
       { sessionId: a.id, registeredAt: expect.any(Number), evicted: true },
       { sessionId: b.id, registeredAt: expect.any(Number) },
@@ -139,13 +133,11 @@ describe('Valkey Cluster: an admission whose reply is lost', () => {
   });
 
   it('a revocation of the user ends a victim left marked', async () => {
-    const { store, registry, signIn } = lostReplyFixture(shared.client);
+    const { store, registry, signIn, signInLosingReply } = lostReplyFixture(shared.client);
     const a = await signIn('bo', 1);
     await a.ended;
-    store.broken = true;
-    const b = await signIn('bo', 1);
+    const b = await signInLosingReply('bo', 1);
     await expect(b.ended).rejects.toThrow('reply lost');
-    store.broken = false;
     expect((await registry.invalidateUser('bo')).sort()).toEqual([a.id, b.id].sort());
     expect(await store.existing([a.id, b.id])).toEqual(new Set());
   });

@@ -38,5 +38,16 @@ export function lostReplyFixture(client: ValkeyClient) {
     await written;
     return { id, ended };
   };
-  return { store, registry, signIn };
+  /** A sign-in whose admission ran but whose reply (and everything after it) was lost: it rejects. */
+  const signInLosingReply = async (user: string, cap: number): Promise<{ id: string; ended: Promise<string[] | null> }> => {
+    store.broken = true;
+    try {
+      const lost = await signIn(user, cap);
+      await lost.ended.catch(() => undefined);
+      return lost;
+    } finally {
+      store.broken = false;
+    }
+  };
+  return { store, registry, signIn, signInLosingReply };
 }
