@@ -26,6 +26,7 @@ export function prepareBaseline(root, ref, log) {
   const dir = join(os.tmpdir(), `axess-bench-at-${short}`);
   if (existsSync(join(dir, SAMPLE_ENTRY))) {
     log(`baseline ${ref} (${short}): reusing the build in ${dir}`);
+    linkNodeModules(root, dir);
     return { ref, short, dir };
   }
   log(`baseline ${ref} (${short}): exporting and building in ${dir}`);
@@ -33,10 +34,18 @@ export function prepareBaseline(root, ref, log) {
   mkdirSync(dir, { recursive: true });
   // `git archive` writes the commit's tree only: no .git, nothing of the current work tree.
   execSync(`git -C '${root}' archive ${sha} | tar -x -C '${dir}'`, { stdio: ['ignore', 'ignore', 'inherit'] });
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  linkNodeModules(root, dir);
   const run = (command, args) => execFileSync(command, args, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   run(process.execPath, ['scripts/build.mjs']);
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.bench.json']);
   if (!existsSync(join(dir, SAMPLE_ENTRY))) throw new Error(`--baseline ${ref}: the build has no ${SAMPLE_ENTRY}`);
   return { ref, short, dir };
+}
+
+/** Links this checkout's node_modules into `dir`, again when a reused build's link leads nowhere (its checkout was removed). */
+function linkNodeModules(root, dir) {
+  const link = join(dir, 'node_modules');
+  if (existsSync(link)) return;
+  rmSync(link, { force: true });
+  symlinkSync(join(root, 'node_modules'), link, 'dir');
 }
