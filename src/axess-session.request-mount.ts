@@ -5,7 +5,7 @@ import type { Subscription } from 'rxjs';
 import type { ResolvedAxessOptions } from './axess-session.resolved-options.js';
 import { expressSessionView } from './compat/express-session.view.js';
 import type { SessionViewServices } from './compat/session-view.services.js';
-import type { UnboundLoginWarning } from './compat/unbound-login.warning.js';
+import { routeOf, type UnboundLoginWarning } from './compat/unbound-login.warning.js';
 import { findAxessSession, linkFrameworkRequest, rawRequest } from './http/session-request.js';
 import type { AxessSessionMiddleware } from './http/session.middleware.js';
 
@@ -97,7 +97,7 @@ export class AxessRequestMount implements OnModuleDestroy {
     // in ends either still signed in or ended on purpose, both excused by the check (and a `finish`
     // listener per request is not free).
     const watching = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => (error?: unknown) => {
-      if (!findAxessSession(req)?.isAuthenticated) unbound.watch(req, res);
+      watchUnlessSignedIn(unbound, req, res);
       next(error);
     };
     adapter.use((req, res, next) => {
@@ -122,22 +122,29 @@ export class AxessRequestMount implements OnModuleDestroy {
       });
     }
     const middleware = this.middleware;
+    const warn = this.options.warnUnboundLogin;
     if (middleware) {
       // A rejection (a store failure: 503) goes to Fastify's error handler, which is Nest's.
       fastify.addHook('onRequest', (request, reply) => {
         // The cookie's `secure: 'auto'` reads the Fastify request's `protocol` (trusted proxies).
         linkFrameworkRequest(request.raw, request);
-        return middleware.attach(request.raw, reply.raw);
+        const attached = middleware.attach(request.raw, reply.raw);
+        // As on Express, only a request that arrives without a signed-in session is watched.
+        return warn ? attached.then(() => watchUnlessSignedIn(unbound, request.raw, reply.raw)) : attached;
       });
       this.mounted = true;
-    }
-    if (this.options.warnUnboundLogin) {
+    } else if (warn) {
+      // The app mounts the middleware itself: whether the request arrived signed in is not known here.
       fastify.addHook('onResponse', (request, reply, done) => {
         unbound.check(request, rawRequest(request), reply.statusCode, routeOf(request));
         done();
       });
     }
   }
+}
+
+function watchUnlessSignedIn(unbound: UnboundLoginWarning, req: IncomingMessage, res: ServerResponse): void {
+  if (!findAxessSession(req)?.isAuthenticated) unbound.watch(req, res);
 }
 
 /** An accessor on the app's own request prototype (Express's `app.request`); an assignment shadows it on that request. */
@@ -150,10 +157,4 @@ function defineRequestAccessor(proto: object, name: string, get: (this: Incoming
       Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
     },
   });
-}
-
-/** The route pattern Fastify matched (`/users/:id`), when it has one. */
-function routeOf(request: object): string | undefined {
-  const url = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
-  return typeof url === 'string' ? url : undefined;
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { findAxessSession } from '../http/session-request.js';
+import { findAxessSession, frameworkRequest } from '../http/session-request.js';
 import { sessionStateOf } from '../http/session-state.js';
 
 /** Routes reported at most; past it, nothing more is remembered (paths may hold ids). */
@@ -20,7 +20,7 @@ export class UnboundLoginWarning {
   private readonly logger = new Logger('AxessSession');
   private readonly reported = new Set<string>();
 
-  /** Checks `res`'s request when it finishes (Express: the request is the Node request). */
+  /** Checks `res`'s request when it finishes (Express's request, or the Fastify request linked to the Node one). */
   watch(_req: IncomingMessage, res: ServerResponse): void {
     (res as WatchedResponse)[WATCHER] = this;
     res.on('finish', checkWhenFinished);
@@ -44,10 +44,18 @@ export class UnboundLoginWarning {
   }
 }
 
+type RoutedRequest = { user?: unknown; route?: { path?: unknown }; routeOptions?: { url?: unknown } };
+
 function checkWhenFinished(this: WatchedResponse): void {
   const watcher = this[WATCHER];
-  const req = this.req as (IncomingMessage & { user?: unknown; route?: { path?: unknown } }) | undefined;
-  if (!watcher || !req) return;
-  const route = typeof req.route?.path === 'string' ? req.route.path : undefined;
-  watcher.check(req, req, this.statusCode, route);
+  const raw = this.req;
+  if (!watcher || !raw) return;
+  const request = (frameworkRequest(raw) ?? raw) as RoutedRequest;
+  watcher.check(request, raw, this.statusCode, routeOf(request));
+}
+
+/** The route pattern the framework matched (Express `/users/:id`, Fastify's `routeOptions.url`), when it has one. */
+export function routeOf(request: RoutedRequest): string | undefined {
+  const path = request.route?.path ?? request.routeOptions?.url;
+  return typeof path === 'string' ? path : undefined;
 }

@@ -1,8 +1,15 @@
-import { Controller, Get, Module, UseGuards, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Module, UseGuards, type INestApplication, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Redis } from 'iovalkey';
 import passport from 'passport';
-import { AxessAuthenticatedGuard, AxessSessionModule, AxessSessionService, CurrentSession, type AxessSession } from '../../src/index';
+import {
+  AxessAuthenticatedGuard,
+  AxessSessionMiddleware,
+  AxessSessionModule,
+  AxessSessionService,
+  CurrentSession,
+  type AxessSession,
+} from '../../src/index';
 import { cookiePair, send, type Answer } from '../harness/http-app';
 import { listenOnLoopback } from '../harness/listen';
 import { CommandLog } from '../harness/command-log';
@@ -254,16 +261,47 @@ describe('passport session mode over axess (Express, the NestJS docs recipe unch
 });
 
 describe('the unbound sign-in warning on Fastify', () => {
-  it('is logged once for a route where AuthGuard("local") alone authenticated the request', async () => {
-    const client = testClient();
+  /** The docs' passport app on Fastify; with `mountedByApp`, the app mounts the session middleware itself. */
+  async function fastifyApp(client: Redis, mountedByApp: boolean) {
     @Module({
       imports: [
-        AxessSessionModule.forRoot({ client, prefix: uniquePrefix('fwarn'), encryptionKey: randomKey(), signingKey: randomKey() }),
+        AxessSessionModule.forRoot({
+          client,
+          prefix: uniquePrefix('fwarn'),
+          encryptionKey: randomKey(),
+          signingKey: randomKey(),
+          ...(mountedByApp ? { mountMiddleware: false } : {}),
+        }),
         DocsAuthModule,
       ],
     })
-    class AppModule {}
-    const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    class AppModule implements NestModule {
+      configure(consumer: MiddlewareConsumer) {
+        if (mountedByApp) consumer.apply(AxessSessionMiddleware).forRoutes('{*path}');
+      }
+    }
+    return Test.createTestingModule({ imports: [AppModule] }).compile();
+  }
+
+  it('is logged for a route where AuthGuard("local") alone signs nobody in, also when the app mounts the middleware', async () => {
+    const client = testClient();
+    const ref = await fastifyApp(client, true);
+    const logger = new CapturingLogger();
+    const { app, url } = await listenOnLoopback(ref, 'fastify', { logger });
+    try {
+      const answer = await send(url, 'POST', '/auth/check-password', { body: { username: 'john', password: 'changeme' } });
+      expect(answer.status).toBe(201);
+      const warnings = logger.warnings.filter((w) => w.includes('without a signed-in session'));
+      expect(warnings).toEqual([expect.stringContaining('POST /auth/check-password')]);
+    } finally {
+      await app.close();
+      await client.quit();
+    }
+  });
+
+  it('is logged once for a route where AuthGuard("local") alone authenticated the request', async () => {
+    const client = testClient();
+    const ref = await fastifyApp(client, false);
     const logger = new CapturingLogger();
     const { app, url } = await listenOnLoopback(ref, 'fastify', { logger });
     try {
