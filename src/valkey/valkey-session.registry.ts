@@ -10,6 +10,7 @@ import { luaScript, runLuaScript } from './lua-script.js';
 import { assertDurableWrites, type DurableWritesOptions } from './durable-writes.js';
 import type { ValkeyClient } from './valkey-client.js';
 import { ADMISSION_SCRIPT } from './admission.script.js';
+import { replicatedAbsence } from './replicated-absence.js';
 import { liveSessionIds } from '../registry/live-sessions.js';
 import { assertMaxSessions, DEFAULT_REGISTRY_LIFETIME_MS, scoreInstant } from '../registry/registry-limits.js';
 import { assertSessionLimitPolicy, DEFAULT_SESSION_LIMIT_POLICY, type SessionLimitPolicy } from '../registry/session-limit.js';
@@ -71,7 +72,8 @@ interface StoredMember {
  * atomic step, one round trip in all. On a Cluster, records live in other slots, which a script
  * may not touch: members are read and their records checked first, and victims stay in the set,
  * marked, until their records are gone (I6 in docs/architecture.md), four round trips in all (five
- * when it evicts).
+ * when it evicts; with `durableWrites`, one more when a member's record is gone, to confirm that on
+ * the replicas before pruning it).
  */
 export class ValkeySessionRegistry extends SessionRegistry {
   /** The key layout in use (for this package's own tests and benchmarks). @internal */
@@ -217,7 +219,7 @@ export class ValkeySessionRegistry extends SessionRegistry {
     const live = await this.store.existing(stored.map((m) => m.sessionId));
     // Only now may the member appear: a member without a record would look dead to a concurrent login.
     await written;
-    const dead = stored.filter((m) => !live.has(m.sessionId)).map((m) => m.sessionId);
+    const dead = await this.confirmedDead(stored.filter((m) => !live.has(m.sessionId)).map((m) => m.sessionId));
     const reply = await this.runAdmission(admission, dead, 'across', 'admit');
     if (reply === null || reply === -1) return null;
     const leftover = stored.filter((m) => m.score < 0 && live.has(m.sessionId)).map((m) => m.sessionId);
@@ -232,6 +234,21 @@ export class ValkeySessionRegistry extends SessionRegistry {
     // member reports it, so each eviction is reported once.
     const removed = await Promise.all(ended.map((id) => this.call('admit', () => this.client.zrem(admission.key, id))));
     return ended.filter((_, i) => removed[i] === 1);
+  }
+
+  /**
+   * Members to prune as dead: with `durableWrites`, only those whose record's absence the replicas
+   * confirm (a deletion the failover would undo, e.g. of a revocation answered 503, is not a death).
+   */
+  private async confirmedDead(candidates: string[]): Promise<string[]> {
+    if (!this.durableWrites || candidates.length === 0 || this.store.backend !== 'valkey') return candidates;
+    const absent = await replicatedAbsence(
+      this.client,
+      this.durableWrites,
+      candidates.map((id) => this.keys.session(id)),
+      'admit',
+    );
+    return candidates.filter((id) => absent.has(this.keys.session(id)));
   }
 
   /** Runs the admission script: the ended ids, `null` when it refused the session, `-1` when its record was missing. */

@@ -1,4 +1,4 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import { ServiceUnavailableException, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   AxessSessionModule,
@@ -10,7 +10,8 @@ import {
   type AxessSessionModuleOptions,
 } from '../../src/internal';
 import { startValkeyCluster, type ValkeyClusterShard, type ValkeyTestCluster } from '../../src/testing';
-import { sessionIdsOnShard } from '../harness/cluster-slots';
+import { sessionIdsOnShard, userIdOnShard } from '../harness/cluster-slots';
+import { adminCommand } from '../../src/testing/valkey-admin';
 import { randomKey, uniquePrefix } from '../harness/valkey';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -87,5 +88,43 @@ describe('Valkey Cluster: durable revocation and eviction survive a failover', (
     expect(await reader.goneReason(a)).toBe(SessionEndReason.revoked);
     expect(await reader.goneReason(victim)).toBe(SessionEndReason.evicted);
     expect((await reader.existing([kept, newcomer])).size).toBe(2);
+  }, 90_000);
+
+  it('a sign-in prunes a member as dead only once its absence is replicated: a deletion the failover undoes leaves it revocable', async () => {
+    const durable = await boot({ durableWrites: { replicas: 1, timeoutMs: 500 } });
+    const store = durable.get(SessionStore);
+    const registry = durable.get(SessionRegistry);
+    // Two shards that still have a replica: the record that comes back lives on the first, the user's set on the second.
+    const now = await cluster.shards();
+    const [cut, healthy] = now.flatMap((shard, index) => (shard.replicas.length > 0 ? [index] : []));
+    const [revived, expired] = sessionIdsOnShard(keys, now, cut, 2);
+    const [kept, newcomer] = sessionIdsOnShard(keys, now, healthy, 2);
+    const user = userIdOnShard(keys, now, healthy, 'durable-pruned');
+    for (const id of [revived, expired, kept, newcomer]) await store.save(id, { data: {}, createdAt: Date.now(), userId: user }, 600_000);
+    for (const id of [revived, expired]) await registry.register(user, id);
+    // Replicated as usual: a member whose record is gone is pruned by the next sign-in.
+    await store.delete(expired);
+    expect(await registry.admit(user, kept, 3)).toEqual([]);
+    expect((await registry.members(user)).map((m) => m.sessionId).sort()).toEqual([revived, kept].sort());
+
+    // Replication of the record's shard is cut (replica frozen, link closed): a revocation deletes
+    // the record on the primary alone and answers 503.
+    const { primary, replicas } = now[cut];
+    cluster.pause(replicas[0]);
+    await adminCommand(primary, 'CLIENT', 'KILL', 'TYPE', 'replica');
+    await expect(durable.get(AxessSessionService).revokeSession(user, revived)).rejects.toBeInstanceOf(ServiceUnavailableException);
+    // A sign-in now reads that record as absent: on that read alone it must not prune the member.
+    await expect(registry.admit(user, newcomer, 3)).rejects.toMatchObject({ kind: 'replication' });
+    expect((await registry.members(user)).map((m) => m.sessionId)).toContain(revived);
+
+    // The primary dies; its replica, which never got the deletion, takes over with the record.
+    await cluster.kill(primary);
+    cluster.resume(replicas[0]);
+    await cluster.waitUntilHealthy(30_000);
+    const after = await boot();
+    expect(await after.get(SessionStore).load(revived)).not.toBeNull();
+    // Still a member, so "sign out other devices" ends it.
+    expect(await after.get(AxessSessionService).revokeOthers(user, kept)).toEqual([revived]);
+    expect((await after.get(SessionStore).existing([revived, kept])).size).toBe(1);
   }, 90_000);
 });
