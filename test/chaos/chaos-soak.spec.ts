@@ -4,9 +4,10 @@ import { runSoak } from '../../chaos/soak';
 // (Express and Fastify, two with the local cache, one behind a partitionable proxy), concurrent
 // devices, and faults from a fixed seed (at least two primary kills). Its checker must find no
 // session beyond the cap, no answer carrying another user's identity and no failure that is not a
-// typed 503. The revocation and acknowledged counts are reported, not asserted: the 30-minute runs
-// still find rare violations of those around failovers (docs/chaos.md, "Open findings"), and a
-// suite that fails at random would hide every other result. Longer runs: `npm run chaos`.
+// typed 503. The revocation and acknowledged counts are in the summary, not asserted: they hinge
+// on timing around failovers, and on a machine running the whole suite beside this a rare one
+// would fail the suite at random and hide every other result (the runs in docs/chaos.md, 30
+// minutes per topology among them, find none). Longer runs: `npm run chaos`.
 describe('chaos soak on a Valkey Cluster with durable writes (2 minutes, seed 7)', () => {
   it("through primary kills, pauses, connection kills, a partition, a slot migration and an app restart: never beyond the cap, never another user's session, every failure a typed 503", async () => {
     const { summary } = await runSoak({
