@@ -48,7 +48,7 @@ class AppController {
   @Get('me')
   @UseGuards(AxessAuthenticatedGuard)
   me(@CurrentSession() session: AxessSession) {
-    return { userId: session.userId, sessionId: session.id };
+    return { userId: session.userId }; // never the session id: it is the cookie's secret
   }
 }
 
