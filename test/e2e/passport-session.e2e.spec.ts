@@ -261,8 +261,12 @@ describe('passport session mode over axess (Express, the NestJS docs recipe unch
 });
 
 describe('the unbound sign-in warning on Fastify', () => {
-  /** The docs' passport app on Fastify; with `mountedByApp`, the app mounts the session middleware itself. */
-  async function fastifyApp(client: Redis, mountedByApp: boolean) {
+  /**
+   * Runs `check` against the docs' passport app on Fastify (with `mountedByApp`, the app mounts
+   * the session middleware itself) and answers the unbound sign-in warnings it logged.
+   */
+  async function unboundWarnings(mountedByApp: boolean, check: (url: string) => Promise<void>): Promise<string[]> {
+    const client = testClient();
     @Module({
       imports: [
         AxessSessionModule.forRoot({
@@ -280,42 +284,34 @@ describe('the unbound sign-in warning on Fastify', () => {
         if (mountedByApp) consumer.apply(AxessSessionMiddleware).forRoutes('{*path}');
       }
     }
-    return Test.createTestingModule({ imports: [AppModule] }).compile();
-  }
-
-  it('is logged for a route where AuthGuard("local") alone signs nobody in, also when the app mounts the middleware', async () => {
-    const client = testClient();
-    const ref = await fastifyApp(client, true);
+    const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const logger = new CapturingLogger();
     const { app, url } = await listenOnLoopback(ref, 'fastify', { logger });
     try {
-      const answer = await send(url, 'POST', '/auth/check-password', { body: { username: 'john', password: 'changeme' } });
-      expect(answer.status).toBe(201);
-      const warnings = logger.warnings.filter((w) => w.includes('without a signed-in session'));
-      expect(warnings).toEqual([expect.stringContaining('POST /auth/check-password')]);
+      await check(url);
+      return logger.warnings.filter((w) => w.includes('without a signed-in session'));
     } finally {
       await app.close();
       await client.quit();
     }
+  }
+
+  const checkPassword = async (url: string) => {
+    const answer = await send(url, 'POST', '/auth/check-password', { body: { username: 'john', password: 'changeme' } });
+    expect(answer.status).toBe(201);
+  };
+
+  it('is logged for a route where AuthGuard("local") alone signs nobody in, also when the app mounts the middleware', async () => {
+    expect(await unboundWarnings(true, checkPassword)).toEqual([expect.stringContaining('POST /auth/check-password')]);
   });
 
   it('is logged once for a route where AuthGuard("local") alone authenticated the request', async () => {
-    const client = testClient();
-    const ref = await fastifyApp(client, false);
-    const logger = new CapturingLogger();
-    const { app, url } = await listenOnLoopback(ref, 'fastify', { logger });
-    try {
-      for (let i = 0; i < 2; i++) {
-        const answer = await send(url, 'POST', '/auth/check-password', { body: { username: 'john', password: 'changeme' } });
-        expect(answer.status).toBe(201);
-      }
+    const warnings = await unboundWarnings(false, async (url) => {
+      await checkPassword(url);
+      await checkPassword(url);
       // A bearer-token request is not a sign-in: never reported.
       await send(url, 'GET', '/views', { headers: { authorization: 'Bearer x' } });
-      const warnings = logger.warnings.filter((w) => w.includes('without a signed-in session'));
-      expect(warnings).toEqual([expect.stringContaining('POST /auth/check-password')]);
-    } finally {
-      await app.close();
-      await client.quit();
-    }
+    });
+    expect(warnings).toEqual([expect.stringContaining('POST /auth/check-password')]);
   });
 });
