@@ -1,5 +1,10 @@
 import type { AxessConnectionOptions } from '@axess/nestjs-session';
-import { startValkeyCluster, startValkeySentinelGroup, type ValkeyTestSentinelGroup } from '@axess/nestjs-session/testing';
+import {
+  startValkeyCluster,
+  startValkeySentinelGroup,
+  type ValkeyTestCluster,
+  type ValkeyTestSentinelGroup,
+} from '@axess/nestjs-session/testing';
 import { admin, infoField, until } from './admin';
 import type { Prng } from './prng';
 import { sleep } from './prng';
@@ -54,7 +59,9 @@ export async function startClusterTopology(faults: TopologyFaults = {}): Promise
       };
     },
     killPrimary: async (rng, lagMs) => {
-      const shard = rng.pick(await cluster.shards());
+      // Only a primary with a replica can fail over: killing one without would take its slots down for good.
+      const shard = rng.pick((await cluster.shards()).filter((s) => s.replicas.length > 0));
+      if (!shard) throw new Error('no primary has a replica to fail over to');
       const replicas = shard.replicas;
       for (const port of replicas) cluster.pause(port);
       if (faults.cutLinks) await cutReplicationLinks(shard.primary);
@@ -71,7 +78,8 @@ export async function startClusterTopology(faults: TopologyFaults = {}): Promise
       });
       await cluster.restart(shard.primary);
       await cluster.waitUntilHealthy(30_000);
-      return `killed primary ${shard.primary} (replicas ${replicas.join(',')} stalled ${lagMs} ms), restarted as a replica`;
+      const moved = await rebalanceReplicas(cluster);
+      return `killed primary ${shard.primary} (replicas ${replicas.join(',')} stalled ${lagMs} ms), restarted as a replica${moved}`;
     },
     migrateSlot: async (slot, rng) => {
       const shards = await cluster.shards();
@@ -134,6 +142,24 @@ export async function startSentinelTopology(faults: TopologyFaults = {}): Promis
     },
     stop: () => group.stop(),
   };
+}
+
+/**
+ * Gives a primary left without a replica one from a primary that has two. The restarted node joins
+ * the primary with the fewest replicas as it sees them, which a node flagged failing at that moment
+ * can skew, and Valkey migrates replicas only to primaries that once had one (a promoted replica
+ * never did), so a shard could stay without a replica, and the next kill of its primary would take
+ * its slots down for the rest of the run.
+ */
+async function rebalanceReplicas(cluster: ValkeyTestCluster): Promise<string> {
+  const shards = await cluster.shards();
+  const orphan = shards.find((s) => s.replicas.length === 0);
+  const donor = shards.find((s) => s.replicas.length > 1);
+  if (!orphan || !donor) return '';
+  const replica = donor.replicas[0];
+  await admin(replica, 'CLUSTER', 'REPLICATE', String(await admin(orphan.primary, 'CLUSTER', 'MYID')));
+  await cluster.waitUntilHealthy(30_000);
+  return `; replica ${replica} moved from ${donor.primary} to ${orphan.primary}`;
 }
 
 /** Closes the primary's links to its frozen replicas: what it writes from now on reaches none of them. */
