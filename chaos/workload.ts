@@ -169,9 +169,10 @@ class Device {
     // The session behind the reference: itself when the list shows ids, else the device its agent
     // names (unknown when that device holds no session now, or when the list shows several
     // sessions with its agent, e.g. one a sign-in answered 503 left behind: the checker then
-    // assumes any).
+    // assumes any). The current entry counts too: a session left behind by this device's own
+    // sign-in carries its agent, and is not the session this device holds.
     const agent = typeof entry.userAgent === 'string' ? entry.userAgent : undefined;
-    const sameAgent = others.filter((e) => e.userAgent === agent).length;
+    const sameAgent = (listed.answer.body as Array<Record<string, unknown>>).filter((e) => e.userAgent === agent).length;
     const target = found.isId ? ref : agent !== undefined && sameAgent === 1 ? this.ctx.book.byAgent.get(agent)?.held?.id : undefined;
     const cookie = target ? this.ctx.book.byId.get(target)?.cookie : undefined;
     const attempt = () =>
