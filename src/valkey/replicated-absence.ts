@@ -22,7 +22,7 @@ return 0
  * replication was cut): a Cluster admission that pruned its member on that read alone would
  * leave the session alive after the failover, outside the registry, where revoke-others and
  * revoke-all no longer reach it. One script and `WAIT` per record, on the record's node.
- * @returns the keys confirmed absent (a record that is back is not among them).
+ * @returns per key, in order, whether its absence is confirmed (`false` for a record that is back).
  * @throws SessionStoreError `replication` when too few replicas acknowledged in time: nothing is
  *   known then, and the caller must not prune.
  */
@@ -31,7 +31,7 @@ export async function replicatedAbsence(
   durable: DurableWritesOptions,
   keys: readonly string[],
   operation: string,
-): Promise<Set<string>> {
+): Promise<boolean[]> {
   const present = await Promise.all(keys.map((key) => runLuaScript(client, CONFIRM_ABSENCE, key, [], operation, durable)));
-  return new Set(keys.filter((_, i) => present[i] === 0));
+  return present.map((reply) => reply === 0);
 }

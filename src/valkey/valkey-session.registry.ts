@@ -242,13 +242,9 @@ export class ValkeySessionRegistry extends SessionRegistry {
    */
   private async confirmedDead(candidates: string[]): Promise<string[]> {
     if (!this.durableWrites || candidates.length === 0 || this.store.backend !== 'valkey') return candidates;
-    const absent = await replicatedAbsence(
-      this.client,
-      this.durableWrites,
-      candidates.map((id) => this.keys.session(id)),
-      'admit',
-    );
-    return candidates.filter((id) => absent.has(this.keys.session(id)));
+    const keys = candidates.map((id) => this.keys.session(id));
+    const absent = await replicatedAbsence(this.client, this.durableWrites, keys, 'admit');
+    return candidates.filter((_, i) => absent[i]);
   }
 
   /** Runs the admission script: the ended ids, `null` when it refused the session, `-1` when its record was missing. */
