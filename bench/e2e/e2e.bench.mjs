@@ -15,6 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const APPS = [
   { app: 'bare-express', label: 'Nest app, no session (Express)' },
   { app: 'shaped-express', label: 'Nest app, no-op middleware + guard + decorator (Express)' },
+  { app: 'fetch-express', label: 'Nest app, no-op shape + one Valkey GET per request (Express)' },
   { app: 'minimal-express', label: "README's minimal app (Express)", login: '/login' },
   { app: 'minimal-cache-express', label: "README's minimal app, local cache (Express)", login: '/login' },
   { app: 'axess-express', label: 'axess sample (Express)' },
@@ -23,6 +24,7 @@ export const APPS = [
   { app: 'peer-express', label: 'express-session + connect-redis (Express)' },
   { app: 'bare-fastify', label: 'Nest app, no session (Fastify)' },
   { app: 'shaped-fastify', label: 'Nest app, no-op middleware + guard + decorator (Fastify)' },
+  { app: 'fetch-fastify', label: 'Nest app, no-op shape + one Valkey GET per request (Fastify)' },
   { app: 'minimal-fastify', label: "README's minimal app (Fastify)", login: '/login' },
   { app: 'minimal-cache-fastify', label: "README's minimal app, local cache (Fastify)", login: '/login' },
   { app: 'axess-fastify', label: 'axess sample (Fastify)' },

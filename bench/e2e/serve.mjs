@@ -4,7 +4,8 @@
 // minimal-fastify, minimal-cache-express, minimal-cache-fastify (the README's minimal app, without
 // and with the local cache), peer-express,
 // peer-fastify, bare-express, bare-fastify, shaped-express, shaped-fastify (bare with a no-op
-// middleware, guard and parameter decorator). Prints
+// middleware, guard and parameter decorator), fetch-express, fetch-fastify (the same, whose
+// middleware reads one value from Valkey per request). Prints
 // `READY <port>` once listening on 127.0.0.1 (with the local cache: once its tracking is
 // confirmed); closes the app on SIGTERM. Two instances that must share sessions (the revocation
 // bench) get the same keys and prefix through AXESS_BENCH_ENCRYPTION_KEY, AXESS_BENCH_SIGNING_KEY
@@ -57,10 +58,11 @@ if (kind.startsWith('axess-')) {
     prefix: `bench-${kind}`,
     localCache: kind.startsWith('minimal-cache-'),
   });
-} else if (kind.startsWith('shaped-')) {
-  // The bare app with a no-op middleware, guard and parameter decorator: the shape of a session library, none of its work.
+} else if (kind.startsWith('shaped-') || kind.startsWith('fetch-')) {
+  // The bare app with a no-op middleware, guard and parameter decorator: the shape of a session
+  // library, none of its work; fetch-* also reads one value from Valkey per request (a round trip's floor).
   const { createShapedApp } = require(join(root, 'dist/bench/bench/e2e/apps/shaped.app.js'));
-  running = await createShapedApp(fastify);
+  running = await createShapedApp(fastify, kind.startsWith('fetch-') ? valkeyUrl : undefined);
 } else if (kind.startsWith('bare-')) {
   // The same Nest app with no session library: Nest's own per-request cost.
   const { createBareApp } = require(join(root, 'dist/bench/bench/e2e/apps/bare.app.js'));

@@ -103,7 +103,8 @@ export function e2eTable(e2e) {
 /**
  * What the library itself costs per request (the README's minimal app − the bare app, app CPU
  * µs per request, median of per-round differences) and what the sample adds on top of it (sample
- * − minimal app), on each framework; with the minimal app's ratios to the bare app.
+ * − minimal app), on each framework; with the minimal app's ratios to the bare app, and one
+ * Valkey `GET` per request alone (the shaped app with and without it) as the round trip's floor.
  */
 export function libraryCost(e2e, concurrencies) {
   const hi = Math.max(...concurrencies);
@@ -124,6 +125,16 @@ export function libraryCost(e2e, concurrencies) {
     [
       `the shape alone: no-op middleware + guard + decorator − bare`,
       (a) => us(e2e.difference(`shaped-${a}`, `bare-${a}`, hi, 'cpuUsPerReq')),
+      '',
+    ],
+    [
+      `one Valkey GET per request alone: the shape with a GET − the shape`,
+      (a) => us(e2e.difference(`fetch-${a}`, `shaped-${a}`, hi, 'cpuUsPerReq')),
+      '',
+    ],
+    [
+      `the library beyond one GET: minimal app − the shape with a GET`,
+      (a) => us(e2e.difference(`minimal-${a}`, `fetch-${a}`, hi, 'cpuUsPerReq')),
       '',
     ],
     [

@@ -34,8 +34,9 @@
  * lifetime. Scores fall in buckets of `slack` ms; the set expires `lifetime` after the end of its
  * newest member's bucket, checked by the first admission into that bucket (or of a new set) and
  * only ever raised (`PTTL`, then `PEXPIRE`: `PEXPIRE … GT` treats a key without expiry as
- * infinite). The expiry that admission set covers every later member of the same bucket, so a
- * burst of sign-ins sends no expiry command after its first. (A set written without any expiry
+ * infinite); a set this admission created has none yet, so it gets its `PEXPIRE` without the `PTTL`.
+ * The expiry that admission set covers every later member of the same bucket, so a burst of
+ * sign-ins sends no expiry command after its first. (A set written without any expiry
  * by other code gets one at its next admission in a later bucket.)
  *
  * Numbers go out through `%.0f` (Lua 5.1 writes large numbers as "1.9e+12"); long argument lists
@@ -164,7 +165,9 @@ else
 end
 
 local bucket = math.floor(newest / slack)
-if top == nil or bucket > math.floor(top / slack) then
+if top == nil then
+  redis.call('PEXPIRE', key, int((bucket + 1) * slack + lifetime - now))
+elseif bucket > math.floor(top / slack) then
   local ttl = (bucket + 1) * slack + lifetime - now
   local current = redis.call('PTTL', key)
   if current < 0 or current < ttl then

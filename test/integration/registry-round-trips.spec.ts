@@ -166,6 +166,45 @@ describe('ValkeySessionRegistry round trips and key discipline (private valkey-s
     },
   );
 
+  it("a sign-in at a cap of 3 that evicts one runs 8 commands on the server; a first sign-in sets the new set's expiry without reading it", async () => {
+    const user = 'ivy';
+    const key = `${prefix}:reg:${user}`;
+    const signIn = async (): Promise<{ evicted: string[] | null; commands: string[] }> => {
+      const monitor = await monitorServer(server.url);
+      try {
+        const id = mintSessionId();
+        const evicted = await registry.admit(user, id, 3, {
+          recordWritten: store.save(id, record(), DAY, { mode: 'create' }),
+          evictionMarker: { reason: 'evicted', ttlMs: 60_000 },
+          retiring: mintSessionId(),
+        });
+        await monitor.settle();
+        // This client's commands and those its script ran (not the monitor's own probe).
+        const own = `127.0.0.1:${(client.stream as { localPort?: number }).localPort}`;
+        const commands = monitor.events.filter((e) => e.source === own || e.source === 'lua').map((e) => e.args[0].toLowerCase());
+        return { evicted, commands };
+      } finally {
+        monitor.close();
+      }
+    };
+
+    const first = await signIn();
+    expect(first.evicted).toEqual([]);
+    expect(first.commands).toContain('pexpire');
+    expect(first.commands).not.toContain('pttl');
+    expect(await client.pttl(key)).toBeGreaterThan(0);
+    clock.advance(1);
+    await signIn();
+    clock.advance(1);
+    await signIn();
+    clock.advance(1);
+
+    const fourth = await signIn();
+    expect(fourth.evicted).toHaveLength(1);
+    // The record's SET NX and the script; inside it: ZRANGE, EXISTS, ZADD, ZREM, the marker's SET, DEL.
+    expect(fourth.commands.sort()).toEqual(['del', 'evalsha', 'exists', 'set', 'set', 'zadd', 'zrange', 'zrem']);
+  });
+
   it('a login whose record is not written yet when the script runs is admitted once the write settles', async () => {
     await seed('gina', 2, 0);
     const id = mintSessionId();
