@@ -115,6 +115,9 @@ export function resolveAxessOptions(options: AxessSessionModuleOptions | undefin
     throw new AxessOptionsError('localCache', "needs the Valkey store (records of store: 'memory' are in this process already).");
   }
   const durableWrites = resolveDurableWrites(options.durableWrites, commandTimeoutMs);
+  if (durableWrites && store === 'memory') {
+    throw new AxessOptionsError('durableWrites', "needs the Valkey store (store: 'memory' has no replicas to wait for).");
+  }
   if (custom) assertCustomStoreFeatures(custom.sessions, { localCache, durableWrites });
   const cipher = resolveCipher(options);
   const signingKey = options.signingKey === undefined ? undefined : importSecretKey('signingKey', options.signingKey);

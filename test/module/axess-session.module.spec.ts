@@ -168,6 +168,11 @@ describe('AxessSessionModule', () => {
       ['a cookie name with a space', () => ({ ...base(), cookie: { name: 'my sid' } }), /`cookie.name`/],
       ['durable writes for no replica', () => ({ ...base(), durableWrites: { replicas: 0, timeoutMs: 100 } }), /`durableWrites\.replicas`/],
       [
+        'durable writes on the in-memory store',
+        () => ({ ...base(), durableWrites: { replicas: 1, timeoutMs: 100 } }),
+        /`durableWrites`: needs the Valkey store/,
+      ],
+      [
         'a durable-write wait not below the command timeout',
         () => ({ ...base(), commandTimeoutMs: 500, durableWrites: { replicas: 1, timeoutMs: 500 } }),
         /`durableWrites`.*timeoutMs \(500 ms\) must be below commandTimeoutMs \(500 ms\)/,
