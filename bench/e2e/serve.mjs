@@ -41,9 +41,10 @@ if (kind.startsWith('axess-')) {
     encryptionKey: shared.AXESS_BENCH_ENCRYPTION_KEY ?? randomBytes(32).toString('base64'),
     signingKey: shared.AXESS_BENCH_SIGNING_KEY ?? randomBytes(32).toString('base64'),
     localCache,
-    // Each app has keys of its own, so each needs a key prefix of its own (one key ring per prefix).
+    // Each app has keys of its own, so each needs a key prefix of its own (one key ring per prefix),
+    // also when the same kind starts again on the same Valkey (bench:profile with a kind twice).
     overrides: {
-      prefix: shared.AXESS_BENCH_PREFIX ?? `bench-${kind}`,
+      prefix: shared.AXESS_BENCH_PREFIX ?? `bench-${kind}-${process.pid}`,
       ...(telemetryOff ? { telemetry: { metrics: false, traces: false } } : {}),
     },
   });
@@ -55,7 +56,7 @@ if (kind.startsWith('axess-')) {
     valkeyUrl,
     encryptionKey: randomBytes(32).toString('base64'),
     signingKey: randomBytes(32).toString('base64'),
-    prefix: `bench-${kind}`,
+    prefix: `bench-${kind}-${process.pid}`,
     localCache: kind.startsWith('minimal-cache-'),
   });
 } else if (kind.startsWith('shaped-') || kind.startsWith('fetch-')) {
