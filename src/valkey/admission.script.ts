@@ -165,10 +165,10 @@ else
 end
 
 local bucket = math.floor(newest / slack)
+local ttl = (bucket + 1) * slack + lifetime - now
 if top == nil then
-  redis.call('PEXPIRE', key, int((bucket + 1) * slack + lifetime - now))
+  redis.call('PEXPIRE', key, int(ttl))
 elseif bucket > math.floor(top / slack) then
-  local ttl = (bucket + 1) * slack + lifetime - now
   local current = redis.call('PTTL', key)
   if current < 0 or current < ttl then
     redis.call('PEXPIRE', key, int(ttl))
